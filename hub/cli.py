@@ -1,0 +1,328 @@
+"""``hall-hub``: serve the hall, check its configuration, enrol devices and clerks, import
+appointments, print reports (docs/config.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import logging
+import signal
+import ssl
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hub.config import Hall, check_hall, load_hall
+from hub.errors import ConfigError, HubError, StoreError
+from hub.protocol import DEFAULT_PORT, Role
+from hub.reports import build_report
+from hub.server import HallServer, Limits
+from hub.store import AppointmentRow, Store, default_db_path
+
+logger = logging.getLogger(__name__)
+
+
+class CliError(HubError):
+    """A command line that cannot be carried out; the message says why."""
+
+
+def _store(args: argparse.Namespace) -> Store:
+    return Store(Path(args.db) if args.db else default_db_path())
+
+
+def _rate(text: str) -> tuple[float, float]:
+    try:
+        rate_text, _, burst_text = text.partition("/")
+        rate = float(rate_text)
+        burst = float(burst_text) if burst_text else rate * 2
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not RATE or RATE/BURST, e.g. 1000/2000") \
+            from None
+    if rate <= 0 or burst < 1:
+        raise argparse.ArgumentTypeError("rate and burst must be positive")
+    return rate, burst
+
+
+# ------------------------------------------------------------------------------ commands
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    hall = load_hall(args.config)
+    if bool(args.cert) != bool(args.key):
+        raise CliError("--cert and --key go together: give both for wss://, or neither")
+    context = None
+    if args.cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(args.cert, args.key)
+        except (OSError, ssl.SSLError) as err:
+            raise CliError(f"cannot load the certificate {args.cert} / key {args.key}: {err}") \
+                from err
+    store = _store(args)
+    rate, burst = args.rate_limit
+    return asyncio.run(_serve(hall, store, args.host, args.port, context, args.always_open,
+                              Limits(rate=rate, burst=burst)))
+
+
+async def _serve(hall: Hall, store: Store, host: str, port: int, context: ssl.SSLContext | None,
+                 always_open: bool, limits: Limits) -> int:
+    server = HallServer(hall, store, always_open=always_open, limits=limits)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        bound = await server.start(host, port, context)
+    except OSError as err:
+        await server.stop()
+        raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
+    scheme = "wss" if context else "ws"
+    print(f"hall-hub: {hall.name} listening on {scheme}://{host}:{bound}/ (db {store.path})",
+          flush=True)
+    await stop.wait()
+    logger.info("stopping on signal")
+    await server.stop()
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    problems = check_hall(args.file)
+    for problem in problems:
+        print(f"{args.file}: {problem}")
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        print(f"{args.file}: {len(errors)} error(s): the hub will not start with this file")
+        return 1
+    hall = load_hall(args.file)
+    print(f"{args.file}: OK: {hall.name}, {len(hall.departments)} departments, "
+          f"{len(hall.services)} services, {len(hall.windows)} windows")
+    return 0
+
+
+def cmd_device_add(args: argparse.Namespace) -> int:
+    if args.role == Role.COUNTER and args.window is None:
+        raise CliError("a counter is bound to one window: give --window N")
+    if args.role != Role.COUNTER and args.window is not None and args.role != Role.DISPLAY:
+        raise CliError(f"--window is for counters (and window displays), not for a {args.role}")
+    if args.config and args.window is not None:
+        hall = load_hall(args.config)
+        if args.window not in hall.windows:
+            raise CliError(f"there is no window {args.window} in {args.config}")
+    store = _store(args)
+    try:
+        token = store.add_device(args.name, args.role, args.window)
+    finally:
+        store.close()
+    print(f"enrolled {args.name} as {args.role}" + (f" at window {args.window}"
+                                                      if args.window else ""))
+    print("its token (shown once; the hub keeps only a hash):")
+    print(token)
+    return 0
+
+
+def cmd_device_list(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        devices = store.devices()
+    finally:
+        store.close()
+    if not devices:
+        print("no devices enrolled")
+    for d in devices:
+        window = f"window {d.window}" if d.window is not None else "-"
+        state = "revoked" if d.revoked else "active"
+        print(f"{d.name:24} {d.role:8} {window:10} {state:8} enrolled {d.created_at[:19]}")
+    return 0
+
+
+def cmd_device_revoke(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        revoked = store.revoke_device(args.name)
+    finally:
+        store.close()
+    if not revoked:
+        raise CliError(f"no active device named '{args.name}'")
+    print(f"revoked {args.name}: its token no longer opens a connection")
+    return 0
+
+
+def cmd_clerk_add(args: argparse.Namespace) -> int:
+    if not args.pin.isdigit() or not 4 <= len(args.pin) <= 12:
+        raise CliError("the PIN must be 4 to 12 digits")
+    store = _store(args)
+    try:
+        store.add_clerk(args.id, args.name, args.pin)
+    finally:
+        store.close()
+    print(f"clerk {args.id} ({args.name}) can now sign in")
+    return 0
+
+
+def read_appointments(path: Path, tz: ZoneInfo, hall: Hall | None) -> list[AppointmentRow]:
+    """Rows of ``code,service,date,start,end[,name,phone]``; raises CliError listing bad lines."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise CliError(f"cannot read {path}: {err}") from err
+    rows: list[AppointmentRow] = []
+    problems: list[str] = []
+    for lineno, cells in enumerate(csv.reader(text.splitlines()), start=1):
+        if not cells or not "".join(cells).strip():
+            continue
+        if lineno == 1 and cells[0].strip().lower() == "code":
+            continue
+        cells = [c.strip() for c in cells] + ["", ""]
+        code, service, day, start, end, name, phone = cells[:7]
+        where = f"{path}:{lineno}"
+        if not code or len(code) > 64:
+            problems.append(f"{where}: the code must be 1 to 64 characters")
+            continue
+        if hall is not None and service not in hall.services:
+            problems.append(f"{where}: service '{service}' is not in this hall")
+            continue
+        try:
+            slot_day = date.fromisoformat(day)
+            begin = datetime.combine(slot_day, datetime.strptime(start, "%H:%M").time(), tz)
+            finish = datetime.combine(slot_day, datetime.strptime(end, "%H:%M").time(), tz)
+        except ValueError:
+            problems.append(f"{where}: date must be YYYY-MM-DD and times HH:MM "
+                            f"(got '{day}', '{start}', '{end}')")
+            continue
+        if finish <= begin:
+            problems.append(f"{where}: the slot ends at {end}, before it starts at {start}")
+            continue
+        rows.append(AppointmentRow(code=code, service=service, date=slot_day.isoformat(),
+                                   slot_start=begin.isoformat(), slot_end=finish.isoformat(),
+                                   name=name or None, phone=phone or None))
+    if problems:
+        raise CliError("nothing imported:\n" + "\n".join(problems))
+    return rows
+
+
+def cmd_appointments_import(args: argparse.Namespace) -> int:
+    hall = load_hall(args.config) if args.config else None
+    tz = hall.timezone if hall else ZoneInfo(args.timezone)
+    rows = read_appointments(Path(args.file), tz, hall)
+    store = _store(args)
+    try:
+        count = store.add_appointments(rows)
+    finally:
+        store.close()
+    print(f"imported {count} appointments from {args.file}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    hall = load_hall(args.config)
+    store = _store(args)
+    try:
+        report = build_report(hall, store.tickets_between(args.first, args.last), args.first,
+                              args.last)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{hall.name}: {args.first} .. {args.last}")
+    header = f"{'':14}{'issued':>8}{'served':>8}{'no-show':>8}{'wait':>8}{'service':>8}{'satisf.':>9}"
+    for group in ("service", "window", "clerk"):
+        print(f"\nby {group}\n{header}")
+        for key, f in report[f"by_{group}"].items():
+            sat = f"{f['satisfaction'] * 100:.0f}%" if f["satisfaction"] is not None else "-"
+            print(f"{key:14}{f['issued']:>8}{f['served']:>8}{f['no_show']:>8}"
+                  f"{f['mean_wait_min'] or '-':>8}{f['mean_service_min'] or '-':>8}{sat:>9}")
+    if report["dissatisfied"]:
+        print("\nto follow up (dissatisfied):")
+        for item in report["dissatisfied"]:
+            print(f"  {item['day']} {item['ticket']} window {item['window']} clerk {item['clerk']}")
+    return 0
+
+
+# ------------------------------------------------------------------------------ parser
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hall-hub", description="The hall's hub.")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--db", help=f"the hall's database (default {default_db_path()})")
+        return p
+
+    serve = with_db(commands.add_parser("serve", help="run the hall bus"))
+    serve.add_argument("--config", required=True, help="the hall's TOML file")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--cert", help="PEM certificate: serve wss://")
+    serve.add_argument("--key", help="PEM private key of --cert")
+    serve.add_argument("--always-open", action="store_true",
+                       help="ignore opening hours (training and demos)")
+    serve.add_argument("--rate-limit", type=_rate, default=(1000.0, 2000.0), metavar="R[/B]",
+                       help="requests a second per device, and burst (default 1000/2000)")
+    serve.set_defaults(func=cmd_serve)
+
+    check = commands.add_parser("check-config", help="check a hall's TOML file")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_check_config)
+
+    device = commands.add_parser("device", help="enrol, list and revoke devices")
+    device_cmds = device.add_subparsers(dest="device_command", required=True, metavar="ACTION")
+    add = with_db(device_cmds.add_parser("add", help="enrol a device and print its token"))
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--window", type=int)
+    add.add_argument("--config", help="check --window against this hall")
+    add.set_defaults(func=cmd_device_add)
+    with_db(device_cmds.add_parser("list", help="list devices")).set_defaults(func=cmd_device_list)
+    revoke = with_db(device_cmds.add_parser("revoke", help="revoke a device's token"))
+    revoke.add_argument("name")
+    revoke.set_defaults(func=cmd_device_revoke)
+
+    clerk = commands.add_parser("clerk", help="window staff")
+    clerk_cmds = clerk.add_subparsers(dest="clerk_command", required=True, metavar="ACTION")
+    clerk_add = with_db(clerk_cmds.add_parser("add", help="add a clerk (or change the PIN)"))
+    clerk_add.add_argument("id", help="staff number")
+    clerk_add.add_argument("--name", required=True)
+    clerk_add.add_argument("--pin", required=True)
+    clerk_add.set_defaults(func=cmd_clerk_add)
+
+    appointments = commands.add_parser("appointments", help="booked appointments")
+    app_cmds = appointments.add_subparsers(dest="app_command", required=True, metavar="ACTION")
+    imp = with_db(app_cmds.add_parser(
+        "import", help="import a CSV: code,service,date,start,end[,name,phone]"))
+    imp.add_argument("file")
+    imp.add_argument("--config", help="check services against this hall and use its time zone")
+    imp.add_argument("--timezone", default="Asia/Shanghai")
+    imp.set_defaults(func=cmd_appointments_import)
+
+    report = with_db(commands.add_parser("report", help="figures for a period"))
+    report.add_argument("--config", required=True)
+    report.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
+    report.add_argument("--to", dest="last", required=True, help="YYYY-MM-DD")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except ConfigError as err:
+        print(f"hall-hub: the hall configuration is wrong:\n{err}", file=sys.stderr)
+        return 2
+    except (CliError, StoreError) as err:
+        print(f"hall-hub: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,391 @@
+"""The hall's configuration: one TOML file, read and checked at start (see docs/config.md).
+
+``load_hall(path)`` returns a ``Hall`` or raises ``ConfigError`` listing every problem with the
+line it is on; ``check_hall(path)`` returns the problems (warnings included) without raising.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hub.errors import ConfigError, ConfigProblem
+
+logger = logging.getLogger(__name__)
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SERVICE_ID = re.compile(r"^[a-z0-9_-]{1,32}$")
+PREFIX = re.compile(r"^[A-Z]{1,2}$")
+LANG = re.compile(r"^[a-z]{2,3}$")
+POLICIES = ("fifo", "ordered")
+
+
+@dataclass(frozen=True)
+class Span:
+    """An opening span in local time, ``open <= t < close``."""
+
+    open: time
+    close: time
+
+    def contains(self, t: time) -> bool:
+        return self.open <= t < self.close
+
+
+@dataclass(frozen=True)
+class HoursRule:
+    days: frozenset[int]  # 0 = Monday
+    span: Span
+
+
+@dataclass(frozen=True)
+class Department:
+    id: str
+    name: str
+    name_en: str | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    department: str
+    name: str
+    prefix: str
+    minutes: float
+    name_en: str | None = None
+    daily_quota: int | None = None
+    hours: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
+class Window:
+    number: int
+    name: str
+    zone: str
+    serves: tuple[str, ...]
+    policy: str = "fifo"
+    name_en: str | None = None
+    zone_en: str | None = None
+
+
+@dataclass(frozen=True)
+class Hall:
+    name: str
+    timezone: ZoneInfo
+    languages: tuple[str, ...]
+    day_starts: time
+    name_en: str | None = None
+    hours: tuple[HoursRule, ...] = ()
+    departments: dict[str, Department] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    windows: dict[int, Window] = field(default_factory=dict)
+    source: str = ""
+
+    def windows_serving(self, service: str) -> list[Window]:
+        return [w for w in self.windows.values() if service in w.serves]
+
+
+class _Locator:
+    """Finds the line of a table or key in the raw TOML text, for error messages."""
+
+    HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
+    KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
+
+    def __init__(self, text: str) -> None:
+        self.tables: dict[tuple[str, int], int] = {}
+        self.keys: dict[tuple[str, int, str], int] = {}
+        counts: dict[str, int] = {}
+        current = ("", 0)
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            header = self.HEADER.match(line)
+            if header:
+                name = header.group(1)
+                index = counts.get(name, 0)
+                if line.lstrip().startswith("[["):
+                    counts[name] = index + 1
+                current = (name, index)
+                self.tables.setdefault(current, lineno)
+                continue
+            key = self.KEY.match(line)
+            if key:
+                self.keys.setdefault((current[0], current[1], key.group(1)), lineno)
+
+    def line(self, table: str, index: int = 0, key: str | None = None) -> int | None:
+        if key is not None and (table, index, key) in self.keys:
+            return self.keys[(table, index, key)]
+        return self.tables.get((table, index))
+
+
+class _Checker:
+    def __init__(self, text: str) -> None:
+        self.at = _Locator(text)
+        self.problems: list[ConfigProblem] = []
+        self.declared_services: set[str] = set()  # ids written, even on a service with errors
+
+    def error(self, message: str, table: str, index: int = 0, key: str | None = None) -> None:
+        self.problems.append(ConfigProblem(self.at.line(table, index, key), message))
+
+    def warn(self, message: str, table: str, index: int = 0, key: str | None = None) -> None:
+        self.problems.append(ConfigProblem(self.at.line(table, index, key), message, warning=True))
+
+    def text(self, node: dict[str, Any], key: str, where: str, table: str, index: int = 0,
+             required: bool = True) -> str | None:
+        value = node.get(key)
+        if value is None:
+            if required:
+                self.error(f"{where}: '{key}' is missing", table, index)
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.error(f"{where}: '{key}' must be a non-empty string", table, index, key)
+            return None
+        return value
+
+    def clock_time(self, value: Any, what: str, table: str, index: int, key: str) -> time | None:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
+            self.error(f"{what}: '{value}' is not a time like \"08:30\"", table, index, key)
+            return None
+        hours, minutes = (int(part) for part in value.split(":"))
+        if hours > 23 or minutes > 59:
+            self.error(f"{what}: '{value}' is not a time of day", table, index, key)
+            return None
+        return time(hours, minutes)
+
+    def spans(self, value: Any, what: str, table: str, index: int, key: str) -> list[Span]:
+        items = value if isinstance(value, list) else [value]
+        spans: list[Span] = []
+        for item in items:
+            if not isinstance(item, dict) or "open" not in item or "close" not in item:
+                self.error(f"{what}: each span needs 'open' and 'close'", table, index, key)
+                continue
+            opens = self.clock_time(item["open"], f"{what} open", table, index, key)
+            closes = self.clock_time(item["close"], f"{what} close", table, index, key)
+            if opens is None or closes is None:
+                continue
+            if opens >= closes:
+                self.error(f"{what}: opens at {item['open']} but closes at {item['close']}",
+                           table, index, key)
+                continue
+            spans.append(Span(opens, closes))
+        return spans
+
+
+def _list_of_tables(data: dict[str, Any], key: str, check: _Checker) -> list[dict[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        check.error(f"'{key}' must be written as [[{key}]] tables", key)
+        return []
+    return value
+
+
+def _parse_hall(data: dict[str, Any], check: _Checker) -> dict[str, Any]:
+    hall = data.get("hall")
+    if not isinstance(hall, dict):
+        check.error("the [hall] table is missing", "hall")
+        return {}
+    out: dict[str, Any] = {}
+    out["name"] = check.text(hall, "name", "[hall]", "hall")
+    out["name_en"] = check.text(hall, "name_en", "[hall]", "hall", required=False)
+    tz_name = hall.get("timezone", "Asia/Shanghai")
+    try:
+        out["timezone"] = ZoneInfo(str(tz_name))
+    except (ZoneInfoNotFoundError, ValueError):
+        check.error(f"[hall]: timezone '{tz_name}' is not a known time zone (e.g. Asia/Shanghai)",
+                    "hall", 0, "timezone")
+    languages = hall.get("languages", ["zh"])
+    if (not isinstance(languages, list) or not languages
+            or not all(isinstance(x, str) and LANG.match(x) for x in languages)):
+        check.error("[hall]: languages must be a list of language codes like [\"zh\", \"en\"]",
+                    "hall", 0, "languages")
+        languages = ["zh"]
+    elif len(set(languages)) != len(languages):
+        check.error("[hall]: a language is listed twice", "hall", 0, "languages")
+    out["languages"] = tuple(languages)
+    out["day_starts"] = check.clock_time(hall.get("day_starts", "05:00"), "[hall] day_starts",
+                                         "hall", 0, "day_starts")
+    rules: list[HoursRule] = []
+    hours = hall.get("hours", [])
+    if not isinstance(hours, list):
+        check.error("[hall]: hours must be written as [[hall.hours]] tables", "hall", 0, "hours")
+        hours = []
+    for i, rule in enumerate(hours):
+        where = f"[[hall.hours]] #{i + 1}"
+        if not isinstance(rule, dict):
+            check.error(f"{where}: must be a table", "hall.hours", i)
+            continue
+        days = rule.get("days", list(DAYS))
+        if not isinstance(days, list) or not days or any(d not in DAYS for d in days):
+            check.error(f"{where}: days must be a list from {', '.join(DAYS)}",
+                        "hall.hours", i, "days")
+            continue
+        spans = check.spans(rule, where, "hall.hours", i, "open")
+        for span in spans:
+            rules.append(HoursRule(frozenset(DAYS.index(d) for d in days), span))
+    out["hours"] = tuple(rules)
+    known = {"name", "name_en", "timezone", "languages", "day_starts", "hours"}
+    for key in hall:
+        if key not in known and not key.endswith("_en"):
+            logger.info("[hall] key %r is not used by this hub", key)
+    return out
+
+
+def _parse_departments(data: dict[str, Any], check: _Checker) -> dict[str, Department]:
+    departments: dict[str, Department] = {}
+    for i, node in enumerate(_list_of_tables(data, "departments", check)):
+        where = f"[[departments]] #{i + 1}"
+        dep_id = check.text(node, "id", where, "departments", i)
+        name = check.text(node, "name", where, "departments", i)
+        if dep_id is None or name is None:
+            continue
+        if dep_id in departments:
+            check.error(f"{where}: department id '{dep_id}' is used twice", "departments", i, "id")
+            continue
+        departments[dep_id] = Department(dep_id, name, node.get("name_en"))
+    return departments
+
+
+def _parse_services(data: dict[str, Any], check: _Checker,
+                    departments: dict[str, Department]) -> dict[str, Service]:
+    services: dict[str, Service] = {}
+    prefixes: dict[str, str] = {}
+    for i, node in enumerate(_list_of_tables(data, "services", check)):
+        where = f"[[services]] #{i + 1}"
+        sid = check.text(node, "id", where, "services", i)
+        if sid is not None:
+            check.declared_services.add(sid)
+            where = f"service '{sid}'"
+            if not SERVICE_ID.match(sid):
+                check.error(f"{where}: id must be 1-32 of a-z, 0-9, '_' or '-'", "services", i, "id")
+                sid = None
+            elif sid in services:
+                check.error(f"{where}: id is used twice", "services", i, "id")
+                sid = None
+        name = check.text(node, "name", where, "services", i)
+        department = check.text(node, "department", where, "services", i)
+        if department is not None and department not in departments:
+            check.error(f"{where}: department '{department}' is not defined in [[departments]]",
+                        "services", i, "department")
+        prefix = check.text(node, "prefix", where, "services", i)
+        if prefix is not None:
+            if not PREFIX.match(prefix):
+                check.error(f"{where}: prefix '{prefix}' must be 1 or 2 capital letters",
+                            "services", i, "prefix")
+                prefix = None
+            elif prefix in prefixes:
+                check.error(f"{where}: prefix '{prefix}' is already used by service "
+                            f"'{prefixes[prefix]}'", "services", i, "prefix")
+                prefix = None
+        minutes = node.get("minutes", 10)
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0:
+            check.error(f"{where}: minutes must be a positive number", "services", i, "minutes")
+            minutes = 10
+        quota = node.get("daily_quota")
+        if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int)
+                                  or quota <= 0):
+            check.error(f"{where}: daily_quota must be a positive whole number",
+                        "services", i, "daily_quota")
+            quota = None
+        spans: list[Span] = []
+        if "hours" in node:
+            spans = check.spans(node["hours"], f"{where} hours", "services", i, "hours")
+        if sid is None or name is None or department is None or prefix is None:
+            continue
+        prefixes[prefix] = sid
+        services[sid] = Service(sid, department, name, prefix, float(minutes),
+                                node.get("name_en"), quota, tuple(spans))
+    return services
+
+
+def _parse_windows(data: dict[str, Any], check: _Checker,
+                   services: dict[str, Service]) -> dict[int, Window]:
+    windows: dict[int, Window] = {}
+    for i, node in enumerate(_list_of_tables(data, "windows", check)):
+        number = node.get("number")
+        where = f"[[windows]] #{i + 1}"
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 999:
+            check.error(f"{where}: number must be a whole number from 1 to 999",
+                        "windows", i, "number")
+            continue
+        where = f"window {number}"
+        if number in windows:
+            check.error(f"{where}: number is used twice", "windows", i, "number")
+            continue
+        name = check.text(node, "name", where, "windows", i, required=False) or f"{number}"
+        zone = check.text(node, "zone", where, "windows", i, required=False) or ""
+        serves = node.get("serves")
+        if not isinstance(serves, list) or not serves or not all(isinstance(s, str) for s in serves):
+            check.error(f"{where}: serves must be a non-empty list of service ids",
+                        "windows", i, "serves")
+            continue
+        for sid in serves:
+            if sid not in check.declared_services:
+                check.error(f"{where}: serves '{sid}', which is not a service id",
+                            "windows", i, "serves")
+        if len(set(serves)) != len(serves):
+            check.error(f"{where}: a service is listed twice in serves", "windows", i, "serves")
+        policy = node.get("policy", "fifo")
+        if policy not in POLICIES:
+            check.error(f"{where}: policy must be \"fifo\" or \"ordered\", not '{policy}'",
+                        "windows", i, "policy")
+            policy = "fifo"
+        windows[number] = Window(number, name, zone, tuple(s for s in serves if s in services),
+                                 policy, node.get("name_en"), node.get("zone_en"))
+    return windows
+
+
+def parse_hall(text: str, source: str = "<config>") -> tuple[Hall | None, list[ConfigProblem]]:
+    """Parse and check a hall; the Hall is None when any problem is an error."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        match = re.search(r"line (\d+)", str(err))
+        line = int(match.group(1)) if match else None
+        return None, [ConfigProblem(line, f"not valid TOML: {err}")]
+    check = _Checker(text)
+    hall = _parse_hall(data, check)
+    departments = _parse_departments(data, check)
+    services = _parse_services(data, check, departments)
+    windows = _parse_windows(data, check, services)
+    if not services:
+        check.error("no [[services]] are defined: a hall needs at least one", "services")
+    if not windows:
+        check.error("no [[windows]] are defined: a hall needs at least one", "windows")
+    for i, sid in enumerate(services):
+        if not any(sid in w.serves for w in windows.values()):
+            check.warn(f"service '{sid}' is served by no window: its tickets can never be called",
+                       "services", i, "id")
+    if any(not p.warning for p in check.problems):
+        return None, check.problems
+    result = Hall(
+        name=hall["name"], timezone=hall["timezone"], languages=hall["languages"],
+        day_starts=hall["day_starts"], name_en=hall.get("name_en"), hours=hall["hours"],
+        departments=departments, services=services, windows=windows, source=source,
+    )
+    return result, check.problems
+
+
+def check_hall(path: str | Path) -> list[ConfigProblem]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        return [ConfigProblem(None, f"cannot read the file: {err}")]
+    return parse_hall(text, str(path))[1]
+
+
+def load_hall(path: str | Path) -> Hall:
+    """The hall described by ``path``; raises ConfigError with every problem if it is wrong."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(str(path), [ConfigProblem(None, f"cannot read the file: {err}")]) from err
+    hall, problems = parse_hall(text, str(path))
+    for problem in problems:
+        if problem.warning:
+            logger.warning("%s: %s", path, problem)
+    if hall is None:
+        raise ConfigError(str(path), [p for p in problems if not p.warning])
+    return hall

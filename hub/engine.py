@@ -1,0 +1,698 @@
+"""The hall's rules: a pure, synchronous queue engine.
+
+Commands go in (``issue``, ``call_next``, ``transfer`` ...), an ``Outcome`` comes out: the result
+for the device that asked and the events for everybody. The engine does no I/O and never reads
+the clock itself; the store persists what ``take_changes()`` hands it, and rebuilds an engine
+with ``HallEngine(..., tickets=..., windows=...)``. A refused command raises ``RequestError``
+before it changes anything. Call ``tick()`` before each command: it closes the day when the clock
+has passed ``day_starts``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from hub import hours
+from hub.clock import Clock
+from hub.config import Hall, Service
+from hub.errors import RequestError
+from hub.model import OPEN_STATES, Appointment, Clerk, Ticket, WindowState, iso
+from hub.protocol import Code, ticket_number
+
+logger = logging.getLogger(__name__)
+
+RECENT_CALLS = 10
+CHECK_IN_EARLY = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    name: str
+    data: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    result: dict[str, Any]
+    events: list[EngineEvent] = field(default_factory=list)
+
+
+@dataclass
+class _ServiceStats:
+    seconds: float = 0.0
+    count: int = 0
+
+
+class HallEngine:
+    def __init__(self, hall: Hall, clock: Clock, *, always_open: bool = False,
+                 day: str | None = None, tickets: Iterable[Ticket] = (),
+                 windows: Iterable[WindowState] = ()) -> None:
+        self.hall = hall
+        self.clock = clock
+        self.always_open = always_open
+        self.day = day or hours.hall_day(hall, clock.now()).isoformat()
+        self.tickets: dict[str, Ticket] = {}
+        self.by_number: dict[str, Ticket] = {}
+        self.waiting: dict[str, dict[str, Ticket]] = {sid: {} for sid in hall.services}
+        self.windows: dict[int, WindowState] = {n: WindowState(n) for n in hall.windows}
+        self.next_seqno: dict[str, int] = {sid: 1 for sid in hall.services}
+        self.issued_today: dict[str, int] = {sid: 0 for sid in hall.services}
+        self.stats: dict[str, _ServiceStats] = {sid: _ServiceStats() for sid in hall.services}
+        self.used_codes: set[str] = set()
+        self.calls: list[tuple[str, int, datetime]] = []  # (ticket id, window, at), oldest first
+        self.next_ord = 1
+        self.device_status: dict[str, dict[str, Any]] = {}
+        self._dirty_tickets: dict[str, Ticket] = {}
+        self._dirty_windows: set[int] = set()
+        self._events: list[EngineEvent] = []
+        self._touched: set[str] = set()
+        self._last_queue: dict[str, tuple[int, int]] = {}
+        for ticket in tickets:
+            self._restore_ticket(ticket)
+        for window in windows:
+            if window.number in self.windows:
+                self.windows[window.number] = window
+        for sid in hall.services:
+            self._last_queue[sid] = self._queue_figures(sid)
+
+    # ------------------------------------------------------------------ restore and persistence
+
+    def _restore_ticket(self, ticket: Ticket) -> None:
+        if ticket.service not in self.hall.services:
+            logger.warning("ticket %s is for service %r, which this hall no longer has; it is "
+                           "kept but can only be reassigned", ticket.number, ticket.service)
+        self.tickets[ticket.id] = ticket
+        self.by_number[ticket.number] = ticket
+        if ticket.issued_service in self.next_seqno:
+            self.next_seqno[ticket.issued_service] = max(self.next_seqno[ticket.issued_service],
+                                                         ticket.seqno + 1)
+            self.issued_today[ticket.issued_service] += 1
+        self.next_ord = max(self.next_ord, ticket.line_ord + 1)
+        if ticket.state == "waiting":
+            self.waiting.setdefault(ticket.service, {})[ticket.id] = ticket
+        if ticket.appointment:
+            self.used_codes.add(ticket.appointment)
+        if ticket.called_at and ticket.window is not None:
+            self.calls.append((ticket.id, ticket.window, ticket.called_at))
+            self.calls.sort(key=lambda call: call[2])
+            del self.calls[:-RECENT_CALLS * 3]
+        if ticket.state == "done" and ticket.finished_at:
+            self._observe(ticket)
+
+    def take_changes(self) -> tuple[list[Ticket], list[WindowState]]:
+        """Tickets and windows changed since the last call, for the store to write."""
+        tickets = list(self._dirty_tickets.values())
+        windows = [self.windows[n] for n in sorted(self._dirty_windows)]
+        self._dirty_tickets.clear()
+        self._dirty_windows.clear()
+        return tickets, windows
+
+    # ------------------------------------------------------------------ helpers
+
+    def _now(self) -> datetime:
+        return self.clock.now()
+
+    def _emit(self, name: str, data: dict[str, Any]) -> None:
+        self._events.append(EngineEvent(name, data))
+
+    def _done(self, result: dict[str, Any]) -> Outcome:
+        for sid in sorted(self._touched):
+            figures = self._queue_figures(sid)
+            if self._last_queue.get(sid) != figures:
+                self._last_queue[sid] = figures
+                self._emit("queue_changed", {"service": sid, "waiting": figures[0],
+                                             "est_wait_min": figures[1]})
+        self._touched.clear()
+        events, self._events = self._events, []
+        return Outcome(result, events)
+
+    def _save(self, ticket: Ticket) -> None:
+        self._dirty_tickets[ticket.id] = ticket
+        self._touched.add(ticket.service)
+
+    def _save_window(self, window: WindowState, changed: bool = True) -> None:
+        self._dirty_windows.add(window.number)
+        if changed:
+            self._emit("window_changed", {"window": self.window_view(window.number)})
+            spec = self.hall.windows[window.number]
+            self._touched.update(spec.serves)
+
+    def _service(self, sid: str) -> Service:
+        service = self.hall.services.get(sid)
+        if service is None:
+            raise RequestError(Code.UNKNOWN_SERVICE, f"there is no service '{sid}' in this hall; "
+                               f"services are: {', '.join(self.hall.services)}")
+        return service
+
+    def _window(self, number: int, *, signed_in: bool = True) -> WindowState:
+        window = self.windows.get(number)
+        if window is None:
+            raise RequestError(Code.NOT_FOUND, f"there is no window {number} in this hall")
+        if signed_in and window.state == "closed":
+            raise RequestError(Code.INVALID_STATE,
+                               f"window {number} is closed: a clerk must sign in first")
+        return window
+
+    def _current(self, window: WindowState, states: tuple[str, ...], action: str) -> Ticket:
+        if window.current is None:
+            raise RequestError(Code.INVALID_STATE,
+                               f"window {window.number} has no ticket to {action}")
+        ticket = self.tickets[window.current]
+        if ticket.state not in states:
+            raise RequestError(Code.INVALID_STATE, f"cannot {action} {ticket.number}: it is "
+                               f"{ticket.state}, not {' or '.join(states)}")
+        return ticket
+
+    def ticket(self, ref: str) -> Ticket:
+        """A ticket of today by id or by number; not_found otherwise."""
+        found = self.tickets.get(ref) or self.by_number.get(ref.upper())
+        if found is None:
+            raise RequestError(Code.NOT_FOUND, f"no ticket '{ref}' today ({self.day})")
+        return found
+
+    def _new_ord(self) -> int:
+        self.next_ord += 1
+        return self.next_ord - 1
+
+    def _queue(self, ticket: Ticket, position: str) -> None:
+        """Put a ticket (back) in the waiting line of its service."""
+        now = self._now()
+        if position == "first":
+            ticket.first = True
+            ticket.line_ord = self._new_ord()
+        elif position == "last":
+            ticket.first = False
+            ticket.line_at = now
+            ticket.line_ord = self._new_ord()
+        ticket.state = "waiting"
+        ticket.window = None
+        ticket.calls = 0
+        ticket.called_at = None
+        ticket.started_at = None
+        self.waiting.setdefault(ticket.service, {})[ticket.id] = ticket
+
+    def _unqueue(self, ticket: Ticket) -> None:
+        self.waiting.get(ticket.service, {}).pop(ticket.id, None)
+
+    def _observe(self, ticket: Ticket) -> None:
+        begun = ticket.started_at or ticket.called_at
+        if ticket.finished_at and begun and ticket.service in self.stats:
+            stats = self.stats[ticket.service]
+            stats.seconds += max(0.0, (ticket.finished_at - begun).total_seconds())
+            stats.count += 1
+
+    # ------------------------------------------------------------------ estimates
+
+    def mean_minutes(self, sid: str) -> float:
+        stats = self.stats.get(sid)
+        if stats and stats.count:
+            return stats.seconds / stats.count / 60
+        return self.hall.services[sid].minutes
+
+    def open_windows(self, sid: str) -> int:
+        return sum(1 for w in self.hall.windows_serving(sid) if self.windows[w.number].state == "open")
+
+    def estimate(self, sid: str, ahead: int) -> int:
+        if sid not in self.hall.services:
+            return 0
+        return math.ceil(ahead * self.mean_minutes(sid) / max(1, self.open_windows(sid)))
+
+    def _queue_figures(self, sid: str) -> tuple[int, int]:
+        waiting = len(self.waiting.get(sid, {}))
+        return waiting, self.estimate(sid, waiting)
+
+    def ahead_of(self, ticket: Ticket) -> int:
+        if ticket.state != "waiting":
+            return 0
+        line = self.waiting.get(ticket.service, {}).values()
+        if ticket.to_window is not None:
+            return sum(1 for t in line if t.to_window == ticket.to_window
+                       and t.sort_key() < ticket.sort_key())
+        key = ticket.class_key()
+        return sum(1 for t in line if t.to_window is None and t.class_key() < key)
+
+    def ticket_view(self, ticket: Ticket) -> dict[str, Any]:
+        if ticket.state != "waiting":
+            return ticket.to_dict()
+        ahead = self.ahead_of(ticket)
+        return ticket.to_dict(ahead, self.estimate(ticket.service, ahead))
+
+    # ------------------------------------------------------------------ views
+
+    def window_view(self, number: int) -> dict[str, Any]:
+        spec = self.hall.windows[number]
+        state = self.windows[number]
+        current = self.tickets.get(state.current) if state.current else None
+        return {
+            "number": number, "name": spec.name, "name_en": spec.name_en, "zone": spec.zone,
+            "serves": list(spec.serves), "policy": spec.policy, "state": state.state,
+            "clerk": state.clerk, "clerk_name": state.clerk_name, "reason": state.reason,
+            "current": self.ticket_view(current) if current else None,
+        }
+
+    def service_view(self, sid: str) -> dict[str, Any]:
+        service = self.hall.services[sid]
+        department = self.hall.departments.get(service.department)
+        waiting, est = self._queue_figures(sid)
+        quota_left = (max(0, service.daily_quota - self.issued_today[sid])
+                      if service.daily_quota is not None else None)
+        now = self._now()
+        return {
+            "id": sid, "name": service.name, "name_en": service.name_en,
+            "prefix": service.prefix, "department": service.department,
+            "department_name": department.name if department else service.department,
+            "department_name_en": department.name_en if department else None,
+            "open": self.always_open or hours.service_open(self.hall, service, now),
+            "hours_today": hours.describe(hours.spans_today(self.hall, service, now)),
+            "waiting": waiting, "est_wait_min": est, "quota_left": quota_left,
+            "minutes": service.minutes, "windows": [w.number for w in
+                                                    self.hall.windows_serving(sid)],
+        }
+
+    def recent_calls(self) -> list[dict[str, Any]]:
+        seen: set[str] = set()
+        out: list[dict[str, Any]] = []
+        for ticket_id, window, at in reversed(self.calls):
+            if ticket_id in seen or ticket_id not in self.tickets:
+                continue
+            seen.add(ticket_id)
+            out.append({"ticket": self.ticket_view(self.tickets[ticket_id]), "window": window,
+                        "at": iso(at)})
+            if len(out) == RECENT_CALLS:
+                break
+        return out
+
+    def waiting_list(self) -> list[dict[str, Any]]:
+        line = [t for group in self.waiting.values() for t in group.values()]
+        line.sort(key=lambda t: t.class_key())
+        return [self.ticket_view(t) for t in line]
+
+    def snapshot(self) -> dict[str, Any]:
+        hall = self.hall
+        return {
+            "day": self.day,
+            "hall": {"name": hall.name, "name_en": hall.name_en, "languages": list(hall.languages),
+                     "timezone": hall.timezone.key, "day_starts": f"{hall.day_starts:%H:%M}",
+                     "open": self.always_open or hours.hall_open(hall, self._now()),
+                     "departments": [{"id": d.id, "name": d.name, "name_en": d.name_en}
+                                     for d in hall.departments.values()]},
+            "services": [self.service_view(sid) for sid in hall.services],
+            "windows": [self.window_view(n) for n in sorted(hall.windows)],
+            "recent_calls": self.recent_calls(),
+            "waiting": self.waiting_list(),
+            "devices": dict(self.device_status),
+        }
+
+    # ------------------------------------------------------------------ the day
+
+    def tick(self) -> Outcome:
+        """Close the day if the clock has passed ``day_starts``: open tickets are cancelled."""
+        today = hours.hall_day(self.hall, self._now()).isoformat()
+        if today == self.day:
+            return self._done({})
+        closed = 0
+        for ticket in self.tickets.values():
+            if ticket.state in OPEN_STATES:
+                ticket.state = "cancelled"
+                ticket.reason = "day_end"
+                self._dirty_tickets[ticket.id] = ticket
+                closed += 1
+        for window in self.windows.values():
+            if window.state != "closed" or window.current:
+                window.state, window.clerk, window.clerk_name = "closed", None, None
+                window.current, window.reason, window.since = None, None, self._now()
+                self._dirty_windows.add(window.number)
+        logger.info("day %s closed (%d open tickets cancelled); day %s starts",
+                    self.day, closed, today)
+        self.day = today
+        self.tickets.clear()
+        self.by_number.clear()
+        self.waiting = {sid: {} for sid in self.hall.services}
+        self.next_seqno = {sid: 1 for sid in self.hall.services}
+        self.issued_today = {sid: 0 for sid in self.hall.services}
+        self.stats = {sid: _ServiceStats() for sid in self.hall.services}
+        self.used_codes.clear()
+        self.calls.clear()
+        self._last_queue = {sid: (0, 0) for sid in self.hall.services}
+        self._emit("day_started", {"day": today})
+        return self._done({})
+
+    # ------------------------------------------------------------------ issuing
+
+    def _new_ticket(self, service: Service, priority: str, lang: str | None,
+                    line_at: datetime, device: str | None) -> Ticket:
+        seqno = self.next_seqno[service.id]
+        number = ticket_number(service.prefix, seqno)
+        ticket = Ticket(
+            id=f"{self.day.replace('-', '')}-{number}", day=self.day, number=number, seqno=seqno,
+            service=service.id, issued_service=service.id, state="waiting", priority=priority,
+            issued_at=self._now(), line_at=line_at, line_ord=self._new_ord(), lang=lang,
+            issued_by=device,
+        )
+        self.next_seqno[service.id] = seqno + 1
+        self.issued_today[service.id] += 1
+        self.tickets[ticket.id] = ticket
+        self.by_number[number] = ticket
+        self.waiting[service.id][ticket.id] = ticket
+        self._save(ticket)
+        return ticket
+
+    def issue(self, service_id: str, priority: str = "normal", lang: str | None = None,
+              device: str | None = None) -> Outcome:
+        service = self._service(service_id)
+        if lang is not None and lang not in self.hall.languages:
+            raise RequestError(Code.BAD_REQUEST, f"language '{lang}' is not one of this hall's: "
+                               f"{', '.join(self.hall.languages)}")
+        now = self._now()
+        if not self.always_open and not hours.service_open(self.hall, service, now):
+            spans = hours.describe(hours.spans_today(self.hall, service, now))
+            when = ", ".join(spans) if spans else "not today"
+            raise RequestError(Code.SERVICE_CLOSED,
+                               f"{service.name} ({service.id}) is not taking tickets now; "
+                               f"hours today: {when}")
+        if service.daily_quota is not None and self.issued_today[service.id] >= service.daily_quota:
+            raise RequestError(Code.QUOTA_REACHED, f"{service.name} ({service.id}) has issued all "
+                               f"{service.daily_quota} tickets of today")
+        ticket = self._new_ticket(service, priority, lang, now, device)
+        view = self.ticket_view(ticket)
+        self._emit("ticket_issued", {"ticket": view})
+        logger.info("issued %s for %s (%s) by %s", ticket.number, service.id, priority, device)
+        return self._done({"ticket": view})
+
+    def check_in(self, appointment: Appointment, device: str | None = None) -> Outcome:
+        """Turn a booked appointment into an ``appointment`` ticket (30 min early to slot end)."""
+        service = self._service(appointment.service)
+        now = self._now()
+        if appointment.code in self.used_codes or appointment.ticket_id:
+            raise RequestError(Code.INVALID_STATE,
+                               f"appointment {appointment.code} has already been checked in")
+        if appointment.date != self.day:
+            raise RequestError(Code.INVALID_STATE, f"appointment {appointment.code} is booked for "
+                               f"{appointment.date}, not today ({self.day})")
+        if now < appointment.slot_start - CHECK_IN_EARLY:
+            local = appointment.slot_start.astimezone(self.hall.timezone)
+            raise RequestError(Code.INVALID_STATE, f"appointment {appointment.code} is at "
+                               f"{local:%H:%M}: check-in opens 30 minutes before")
+        if now > appointment.slot_end:
+            local = appointment.slot_end.astimezone(self.hall.timezone)
+            raise RequestError(Code.INVALID_STATE, f"appointment {appointment.code} ended at "
+                               f"{local:%H:%M}: please take an ordinary ticket")
+        ticket = self._new_ticket(service, "appointment", None, appointment.slot_start, device)
+        ticket.appointment = appointment.code
+        self.used_codes.add(appointment.code)
+        view = self.ticket_view(ticket)
+        self._emit("ticket_issued", {"ticket": view})
+        logger.info("checked in appointment %s as %s", appointment.code, ticket.number)
+        return self._done({"ticket": view})
+
+    # ------------------------------------------------------------------ the window's clerk
+
+    def sign_in(self, number: int, clerk: Clerk) -> Outcome:
+        window = self._window(number, signed_in=False)
+        if window.clerk == clerk.id:
+            return self._done({"window": self.window_view(number)})
+        for other in self.windows.values():
+            if other.clerk == clerk.id and other.number != number:
+                self._close_window(other)
+        if window.current:
+            self._finish(self.tickets[window.current], window)
+        window.clerk, window.clerk_name = clerk.id, clerk.name
+        if window.state == "closed":
+            window.state, window.reason = "open", None
+        window.since = self._now()
+        self._save_window(window)
+        logger.info("window %d: clerk %s signed in", number, clerk.id)
+        return self._done({"window": self.window_view(number)})
+
+    def _close_window(self, window: WindowState) -> None:
+        if window.current:
+            self._finish(self.tickets[window.current], window)
+        logger.info("window %d: clerk %s signed out", window.number, window.clerk)
+        window.state, window.clerk, window.clerk_name, window.reason = "closed", None, None, None
+        window.since = self._now()
+        self._save_window(window)
+
+    def sign_out(self, number: int) -> Outcome:
+        window = self._window(number)
+        self._close_window(window)
+        return self._done({"window": self.window_view(number)})
+
+    def pause(self, number: int, reason: str | None = None) -> Outcome:
+        window = self._window(number)
+        if window.state == "paused":
+            raise RequestError(Code.INVALID_STATE, f"window {number} is already paused")
+        window.state, window.reason, window.since = "paused", reason or None, self._now()
+        self._save_window(window)
+        logger.info("window %d paused (%s)", number, reason or "no reason given")
+        return self._done({"window": self.window_view(number)})
+
+    def resume(self, number: int) -> Outcome:
+        window = self._window(number)
+        if window.state != "paused":
+            raise RequestError(Code.INVALID_STATE, f"window {number} is not paused")
+        window.state, window.reason, window.since = "open", None, self._now()
+        self._save_window(window)
+        logger.info("window %d resumed", number)
+        return self._done({"window": self.window_view(number)})
+
+    # ------------------------------------------------------------------ calling
+
+    def next_for(self, number: int) -> Ticket | None:
+        """The ticket window ``number`` would call next (see "Who is called next")."""
+        spec = self.hall.windows[number]
+        direct = [t for group in self.waiting.values() for t in group.values()
+                  if t.to_window == number]
+        if direct:
+            return min(direct, key=lambda t: t.sort_key())
+        if spec.policy == "ordered":
+            for sid in spec.serves:
+                line = [t for t in self.waiting.get(sid, {}).values() if t.to_window is None]
+                if line:
+                    return min(line, key=lambda t: t.class_key())
+            return None
+        line = [t for sid in spec.serves for t in self.waiting.get(sid, {}).values()
+                if t.to_window is None]
+        return min(line, key=lambda t: t.class_key()) if line else None
+
+    def _callable(self, number: int) -> WindowState:
+        window = self._window(number)
+        if window.state == "paused":
+            raise RequestError(Code.INVALID_STATE, f"window {number} is paused: resume it to call")
+        return window
+
+    def _call(self, window: WindowState, ticket: Ticket) -> Outcome:
+        if window.current:
+            self._finish(self.tickets[window.current], window)
+        now = self._now()
+        self._unqueue(ticket)
+        ticket.state, ticket.window, ticket.calls = "called", window.number, 1
+        ticket.called_at, ticket.clerk, ticket.first, ticket.to_window = now, window.clerk, False, None
+        window.current = ticket.id
+        self.calls.append((ticket.id, window.number, now))
+        del self.calls[:-RECENT_CALLS * 3]
+        self._save(ticket)
+        view = self.ticket_view(ticket)
+        self._emit("ticket_called", {"ticket": view, "window": window.number, "calls": 1})
+        self._save_window(window)
+        logger.info("window %d calls %s", window.number, ticket.number)
+        return self._done({"ticket": view})
+
+    def call_next(self, number: int) -> Outcome:
+        window = self._callable(number)
+        ticket = self.next_for(number)
+        if ticket is None:
+            serves = ", ".join(self.hall.windows[number].serves)
+            raise RequestError(Code.QUEUE_EMPTY, f"nobody is waiting for window {number} "
+                               f"({serves})")
+        return self._call(window, ticket)
+
+    def call_number(self, number: int, ticket_number_: str) -> Outcome:
+        window = self._callable(number)
+        ticket = self.ticket(ticket_number_)
+        if ticket.state != "waiting":
+            raise RequestError(Code.INVALID_STATE, f"{ticket.number} is {ticket.state}, "
+                               "not waiting: only a waiting ticket can be called")
+        return self._call(window, ticket)
+
+    def recall(self, number: int) -> Outcome:
+        window = self._window(number)
+        ticket = self._current(window, ("called",), "recall")
+        ticket.calls += 1
+        now = self._now()
+        self.calls.append((ticket.id, number, now))
+        del self.calls[:-RECENT_CALLS * 3]
+        self._save(ticket)
+        view = self.ticket_view(ticket)
+        self._emit("ticket_called", {"ticket": view, "window": number, "calls": ticket.calls})
+        logger.info("window %d recalls %s (call %d)", number, ticket.number, ticket.calls)
+        return self._done({"ticket": view})
+
+    def start(self, number: int) -> Outcome:
+        window = self._window(number)
+        ticket = self._current(window, ("called",), "start serving")
+        ticket.state, ticket.started_at = "serving", self._now()
+        self._save(ticket)
+        view = self.ticket_view(ticket)
+        self._emit("ticket_started", {"ticket": view})
+        self._save_window(window)
+        logger.info("window %d starts serving %s", number, ticket.number)
+        return self._done({"ticket": view})
+
+    def no_show(self, number: int) -> Outcome:
+        window = self._window(number)
+        ticket = self._current(window, ("called",), "mark as no-show")
+        ticket.state, ticket.finished_at = "no_show", self._now()
+        window.current = None
+        self._save(ticket)
+        view = self.ticket_view(ticket)
+        self._emit("ticket_no_show", {"ticket": view})
+        self._save_window(window)
+        logger.info("window %d: %s did not come (no-show)", number, ticket.number)
+        return self._done({"ticket": view})
+
+    def _finish(self, ticket: Ticket, window: WindowState) -> None:
+        ticket.state, ticket.finished_at = "done", self._now()
+        window.current = None
+        self._observe(ticket)
+        self._save(ticket)
+        self._emit("ticket_finished", {"ticket": self.ticket_view(ticket)})
+        self._dirty_windows.add(window.number)
+        logger.info("window %d finished %s", window.number, ticket.number)
+
+    def finish(self, number: int) -> Outcome:
+        window = self._window(number)
+        ticket = self._current(window, ("called", "serving"), "finish")
+        self._finish(ticket, window)
+        self._save_window(window)
+        return self._done({"ticket": self.ticket_view(ticket)})
+
+    # ------------------------------------------------------------------ moving tickets
+
+    def _move(self, ticket: Ticket, to_service: str | None, to_window: int | None,
+              position: str, window: WindowState | None) -> Outcome:
+        from_service, from_window = ticket.service, ticket.window
+        self._unqueue(ticket)
+        self._touched.add(from_service)
+        if window is not None:
+            window.current = None
+        if to_service is not None:
+            ticket.service, ticket.to_window = to_service, None
+        else:
+            ticket.to_window = to_window
+        self._queue(ticket, position)
+        self._save(ticket)
+        view = self.ticket_view(ticket)
+        self._emit("ticket_transferred", {"ticket": view, "from_service": from_service,
+                                          "from_window": from_window})
+        if window is not None:
+            self._save_window(window)
+        logger.info("%s moved from %s/window %s to %s (%s)", ticket.number, from_service,
+                    from_window, to_service or f"window {to_window}", position)
+        return self._done({"ticket": view})
+
+    def _check_target(self, to_service: str | None, to_window: int | None) -> None:
+        if to_service is not None:
+            self._service(to_service)
+        elif to_window is not None and to_window not in self.windows:
+            raise RequestError(Code.NOT_FOUND, f"there is no window {to_window} in this hall")
+
+    def transfer(self, number: int, to_service: str | None = None, to_window: int | None = None,
+                 position: str = "last") -> Outcome:
+        window = self._window(number)
+        self._check_target(to_service, to_window)
+        ticket = self._current(window, ("called", "serving"), "transfer")
+        return self._move(ticket, to_service, to_window, position, window)
+
+    def reassign(self, ref: str, to_service: str | None = None, to_window: int | None = None,
+                 position: str = "keep") -> Outcome:
+        ticket = self.ticket(ref)
+        self._check_target(to_service, to_window)
+        if ticket.state != "waiting":
+            raise RequestError(Code.INVALID_STATE, f"{ticket.number} is {ticket.state}: only a "
+                               "waiting ticket can be reassigned")
+        return self._move(ticket, to_service, to_window, position, None)
+
+    def prioritise(self, ref: str) -> Outcome:
+        ticket = self.ticket(ref)
+        if ticket.state != "waiting":
+            raise RequestError(Code.INVALID_STATE, f"{ticket.number} is {ticket.state}: only a "
+                               "waiting ticket can be given priority")
+        if ticket.priority == "green":
+            raise RequestError(Code.INVALID_STATE, f"{ticket.number} already has priority")
+        ticket.priority = "green"
+        self._save(ticket)
+        view = self.ticket_view(ticket)
+        self._emit("ticket_prioritised", {"ticket": view})
+        logger.info("%s given priority (green channel)", ticket.number)
+        return self._done({"ticket": view})
+
+    def reinstate(self, ref: str, position: str = "first") -> Outcome:
+        ticket = self.ticket(ref)
+        if ticket.state != "no_show":
+            raise RequestError(Code.INVALID_STATE, f"{ticket.number} is {ticket.state}: only a "
+                               "missed (no-show) ticket can be reinstated")
+        ticket.finished_at, ticket.to_window = None, None
+        self._queue(ticket, position)
+        self._save(ticket)
+        view = self.ticket_view(ticket)
+        self._emit("ticket_reinstated", {"ticket": view})
+        logger.info("%s reinstated (%s)", ticket.number, position)
+        return self._done({"ticket": view})
+
+    def cancel(self, ref: str, reason: str | None = None) -> Outcome:
+        ticket = self.ticket(ref)
+        if ticket.state in ("done", "cancelled"):
+            raise RequestError(Code.INVALID_STATE, f"{ticket.number} is already {ticket.state}")
+        self._unqueue(ticket)
+        window = next((w for w in self.windows.values() if w.current == ticket.id), None)
+        ticket.state, ticket.reason, ticket.finished_at = "cancelled", reason or "desk", self._now()
+        self._save(ticket)
+        view = self.ticket_view(ticket)
+        self._emit("ticket_cancelled", {"ticket": view})
+        if window is not None:
+            window.current = None
+            self._save_window(window)
+        logger.info("%s cancelled (%s)", ticket.number, ticket.reason)
+        return self._done({"ticket": view})
+
+    # ------------------------------------------------------------------ the rest
+
+    def rate(self, ref: str, score: int, window: int | None = None) -> Outcome:
+        ticket = self.ticket(ref)
+        if window is not None and ticket.window != window:
+            raise RequestError(Code.FORBIDDEN, f"{ticket.number} was not served at window "
+                               f"{window}: a window rates only its own tickets")
+        if ticket.state != "done":
+            raise RequestError(Code.INVALID_STATE, f"{ticket.number} is {ticket.state}: only a "
+                               "finished ticket can be rated")
+        if ticket.score is not None:
+            raise RequestError(Code.INVALID_STATE, f"{ticket.number} has already been rated")
+        ticket.score = score
+        self._save(ticket)
+        view = self.ticket_view(ticket)
+        self._emit("ticket_rated", {"ticket": view, "score": score})
+        logger.info("%s rated %d at window %s", ticket.number, score, ticket.window)
+        return self._done({"ticket": view})
+
+    def find(self, ref: str) -> Outcome:
+        return self._done({"ticket": self.ticket_view(self.ticket(ref))})
+
+    def announce(self, text: str, lang: str | None = None) -> Outcome:
+        text = text.strip()
+        if not text:
+            raise RequestError(Code.BAD_REQUEST, "announce: 'text' is blank")
+        lang = lang or self.hall.languages[0]
+        self._emit("announcement", {"text": text, "lang": lang})
+        logger.info("announcement (%s): %s", lang, text)
+        return self._done({})
+
+    def report_device(self, device: str, status: dict[str, Any]) -> Outcome:
+        self.device_status[device] = {**self.device_status.get(device, {}), **status}
+        self._emit("device_alert", {"device": device, "status": status})
+        logger.info("device %s reports %s", device, status)
+        return self._done({})

@@ -1,0 +1,101 @@
+"""The things of the hall the engine keeps: tickets, windows and appointments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+PRIORITY_RANK = {"green": 0, "appointment": 1, "normal": 2}
+OPEN_STATES = ("waiting", "called", "serving")
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+@dataclass
+class Ticket:
+    id: str
+    day: str
+    number: str
+    seqno: int  # the numeric part of the number
+    service: str  # the service it is queued for now (changes on transfer)
+    issued_service: str  # the service whose numbering it took
+    state: str
+    priority: str
+    issued_at: datetime
+    line_at: datetime  # its place in line: issue time, or re-queue time for "last"
+    line_ord: int  # tie-break between equal line times, grows with every queueing
+    lang: str | None = None
+    window: int | None = None  # window it is called to / served at
+    to_window: int | None = None  # waiting for this window only (a transfer to a window)
+    first: bool = False  # placed at the front of its line
+    calls: int = 0
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    clerk: str | None = None
+    score: int | None = None
+    appointment: str | None = None
+    reason: str | None = None  # why it was cancelled
+    issued_by: str | None = None  # the device that issued it
+
+    def sort_key(self) -> tuple[int, int, datetime, int]:
+        """Place within its priority class: those placed first (in the order they were placed
+        there), then the one longest in line."""
+        if self.first:
+            return (0, self.line_ord, self.line_at, 0)
+        return (1, 0, self.line_at, self.line_ord)
+
+    def class_key(self) -> tuple[int, int, int, datetime, int]:
+        return (PRIORITY_RANK[self.priority], *self.sort_key())
+
+    def to_dict(self, ahead: int | None = None, est_wait_min: int | None = None) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "service": self.service,
+            "state": self.state,
+            "priority": self.priority,
+            "issued_at": iso(self.issued_at),
+            "window": self.window,
+            "calls": self.calls,
+            "ahead": ahead,
+            "est_wait_min": est_wait_min,
+            "to_window": self.to_window,
+            "called_at": iso(self.called_at),
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at),
+            "clerk": self.clerk,
+            "score": self.score,
+            "lang": self.lang,
+            "appointment": self.appointment is not None,
+        }
+
+
+@dataclass
+class WindowState:
+    number: int
+    state: str = "closed"  # closed | open | paused
+    clerk: str | None = None
+    clerk_name: str | None = None
+    current: str | None = None  # ticket id being called or served
+    reason: str | None = None  # pause reason
+    since: datetime | None = None  # when the state last changed
+
+
+@dataclass(frozen=True)
+class Appointment:
+    code: str
+    service: str
+    date: str  # YYYY-MM-DD, hall-local
+    slot_start: datetime
+    slot_end: datetime
+    ticket_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Clerk:
+    id: str
+    name: str

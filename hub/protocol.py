@@ -1,0 +1,313 @@
+"""The hall bus: message schema shared by the hub and every device (docs/protocol.md).
+
+Requests are parsed and checked here (``parse_request``), replies and events are built here
+(``reply_ok``, ``reply_error``, ``event_frame``), and ``for_role`` trims what each role may see
+(displays get no personal data). Every app imports this module; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from hub.errors import RequestError
+
+PROTOCOL_VERSION = 1
+MAX_FRAME = 64 * 1024
+DEFAULT_PORT = 8765
+
+
+class Role(StrEnum):
+    KIOSK = "kiosk"
+    COUNTER = "counter"
+    DISPLAY = "display"
+    DESK = "desk"
+    ADMIN = "admin"
+
+
+class Code(StrEnum):
+    BAD_REQUEST = "bad_request"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    INVALID_STATE = "invalid_state"
+    UNKNOWN_SERVICE = "unknown_service"
+    SERVICE_CLOSED = "service_closed"
+    QUOTA_REACHED = "quota_reached"
+    QUEUE_EMPTY = "queue_empty"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL = "internal"
+
+
+TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "cancelled")
+PRIORITIES = ("normal", "green", "appointment")
+WINDOW_STATES = ("closed", "open", "paused")
+SCORES = {1: "dissatisfied", 2: "basically_satisfied", 3: "satisfied", 4: "very_satisfied"}
+
+ALL = frozenset(Role)
+STAFF = frozenset({Role.DESK, Role.ADMIN})
+COUNTER = frozenset({Role.COUNTER, Role.ADMIN})
+
+# event name -> roles that receive it
+EVENT_ROLES: dict[str, frozenset[Role]] = {
+    "ticket_issued": ALL - {Role.DISPLAY},
+    "ticket_called": ALL,
+    "ticket_started": ALL,
+    "ticket_finished": ALL,
+    "ticket_no_show": ALL,
+    "ticket_cancelled": ALL,
+    "ticket_reinstated": ALL,
+    "ticket_transferred": ALL,
+    "ticket_prioritised": ALL,
+    "ticket_rated": STAFF,
+    "queue_changed": ALL,
+    "window_changed": ALL,
+    "announcement": ALL,
+    "device_alert": STAFF,
+    "day_started": ALL,
+}
+
+# ---------------------------------------------------------------------------------- parameters
+
+Check = Callable[[Any], str | None]
+
+
+def _int_range(low: int, high: int) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be a whole number"
+        if not low <= value <= high:
+            return f"must be from {low} to {high}"
+        return None
+    return check
+
+
+def _text(low: int, high: int, pattern: str | None = None) -> Check:
+    regex = re.compile(pattern) if pattern else None
+
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return "must be a string"
+        if not low <= len(value) <= high:
+            return f"must be {low} to {high} characters long"
+        if regex is not None and not regex.fullmatch(value):
+            return f"'{value}' is not of the expected form"
+        return None
+    return check
+
+
+def _one_of(*choices: str) -> Check:
+    def check(value: Any) -> str | None:
+        if value not in choices:
+            return "must be one of " + ", ".join(f'"{c}"' for c in choices)
+        return None
+    return check
+
+
+def _status(value: Any) -> str | None:
+    if not isinstance(value, dict) or not value:
+        return "must be a non-empty object like {\"printer\": \"paper_out\"}"
+    if len(value) > 32:
+        return "has too many entries (32 at most)"
+    for key, item in value.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 64:
+            return "keys must be names of 1 to 64 characters"
+        if item is not None and not isinstance(item, str | int | float | bool):
+            return f"'{key}' must be a string, number, true/false or null"
+        if isinstance(item, str) and len(item) > 200:
+            return f"'{key}' is longer than 200 characters"
+    return None
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    check: Check
+    required: bool = True
+
+
+WINDOW = Param("window", _int_range(1, 999))
+TICKET_REF = Param("ticket", _text(1, 64))
+SERVICE_ID = _text(1, 32)
+POSITION2 = _one_of("first", "last")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str
+    roles: frozenset[Role]
+    params: tuple[Param, ...] = ()
+    mutates: bool = True
+    # exactly one of these may and must be given (transfer / reassign targets)
+    one_of: tuple[str, ...] = ()
+    windowed: bool = False  # acts on params["window"]: counters only on their own window
+
+    def param_names(self) -> set[str]:
+        return {p.name for p in self.params}
+
+
+OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
+    OpSpec("hello", ALL, (Param("device", _text(1, 64)), Param("token", _text(1, 256)),
+                          Param("protocol", _int_range(1, 99), False)), mutates=False),
+    OpSpec("sync", ALL, mutates=False),
+    OpSpec("issue", frozenset({Role.KIOSK, Role.DESK, Role.ADMIN}),
+           (Param("service", SERVICE_ID), Param("priority", _one_of("normal", "green"), False),
+            Param("lang", _text(2, 3, r"[a-z]{2,3}"), False))),
+    OpSpec("check_in", frozenset({Role.KIOSK, Role.DESK, Role.ADMIN}),
+           (Param("code", _text(1, 64)),)),
+    OpSpec("sign_in", COUNTER, (WINDOW, Param("clerk", _text(1, 32)), Param("pin", _text(1, 64))),
+           windowed=True),
+    OpSpec("sign_out", COUNTER, (WINDOW,), windowed=True),
+    OpSpec("call_next", COUNTER, (WINDOW,), windowed=True),
+    OpSpec("call_number", COUNTER, (WINDOW, Param("number", _text(2, 8, r"[A-Z]{1,2}\d{1,5}"))),
+           windowed=True),
+    OpSpec("recall", COUNTER, (WINDOW,), windowed=True),
+    OpSpec("start", COUNTER, (WINDOW,), windowed=True),
+    OpSpec("no_show", COUNTER, (WINDOW,), windowed=True),
+    OpSpec("finish", COUNTER, (WINDOW,), windowed=True),
+    OpSpec("transfer", COUNTER,
+           (WINDOW, Param("to_service", SERVICE_ID, False), Param("to_window", _int_range(1, 999),
+                                                                    False),
+            Param("position", POSITION2, False)), one_of=("to_service", "to_window"),
+           windowed=True),
+    OpSpec("pause", COUNTER, (WINDOW, Param("reason", _text(0, 200), False)), windowed=True),
+    OpSpec("resume", COUNTER, (WINDOW,), windowed=True),
+    OpSpec("rate", COUNTER, (TICKET_REF, Param("score", _int_range(1, 4)))),
+    OpSpec("reassign", STAFF,
+           (TICKET_REF, Param("to_service", SERVICE_ID, False),
+            Param("to_window", _int_range(1, 999), False),
+            Param("position", _one_of("first", "last", "keep"), False)),
+           one_of=("to_service", "to_window")),
+    OpSpec("prioritise", STAFF, (TICKET_REF,)),
+    OpSpec("reinstate", STAFF, (TICKET_REF, Param("position", POSITION2, False))),
+    OpSpec("cancel", STAFF, (TICKET_REF, Param("reason", _text(0, 200), False))),
+    OpSpec("find", ALL - {Role.DISPLAY}, (TICKET_REF,), mutates=False),
+    OpSpec("announce", STAFF, (Param("text", _text(1, 500)),
+                               Param("lang", _text(2, 3, r"[a-z]{2,3}"), False))),
+    OpSpec("device_status", ALL, (Param("status", _status),)),
+    OpSpec("report", STAFF, (Param("from", _text(10, 10, r"\d{4}-\d{2}-\d{2}")),
+                             Param("to", _text(10, 10, r"\d{4}-\d{2}-\d{2}"))), mutates=False),
+]}
+
+REQ_ID = _text(1, 64)
+
+
+@dataclass(frozen=True)
+class Request:
+    op: str
+    id: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> OpSpec:
+        return OPS[self.op]
+
+
+class BadFrame(RequestError):
+    """A frame that is not a valid request; ``req_id`` is its id if it could be read."""
+
+    def __init__(self, message: str, req_id: str | None = None,
+                 code: str = Code.BAD_REQUEST) -> None:
+        super().__init__(code, message)
+        self.req_id = req_id
+
+
+def parse_request(frame: str | bytes) -> Request:
+    """A checked request from one text frame; raises BadFrame saying what is wrong."""
+    if isinstance(frame, bytes):
+        raise BadFrame("binary frames are not accepted: send UTF-8 JSON text frames")
+    try:
+        message = json.loads(frame)
+    except (json.JSONDecodeError, RecursionError) as err:
+        raise BadFrame(f"frame is not JSON: {err}") from None
+    if not isinstance(message, dict):
+        raise BadFrame(f"frame must be a JSON object, not {type(message).__name__}")
+    raw_id = message.get("id")
+    req_id = raw_id if REQ_ID(raw_id) is None else None
+    if req_id is None:
+        raise BadFrame("request 'id' is missing or not a string of 1 to 64 characters")
+    op = message.get("op")
+    if not isinstance(op, str) or op not in OPS:
+        raise BadFrame(f"unknown op {op!r}; known ops: {', '.join(sorted(OPS))}", req_id)
+    spec = OPS[op]
+    params: dict[str, Any] = {}
+    for param in spec.params:
+        if param.name not in message or message[param.name] is None:
+            if param.required:
+                raise BadFrame(f"{op}: '{param.name}' is missing", req_id)
+            continue
+        problem = param.check(message[param.name])
+        if problem:
+            raise BadFrame(f"{op}: '{param.name}' {problem}", req_id)
+        params[param.name] = message[param.name]
+    if spec.one_of:
+        given = [name for name in spec.one_of if name in params]
+        if len(given) != 1:
+            raise BadFrame(f"{op}: give exactly one of " + " or ".join(spec.one_of), req_id)
+    return Request(op, req_id, params)
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def reply_ok(req_id: str | None, result: dict[str, Any]) -> dict[str, Any]:
+    return {"re": req_id, "ok": True, "result": result}
+
+
+def reply_error(req_id: str | None, code: str, message: str) -> dict[str, Any]:
+    return {"re": req_id, "ok": False, "error": {"code": str(code), "message": message}}
+
+
+def event_frame(name: str, seq: int, at: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"event": name, "seq": seq, "at": at, "data": data}
+
+
+# --------------------------------------------------------------------------------- visibility
+
+DISPLAY_TICKET_FIELDS = ("number", "service", "window")
+
+
+def public_ticket(ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket as a display may see it: number, service and window only."""
+    return {key: ticket.get(key) for key in DISPLAY_TICKET_FIELDS}
+
+
+def _public_window(window: dict[str, Any]) -> dict[str, Any]:
+    current = window.get("current")
+    return {**window, "current": public_ticket(current) if current else None}
+
+
+def event_for(role: Role, name: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The event data ``role`` receives, or None if the role does not receive this event."""
+    if role not in EVENT_ROLES.get(name, ALL):
+        return None
+    if role != Role.DISPLAY:
+        return data
+    trimmed = dict(data)
+    if isinstance(trimmed.get("ticket"), dict):
+        trimmed["ticket"] = public_ticket(trimmed["ticket"])
+    if isinstance(trimmed.get("window"), dict):
+        trimmed["window"] = _public_window(trimmed["window"])
+    return trimmed
+
+
+def snapshot_for(role: Role, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot ``role`` receives: no waiting list for kiosks and displays, no personal data."""
+    out = dict(snapshot)
+    if role in (Role.KIOSK, Role.DISPLAY):
+        out.pop("waiting", None)
+    if role == Role.DISPLAY:
+        out["windows"] = [_public_window(w) for w in snapshot["windows"]]
+        out["recent_calls"] = [{**c, "ticket": public_ticket(c["ticket"])}
+                               for c in snapshot["recent_calls"]]
+    return out
+
+
+def ticket_number(prefix: str, n: int) -> str:
+    """A001 .. A999, then A1000 and on."""
+    return f"{prefix}{n:03d}"

@@ -1,0 +1,533 @@
+"""The hall bus server: a thin asyncio loop around the engine.
+
+A frame is parsed (``protocol``), applied to the engine at once, and queued as ``Work``; the
+committer writes every queued change in one durable transaction, then sends the replies and the
+events, in order. So ``"ok": true`` means "on disk", concurrent requests share one commit, and
+every device sees events in ``seq`` order. Each connection has a bounded outbox: a device that
+falls too far behind is closed and resyncs, so one slow display never delays the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request as HttpRequest
+from websockets.http11 import Response
+
+from hub.clock import Clock, SystemClock
+from hub.config import Hall
+from hub.engine import HallEngine, Outcome
+from hub.errors import RequestError, StoreError
+from hub.model import Clerk
+from hub.protocol import (
+    EVENT_ROLES,
+    MAX_FRAME,
+    PROTOCOL_VERSION,
+    BadFrame,
+    Code,
+    Request,
+    Role,
+    encode,
+    event_for,
+    parse_request,
+    reply_error,
+    reply_ok,
+    snapshot_for,
+)
+from hub.reports import build_report
+from hub.store import Batch, Store, ticket_row, window_row
+
+logger = logging.getLogger(__name__)
+
+HELLO_TIMEOUT = 15.0
+TICK_SECONDS = 10.0
+PIN_ATTEMPTS = 5
+PIN_LOCK_SECONDS = 300.0
+
+
+@dataclass
+class Limits:
+    rate: float = 1000.0  # requests per second per device, sustained
+    burst: float = 2000.0
+    outbox: int = 2000  # frames waiting for one connection before it is dropped
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass(eq=False)
+class Session:
+    """One connected device."""
+
+    ws: ServerConnection
+    device: str
+    role: Role
+    window: int | None
+    outbox: asyncio.Queue[str]
+    writer: asyncio.Task[None] | None = None
+    closed: bool = False
+
+    def push(self, frame: str) -> bool:
+        if self.closed:
+            return False
+        try:
+            self.outbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+
+@dataclass
+class Work:
+    """One applied request (or tick): what to write, then what to send."""
+
+    session: Session | None = None
+    req_id: str | None = None
+    reply: str | None = None
+    events: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
+    batch: Batch = field(default_factory=Batch)
+    register: bool = False
+    idem_key: tuple[str, str] | None = None
+
+
+class HallServer:
+    def __init__(self, hall: Hall, store: Store, clock: Clock | None = None, *,
+                 always_open: bool = False, limits: Limits | None = None) -> None:
+        self.hall = hall
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.always_open = always_open
+        self.limits = limits or Limits()
+        self.audience: dict[Role, set[Session]] = {role: set() for role in Role}
+        self.buckets: dict[str, TokenBucket] = {}
+        self.pin_failures: dict[str, list[float]] = {}
+        self.pending: list[Work] = []
+        self._committing = False
+        self._wake = asyncio.Event()
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="hall-commit")
+        self._reader_pool = ThreadPoolExecutor(2, thread_name_prefix="hall-read")
+        self._server: Server | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._load()
+
+    # ------------------------------------------------------------------ state
+
+    def _load(self) -> None:
+        loaded = self.store.load()
+        self.engine = HallEngine(self.hall, self.clock, always_open=self.always_open,
+                                 day=loaded.day, tickets=loaded.tickets, windows=loaded.windows)
+        self.seq = loaded.seq
+        self.replies: dict[tuple[str, str], str] = loaded.replies
+        self.role_prev: dict[Role, int] = {role: 0 for role in Role}
+        for role in Role:
+            for seq, name in loaded.recent_events:
+                if role in EVENT_ROLES.get(name, frozenset(Role)):
+                    self.role_prev[role] = seq
+                    break
+        logger.info("hall %s loaded: day %s, %d tickets today, seq %d", self.hall.name,
+                    self.engine.day, len(loaded.tickets), self.seq)
+
+    def _work(self, outcome: Outcome, session: Session | None = None,
+              req_id: str | None = None) -> Work:
+        """Turn an engine outcome into rows to write and events to send, numbering the events."""
+        work = Work(session=session, req_id=req_id)
+        at = self.clock.now().isoformat(timespec="milliseconds")
+        for event in outcome.events:
+            self.seq += 1
+            work.events.append((self.seq, event.name, at, event.data))
+            work.batch.events.append((self.seq, at, event.name,
+                                      json.dumps(event.data, ensure_ascii=False)))
+        tickets, windows = self.engine.take_changes()
+        work.batch.tickets = [ticket_row(t) for t in tickets]
+        work.batch.appointments = [(t.id, t.appointment) for t in tickets if t.appointment]
+        work.batch.windows = [window_row(w) for w in windows]
+        if work.batch:
+            work.batch.meta["day"] = self.engine.day
+        return work
+
+    def _enqueue(self, work: Work) -> None:
+        self.pending.append(work)
+        self._wake.set()
+
+    # ------------------------------------------------------------------ committing and sending
+
+    async def _committer(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self.pending:
+                works, self.pending = self.pending, []
+                batch = Batch()
+                for work in works:
+                    batch.add(work.batch)
+                self._committing = True
+                try:
+                    await loop.run_in_executor(self._writer_pool, self.store.commit, batch)
+                except StoreError:
+                    logger.exception("commit failed: %d requests are refused and the hall is "
+                                     "reloaded from disk", len(works))
+                    self._recover(works)
+                    continue
+                finally:
+                    self._committing = False
+                for work in works:
+                    self._dispatch(work)
+
+    def _recover(self, failed: list[Work]) -> None:
+        everything, self.pending = failed + self.pending, []
+        for work in everything:
+            if work.idem_key:
+                self.replies.pop(work.idem_key, None)
+            if work.session is not None and work.reply is not None:
+                work.session.push(encode(reply_error(
+                    work.req_id, Code.INTERNAL, "the hub could not save this change; nothing was "
+                    "changed, please try again")))
+        try:
+            self._load()
+        except StoreError:
+            logger.exception("the store cannot be read back either")
+
+    def _dispatch(self, work: Work) -> None:
+        session = work.session
+        if session is not None and work.register and not session.closed:
+            self.audience[session.role].add(session)
+        if session is not None and work.reply is not None:
+            self._send(session, work.reply)
+        for seq, name, at, data in work.events:
+            for role in Role:
+                members = self.audience[role]
+                visible = event_for(role, name, data)
+                if visible is None:
+                    continue
+                frame = encode({"event": name, "seq": seq, "at": at, "data": visible,
+                                "prev": self.role_prev[role]})
+                self.role_prev[role] = seq
+                for member in list(members):
+                    self._send(member, frame)
+
+    def _send(self, session: Session, frame: str) -> None:
+        if not session.push(frame) and not session.closed:
+            logger.warning("device %s fell %d messages behind: closing it so it resyncs",
+                           session.device, self.limits.outbox)
+            self._drop(session, 1013, "too far behind: reconnect and sync")
+
+    def _drop(self, session: Session, code: int, reason: str) -> None:
+        session.closed = True
+        self.audience[session.role].discard(session)
+        asyncio.get_running_loop().create_task(session.ws.close(code, reason))
+
+    # ------------------------------------------------------------------ connections
+
+    async def _writer(self, session: Session) -> None:
+        try:
+            while True:
+                frame = await session.outbox.get()
+                await session.ws.send(frame)
+        except ConnectionClosed:
+            pass
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        session = await self._hello(ws)
+        if session is None:
+            return
+        try:
+            async for frame in ws:
+                await self._handle(session, frame)
+        except ConnectionClosed:
+            pass
+        finally:
+            session.closed = True
+            self.audience[session.role].discard(session)
+            if session.writer:
+                session.writer.cancel()
+            logger.info("device %s (%s) disconnected", session.device, session.role)
+
+    async def _refuse(self, ws: ServerConnection, req_id: str | None, code: str,
+                      message: str) -> None:
+        logger.warning("connection from %s refused: %s", ws.remote_address, message)
+        try:
+            await ws.send(encode(reply_error(req_id, code, message)))
+            await ws.close(1008, message[:120])
+        except ConnectionClosed:
+            pass
+
+    async def _hello(self, ws: ServerConnection) -> Session | None:
+        try:
+            frame = await asyncio.wait_for(ws.recv(), HELLO_TIMEOUT)
+        except (TimeoutError, ConnectionClosed):
+            await ws.close(1008, "say hello first")
+            return None
+        try:
+            req = parse_request(frame)
+        except BadFrame as err:
+            await self._refuse(ws, err.req_id, Code.UNAUTHORIZED,
+                               f"the first frame must be a valid hello: {err.message}")
+            return None
+        if req.op != "hello":
+            await self._refuse(ws, req.id, Code.UNAUTHORIZED, "the first frame must be hello")
+            return None
+        protocol = req.params.get("protocol", PROTOCOL_VERSION)
+        if protocol != PROTOCOL_VERSION:
+            await self._refuse(ws, req.id, Code.BAD_REQUEST, f"this hub speaks protocol "
+                               f"{PROTOCOL_VERSION}, not {protocol}")
+            return None
+        loop = asyncio.get_running_loop()
+        device = await loop.run_in_executor(self._reader_pool, self.store.device,
+                                            req.params["device"], req.params["token"])
+        if device is None:
+            await self._refuse(ws, req.id, Code.UNAUTHORIZED,
+                               f"device '{req.params['device']}' is not enrolled, is revoked, or "
+                               "its token is wrong")
+            return None
+        session = Session(ws, device.name, Role(device.role), device.window,
+                          asyncio.Queue(self.limits.outbox))
+        session.writer = asyncio.get_running_loop().create_task(self._writer(session))
+        result = {"role": session.role.value, "window": session.window, "seq": self.seq,
+                  "snapshot": snapshot_for(session.role, self.engine.snapshot()),
+                  "protocol": PROTOCOL_VERSION, "device": session.device}
+        self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result)),
+                           register=True))
+        logger.info("device %s (%s, window %s) connected from %s", session.device,
+                    session.role, session.window, ws.remote_address)
+        return session
+
+    async def _handle(self, session: Session, frame: str | bytes) -> None:
+        req_id: str | None = None
+        try:
+            req = parse_request(frame)
+            req_id = req.id
+            bucket = self.buckets.setdefault(
+                session.device, TokenBucket(self.limits.rate, self.limits.burst))
+            if not bucket.take():
+                raise RequestError(Code.RATE_LIMITED, f"device {session.device} sends more than "
+                                   f"{self.limits.rate:g} requests a second: slow down")
+            spec = req.spec
+            if req.op == "hello":
+                raise RequestError(Code.BAD_REQUEST, "hello was already said on this connection")
+            if session.role not in spec.roles:
+                raise RequestError(Code.FORBIDDEN, f"a {session.role} may not {req.op}")
+            if (spec.windowed and session.role == Role.COUNTER
+                    and req.params["window"] != session.window):
+                raise RequestError(Code.FORBIDDEN, f"this counter is bound to window "
+                                   f"{session.window}, not window {req.params['window']}")
+            if spec.mutates:
+                key = (session.device, req.id)
+                cached = self.replies.get(key)
+                if cached is not None:
+                    self._enqueue(Work(session=session, req_id=req.id, reply=cached))
+                    return
+                self._roll_day()
+                try:
+                    outcome = await self._apply(session, req)
+                except RequestError as err:
+                    outcome = None
+                    reply = encode(reply_error(req.id, err.code, err.message))
+                    logger.info("%s %s from %s refused: %s", req.op, req.id, session.device,
+                                err.message)
+                if key in self.replies:  # the same request finished while this one awaited
+                    self._enqueue(Work(session=session, req_id=req.id, reply=self.replies[key]))
+                    return
+                if outcome is not None:
+                    work = self._work(outcome, session, req.id)
+                    reply = encode(reply_ok(req.id, outcome.result))
+                else:
+                    work = Work(session=session, req_id=req.id)
+                work.reply, work.idem_key = reply, key
+                self.replies[key] = reply
+                work.batch.requests.append((session.device, self.engine.day, req.id, reply))
+                self._enqueue(work)
+            else:
+                result = await self._read(session, req)
+                self._enqueue(Work(session=session, req_id=req.id,
+                                   reply=encode(reply_ok(req.id, result))))
+        except BadFrame as err:
+            self._enqueue(Work(session=session, req_id=err.req_id,
+                               reply=encode(reply_error(err.req_id, err.code, err.message))))
+        except RequestError as err:
+            self._enqueue(Work(session=session, req_id=req_id,
+                               reply=encode(reply_error(req_id, err.code, err.message))))
+        except Exception:
+            logger.exception("request from %s failed", session.device)
+            self._enqueue(Work(session=session, req_id=req_id, reply=encode(reply_error(
+                req_id, Code.INTERNAL, "the hub hit an unexpected error; nothing was changed"))))
+
+    def _roll_day(self) -> None:
+        """Close the hall day if the clock has passed day_starts (before any request)."""
+        day = self.engine.day
+        work = self._work(self.engine.tick())
+        if self.engine.day != day:
+            self.replies.clear()
+            work.batch.meta["day"] = self.engine.day
+        if work.events or work.batch:
+            self._enqueue(work)
+
+    # ------------------------------------------------------------------ ops
+
+    async def _apply(self, session: Session, req: Request) -> Outcome:
+        p = req.params
+        e = self.engine
+        loop = asyncio.get_running_loop()
+        op = req.op
+        if op == "issue":
+            priority = p.get("priority", "normal")
+            if priority == "green" and session.role == Role.KIOSK:
+                raise RequestError(Code.FORBIDDEN, "only the guidance desk may issue green-channel "
+                                   "(priority) tickets")
+            return e.issue(p["service"], priority, p.get("lang"), session.device)
+        if op == "check_in":
+            appointment = await loop.run_in_executor(self._reader_pool, self.store.appointment,
+                                                     p["code"])
+            if appointment is None:
+                raise RequestError(Code.NOT_FOUND, f"no appointment with code {p['code']}")
+            return e.check_in(appointment, session.device)
+        if op == "sign_in":
+            clerk = await self._check_clerk(p["clerk"], p["pin"])
+            return e.sign_in(p["window"], clerk)
+        if op == "rate":
+            window = session.window if session.role == Role.COUNTER else None
+            return e.rate(p["ticket"], p["score"], window)
+        if op == "announce":
+            return e.announce(p["text"], p.get("lang"))
+        if op == "device_status":
+            return e.report_device(session.device, p["status"])
+        windowed: dict[str, Callable[[int], Outcome]] = {
+            "sign_out": e.sign_out, "call_next": e.call_next, "recall": e.recall,
+            "start": e.start, "no_show": e.no_show, "finish": e.finish, "resume": e.resume,
+        }
+        if op in windowed:
+            return windowed[op](p["window"])
+        if op == "call_number":
+            return e.call_number(p["window"], p["number"])
+        if op == "pause":
+            return e.pause(p["window"], p.get("reason"))
+        if op == "transfer":
+            return e.transfer(p["window"], p.get("to_service"), p.get("to_window"),
+                              p.get("position", "last"))
+        if op == "reassign":
+            return e.reassign(p["ticket"], p.get("to_service"), p.get("to_window"),
+                              p.get("position", "keep"))
+        if op == "prioritise":
+            return e.prioritise(p["ticket"])
+        if op == "reinstate":
+            return e.reinstate(p["ticket"], p.get("position", "first"))
+        if op == "cancel":
+            return e.cancel(p["ticket"], p.get("reason"))
+        raise RequestError(Code.BAD_REQUEST, f"op {op} is not handled by this hub")
+
+    async def _check_clerk(self, clerk_id: str, pin: str) -> Clerk:
+        now = time.monotonic()
+        failures = [t for t in self.pin_failures.get(clerk_id, []) if now - t < PIN_LOCK_SECONDS]
+        self.pin_failures[clerk_id] = failures
+        if len(failures) >= PIN_ATTEMPTS:
+            raise RequestError(Code.UNAUTHORIZED, f"clerk {clerk_id} is locked for a few minutes "
+                               "after too many wrong PINs")
+        loop = asyncio.get_running_loop()
+        clerk = await loop.run_in_executor(self._reader_pool, self.store.clerk, clerk_id, pin)
+        if clerk is None:
+            failures.append(now)
+            raise RequestError(Code.UNAUTHORIZED, f"unknown clerk {clerk_id} or wrong PIN")
+        self.pin_failures.pop(clerk_id, None)
+        return clerk
+
+    async def _read(self, session: Session, req: Request) -> dict[str, Any]:
+        if req.op == "sync":
+            self._roll_day()
+            return {"seq": self.seq, "snapshot": snapshot_for(session.role,
+                                                              self.engine.snapshot())}
+        if req.op == "find":
+            return self.engine.find(req.params["ticket"]).result
+        if req.op == "report":
+            loop = asyncio.get_running_loop()
+            tickets = await loop.run_in_executor(self._reader_pool, self.store.tickets_between,
+                                                 req.params["from"], req.params["to"])
+            return build_report(self.hall, tickets, req.params["from"], req.params["to"])
+        raise RequestError(Code.BAD_REQUEST, f"op {req.op} is not handled by this hub")
+
+    # ------------------------------------------------------------------ health and lifecycle
+
+    def health(self) -> dict[str, Any]:
+        return {"ok": True, "hall": self.hall.name, "seq": self.seq, "day": self.engine.day,
+                "devices": sum(len(s) for s in self.audience.values()),
+                "by_role": {role.value: len(s) for role, s in self.audience.items()},
+                "pending": len(self.pending), "at": datetime.now().astimezone().isoformat()}
+
+    def _process_request(self, connection: ServerConnection,
+                         request: HttpRequest) -> Response | None:
+        if request.path.split("?")[0] == "/healthz":
+            body = json.dumps(self.health(), ensure_ascii=False).encode()
+            headers = Headers([("Content-Type", "application/json"),
+                               ("Content-Length", str(len(body))), ("Connection", "close")])
+            return Response(200, "OK", headers, body)
+        return None
+
+    async def _ticker(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                self._roll_day()
+                revoked = await loop.run_in_executor(self._reader_pool,
+                                                     self.store.revoked_devices)
+                for members in self.audience.values():
+                    for session in list(members):
+                        if session.device in revoked:
+                            self._drop(session, 1008, "device revoked")
+            except Exception:
+                logger.exception("hall tick failed")
+
+    async def start(self, host: str = "127.0.0.1", port: int = 8765,
+                    ssl_context: ssl.SSLContext | None = None) -> int:
+        """Start listening; returns the port (useful with port 0)."""
+        self._tasks = [asyncio.create_task(self._committer()), asyncio.create_task(self._ticker())]
+        self._roll_day()
+        self._enqueue(Work(batch=Batch(meta={"day": self.engine.day})))
+        self._server = await serve(
+            self._handler, host, port, max_size=MAX_FRAME, ping_interval=20, ping_timeout=40,
+            compression=None, process_request=self._process_request, ssl=ssl_context,
+            max_queue=64,
+        )
+        sock = next(iter(self._server.sockets))
+        bound = int(sock.getsockname()[1])
+        logger.info("hall bus listening on %s://%s:%d/", "wss" if ssl_context else "ws", host,
+                    bound)
+        return bound
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for _ in range(100):  # let the last changes reach the disk
+            if not self.pending and not self._committing:
+                break
+            await asyncio.sleep(0.02)
+        for task in self._tasks:
+            task.cancel()
+        self._writer_pool.shutdown(wait=True)
+        self._reader_pool.shutdown(wait=False)
+        self.store.close()
+        logger.info("hall bus stopped at seq %d", self.seq)

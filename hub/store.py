@@ -1,0 +1,456 @@
+"""The hall's SQLite store: tables (sqlmodel), durable batched commits, and the rebuild at start.
+
+Every acknowledged change goes through ``commit(batch)``: one transaction in WAL mode with
+``synchronous=FULL``, so a reply is only sent once its change is on disk. The event table is
+append-only and carries the protocol's ``seq``. ``load()`` reads only what today needs (open day's
+tickets, windows, today's request ids), so start-up time does not grow with history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import Field, SQLModel, create_engine
+
+from hub.errors import StoreError
+from hub.model import Appointment, Clerk, Ticket, WindowState
+
+logger = logging.getLogger(__name__)
+
+
+class TicketRow(SQLModel, table=True):
+    __tablename__ = "tickets"
+    id: str = Field(primary_key=True)
+    day: str = Field(index=True)
+    number: str
+    seqno: int
+    service: str
+    issued_service: str
+    state: str
+    priority: str
+    issued_at: str
+    line_at: str
+    line_ord: int
+    lang: str | None = None
+    window: int | None = None
+    to_window: int | None = None
+    first: bool = False
+    calls: int = 0
+    called_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    clerk: str | None = None
+    score: int | None = None
+    appointment: str | None = None
+    reason: str | None = None
+    issued_by: str | None = None
+
+
+class WindowRow(SQLModel, table=True):
+    __tablename__ = "windows"
+    number: int = Field(primary_key=True)
+    state: str = "closed"
+    clerk: str | None = None
+    clerk_name: str | None = None
+    current: str | None = None
+    reason: str | None = None
+    since: str | None = None
+
+
+class ClerkRow(SQLModel, table=True):
+    __tablename__ = "clerks"
+    id: str = Field(primary_key=True)
+    name: str
+    pin_hash: str
+    created_at: str
+
+
+class DeviceRow(SQLModel, table=True):
+    __tablename__ = "devices"
+    name: str = Field(primary_key=True)
+    role: str
+    window: int | None = None
+    token_hash: str
+    created_at: str
+    revoked: bool = False
+
+
+class AppointmentRow(SQLModel, table=True):
+    __tablename__ = "appointments"
+    code: str = Field(primary_key=True)
+    service: str
+    date: str = Field(index=True)
+    slot_start: str
+    slot_end: str
+    name: str | None = None  # personal data: never sent to any device
+    phone: str | None = None
+    ticket_id: str | None = None
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "events"
+    seq: int = Field(primary_key=True)
+    at: str
+    name: str
+    data: str
+
+
+class RequestRow(SQLModel, table=True):
+    __tablename__ = "requests"
+    device: str = Field(primary_key=True)
+    day: str = Field(primary_key=True, index=True)
+    req_id: str = Field(primary_key=True)
+    reply: str
+
+
+class MetaRow(SQLModel, table=True):
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+TICKET_COLUMNS = tuple(TicketRow.model_fields)
+WINDOW_COLUMNS = tuple(WindowRow.model_fields)
+
+
+def _upsert(table: str, columns: tuple[str, ...]) -> str:
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({marks})"
+
+
+UPSERT_TICKET = _upsert("tickets", TICKET_COLUMNS)
+UPSERT_WINDOW = _upsert("windows", WINDOW_COLUMNS)
+INSERT_EVENT = "INSERT INTO events (seq, at, name, data) VALUES (?, ?, ?, ?)"
+INSERT_REQUEST = "INSERT OR REPLACE INTO requests (device, day, req_id, reply) VALUES (?, ?, ?, ?)"
+SET_META = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+
+
+def _ts(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def ticket_row(t: Ticket) -> tuple[Any, ...]:
+    return (t.id, t.day, t.number, t.seqno, t.service, t.issued_service, t.state, t.priority,
+            _ts(t.issued_at), _ts(t.line_at), t.line_ord, t.lang, t.window, t.to_window,
+            int(t.first), t.calls, _ts(t.called_at), _ts(t.started_at), _ts(t.finished_at),
+            t.clerk, t.score, t.appointment, t.reason, t.issued_by)
+
+
+def ticket_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Ticket:
+    r = dict(zip(TICKET_COLUMNS, row, strict=True))
+    return Ticket(
+        id=r["id"], day=r["day"], number=r["number"], seqno=r["seqno"], service=r["service"],
+        issued_service=r["issued_service"], state=r["state"], priority=r["priority"],
+        issued_at=datetime.fromisoformat(r["issued_at"]),
+        line_at=datetime.fromisoformat(r["line_at"]), line_ord=r["line_ord"], lang=r["lang"],
+        window=r["window"], to_window=r["to_window"], first=bool(r["first"]), calls=r["calls"],
+        called_at=_dt(r["called_at"]), started_at=_dt(r["started_at"]),
+        finished_at=_dt(r["finished_at"]), clerk=r["clerk"], score=r["score"],
+        appointment=r["appointment"], reason=r["reason"], issued_by=r["issued_by"],
+    )
+
+
+def window_row(w: WindowState) -> tuple[Any, ...]:
+    return (w.number, w.state, w.clerk, w.clerk_name, w.current, w.reason, _ts(w.since))
+
+
+@dataclass
+class Batch:
+    """Everything one commit writes, as plain rows taken when the change was made (the engine
+    goes on changing its objects while a commit runs in another thread)."""
+
+    tickets: list[tuple[Any, ...]] = field(default_factory=list)  # ticket_row()
+    windows: list[tuple[Any, ...]] = field(default_factory=list)  # window_row()
+    appointments: list[tuple[str, str]] = field(default_factory=list)  # (ticket id, code)
+    events: list[tuple[int, str, str, str]] = field(default_factory=list)  # seq, at, name, json
+    requests: list[tuple[str, str, str, str]] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.tickets or self.windows or self.events or self.requests or self.meta
+                    or self.appointments)
+
+    def add(self, other: Batch) -> None:
+        self.tickets += other.tickets
+        self.windows += other.windows
+        self.appointments += other.appointments
+        self.events += other.events
+        self.requests += other.requests
+        self.meta.update(other.meta)
+
+
+@dataclass
+class Loaded:
+    day: str | None
+    seq: int
+    tickets: list[Ticket]
+    windows: list[WindowState]
+    replies: dict[tuple[str, str], str]  # (device, req_id) -> reply frame, for the open day
+    recent_events: list[tuple[int, str]]  # (seq, name), newest first
+
+
+# ---------------------------------------------------------------------------- secrets
+
+def hash_token(token: str) -> str:
+    """Device tokens are long random secrets: a plain SHA-256 is enough to keep only a hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_pin(pin: str, salt: bytes | None = None) -> str:
+    """A clerk's PIN is short: it is stored through scrypt, a slow KDF, with its own salt."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def check_pin(pin: str, stored: str) -> bool:
+    try:
+        scheme, salt_hex, digest_hex = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hash_pin(pin, bytes.fromhex(salt_hex)).split("$")[2]
+    return hmac.compare_digest(candidate, digest_hex)
+
+
+def default_db_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "hall-queue" / "hall.db"
+
+
+# ---------------------------------------------------------------------------- the store
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(f"cannot create the folder for the database {self.path}: {err}") \
+                from err
+        self.engine: Engine = create_engine(
+            f"sqlite:///{self.path}", connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(self.engine, "connect", _pragmas)
+        self._write_lock = threading.Lock()
+        try:
+            SQLModel.metadata.create_all(self.engine)
+        except Exception as err:
+            raise StoreError(f"cannot open the database {self.path}: {err}") from err
+        self._writer: sqlite3.Connection | None = None
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self.engine.dispose()
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        raw = self.engine.raw_connection()
+        try:
+            yield raw.driver_connection  # type: ignore[misc]
+        finally:
+            raw.close()
+
+    def _write_conn(self) -> sqlite3.Connection:
+        if self._writer is None:
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30,
+                                   isolation_level=None)
+            _pragmas(conn, None)
+            self._writer = conn
+        return self._writer
+
+    # ------------------------------------------------------------------ the hot path
+
+    def commit(self, batch: Batch) -> None:
+        """Write one batch in one durable transaction; raises StoreError if it is not on disk."""
+        if not batch:
+            return
+        with self._write_lock:
+            conn = self._write_conn()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                if batch.tickets:
+                    conn.executemany(UPSERT_TICKET, batch.tickets)
+                if batch.appointments:
+                    conn.executemany("UPDATE appointments SET ticket_id = ? WHERE code = ?",
+                                     batch.appointments)
+                if batch.windows:
+                    conn.executemany(UPSERT_WINDOW, batch.windows)
+                if batch.events:
+                    conn.executemany(INSERT_EVENT, batch.events)
+                if batch.requests:
+                    conn.executemany(INSERT_REQUEST, batch.requests)
+                if batch.meta:
+                    conn.executemany(SET_META, list(batch.meta.items()))
+                conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    logger.exception("rollback failed")
+                raise StoreError(f"could not write to {self.path}: {err}") from err
+
+    # ------------------------------------------------------------------ start-up
+
+    def load(self) -> Loaded:
+        with self._read() as conn:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            day = meta.get("day")
+            seq_row = conn.execute("SELECT MAX(seq) FROM events").fetchone()
+            seq = int(seq_row[0] or 0)
+            tickets: list[Ticket] = []
+            replies: dict[tuple[str, str], str] = {}
+            if day:
+                cols = ", ".join(TICKET_COLUMNS)
+                rows = conn.execute(f"SELECT {cols} FROM tickets WHERE day = ? ORDER BY line_ord",
+                                    (day,)).fetchall()
+                tickets = [ticket_from_row(r) for r in rows]
+                for device, req_id, reply in conn.execute(
+                        "SELECT device, req_id, reply FROM requests WHERE day = ?", (day,)):
+                    replies[(device, req_id)] = reply
+            windows = [WindowState(number=r[0], state=r[1], clerk=r[2], clerk_name=r[3],
+                                   current=r[4], reason=r[5], since=_dt(r[6]))
+                       for r in conn.execute(f"SELECT {', '.join(WINDOW_COLUMNS)} FROM windows")]
+            recent = conn.execute("SELECT seq, name FROM events ORDER BY seq DESC LIMIT 2000"
+                                  ).fetchall()
+        return Loaded(day, seq, tickets, windows, replies, [(int(s), str(n)) for s, n in recent])
+
+    # ------------------------------------------------------------------ devices
+
+    def add_device(self, name: str, role: str, window: int | None) -> str:
+        token = secrets.token_urlsafe(24)
+        now = datetime.now().astimezone().isoformat()
+        with self._read() as conn:
+            existing = conn.execute("SELECT revoked FROM devices WHERE name = ?", (name,)).fetchone()
+            if existing and not existing[0]:
+                raise StoreError(f"device '{name}' is already enrolled; revoke it first to "
+                                 "give it a new token")
+            conn.execute("INSERT OR REPLACE INTO devices (name, role, window, token_hash, "
+                         "created_at, revoked) VALUES (?, ?, ?, ?, ?, 0)",
+                         (name, role, window, hash_token(token), now))
+            conn.commit()
+        return token
+
+    def device(self, name: str, token: str) -> DeviceRow | None:
+        """The enrolled, unrevoked device with this name and token, or None."""
+        with self._read() as conn:
+            row = conn.execute("SELECT name, role, window, token_hash, created_at, revoked "
+                               "FROM devices WHERE name = ?", (name,)).fetchone()
+        if row is None or row[5]:
+            return None
+        if not hmac.compare_digest(row[3], hash_token(token)):
+            return None
+        return DeviceRow(name=row[0], role=row[1], window=row[2], token_hash=row[3],
+                         created_at=row[4], revoked=bool(row[5]))
+
+    def devices(self) -> list[DeviceRow]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT name, role, window, token_hash, created_at, revoked "
+                                "FROM devices ORDER BY name").fetchall()
+        return [DeviceRow(name=r[0], role=r[1], window=r[2], token_hash=r[3], created_at=r[4],
+                          revoked=bool(r[5])) for r in rows]
+
+    def revoked_devices(self) -> set[str]:
+        with self._read() as conn:
+            return {r[0] for r in conn.execute("SELECT name FROM devices WHERE revoked = 1")}
+
+    def revoke_device(self, name: str) -> bool:
+        with self._read() as conn:
+            changed = conn.execute("UPDATE devices SET revoked = 1 WHERE name = ? AND revoked = 0",
+                                   (name,)).rowcount
+            conn.commit()
+        return bool(changed)
+
+    # ------------------------------------------------------------------ clerks
+
+    def add_clerk(self, clerk_id: str, name: str, pin: str) -> None:
+        now = datetime.now().astimezone().isoformat()
+        with self._read() as conn:
+            conn.execute("INSERT OR REPLACE INTO clerks (id, name, pin_hash, created_at) "
+                         "VALUES (?, ?, ?, ?)", (clerk_id, name, hash_pin(pin), now))
+            conn.commit()
+
+    def clerk(self, clerk_id: str, pin: str) -> Clerk | None:
+        """The clerk if the PIN is right (slow on purpose: run it off the event loop)."""
+        with self._read() as conn:
+            row = conn.execute("SELECT id, name, pin_hash FROM clerks WHERE id = ?",
+                               (clerk_id,)).fetchone()
+        if row is None:
+            hash_pin(pin)  # same time whether or not the clerk exists
+            return None
+        return Clerk(row[0], row[1]) if check_pin(pin, row[2]) else None
+
+    # ------------------------------------------------------------------ appointments
+
+    def add_appointments(self, rows: Iterable[AppointmentRow]) -> int:
+        count = 0
+        with self._read() as conn:
+            for r in rows:
+                conn.execute("INSERT OR REPLACE INTO appointments (code, service, date, "
+                             "slot_start, slot_end, name, phone, ticket_id) VALUES "
+                             "(?, ?, ?, ?, ?, ?, ?, (SELECT ticket_id FROM appointments "
+                             "WHERE code = ?))",
+                             (r.code, r.service, r.date, r.slot_start, r.slot_end, r.name,
+                              r.phone, r.code))
+                count += 1
+            conn.commit()
+        return count
+
+    def appointment(self, code: str) -> Appointment | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT code, service, date, slot_start, slot_end, ticket_id "
+                               "FROM appointments WHERE code = ?", (code,)).fetchone()
+        if row is None:
+            return None
+        return Appointment(code=row[0], service=row[1], date=row[2],
+                           slot_start=datetime.fromisoformat(row[3]),
+                           slot_end=datetime.fromisoformat(row[4]), ticket_id=row[5])
+
+    # ------------------------------------------------------------------ reports
+
+    def tickets_between(self, first_day: str, last_day: str) -> list[Ticket]:
+        cols = ", ".join(TICKET_COLUMNS)
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT {cols} FROM tickets WHERE day BETWEEN ? AND ? "
+                                "ORDER BY day, line_ord", (first_day, last_day)).fetchall()
+        return [ticket_from_row(r) for r in rows]
+
+    def events(self, after: int = 0, limit: int = 1000) -> list[tuple[int, str, str, dict[str, Any]]]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT seq, at, name, data FROM events WHERE seq > ? "
+                                "ORDER BY seq LIMIT ?", (after, limit)).fetchall()
+        return [(int(r[0]), r[1], r[2], json.loads(r[3])) for r in rows]
+
+
+def _pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry | None) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,322 @@
+"""The announcement queue with a hand-driven clock, and ``say_call`` with the real voice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import subprocess
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from display.announcer import Announcer, VolumeSchedule
+from display.audio import CHIME, FakePlayer, wav_duration
+from display.errors import BadCall, VoiceError
+from display.say import say_call
+from display.voice import FakeVoice, Pyttsx3Voice
+
+SENTENCE_S = 1.0  # every FakeVoice sentence
+GAP_S = 0.4
+# The chime, then zh and en, said twice: 4 sentences with a gap before each.
+ANNOUNCEMENT_S = wav_duration(CHIME) + 4 * (GAP_S + SENTENCE_S)
+TEN_AM_SHANGHAI = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self, start: datetime) -> None:
+        self.instant = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self.instant
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.instant += timedelta(seconds=seconds)
+
+    def set_local(self, hhmm: str) -> None:
+        hour, minute = map(int, hhmm.split(":"))
+        with self._lock:
+            self.instant = datetime(2025, 3, 3, hour, minute, tzinfo=UTC) - timedelta(hours=8)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(TEN_AM_SHANGHAI)
+
+
+@pytest.fixture
+def voice(tmp_path: Path) -> FakeVoice:
+    return FakeVoice(tmp_path / "voice", seconds=SENTENCE_S)
+
+
+@pytest.fixture
+def player(clock: FakeClock) -> FakePlayer:
+    return FakePlayer(clock, wait=clock.advance)
+
+
+def make_announcer(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path, **options: object
+) -> Announcer:
+    return Announcer(voice, player, clock, ["zh", "en"], work_dir=tmp_path / "work", **options)  # type: ignore[arg-type]
+
+
+def drain(announcer: Announcer) -> list[tuple[str, str]]:
+    outcomes: list[tuple[str, str]] = []
+    while (outcome := announcer.announce_next()) is not None:
+        outcomes.append((outcome.announcement.number or "message", outcome.result))
+    return outcomes
+
+
+def test_calls_are_announced_in_arrival_order_one_after_another(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path
+) -> None:
+    announcer = make_announcer(voice, player, clock, tmp_path)
+    announcer.call("A001", 1)
+    announcer.call("B002", 12)
+    announcer.message({"zh": "大厅17:30关闭", "en": "The hall closes at 17:30"})
+    announcer.call("A003", 5)
+
+    assert drain(announcer) == [
+        ("A001", "announced"),
+        ("B002", "announced"),
+        ("message", "announced"),
+        ("A003", "announced"),
+    ]
+    assert voice.spoken[:4] == [
+        ("请A零零一号到一号窗口办理", "zh"),
+        ("Number A, zero, zero, one, please go to window 1.", "en"),
+        ("请B零零二号到十二号窗口办理", "zh"),
+        ("Number B, zero, zero, two, please go to window 12.", "en"),
+    ]
+    assert ("大厅十七点三十分关闭", "zh") in voice.spoken
+    assert len(player.played) == 4
+    for before, after in zip(player.played, player.played[1:], strict=False):
+        assert after.start >= before.end
+    for played in player.played:
+        assert (played.end - played.start).total_seconds() == pytest.approx(ANNOUNCEMENT_S, abs=0.01)
+
+
+def test_the_chime_comes_once_and_the_sentences_repeat(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path
+) -> None:
+    announcer = make_announcer(voice, player, clock, tmp_path, repeat=3)
+    announcer.call("A001", 1)
+    announcer.announce_next()
+    expected = wav_duration(CHIME) + 6 * (GAP_S + SENTENCE_S)
+    played = player.played[0]
+    assert (played.end - played.start).total_seconds() == pytest.approx(expected, abs=0.01)
+
+
+def test_a_call_left_waiting_too_long_is_dropped(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    announcer = make_announcer(voice, player, clock, tmp_path, max_age_s=60)
+    numbers = [f"A{n:03d}" for n in range(1, 13)]
+    for window, number in enumerate(numbers, start=1):
+        announcer.call(number, window)
+    announcer.message({"zh": "请保管好随身物品"})
+
+    with caplog.at_level(logging.INFO, logger="display.announcer"):
+        outcomes = drain(announcer)
+    said = int(60 // ANNOUNCEMENT_S) + 1  # the last one said starts just under 60 s in
+    assert outcomes[:said] == [(n, "announced") for n in numbers[:said]]
+    assert outcomes[said:] == [(n, "stale") for n in numbers[said:]] + [("message", "announced")]
+    assert f"dropped call of A{said + 1:03d}" in caplog.text
+
+
+def test_a_recall_is_announced_again(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path
+) -> None:
+    announcer = make_announcer(voice, player, clock, tmp_path)
+    announcer.call("A012", 5)
+    assert drain(announcer) == [("A012", "announced")]
+    clock.advance(30)
+    announcer.recall("A012", 5)
+    assert drain(announcer) == [("A012", "announced")]
+    assert len(player.played) == 2
+
+
+def test_a_number_queued_twice_before_it_is_said_is_said_once_and_counts_from_the_last(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path
+) -> None:
+    announcer = make_announcer(voice, player, clock, tmp_path, max_age_s=60)
+    announcer.call("A012", 5)
+    announcer.call("A013", 6)
+    clock.advance(50)
+    recalled = announcer.recall("A012", 5)
+    assert [a.number for a in announcer.pending()] == ["A012", "A013"]
+    assert recalled.kind == "recall" and recalled.queued_at == clock.now()
+    clock.advance(20)  # the first call is now 70 s old, the recall 20 s
+    assert drain(announcer) == [("A012", "announced"), ("A013", "stale")]
+
+
+def test_the_volume_follows_the_schedule_and_quiet_hours_say_nothing(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path
+) -> None:
+    schedule = VolumeSchedule.parse(
+        [("12:00", "13:30", 0.0), ("08:00", "12:00", 0.6), ("21:00", "07:00", 0.0)],
+        timezone="Asia/Shanghai",
+        default=0.9,
+    )
+    announcer = make_announcer(voice, player, clock, tmp_path, schedule=schedule)
+    expected = {"10:00": ("announced", 0.6), "12:30": ("quiet", None), "15:00": ("announced", 0.9),
+                "23:00": ("quiet", None), "06:59": ("quiet", None), "07:00": ("announced", 0.9)}  # fmt: skip
+    for hhmm, (result, volume) in expected.items():
+        clock.set_local(hhmm)
+        played_before = len(player.played)
+        spoken_before = len(voice.spoken)
+        announcer.call("A001", 1)
+        outcome = announcer.announce_next()
+        assert outcome is not None and outcome.result == result, hhmm
+        if volume is None:
+            assert len(player.played) == played_before and len(voice.spoken) == spoken_before
+        else:
+            assert player.played[-1].volume == volume
+
+
+def test_a_bad_volume_in_the_schedule_is_refused() -> None:
+    with pytest.raises(ValueError):
+        VolumeSchedule.parse([("08:00", "12:00", 1.5)])
+    with pytest.raises(ValueError):
+        VolumeSchedule.parse([("8 am", "12:00", 0.5)])
+
+
+def test_with_no_sound_output_the_queue_drains_silently_and_says_so_once(
+    voice: FakeVoice, clock: FakeClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    player = FakePlayer(clock, available=False)
+    announcer = make_announcer(voice, player, clock, tmp_path)
+    for n in range(1, 4):
+        announcer.call(f"A00{n}", n)
+    with caplog.at_level(logging.WARNING, logger="display.announcer"):
+        assert [r for _, r in drain(announcer)] == ["silent"] * 3
+    assert [r.message for r in caplog.records].count("announcements are silent: no sound output") == 1
+    assert voice.spoken == []
+
+
+def test_a_voice_failure_skips_that_announcement_only(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    announcer = make_announcer(voice, player, clock, tmp_path)
+    real_synthesise = voice.synthesise
+
+    def synthesise(text: str, lang: str) -> Path:
+        if "A001" in text or "零零一" in text:
+            raise VoiceError("espeak crashed")
+        return real_synthesise(text, lang)
+
+    monkeypatch.setattr(voice, "synthesise", synthesise)
+    announcer.call("A001", 1)
+    announcer.call("A002", 2)
+    assert drain(announcer) == [("A001", "failed"), ("A002", "announced")]
+
+
+def test_bad_calls_and_empty_messages_are_refused_when_fed(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path
+) -> None:
+    announcer = make_announcer(voice, player, clock, tmp_path)
+    with pytest.raises(BadCall):
+        announcer.call("a12", 5)
+    with pytest.raises(BadCall):
+        announcer.recall("A012", 0)
+    with pytest.raises(ValueError):
+        announcer.message({"zh": "  ", "fr": "Bonjour"})
+    assert announcer.pending() == []
+
+
+def test_two_workers_never_overlap_and_keep_the_order(
+    voice: FakeVoice, clock: FakeClock, tmp_path: Path
+) -> None:
+    active = 0
+    most = 0
+    guard = threading.Lock()
+
+    def wait(seconds: float) -> None:
+        nonlocal active, most
+        with guard:
+            active += 1
+            most = max(most, active)
+        threading.Event().wait(0.002)  # let the other worker try to start
+        clock.advance(seconds)
+        with guard:
+            active -= 1
+
+    player = FakePlayer(clock, wait=wait)
+    announcer = make_announcer(voice, player, clock, tmp_path, max_age_s=3600)
+    numbers = [f"C{n:03d}" for n in range(1, 16)]
+    workers = [threading.Thread(target=announcer.run_forever, args=(0.01,)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for window, number in enumerate(numbers, start=1):
+        announcer.call(number, window)
+    deadline = threading.Event()
+    for _ in range(500):
+        if len(player.played) == len(numbers):
+            break
+        deadline.wait(0.01)
+    announcer.close()
+    for worker in workers:
+        worker.join(timeout=5)
+    assert most == 1
+    assert [p.start for p in player.played] == sorted(p.start for p in player.played)
+    zh_said = [text for text, lang in voice.spoken if lang == "zh"]
+    assert [re.sub(r"^请(C\S+?)号.*$", r"\1", t) for t in zh_said] == [
+        "C" + "".join("零一二三四五六七八九"[int(d)] for d in n[1:]) for n in numbers
+    ]
+
+
+async def test_an_asyncio_task_drains_the_queue(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path
+) -> None:
+    announcer = make_announcer(voice, player, clock, tmp_path)
+    task = asyncio.create_task(announcer.run(poll_s=0.01))
+    announcer.call("A001", 1)
+    announcer.recall("B002", 2)
+    for _ in range(500):
+        if len(player.played) == 2:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert len(player.played) == 2
+    assert announcer.announce_next() is None
+
+
+def test_say_call_writes_the_chime_and_the_sentence(voice: FakeVoice, tmp_path: Path) -> None:
+    out = tmp_path / "call.wav"
+    assert say_call("A012", 5, "zh", out, voice) == "请A012号到5号窗口办理"
+    assert voice.spoken == [("请A零一二号到五号窗口办理", "zh")]
+    assert wav_duration(out) == pytest.approx(wav_duration(CHIME) + GAP_S + SENTENCE_S, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("number", "window", "lang"),
+    [("A01234", 5, "zh"), ("a012", 5, "zh"), ("A012", 0, "zh"), ("A012", 1000, "en"), ("A012", 5, "xx")],
+)
+def test_say_call_refuses_what_it_cannot_announce(
+    voice: FakeVoice, tmp_path: Path, number: str, window: int, lang: str
+) -> None:
+    with pytest.raises(BadCall):
+        say_call(number, window, lang, tmp_path / "call.wav", voice)
+    assert voice.spoken == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("zh", "请A012号到5号窗口办理"), ("en", "Number A012, please go to window 5")],
+)
+def test_say_call_with_the_real_voice(tmp_path: Path, lang: str, text: str) -> None:
+    out = tmp_path / f"call-{lang}.wav"
+    voice = Pyttsx3Voice(cache_dir=tmp_path / "cache")
+    assert say_call("A012", 5, lang, out, voice) == text
+    seconds = float(subprocess.run(["sox", "--i", "-D", str(out)], capture_output=True, text=True).stdout)
+    assert wav_duration(CHIME) + 1.0 < seconds < 12.0
+    stat = subprocess.run(["sox", str(out), "-n", "stat"], capture_output=True, text=True).stderr
+    match = re.search(r"RMS\s+amplitude:\s+([0-9.]+)", stat)
+    assert match and float(match.group(1)) > 0.02

@@ -1,0 +1,282 @@
+"""The shared serial link, over a real socat pty pair."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import serial
+
+from hub.errors import HubError
+from hub.serial_link import (
+    DEFAULT_BAUD,
+    FrameSplitter,
+    SerialLink,
+    SerialLinkError,
+    SerialSpec,
+    parse_serial_spec,
+)
+from tests.serial_pair import SocatPair, socat_pair, wait_for
+
+FAST_RETRY = 0.05
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[str, str]]:
+    with socat_pair() as paths:
+        yield paths
+
+
+class Received:
+    """Collects what a link's thread delivers."""
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.connects = 0
+        self._lock = threading.Lock()
+
+    def on_data(self, data: bytes) -> None:
+        with self._lock:
+            self.data += data
+
+    def on_connect(self) -> None:
+        self.connects += 1
+
+
+def open_other_end(path: str) -> serial.Serial:
+    return serial.Serial(path, DEFAULT_BAUD, timeout=2.0)
+
+
+@pytest.mark.parametrize(
+    ("spec", "device", "baud"),
+    [
+        ("serial:/dev/ttyUSB0", "/dev/ttyUSB0", 9600),
+        ("serial:/dev/hall-sign:19200", "/dev/hall-sign", 19200),
+        ("serial:COM3:115200", "COM3", 115200),
+        (
+            "serial:/dev/serial/by-path/pci-0000:00:14.0-usb-0:1.2:1.0-port0",
+            "/dev/serial/by-path/pci-0000:00:14.0-usb-0:1.2:1.0-port0",
+            9600,
+        ),
+    ],
+)
+def test_spec_names_device_and_baud(spec: str, device: str, baud: int) -> None:
+    assert parse_serial_spec(spec) == SerialSpec(device, baud)
+
+
+@pytest.mark.parametrize(
+    "spec", ["foo", "serial:", "serial", "usb:1a86:7523", "serial:/dev/x:", "serial:/dev/x:0", ":9"]
+)
+def test_spec_not_understood_is_said_plainly(spec: str) -> None:
+    with pytest.raises(SerialLinkError) as caught:
+        parse_serial_spec(spec, what="keypad", alternatives=("keyboard",))
+    assert str(caught.value) == (f"keypad spec {spec!r} not understood: use serial:DEV[:BAUD] or keyboard")
+    assert isinstance(caught.value, HubError)
+
+
+def test_spec_prints_back_as_a_spec() -> None:
+    assert str(parse_serial_spec("serial:/dev/hall-keypad")) == "serial:/dev/hall-keypad:9600"
+
+
+def test_bytes_go_both_ways(pair: tuple[str, str]) -> None:
+    a, b = pair
+    got = Received()
+    link = SerialLink(parse_serial_spec(f"serial:{a}"), on_data=got.on_data)
+    assert not link.is_available()
+    assert link.open(required=True)
+    try:
+        with open_other_end(b) as other:
+            link.write(b"\x02hello\x03")
+            assert other.read(7) == b"\x02hello\x03"
+            other.write(bytes(range(256)))
+            other.flush()
+            assert wait_for(lambda: len(got.data) >= 256)
+            assert got.data == bytes(range(256))
+    finally:
+        link.close()
+    assert not link.is_available()
+
+
+def test_a_missing_device_is_an_error_only_when_required(tmp_path: Path) -> None:
+    spec = SerialSpec(str(tmp_path / "hall-sign"))
+    link = SerialLink(spec, retry_interval=FAST_RETRY)
+    with pytest.raises(SerialLinkError, match="cannot open"):
+        link.open(required=True)
+    assert link.open() is False
+    try:
+        assert not link.is_available()
+        with pytest.raises(SerialLinkError, match="not connected"):
+            link.write(b"x")
+    finally:
+        link.close()
+
+
+def test_pyserial_refusing_settings_becomes_our_error(pair: tuple[str, str]) -> None:
+    link = SerialLink(SerialSpec(pair[0], baud=-5))
+    with pytest.raises(SerialLinkError) as caught:
+        link.open(required=True)
+    assert isinstance(caught.value.__cause__, ValueError)
+
+
+class BrokenPort:
+    """A port whose cable is cut the moment anything is written."""
+
+    in_waiting = 0
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def read(self, size: int = 1) -> bytes:
+        return b""
+
+    def write(self, data: bytes) -> int | None:
+        raise serial.SerialTimeoutException("Write timeout")
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_failed_write_is_our_error_and_marks_the_device_lost() -> None:
+    port = BrokenPort()
+    link = SerialLink(SerialSpec("/dev/hall-sign"), opener=lambda spec: port, retry_interval=60)
+    link.open(required=True)
+    try:
+        with pytest.raises(SerialLinkError, match="write failed") as caught:
+            link.write(b"x")
+        assert isinstance(caught.value.__cause__, serial.SerialException)
+        assert not link.is_available()
+        assert port.closed
+    finally:
+        link.close()
+
+
+def test_device_appearing_later_is_picked_up(tmp_path: Path) -> None:
+    links = (tmp_path / "hall-keypad", tmp_path / "host")
+    got = Received()
+    link = SerialLink(
+        SerialSpec(str(links[0])),
+        on_data=got.on_data,
+        on_connect=got.on_connect,
+        retry_interval=FAST_RETRY,
+    )
+    assert link.open() is False
+    try:
+        with socat_pair(links) as (_, b), open_other_end(b) as other:
+            assert wait_for(link.is_available)
+            assert got.connects == 1
+            other.write(b"5")
+            other.flush()
+            assert wait_for(lambda: got.data == b"5")
+    finally:
+        link.close()
+
+
+def test_link_reconnects_when_the_device_comes_back(tmp_path: Path) -> None:
+    links = (tmp_path / "hall-sign", tmp_path / "host")
+    socat = SocatPair(links)
+    got = Received()
+    _, b = socat.start()
+    link = SerialLink(
+        SerialSpec(str(links[0])),
+        on_data=got.on_data,
+        on_connect=got.on_connect,
+        retry_interval=FAST_RETRY,
+    )
+    try:
+        assert link.open(required=True)
+        socat.stop()  # the USB-serial adapter is pulled out
+        assert wait_for(lambda: not link.is_available())
+        with pytest.raises(SerialLinkError):
+            link.write(b"lost")
+        socat.start()  # and plugged in again
+        assert wait_for(link.is_available)
+        assert got.connects == 2
+        with open_other_end(b) as other:
+            link.write(b"back")
+            assert other.read(4) == b"back"
+            other.write(b"ok")
+            other.flush()
+            assert wait_for(lambda: got.data == b"ok")
+    finally:
+        link.close()
+        socat.close()
+
+
+def test_a_failing_callback_does_not_stop_the_reader(pair: tuple[str, str]) -> None:
+    a, b = pair
+    seen: list[bytes] = []
+
+    def on_data(data: bytes) -> None:
+        seen.append(data)
+        if len(seen) == 1:
+            raise RuntimeError("the app choked on it")
+
+    with SerialLink(SerialSpec(a), on_data=on_data), open_other_end(b) as other:
+        other.write(b"1")
+        other.flush()
+        assert wait_for(lambda: len(seen) == 1)
+        other.write(b"2")
+        other.flush()
+        assert wait_for(lambda: b"".join(seen) == b"12")
+
+
+def test_link_opens_again_after_close(pair: tuple[str, str]) -> None:
+    a, b = pair
+    link = SerialLink(SerialSpec(a))
+    link.open(required=True)
+    link.close()
+    assert link.open(required=True)
+    try:
+        with open_other_end(b) as other:
+            link.write(b"again")
+            assert other.read(5) == b"again"
+    finally:
+        link.close()
+
+
+@pytest.mark.parametrize(
+    ("chunks", "frames"),
+    [
+        ([b"6901234567892\r\n"], [b"6901234567892"]),
+        ([b"A1\rB2\nC3\r\n"], [b"A1", b"B2", b"C3"]),
+        ([b"https://hall/ap", b"pt?c=42", b"\r", b"\n"], [b"https://hall/appt?c=42"]),
+        ([b"\r\n\r\n"], []),
+    ],
+)
+def test_splitter_cuts_scanner_codes(chunks: list[bytes], frames: list[bytes]) -> None:
+    splitter = FrameSplitter()
+    out: list[bytes] = []
+    for chunk in chunks:
+        out += splitter.feed(chunk)
+    assert out == frames
+    assert splitter.pending == b""
+
+
+def test_splitter_keeps_an_unfinished_code_until_it_ends() -> None:
+    splitter = FrameSplitter()
+    assert splitter.feed(b"12345") == []
+    assert splitter.pending == b"12345"
+    splitter.reset()
+    assert splitter.feed(b"678\n") == [b"678"]
+
+
+def test_splitter_with_start_byte_drops_noise_before_it() -> None:
+    splitter = FrameSplitter(b"\x03", start=b"\x02")
+    assert splitter.feed(b"noise\x02K1\x03\x02K") == [b"K1"]
+    assert splitter.feed(b"2\x03junk\x03") == [b"K2"]
+
+
+def test_splitter_throws_away_endless_lines() -> None:
+    splitter = FrameSplitter(max_length=8)
+    assert splitter.feed(b"0123456789abcdef") == []
+    assert splitter.feed(b"rest of it\nok\n") == [b"ok"]
+
+
+def test_splitter_needs_a_terminator() -> None:
+    with pytest.raises(ValueError):
+        FrameSplitter(b"")

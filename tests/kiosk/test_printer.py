@@ -1,0 +1,377 @@
+"""Ticket printer backends: SPEC parsing, real status bytes, and tickets over a real serial line,
+a real TCP socket and a real file."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import serial
+from PySide6.QtGui import QImage
+
+from kiosk.errors import (
+    KioskError,
+    PrinterError,
+    PrinterNotReadyError,
+    PrinterOfflineError,
+    PrinterSpecError,
+)
+from kiosk.printer import (
+    SPEC_HELP,
+    EscposPrinter,
+    FakePrinter,
+    PreviewPrinter,
+    TicketPrinter,
+    open_printer,
+    parse_spec,
+)
+from kiosk.printer_status import PrinterStatus, status_from_replies
+from kiosk.raster import ensure_qt_app, ticket_image
+from kiosk.ticket import PrintMode, TicketContent, ticket_bytes
+from tests.kiosk.escpos_decode import decode
+from tests.serial_pair import socat_pair, wait_for
+
+TICKET = TicketContent(
+    hall_name="县政务服务中心",
+    hall_name_en="County Government Service Center",
+    service_name="医保业务",
+    service_name_en="Medical insurance",
+    number="C007",
+    ticket_id="T20261123-C007-01aa",
+    ahead=5,
+    est_wait_min=30,
+    issued_at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC),
+    timezone="Asia/Shanghai",
+)
+
+# Replies to DLE EOT 1 / 2 / 4 (ESC/POS real-time status), by printer state.
+READY = {1: 0x12, 2: 0x12, 4: 0x12}
+PAPER_OUT = {1: 0x1A, 2: 0x32, 4: 0x72}  # offline, stopped at paper end, no paper
+NEAR_END = {1: 0x12, 2: 0x12, 4: 0x1E}
+COVER_OPEN = {1: 0x1A, 2: 0x16, 4: 0x12}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def qt() -> None:
+    ensure_qt_app()
+
+
+# --- SPEC --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "args"),
+    [
+        ("preview:/tmp/tickets", "preview", ("/tmp/tickets",)),
+        ("usb:0416:5011", "usb", (0x0416, 0x5011)),
+        ("usb:0x04b8:0x0e15", "usb", (0x04B8, 0x0E15)),
+        ("serial:/dev/ttyUSB0", "serial", ("/dev/ttyUSB0", 9600)),
+        ("serial:/dev/ttyS1:19200", "serial", ("/dev/ttyS1", 19200)),
+        ("net:192.168.1.50", "net", ("192.168.1.50", 9100)),
+        ("net:printer.lan:9101", "net", ("printer.lan", 9101)),
+        ("net:[fe80::1]:9100", "net", ("fe80::1", 9100)),
+        ("file:/dev/usb/lp0", "file", ("/dev/usb/lp0",)),
+    ],
+)
+def test_spec_is_parsed(spec: str, kind: str, args: tuple[object, ...]) -> None:
+    assert parse_spec(spec) == (kind, args)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["xyz", "lpt:1", "usb:0416", "usb:zz:5011", "usb:10000:1", "net:", "net:host:port",
+     "serial:", "preview:", "serial:/dev/ttyS0:0"],
+)
+def test_bad_spec_is_refused_with_the_forms_that_work(spec: str) -> None:
+    with pytest.raises(PrinterSpecError) as caught:
+        open_printer(spec)
+    message = str(caught.value)
+    assert f"printer spec {spec!r} not understood" in message
+    assert SPEC_HELP in message
+    assert isinstance(caught.value, PrinterError) and isinstance(caught.value, KioskError)
+
+
+def test_no_spec_is_a_preview_in_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    printer = open_printer(None, "image", 80)
+    assert isinstance(printer, PreviewPrinter)
+    assert printer.directory == tmp_path / "hall-kiosk" / "tickets"
+    assert (printer.mode, printer.paper) == (PrintMode.IMAGE, 80)
+
+
+def test_paper_must_be_58_or_80() -> None:
+    with pytest.raises(PrinterSpecError, match="58 or 80"):
+        open_printer("preview:/tmp/x", "text", 76)
+
+
+# --- status bytes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("replies", "status"),
+    [
+        (READY, PrinterStatus.OK),
+        (NEAR_END, PrinterStatus.PAPER_NEAR_END),
+        (PAPER_OUT, PrinterStatus.PAPER_OUT),
+        ({1: 0x12, 2: 0x12, 4: 0x72}, PrinterStatus.PAPER_OUT),
+        (COVER_OPEN, PrinterStatus.COVER_OPEN),
+        ({1: 0x1A, 2: 0x12, 4: 0x12}, PrinterStatus.OFFLINE),
+        ({1: None, 2: None, 4: None}, PrinterStatus.OFFLINE),
+        ({1: 0xFF, 2: 0x12, 4: 0x12}, PrinterStatus.UNKNOWN),
+    ],
+)
+def test_status_from_real_time_replies(replies: dict[int, int | None], status: PrinterStatus) -> None:
+    assert status_from_replies(replies[1], replies[2], replies[4]) is status
+
+
+# --- serial, through a socat pty pair ----------------------------------------------------------
+
+
+@pytest.fixture
+def serial_line() -> Iterator[tuple[str, serial.Serial]]:
+    """(the printer's end for the kiosk, the other end opened as the "printer")."""
+    with socat_pair() as (kiosk_end, printer_end):
+        port = serial.Serial(printer_end, 19200, timeout=0.1)
+        try:
+            yield kiosk_end, port
+        finally:
+            port.close()
+
+
+class StatusAnswerer(threading.Thread):
+    """The printer's side of DLE EOT: answers each request with the byte for its ``n``."""
+
+    def __init__(self, port: serial.Serial, replies: dict[int, int]) -> None:
+        super().__init__(daemon=True)
+        self.port = port
+        self.replies = replies
+        self.requests: list[bytes] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            request = self.port.read(3)
+            if len(request) == 3 and request[:2] == b"\x10\x04":
+                self.requests.append(request)
+                self.port.write(bytes([self.replies[request[2]]]))
+
+
+class Receiver(threading.Thread):
+    """The printer's side of the line taking data as fast as it comes, as a real one does."""
+
+    def __init__(self, port: serial.Serial) -> None:
+        super().__init__(daemon=True)
+        self.port = port
+        self.data = bytearray()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.data.extend(self.port.read(65536))
+
+
+@pytest.mark.parametrize("mode", list(PrintMode))
+def test_serial_printer_gets_the_exact_bytes(
+    serial_line: tuple[str, serial.Serial], mode: PrintMode
+) -> None:
+    kiosk_end, port = serial_line
+    receiver = Receiver(port)
+    receiver.start()
+    printer = open_printer(f"serial:{kiosk_end}:19200", mode, 58)
+    try:
+        assert printer.is_available()
+        sent = printer.print_content(TICKET)
+        assert sent == ticket_bytes(TICKET, mode, 58)
+        assert wait_for(lambda: len(receiver.data) >= len(sent), timeout=10)
+        assert bytes(receiver.data) == sent
+    finally:
+        printer.close()
+        receiver.stop.set()
+        receiver.join(timeout=5)
+    if mode is PrintMode.TEXT:
+        assert "C007" in decode(sent).text
+
+
+@pytest.mark.parametrize(
+    ("replies", "status"),
+    [(PAPER_OUT, PrinterStatus.PAPER_OUT), (READY, PrinterStatus.OK),
+     (NEAR_END, PrinterStatus.PAPER_NEAR_END), (COVER_OPEN, PrinterStatus.COVER_OPEN)],
+)
+def test_serial_status_is_asked_with_dle_eot(
+    serial_line: tuple[str, serial.Serial], replies: dict[int, int], status: PrinterStatus
+) -> None:
+    kiosk_end, port = serial_line
+    answerer = StatusAnswerer(port, replies)
+    answerer.start()
+    printer = open_printer(f"serial:{kiosk_end}:19200")
+    try:
+        assert printer.status() is status
+    finally:
+        printer.close()
+        answerer.stop.set()
+        answerer.join(timeout=5)
+    assert answerer.requests == [b"\x10\x04\x01", b"\x10\x04\x02", b"\x10\x04\x04"]
+
+
+def test_serial_printer_that_does_not_answer_is_offline(
+    serial_line: tuple[str, serial.Serial],
+) -> None:
+    kiosk_end, port = serial_line
+    printer = open_printer(f"serial:{kiosk_end}")
+    assert isinstance(printer, EscposPrinter)
+    printer.status_timeout = 0.2
+    try:
+        assert printer.status() is PrinterStatus.OFFLINE
+    finally:
+        printer.close()
+    assert port.read(3) == b"\x10\x04\x01"  # it did ask
+
+
+def test_missing_serial_port_is_offline_and_printing_fails_plainly(tmp_path: Path) -> None:
+    printer = open_printer(f"serial:{tmp_path}/ttyUSB9")
+    assert not printer.is_available()
+    assert printer.status() is PrinterStatus.OFFLINE
+    with pytest.raises(PrinterOfflineError, match="cannot open printer serial"):
+        printer.print_content(TICKET)
+
+
+# --- network, through a real socket on localhost -----------------------------------------------
+
+
+class NetworkPrinterServer(threading.Thread):
+    """A raw port-9100 printer on 127.0.0.1: keeps what it gets, answers DLE EOT."""
+
+    def __init__(self, replies: dict[int, int] | None) -> None:
+        super().__init__(daemon=True)
+        self.replies = replies
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.1)
+        self.port = self.server.getsockname()[1]
+        self.received = bytearray()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                while chunk := conn.recv(65536):
+                    self.received.extend(chunk)
+                    if self.replies and chunk[:2] == b"\x10\x04" and len(chunk) == 3:
+                        conn.sendall(bytes([self.replies[chunk[2]]]))
+        self.server.close()
+
+
+@pytest.fixture
+def net_printer() -> Iterator[NetworkPrinterServer]:
+    server = NetworkPrinterServer(NEAR_END)
+    server.start()
+    yield server
+    server.stop.set()
+    server.join(timeout=5)
+
+
+def test_network_printer_gets_the_exact_bytes_and_answers_status(
+    net_printer: NetworkPrinterServer,
+) -> None:
+    printer = open_printer(f"net:127.0.0.1:{net_printer.port}", "text", 80)
+    assert printer.is_available()
+    sent = printer.print_content(TICKET)
+    assert wait_for(lambda: len(net_printer.received) >= len(sent))
+    assert bytes(net_printer.received) == sent
+    assert printer.status() is PrinterStatus.PAPER_NEAR_END
+    printer.close()
+
+
+def test_unreachable_network_printer_is_offline() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        port = closed.getsockname()[1]
+    printer = open_printer(f"net:127.0.0.1:{port}")
+    assert not printer.is_available()
+    assert printer.status() is PrinterStatus.OFFLINE
+    with pytest.raises(PrinterOfflineError, match=re.escape("cannot open printer net 127.0.0.1")):
+        printer.print_ticket(b"\x1b@")
+
+
+# --- file and USB ------------------------------------------------------------------------------
+
+
+def test_file_printer_writes_the_ticket(tmp_path: Path) -> None:
+    target = tmp_path / "lp0"
+    printer = open_printer(f"file:{target}", "image", 58)
+    assert printer.is_available()
+    sent = printer.print_content(TICKET)
+    assert target.read_bytes() == sent
+    assert printer.status() is PrinterStatus.UNKNOWN  # a file cannot say whether paper is left
+
+
+def test_missing_line_printer_device_is_offline() -> None:
+    printer = open_printer("file:/dev/usb/no-such-lp9")
+    assert not printer.is_available()
+    assert printer.status() is PrinterStatus.OFFLINE
+    with pytest.raises(PrinterOfflineError, match="no-such-lp9"):
+        printer.print_content(TICKET)
+
+
+def test_absent_usb_printer_is_offline() -> None:
+    printer = open_printer("usb:0416:5011")
+    assert not printer.is_available()
+    assert printer.status() is PrinterStatus.OFFLINE
+    with pytest.raises(PrinterOfflineError, match="usb 0416:5011"):
+        printer.print_content(TICKET)
+
+
+# --- preview and fake --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", list(PrintMode))
+def test_preview_writes_bytes_and_the_paper_picture(tmp_path: Path, mode: PrintMode) -> None:
+    printer = open_printer(f"preview:{tmp_path}/out", mode, 58)
+    assert printer.is_available() and printer.status() is PrinterStatus.OK
+    sent = printer.print_content(TICKET)
+    assert (tmp_path / "out" / "C007.bin").read_bytes() == sent == ticket_bytes(TICKET, mode, 58)
+    png = QImage(str(tmp_path / "out" / "C007.png"))
+    assert png.width() == 384
+    if mode is PrintMode.IMAGE:
+        raster = decode(sent).image()
+        grey = png.convertToFormat(QImage.Format.Format_Grayscale8)
+        assert raster.rows == [[grey.pixelColor(x, y).value() < 128 for x in range(grey.width())]
+                               for y in range(grey.height())]
+        assert png == ticket_image(TICKET, 58).convertToFormat(png.format())
+
+
+def test_preview_set_to_paper_out_refuses_to_print(tmp_path: Path) -> None:
+    printer = open_printer(f"preview:{tmp_path}")
+    assert isinstance(printer, PreviewPrinter)
+    printer.set_status(PrinterStatus.PAPER_OUT)
+    assert printer.status() is PrinterStatus.PAPER_OUT
+    with pytest.raises(PrinterNotReadyError) as caught:
+        printer.print_content(TICKET)
+    assert caught.value.status is PrinterStatus.PAPER_OUT
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fake_printer_records_and_can_be_unplugged() -> None:
+    fake = FakePrinter()
+    printer: TicketPrinter = fake
+    sent = printer.print_content(TICKET)
+    assert fake.printed == [sent] and fake.contents == [TICKET]
+    fake.set_status(PrinterStatus.PAPER_NEAR_END)
+    printer.print_ticket(b"\x1b@")
+    fake.available = False
+    assert printer.status() is PrinterStatus.OFFLINE and not printer.is_available()
+    with pytest.raises(PrinterOfflineError):
+        printer.print_ticket(b"\x1b@")
+    fake.available = True
+    fake.set_status(PrinterStatus.COVER_OPEN)
+    with pytest.raises(PrinterNotReadyError):
+        printer.print_ticket(b"\x1b@")
+    printer.close()
+    assert fake.closed and len(fake.printed) == 2
