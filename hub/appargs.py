@@ -1,0 +1,49 @@
+"""Command-line pieces every app shares: where the hub is and who the device is
+(``--hub ws://HOST:PORT/ --device NAME --token TOKEN``, or ``--device-file FILE``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from hub.client import DeviceSettings
+from hub.errors import HubError
+from hub.protocol import DEFAULT_PORT
+
+DEFAULT_HUB = f"ws://127.0.0.1:{DEFAULT_PORT}/"
+
+
+def add_bus_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("hub connection")
+    group.add_argument("--hub", help=f"the hub's bus address (default {DEFAULT_HUB})")
+    group.add_argument("--device", help="this device's enrolled name")
+    group.add_argument("--token", help="this device's token (from hall-hub device add)")
+    group.add_argument("--device-file", help="a TOML file with hub, device and token")
+    group.add_argument("--log-level", default="INFO",
+                       choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+
+def settings_from_args(args: argparse.Namespace) -> DeviceSettings:
+    """The device's settings; raises HubError saying what is missing."""
+    if args.device_file:
+        settings = DeviceSettings.from_file(args.device_file)
+        return DeviceSettings(args.hub or settings.hub, args.device or settings.device,
+                              args.token or settings.token)
+    if not args.device or not args.token:
+        raise HubError("say who this device is: --device NAME --token TOKEN, or --device-file FILE")
+    hub = args.hub or DEFAULT_HUB
+    if not hub.startswith(("ws://", "wss://")):
+        raise HubError(f"--hub must be a ws:// or wss:// address, not '{hub}'")
+    return DeviceSettings(hub, args.device, args.token)
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def fail(prog: str, message: str, code: int = 2) -> int:
+    """The one plain line a one-shot run prints when something is wrong."""
+    print(f"{prog}: {message}", file=sys.stderr)
+    return code

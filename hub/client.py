@@ -1,0 +1,291 @@
+"""The bus client every app uses (kiosk, counter, display, desk): written once, here.
+
+It connects and says hello, reconnects with backoff, resyncs after a reconnect, on a ``seq`` gap
+and at the start of a day, and retries a request with the same id until the hub answers (so a
+kiosk that retries after a reconnect gets the same ticket, not two). Events and snapshots go to
+plain callbacks; ``hub.qtbus`` turns them into Qt signals.
+
+    client = BusClient(url, device, token, on_snapshot=..., on_event=..., on_status=...)
+    task = asyncio.create_task(client.run())
+    ticket = (await client.request("issue", service="social"))["ticket"]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+import tomllib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from hub.errors import HubError
+from hub.protocol import PROTOCOL_VERSION, encode
+
+logger = logging.getLogger(__name__)
+
+SnapshotHandler = Callable[[int, dict[str, Any]], None]
+EventHandler = Callable[[dict[str, Any]], None]
+StatusHandler = Callable[[bool, str], None]
+
+
+class BusError(HubError):
+    """The hub refused a request; ``code`` is the protocol's error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class BusUnavailable(BusError):
+    """No answer from the hub in time (unreachable, or too slow)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("unavailable", message)
+
+
+@dataclass(frozen=True)
+class DeviceSettings:
+    """Where the hub is and who this device is (``--hub --device --token`` or a device file)."""
+
+    hub: str
+    device: str
+    token: str
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> DeviceSettings:
+        """Read a per-device TOML file: ``hub = "ws://..."``, ``device = "..."``, ``token = "..."``."""
+        try:
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise HubError(f"cannot read the device file {path}: {err}") from err
+        missing = [key for key in ("hub", "device", "token") if not isinstance(data.get(key), str)]
+        if missing:
+            raise HubError(f"the device file {path} lacks {', '.join(missing)}")
+        return cls(data["hub"], data["device"], data["token"])
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class BusClient:
+    def __init__(self, url: str, device: str, token: str, *,
+                 on_snapshot: SnapshotHandler | None = None,
+                 on_event: EventHandler | None = None,
+                 on_status: StatusHandler | None = None,
+                 ssl_context: ssl.SSLContext | None = None,
+                 backoff: tuple[float, float] = (0.25, 5.0),
+                 open_timeout: float = 5.0) -> None:
+        self.url, self.device, self.token = url, device, token
+        self.on_snapshot = on_snapshot
+        self.on_event = on_event
+        self.on_status = on_status
+        self.ssl_context = ssl_context
+        self.backoff = backoff
+        self.open_timeout = open_timeout
+        self.role: str | None = None
+        self.window: int | None = None
+        self.seq = 0
+        self.snapshot: dict[str, Any] = {}
+        self.connected = False
+        self.last_error = ""
+        self._ws: ClientConnection | None = None
+        self._pending: dict[str, tuple[dict[str, Any], asyncio.Future[dict[str, Any]]]] = {}
+        self._syncing = False
+        self._sync_task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._ready = asyncio.Event()
+
+    # ------------------------------------------------------------------ public
+
+    async def run(self) -> None:
+        """Stay connected until ``close()``: reconnect with backoff, resync every time."""
+        delay = self.backoff[0]
+        while not self._closing:
+            try:
+                await self._session()
+                delay = self.backoff[0]
+            except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed,
+                    BusError) as err:
+                self.last_error = _describe(err)
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # a loop boundary: log and go on reconnecting
+                logger.exception("bus session to %s failed", self.url)
+                self.last_error = str(err)
+            self._set_connected(False, self.last_error or "disconnected")
+            if self._closing:
+                break
+            await asyncio.sleep(delay)
+            delay = min(self.backoff[1], delay * 2)
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
+    async def request(self, op: str, /, *, req_id: str | None = None,
+                      timeout: float | None = 10.0, **params: Any) -> dict[str, Any]:
+        """Send a request and return its result; raises BusError, or BusUnavailable on timeout.
+
+        While the hub is unreachable the request waits and is sent again, with the same id,
+        after each reconnect. Give the same ``req_id`` to retry a request after a timeout."""
+        req_id = req_id or new_request_id()
+        existing = self._pending.get(req_id)
+        if existing is not None:
+            future = existing[1]
+        else:
+            message = {"op": op, "id": req_id, **params}
+            future = asyncio.get_running_loop().create_future()
+            self._pending[req_id] = (message, future)
+            if self._ws is not None and self.connected:
+                await self._send(message)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            raise BusUnavailable(f"no answer from the hub to {op} within {timeout:g} s "
+                                 f"({self.last_error or 'still waiting'})") from None
+        finally:
+            if future.done():
+                self._pending.pop(req_id, None)
+
+    def forget(self, req_id: str) -> None:
+        """Stop retrying a request (e.g. the person walked away)."""
+        entry = self._pending.pop(req_id, None)
+        if entry and not entry[1].done():
+            entry[1].cancel()
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._ws is not None:
+            await self._ws.close()
+        for _message, future in self._pending.values():
+            if not future.done():
+                future.cancel()
+        self._pending.clear()
+
+    # ------------------------------------------------------------------ the session
+
+    async def _session(self) -> None:
+        async with connect(self.url, ssl=self.ssl_context, open_timeout=self.open_timeout,
+                           max_size=None, ping_interval=20, ping_timeout=40, compression=None,
+                           proxy=None) as ws:
+            hello_id = new_request_id()
+            await ws.send(encode({"op": "hello", "id": hello_id, "device": self.device,
+                                  "token": self.token, "protocol": PROTOCOL_VERSION}))
+            reply = json.loads(await asyncio.wait_for(ws.recv(), self.open_timeout))
+            if not reply.get("ok"):
+                error = reply.get("error") or {}
+                raise BusError(error.get("code", "unauthorized"), error.get("message", ""))
+            result = reply["result"]
+            self._ws = ws
+            self.role, self.window = result.get("role"), result.get("window")
+            self._apply_snapshot(int(result["seq"]), result["snapshot"])
+            self._set_connected(True, "connected")
+            self._ready.set()
+            for message, future in list(self._pending.values()):
+                if not future.done():
+                    await self._send(message)
+            try:
+                async for frame in ws:
+                    if isinstance(frame, str):
+                        await self._receive(frame)
+            finally:
+                self._ws = None
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        try:
+            await ws.send(encode(message))
+        except ConnectionClosed:
+            logger.debug("send of %s failed: connection closed; it is resent on reconnect",
+                         message.get("op"))
+
+    async def _receive(self, frame: str) -> None:
+        try:
+            message = json.loads(frame)
+        except json.JSONDecodeError:
+            logger.warning("the hub sent a frame that is not JSON: %.80s", frame)
+            return
+        if "re" in message:
+            entry = self._pending.get(message["re"] or "")
+            if entry is None or entry[1].done():
+                return
+            if message.get("ok"):
+                entry[1].set_result(message.get("result") or {})
+            else:
+                error = message.get("error") or {}
+                entry[1].set_exception(BusError(error.get("code", "internal"),
+                                                error.get("message", "")))
+            return
+        if "event" in message:
+            await self._event(message)
+
+    async def _event(self, message: dict[str, Any]) -> None:
+        seq = int(message.get("seq", 0))
+        if self._syncing or seq <= self.seq:
+            return  # the snapshot on its way (or already here) holds it
+        prev = message.get("prev")
+        gap = prev > self.seq if isinstance(prev, int) else seq != self.seq + 1
+        if gap:
+            logger.info("event gap (have %d, got %d after %s): resyncing", self.seq, seq, prev)
+            self._start_resync()
+            return
+        self.seq = seq
+        if self.on_event is not None:
+            self.on_event(message)
+        if message.get("event") == "day_started":
+            self._start_resync()
+
+    def _start_resync(self) -> None:
+        """Ask for a snapshot without blocking the receive loop (which must read its reply).
+        The hub sends events in order, so until the reply comes every event is in it."""
+        if not self._syncing:
+            self._syncing = True
+            self._sync_task = asyncio.get_running_loop().create_task(self.resync())
+
+    async def resync(self) -> None:
+        self._syncing = True
+        try:
+            result = await self.request("sync", timeout=10.0)
+            self._apply_snapshot(int(result["seq"]), result["snapshot"])
+        except BusError as err:
+            logger.warning("resync failed: %s", err)
+        finally:
+            self._syncing = False
+
+    def _apply_snapshot(self, seq: int, snapshot: dict[str, Any]) -> None:
+        self.seq = seq
+        self.snapshot = snapshot
+        if self.on_snapshot is not None:
+            self.on_snapshot(seq, snapshot)
+
+    def _set_connected(self, connected: bool, detail: str) -> None:
+        changed = connected != self.connected
+        self.connected = connected
+        if not connected:
+            self._ready.clear()
+        if changed:
+            logger.info("bus %s: %s", "connected" if connected else "disconnected", detail)
+        if self.on_status is not None and (changed or not connected):
+            self.on_status(connected, detail)
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, BusError):
+        return err.message or err.code
+    if isinstance(err, ConnectionRefusedError):
+        return "the hub refuses connections (is it running?)"
+    if isinstance(err, TimeoutError):
+        return "the hub does not answer"
+    return str(err) or type(err).__name__

@@ -1,0 +1,121 @@
+"""The bus client for Qt apps: the same ``BusClient``, run on its own asyncio thread, with its
+snapshots, events, status and replies delivered as Qt signals in the GUI thread.
+
+    bus = QtBus(settings)
+    bus.snapshot.connect(model.on_snapshot)      # (seq: int, snapshot: dict)
+    bus.event.connect(model.on_event)            # (event: dict)
+    bus.status.connect(model.on_status)          # (connected: bool, detail: str)
+    bus.start()
+    bus.request("call_next", {"window": 3}, on_done=lambda ok, payload: ...)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from hub.client import BusClient, BusError, DeviceSettings, new_request_id
+
+logger = logging.getLogger(__name__)
+
+# called in the GUI thread with (True, result) or (False, {"code": ..., "message": ...})
+ReplyHandler = Callable[[bool, dict[str, Any]], None]
+
+
+class QtBus(QObject):
+    snapshot = Signal(int, object)
+    event = Signal(object)
+    status = Signal(bool, str)
+    _replied = Signal(object, bool, object)
+
+    def __init__(self, settings: DeviceSettings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._client: BusClient | None = None
+        self._started = threading.Event()
+        self._replied.connect(self._deliver)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="hall-bus", daemon=True)
+        self._thread.start()
+        self._started.wait(5)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        self._client = BusClient(
+            self.settings.hub, self.settings.device, self.settings.token,
+            on_snapshot=lambda seq, snap: self.snapshot.emit(seq, snap),
+            on_event=self.event.emit,
+            on_status=lambda ok, detail: self.status.emit(ok, detail),
+        )
+        runner = loop.create_task(self._client.run())
+        self._started.set()
+        try:
+            loop.run_until_complete(runner)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            loop.close()
+
+    @property
+    def client(self) -> BusClient | None:
+        return self._client
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and self._client.connected
+
+    def request(self, op: str, params: dict[str, Any] | None = None, *,
+                on_done: ReplyHandler | None = None, req_id: str | None = None,
+                timeout: float | None = 10.0) -> str:
+        """Send ``op`` from the GUI thread; ``on_done`` runs in the GUI thread. Returns the id
+        (give it again as ``req_id`` to retry the very same request)."""
+        req_id = req_id or new_request_id()
+        loop, client = self._loop, self._client
+        if loop is None or client is None:
+            if on_done is not None:
+                on_done(False, {"code": "unavailable", "message": "the bus is not started"})
+            return req_id
+        coroutine = client.request(op, req_id=req_id, timeout=timeout, **(params or {}))
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+
+        def finished(done: Future[dict[str, Any]]) -> None:
+            try:
+                result = done.result()
+            except BusError as err:
+                self._replied.emit(on_done, False, {"code": err.code, "message": err.message})
+            except Exception as err:  # cancelled on stop, or a bug: tell the caller in words
+                self._replied.emit(on_done, False, {"code": "internal", "message": str(err)})
+            else:
+                self._replied.emit(on_done, True, result)
+
+        future.add_done_callback(finished)
+        return req_id
+
+    @Slot(object, bool, object)
+    def _deliver(self, handler: ReplyHandler | None, ok: bool, payload: dict[str, Any]) -> None:
+        if handler is not None:
+            handler(ok, payload)
+
+    def stop(self) -> None:
+        loop, client = self._loop, self._client
+        if loop is None or client is None or self._thread is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(client.close(), loop).result(5)
+        except Exception:
+            logger.exception("bus did not close cleanly")
+        self._thread.join(5)
+        self._thread = None

@@ -1,0 +1,110 @@
+"""A real hub, started as its own process on a free loopback port, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hub.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNTY = ROOT / "assets" / "county.toml"
+
+# devices and clerks every test hall has
+DEVICES = {
+    "kiosk-1": ("kiosk", None),
+    "kiosk-2": ("kiosk", None),
+    "counter-1": ("counter", 1),
+    "counter-2": ("counter", 2),
+    "counter-4": ("counter", 4),
+    "display-1": ("display", None),
+    "desk-1": ("desk", None),
+    "admin-1": ("admin", None),
+}
+CLERKS = {"1001": ("张三", "1234"), "1002": ("李四", "2345"), "1003": ("王五", "3456")}
+
+
+class HubProcess:
+    def __init__(self, folder: Path, config: Path = COUNTY, *, always_open: bool = True,
+                 extra: tuple[str, ...] = ()) -> None:
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.config = config
+        self.db = folder / "hall.db"
+        self.always_open = always_open
+        self.extra = extra
+        self.port = 0
+        self.url = ""
+        self.tokens: dict[str, str] = {}
+        self.proc: subprocess.Popen[str] | None = None
+        self.log = folder / "hub.log"
+
+    def enroll(self, name: str, role: str, window: int | None = None) -> str:
+        store = Store(self.db)
+        try:
+            token = store.add_device(name, role, window)
+        finally:
+            store.close()
+        self.tokens[name] = token
+        return token
+
+    def add_clerk(self, clerk_id: str, name: str, pin: str) -> None:
+        store = Store(self.db)
+        try:
+            store.add_clerk(clerk_id, name, pin)
+        finally:
+            store.close()
+
+    def enroll_standard(self) -> HubProcess:
+        for name, (role, window) in DEVICES.items():
+            self.enroll(name, role, window)
+        for clerk_id, (name, pin) in CLERKS.items():
+            self.add_clerk(clerk_id, name, pin)
+        return self
+
+    def start(self, timeout: float = 20.0) -> HubProcess:
+        args = [sys.executable, "-m", "hub.cli", "serve", "--config", str(self.config),
+                "--db", str(self.db), "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.always_open:
+            args.append("--always-open")
+        args += list(self.extra)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(self.log, "a") as log:
+            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True,
+                                         cwd=ROOT, env=env)
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            match = re.search(r"listening on (wss?://[^/]+:(\d+)/)", line)
+            if match:
+                self.url, self.port = match.group(1), int(match.group(2))
+                return self
+        self.stop()
+        raise RuntimeError(f"the hub did not start; its log:\n{self.log.read_text()}")
+
+    def kill(self) -> None:
+        """Power cut: SIGKILL, nothing flushed on the way out."""
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+            self.proc = None
+
+    def stop(self) -> int | None:
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait(5)
+        self.proc = None
+        return code
