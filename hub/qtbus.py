@@ -3,7 +3,7 @@ snapshots, events, status and replies delivered as Qt signals in the GUI thread.
 
     bus = QtBus(settings)
     bus.snapshot.connect(model.on_snapshot)      # (seq: int, snapshot: dict)
-    bus.event.connect(model.on_event)            # (event: dict)
+    bus.bus_event.connect(model.on_event)        # (event: dict)
     bus.status.connect(model.on_status)          # (connected: bool, detail: str)
     bus.start()
     bus.request("call_next", {"window": 3}, on_done=lambda ok, payload: ...)
@@ -30,7 +30,7 @@ ReplyHandler = Callable[[bool, dict[str, Any]], None]
 
 class QtBus(QObject):
     snapshot = Signal(int, object)
-    event = Signal(object)
+    bus_event = Signal(object)  # (QObject.event is taken)
     status = Signal(bool, str)
     _replied = Signal(object, bool, object)
 
@@ -57,7 +57,7 @@ class QtBus(QObject):
         self._client = BusClient(
             self.settings.hub, self.settings.device, self.settings.token,
             on_snapshot=lambda seq, snap: self.snapshot.emit(seq, snap),
-            on_event=self.event.emit,
+            on_event=self.bus_event.emit,
             on_status=lambda ok, detail: self.status.emit(ok, detail),
         )
         runner = loop.create_task(self._client.run())
