@@ -155,20 +155,22 @@ class _Checker:
             return None
         return time(hours, minutes)
 
-    def spans(self, value: Any, what: str, table: str, index: int, key: str) -> list[Span]:
+    def spans(self, value: Any, what: str, table: str, index: int, key: str | None) -> list[Span]:
+        """Spans from a list of {open, close} tables (key names the list), or from the table
+        itself (key None: the lines of its own open and close keys)."""
         items = value if isinstance(value, list) else [value]
         spans: list[Span] = []
         for item in items:
             if not isinstance(item, dict) or "open" not in item or "close" not in item:
                 self.error(f"{what}: each span needs 'open' and 'close'", table, index, key)
                 continue
-            opens = self.clock_time(item["open"], f"{what} open", table, index, key)
-            closes = self.clock_time(item["close"], f"{what} close", table, index, key)
+            opens = self.clock_time(item["open"], f"{what} open", table, index, key or "open")
+            closes = self.clock_time(item["close"], f"{what} close", table, index, key or "close")
             if opens is None or closes is None:
                 continue
             if opens >= closes:
                 self.error(f"{what}: opens at {item['open']} but closes at {item['close']}",
-                           table, index, key)
+                           table, index, key or "open")
                 continue
             spans.append(Span(opens, closes))
         return spans
@@ -222,7 +224,7 @@ def _parse_hall(data: dict[str, Any], check: _Checker) -> dict[str, Any]:
             check.error(f"{where}: days must be a list from {', '.join(DAYS)}",
                         "hall.hours", i, "days")
             continue
-        spans = check.spans(rule, where, "hall.hours", i, "open")
+        spans = check.spans(rule, where, "hall.hours", i, None)
         for span in spans:
             rules.append(HoursRule(frozenset(DAYS.index(d) for d in days), span))
     out["hours"] = tuple(rules)

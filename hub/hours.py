@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from hub.config import Hall, Service, Span
 
@@ -14,34 +14,40 @@ def hall_day(hall: Hall, moment: datetime) -> date:
     return (local - shift).date()
 
 
+CLOSED_ALL_DAY = [Span(time(0), time(0))]
+
+
 def spans_today(hall: Hall, service: Service | None, moment: datetime) -> list[Span]:
-    """The opening spans that apply on the local weekday of ``moment``; [] means always open."""
+    """The opening spans on the local weekday of ``moment``: the hall's, narrowed by the
+    service's own hours if it has any. [] means always open; an empty span, closed all day."""
     weekday = moment.astimezone(hall.timezone).weekday()
-    if service is not None and service.hours:
-        if hall.hours and not any(weekday in rule.days for rule in hall.hours):
-            return [Span(service.hours[0].open, service.hours[0].open)]  # hall closed all day
+    hall_spans: list[Span] = []
+    if hall.hours:
+        hall_spans = [rule.span for rule in hall.hours if weekday in rule.days]
+        if not hall_spans:
+            return CLOSED_ALL_DAY
+    if service is None or not service.hours:
+        return hall_spans
+    if not hall_spans:
         return list(service.hours)
-    if not hall.hours:
-        return []
-    spans = [rule.span for rule in hall.hours if weekday in rule.days]
-    # a day with no rule is a closed day: an empty span says so
-    return spans or [Span(hall.hours[0].span.open, hall.hours[0].span.open)]
+    narrowed = [Span(max(h.open, s.open), min(h.close, s.close))
+                for h in hall_spans for s in service.hours]
+    return [span for span in narrowed if span.open < span.close] or CLOSED_ALL_DAY
 
 
-def hall_open(hall: Hall, moment: datetime) -> bool:
-    spans = spans_today(hall, None, moment)
+def _open(hall: Hall, service: Service | None, moment: datetime) -> bool:
+    spans = spans_today(hall, service, moment)
     now = moment.astimezone(hall.timezone).time()
     return not spans or any(span.contains(now) for span in spans)
 
 
+def hall_open(hall: Hall, moment: datetime) -> bool:
+    return _open(hall, None, moment)
+
+
 def service_open(hall: Hall, service: Service, moment: datetime) -> bool:
     """Tickets may be taken: the hall is open and, if the service has hours, so is the service."""
-    if not hall_open(hall, moment):
-        return False
-    if not service.hours:
-        return True
-    now = moment.astimezone(hall.timezone).time()
-    return any(span.contains(now) for span in service.hours)
+    return _open(hall, service, moment)
 
 
 def describe(spans: list[Span]) -> list[str]:

@@ -1,0 +1,91 @@
+"""The hall's TOML: the county hall loads; every kind of mistake is found, with its line."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.config import load_hall, parse_hall
+from hub.errors import ConfigError
+from tests.hubproc import COUNTY
+
+TEXT = COUNTY.read_text(encoding="utf-8")
+
+
+def test_county_hall_loads() -> None:
+    hall = load_hall(COUNTY)
+    assert hall.name == "县政务服务中心" and hall.languages == ("zh", "en")
+    assert len(hall.departments) == 9 and len(hall.services) == 12 and len(hall.windows) == 12
+    assert hall.windows[3].policy == "ordered" and hall.windows[1].policy == "fifo"
+    assert hall.services["realty"].daily_quota == 120
+    assert [f"{s.open:%H:%M}" for s in hall.services["marriage"].hours] == ["08:30", "14:00"]
+
+
+def line_of(text: str, needle: str, occurrence: int = 1) -> int:
+    count = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            count += 1
+            if count == occurrence:
+                return number
+    raise AssertionError(needle)
+
+
+@pytest.mark.parametrize("old, new, message, needle", [
+    ('prefix = "B"', 'prefix = "A"', "prefix 'A' is already used", 'prefix = "A"'),
+    ('prefix = "B"', 'prefix = "b1"', "1 or 2 capital letters", 'prefix = "b1"'),
+    ('id = "idcard"', 'id = "ID card"', "id must be 1-32", 'id = "ID card"'),
+    ('department = "tax"', 'department = "taxes"', "department 'taxes' is not defined",
+     'department = "taxes"'),
+    ('serves = ["collect", "pay"]', 'serves = ["collect", "payment"]', "serves 'payment'",
+     'serves = ["collect", "payment"]'),
+    ('close = "17:30"', 'close = "25:00"', "not a time of day", 'close = "25:00"'),
+    ('open = "09:00"', 'open = "13:00"', "opens at 13:00 but closes at 12:00", 'open = "13:00"'),
+    ('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"', "not a known time zone",
+     'timezone = "Mars/Olympus"'),
+    ('policy = "ordered"', 'policy = "random"', 'policy must be "fifo" or "ordered"',
+     'policy = "random"'),
+    ("minutes = 25", "minutes = -5", "minutes must be a positive number", "minutes = -5"),
+    ("daily_quota = 120", "daily_quota = 0", "daily_quota must be a positive", "daily_quota = 0"),
+    ("number = 12", "number = 11", "number is used twice", "number = 11"),
+])
+def test_each_mistake_is_found_on_its_line(old: str, new: str, message: str, needle: str) -> None:
+    text = TEXT.replace(old, new, 1)
+    hall, problems = parse_hall(text)
+    assert hall is None
+    errors = [p for p in problems if not p.warning]
+    match = [p for p in errors if message in p.message]
+    assert match, [str(p) for p in errors]
+    occurrence = 2 if needle in ("number = 11", 'prefix = "A"') else 1
+    assert match[0].line == line_of(text, needle, occurrence)
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    text = TEXT.replace('prefix = "B"', 'prefix = "A"').replace('policy = "ordered"',
+                                                                'policy = "x"', 1)
+    with pytest.raises(ConfigError) as info:
+        load_hall_from_text(text)
+    assert len(info.value.problems) == 2
+
+
+def load_hall_from_text(text: str) -> None:
+    hall, problems = parse_hall(text, "test.toml")
+    if hall is None:
+        raise ConfigError("test.toml", [p for p in problems if not p.warning])
+
+
+def test_unserved_service_is_a_warning_not_an_error() -> None:
+    text = TEXT.replace('serves = ["realty"]', 'serves = ["tax"]')
+    hall, problems = parse_hall(text)
+    assert hall is not None
+    assert [p.message for p in problems if p.warning] == [
+        "service 'realty' is served by no window: its tickets can never be called"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[hall\nname = 1", "not valid TOML"),
+    ("", "the [hall] table is missing"),
+    ('[hall]\nname = "x"\n', "no [[services]] are defined"),
+])
+def test_broken_files(text: str, message: str) -> None:
+    hall, problems = parse_hall(text)
+    assert hall is None and any(message in p.message for p in problems)

@@ -1,0 +1,545 @@
+"""The queue engine, op by op and rule by rule, as tables of scenarios (no I/O, fake clock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from hub.config import load_hall, parse_hall
+from hub.engine import HallEngine
+from hub.errors import RequestError
+from hub.model import Appointment, Clerk
+from tests.fakes import FakeClock
+from tests.hubproc import COUNTY
+
+HALL = load_hall(COUNTY)
+ZHANG = Clerk("1001", "张三")
+LI = Clerk("1002", "李四")
+
+
+def engine(clock: FakeClock | None = None, **kwargs: Any) -> HallEngine:
+    return HallEngine(HALL, clock or FakeClock(), **kwargs)
+
+
+def numbers(e: HallEngine, window: int, count: int) -> list[str]:
+    out = []
+    for _ in range(count):
+        out.append(e.call_next(window).result["ticket"]["number"])
+    return out
+
+
+def refused(code: str, call: Any, *args: Any, **kwargs: Any) -> RequestError:
+    with pytest.raises(RequestError) as info:
+        call(*args, **kwargs)
+    assert info.value.code == code, info.value.message
+    return info.value
+
+
+def names(outcome: Any) -> list[str]:
+    return [event.name for event in outcome.events]
+
+
+# ------------------------------------------------------------------------------ issuing
+
+def test_numbers_run_per_service_and_carry_their_prefix() -> None:
+    e = engine()
+    got = [e.issue(s).result["ticket"]["number"] for s in
+           ["social", "social", "hukou", "social", "idcard", "hukou"]]
+    assert got == ["C001", "C002", "A001", "C003", "B001", "A002"]
+
+
+def test_numbers_go_past_999() -> None:
+    e = engine()
+    e.next_seqno["pay"] = 999
+    assert e.issue("pay").result["ticket"]["number"] == "P999"
+    assert e.issue("pay").result["ticket"]["number"] == "P1000"
+
+
+def test_issue_events_and_figures() -> None:
+    e = engine()
+    e.issue("social")
+    out = e.issue("social")
+    assert names(out) == ["ticket_issued", "queue_changed"]
+    ticket = out.result["ticket"]
+    assert ticket["state"] == "waiting" and ticket["priority"] == "normal"
+    assert ticket["ahead"] == 1
+    assert ticket["est_wait_min"] == 10  # 1 ahead x 10 min, no window open yet counts as one
+    queue = out.events[1].data
+    assert queue == {"service": "social", "waiting": 2, "est_wait_min": 20}
+
+
+@pytest.mark.parametrize("service, kwargs, code", [
+    ("nope", {}, "unknown_service"),
+    ("social", {"lang": "fr"}, "bad_request"),
+])
+def test_issue_refusals(service: str, kwargs: dict[str, Any], code: str) -> None:
+    e = engine()
+    refused(code, e.issue, service, **kwargs)
+    assert e.take_changes() == ([], [])
+
+
+def test_quota_is_per_day() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    e.issued_today["realty"] = 119
+    e.issue("realty")
+    refused("quota_reached", e.issue, "realty")
+    clock.advance(hours=24)
+    e.tick()
+    assert e.issue("realty").result["ticket"]["number"] == "F001"
+
+
+@pytest.mark.parametrize("local, service, open_", [
+    ("2026-11-23 08:29", "social", False),  # Monday before opening
+    ("2026-11-23 08:30", "social", True),
+    ("2026-11-23 17:29", "social", True),
+    ("2026-11-23 17:30", "social", False),
+    ("2026-11-28 10:00", "social", True),  # Saturday morning
+    ("2026-11-28 12:30", "social", False),
+    ("2026-11-29 10:00", "social", False),  # Sunday
+    ("2026-11-23 12:00", "marriage", False),  # marriage: 08:30-11:30 and 14:00-17:00
+    ("2026-11-23 14:00", "marriage", True),
+    ("2026-11-28 10:00", "marriage", True),  # Saturday: the hall's 09:00-12:00 narrowed
+    ("2026-11-28 08:45", "marriage", False),  # by marriage's 08:30-11:30 ...
+    ("2026-11-28 11:45", "marriage", False),
+])
+def test_opening_hours(local: str, service: str, open_: bool) -> None:
+    moment = datetime.fromisoformat(local).replace(tzinfo=HALL.timezone).astimezone(UTC)
+    e = engine(FakeClock(moment))
+    view = next(s for s in e.snapshot()["services"] if s["id"] == service)
+    assert view["open"] is open_
+    if open_:
+        e.issue(service)
+        assert "08:29" not in view["hours_today"][0]
+    else:
+        refused("service_closed", e.issue, service)
+    assert engine(FakeClock(moment), always_open=True).issue(service)
+
+
+# ------------------------------------------------------------------------------ routing
+
+def test_fifo_window_takes_the_longest_waiting_across_its_services() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    for service in ["medical", "social", "fund", "social"]:
+        e.issue(service)
+        clock.advance(10)
+    e.sign_in(1, ZHANG)
+    assert numbers(e, 1, 4) == ["E001", "C001", "K001", "C002"]
+
+
+def test_priority_classes_green_then_appointment_then_normal() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    e.issue("social")
+    clock.advance(10)
+    slot = clock.now() + timedelta(minutes=10)
+    e.check_in(Appointment("AP1", "social", e.day, slot, slot + timedelta(minutes=30)))
+    clock.advance(10)
+    e.issue("medical", priority="green")
+    e.sign_in(1, ZHANG)
+    assert numbers(e, 1, 3) == ["E001", "C002", "C001"]
+
+
+def test_ordered_window_takes_services_in_its_order() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    e.issue("hukou")  # window 5 serves ["idcard", "hukou"], ordered
+    clock.advance(60)
+    e.issue("idcard")
+    e.sign_in(5, ZHANG)
+    e.sign_in(4, LI)  # window 4 serves ["hukou", "idcard"], fifo
+    assert numbers(e, 5, 1) == ["B001"]
+    e.issue("idcard")
+    assert numbers(e, 4, 1) == ["A001"]
+
+
+def test_tickets_sent_to_a_window_come_first_there_only() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    e.issue("social")
+    clock.advance(10)
+    e.issue("medical")
+    e.sign_in(1, ZHANG)
+    e.sign_in(2, LI)
+    e.call_next(1)  # C001
+    e.transfer(1, to_window=2)  # C001 now waits for window 2 only
+    clock.advance(10)
+    e.issue("social")
+    assert numbers(e, 1, 2) == ["E001", "C002"]
+    assert numbers(e, 2, 1) == ["C001"]
+
+
+def test_first_placement_goes_before_others_in_its_class() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    for _ in range(3):
+        e.issue("social")
+        clock.advance(10)
+    e.sign_in(1, ZHANG)
+    e.call_next(1)  # C001
+    e.transfer(1, to_service="social", position="first")
+    assert numbers(e, 1, 3) == ["C001", "C002", "C003"]
+
+
+def test_last_placement_goes_to_the_back() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    for _ in range(3):
+        e.issue("social")
+        clock.advance(10)
+    e.sign_in(1, ZHANG)
+    e.call_next(1)
+    e.transfer(1, to_service="social", position="last")
+    assert numbers(e, 1, 3) == ["C002", "C003", "C001"]
+
+
+def test_a_called_ticket_leaves_the_line_at_once() -> None:
+    e = engine()
+    e.issue("social")
+    e.sign_in(1, ZHANG)
+    e.sign_in(2, LI)
+    e.call_next(1)
+    refused("queue_empty", e.call_next, 2)
+    assert e.snapshot()["services"][2]["waiting"] == 0
+
+
+# ------------------------------------------------------------------------------ the window
+
+def test_sign_in_out_pause_resume() -> None:
+    e = engine()
+    assert e.sign_in(1, ZHANG).result["window"]["state"] == "open"
+    assert e.sign_in(1, ZHANG).events == []  # the same clerk again: accepted, nothing changes
+    refused("invalid_state", e.resume, 1)
+    out = e.pause(1, "午休")
+    assert out.result["window"] == {**out.result["window"], "state": "paused", "reason": "午休"}
+    refused("invalid_state", e.pause, 1)
+    refused("invalid_state", e.call_next, 1)
+    assert e.resume(1).result["window"]["state"] == "open"
+    out = e.sign_out(1)
+    assert out.result["window"]["state"] == "closed" and out.result["window"]["clerk"] is None
+    refused("invalid_state", e.sign_out, 1)
+
+
+@pytest.mark.parametrize("op", ["call_next", "recall", "start", "no_show", "finish", "pause",
+                                "resume", "sign_out"])
+def test_window_ops_need_a_clerk(op: str) -> None:
+    e = engine()
+    e.issue("social")
+    refused("invalid_state", getattr(e, op), 1)
+    refused("not_found", getattr(e, op), 99)
+
+
+def test_a_clerk_moving_window_leaves_the_first() -> None:
+    e = engine()
+    e.sign_in(1, ZHANG)
+    e.sign_in(2, ZHANG)
+    windows = {w["number"]: w for w in e.snapshot()["windows"]}
+    assert windows[1]["state"] == "closed" and windows[2]["clerk"] == "1001"
+
+
+@pytest.mark.parametrize("op, states, after", [
+    ("recall", ["called"], "called"),
+    ("start", ["called"], "serving"),
+    ("no_show", ["called"], "no_show"),
+    ("finish", ["called", "serving"], "done"),
+])
+def test_current_ticket_ops(op: str, states: list[str], after: str) -> None:
+    for state in ["called", "serving"]:
+        clock = FakeClock()
+        e = engine(clock)
+        e.issue("social")
+        e.sign_in(1, ZHANG)
+        e.call_next(1)
+        if state == "serving":
+            e.start(1)
+        clock.advance(60)
+        if state not in states:
+            refused("invalid_state", getattr(e, op), 1)
+            continue
+        ticket = getattr(e, op)(1).result["ticket"]
+        assert ticket["state"] == after
+        if op == "recall":
+            assert ticket["calls"] == 2
+
+
+def test_recall_announces_again() -> None:
+    e = engine()
+    e.issue("social")
+    e.sign_in(1, ZHANG)
+    e.call_next(1)
+    out = e.recall(1)
+    assert names(out) == ["ticket_called"]
+    assert out.events[0].data["calls"] == 2 and out.events[0].data["window"] == 1
+
+
+def test_call_next_finishes_the_current_ticket_first() -> None:
+    e = engine()
+    e.issue("social")
+    e.issue("social")
+    e.sign_in(1, ZHANG)
+    e.call_next(1)
+    out = e.call_next(1)
+    assert names(out)[:2] == ["ticket_finished", "ticket_called"]
+    assert e.ticket("C001").state == "done"
+
+
+def test_queue_empty_changes_nothing() -> None:
+    e = engine()
+    e.issue("social")
+    e.sign_in(1, ZHANG)
+    e.call_next(1)
+    e.take_changes()
+    refused("queue_empty", e.call_next, 1)
+    assert e.ticket("C001").state == "called"
+    assert e.take_changes() == ([], [])
+
+
+def test_call_number() -> None:
+    e = engine()
+    for _ in range(3):
+        e.issue("social")
+    e.sign_in(4, ZHANG)  # any window may call a given number
+    assert e.call_number(4, "C003").result["ticket"]["window"] == 4
+    refused("invalid_state", e.call_number, 4, "C003")
+    refused("not_found", e.call_number, 4, "C404")
+
+
+def test_transfer_to_a_service_keeps_the_number() -> None:
+    e = engine()
+    e.issue("social")
+    e.sign_in(1, ZHANG)
+    e.call_next(1)
+    e.start(1)
+    out = e.transfer(1, to_service="pay")
+    assert names(out)[0] == "ticket_transferred"
+    assert out.events[0].data["from_service"] == "social"
+    assert out.events[0].data["from_window"] == 1
+    ticket = out.result["ticket"]
+    assert (ticket["number"], ticket["service"], ticket["state"]) == ("C001", "pay", "waiting")
+    e.sign_in(11, LI)
+    assert numbers(e, 11, 1) == ["C001"]
+
+
+@pytest.mark.parametrize("kwargs, code", [
+    ({"to_service": "nope"}, "unknown_service"),
+    ({"to_window": 42}, "not_found"),
+])
+def test_transfer_refusals(kwargs: dict[str, Any], code: str) -> None:
+    e = engine()
+    e.issue("social")
+    e.sign_in(1, ZHANG)
+    refused("invalid_state", e.transfer, 1, to_service="pay")  # nothing called yet
+    e.call_next(1)
+    refused(code, e.transfer, 1, **kwargs)
+    assert e.ticket("C001").state == "called"
+
+
+# ------------------------------------------------------------------------------ the desk
+
+def test_reassign_keep_first_last() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    e.issue("hukou")  # A001 took the wrong service
+    clock.advance(60)
+    e.issue("social")
+    clock.advance(60)
+    e.issue("social")
+    e.reassign("A001", to_service="social", position="keep")
+    e.sign_in(1, ZHANG)
+    assert numbers(e, 1, 1) == ["A001"]  # kept its place: it came first
+    refused("invalid_state", e.reassign, "A001", to_service="social")
+    refused("not_found", e.reassign, "Z999", to_service="social")
+    refused("unknown_service", e.reassign, "C001", to_service="nope")
+    e.reassign("C002", to_service="social", position="first")
+    assert numbers(e, 1, 1) == ["C002"]
+
+
+def test_no_show_then_reinstate_first() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    for _ in range(3):
+        e.issue("social")
+    e.sign_in(1, ZHANG)
+    e.call_next(1)
+    e.no_show(1)
+    refused("invalid_state", e.reinstate, "C002")
+    out = e.reinstate("C001")
+    assert names(out)[0] == "ticket_reinstated" and out.result["ticket"]["state"] == "waiting"
+    assert numbers(e, 1, 1) == ["C001"]
+
+
+def test_prioritise_and_cancel() -> None:
+    e = engine()
+    e.issue("social")
+    e.issue("social")
+    e.prioritise("C002")
+    refused("invalid_state", e.prioritise, "C002")
+    e.sign_in(1, ZHANG)
+    assert numbers(e, 1, 1) == ["C002"]
+    out = e.cancel("C002", "left the hall")
+    assert out.result["ticket"]["state"] == "cancelled"
+    assert e.snapshot()["windows"][0]["current"] is None
+    refused("invalid_state", e.cancel, "C002")
+    e.cancel("C001")
+    refused("queue_empty", e.call_next, 1)
+
+
+def test_rate_once_after_done_only() -> None:
+    e = engine()
+    e.issue("social")
+    e.sign_in(1, ZHANG)
+    e.call_next(1)
+    refused("invalid_state", e.rate, "C001", 4)
+    e.finish(1)
+    refused("forbidden", e.rate, "C001", 4, window=2)
+    out = e.rate("C001", 4, window=1)
+    assert out.events[0].name == "ticket_rated" and out.events[0].data["score"] == 4
+    refused("invalid_state", e.rate, "C001", 3)
+    refused("not_found", e.rate, "C404", 3)
+
+
+def test_announce_and_device_status() -> None:
+    e = engine()
+    assert e.announce("  请保管好随身物品 ").events[0].data == {"text": "请保管好随身物品",
+                                                               "lang": "zh"}
+    refused("bad_request", e.announce, "   ")
+    out = e.report_device("kiosk-1", {"printer": "paper_out"})
+    assert out.events[0].data == {"device": "kiosk-1", "status": {"printer": "paper_out"}}
+    assert e.snapshot()["devices"]["kiosk-1"] == {"printer": "paper_out"}
+
+
+# ------------------------------------------------------------------------------ appointments
+
+@pytest.mark.parametrize("minutes_to_slot, ok", [(31, False), (30, True), (0, True),
+                                                 (-29, True), (-31, False)])
+def test_check_in_window(minutes_to_slot: int, ok: bool) -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    start = clock.now() + timedelta(minutes=minutes_to_slot)
+    appointment = Appointment("AP7", "social", e.day, start, start + timedelta(minutes=30))
+    if ok:
+        ticket = e.check_in(appointment).result["ticket"]
+        assert ticket["priority"] == "appointment" and ticket["appointment"] is True
+        refused("invalid_state", e.check_in, appointment)  # twice
+    else:
+        refused("invalid_state", e.check_in, appointment)
+
+
+def test_check_in_another_day() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    start = clock.now()
+    refused("invalid_state", e.check_in,
+            Appointment("AP8", "social", "2026-11-24", start, start + timedelta(minutes=30)))
+
+
+# ------------------------------------------------------------------------------ estimates
+
+def test_estimates_learn_from_todays_service_times() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    for _ in range(4):
+        e.issue("pay")  # configured 3 minutes
+    assert e.service_view("pay")["est_wait_min"] == 12
+    e.sign_in(11, ZHANG)
+    e.sign_in(12, LI)
+    e.call_next(11)
+    e.start(11)
+    clock.advance(minutes=6)
+    e.finish(11)  # observed mean is now 6 minutes; two windows open for pay
+    assert e.service_view("pay")["est_wait_min"] == 9  # 3 waiting x 6 / 2
+    assert e.ticket_view(e.ticket("P004"))["ahead"] == 2
+
+
+def test_pausing_a_window_changes_the_estimate() -> None:
+    e = engine()
+    e.issue("pay")
+    e.issue("pay")
+    e.sign_in(11, ZHANG)
+    e.sign_in(12, LI)
+    out = e.pause(12)
+    assert {"service": "pay", "waiting": 2, "est_wait_min": 6} in [
+        ev.data for ev in out.events if ev.name == "queue_changed"]
+
+
+# ------------------------------------------------------------------------------ the day
+
+def test_day_rollover_closes_out_and_restarts_numbering() -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 20, 0, tzinfo=UTC))  # 04:00 on the 24th in Shanghai
+    e = engine(clock, always_open=True)
+    assert e.day == "2026-11-23"  # before day_starts (05:00): still the 23rd's hall day
+    e.issue("social")
+    e.issue("social")
+    e.sign_in(1, ZHANG)
+    e.call_next(1)
+    e.take_changes()
+    assert e.tick().events == []
+    clock.advance(hours=1, seconds=1)  # 05:00:01 local
+    out = e.tick()
+    assert names(out) == ["day_started"] and out.events[0].data == {"day": "2026-11-24"}
+    tickets, windows = e.take_changes()
+    assert {t.number: (t.state, t.reason) for t in tickets} == {
+        "C001": ("cancelled", "day_end"), "C002": ("cancelled", "day_end")}
+    assert windows and all(w.state == "closed" for w in windows)
+    assert e.issue("social").result["ticket"]["number"] == "C001"
+    assert e.ticket("C001").day == "2026-11-24"
+
+
+# ------------------------------------------------------------------------------ restore
+
+def test_restore_carries_on_numbering_and_lines() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    for service in ["social", "social", "medical"]:
+        e.issue(service)
+        clock.advance(5)
+    e.sign_in(1, ZHANG)
+    e.call_next(1)
+    tickets, windows = e.take_changes()
+    again = HallEngine(HALL, clock, day=e.day, tickets=[t for t in tickets], windows=windows)
+    assert again.issue("social").result["ticket"]["number"] == "C003"
+    assert again.snapshot()["windows"][0]["current"]["number"] == "C001"
+    assert numbers(again, 1, 2) == ["C002", "E001"]
+
+
+def test_snapshot_shapes() -> None:
+    e = engine()
+    e.issue("social")
+    snap = e.snapshot()
+    assert set(snap) >= {"day", "hall", "services", "windows", "recent_calls", "waiting"}
+    assert set(snap["services"][0]) >= {"id", "name", "prefix", "department", "open", "waiting",
+                                        "est_wait_min", "quota_left"}
+    assert set(snap["windows"][0]) >= {"number", "name", "zone", "serves", "state", "clerk",
+                                       "current"}
+    assert set(snap["waiting"][0]) >= {"id", "number", "service", "state", "priority",
+                                       "issued_at", "window", "calls", "ahead", "est_wait_min"}
+    realty = next(s for s in snap["services"] if s["id"] == "realty")
+    assert realty["quota_left"] == 120
+
+
+def test_small_township_hall() -> None:
+    text = """
+[hall]
+name = "某某镇便民服务中心"
+[[departments]]
+id = "all"
+name = "综合"
+[[services]]
+id = "general"
+department = "all"
+name = "综合业务"
+prefix = "A"
+[[windows]]
+number = 1
+name = "1号窗口"
+serves = ["general"]
+"""
+    hall, problems = parse_hall(text)
+    assert hall is not None and problems == []
+    e = HallEngine(hall, FakeClock())
+    e.issue("general")
+    e.sign_in(1, ZHANG)
+    assert e.call_next(1).result["ticket"]["number"] == "A001"
