@@ -21,6 +21,7 @@ from hub import hours
 from hub.clock import Clock
 from hub.config import Hall, Service
 from hub.errors import RequestError
+from hub.lines import WaitingLines
 from hub.model import OPEN_STATES, Appointment, Clerk, Ticket, WindowState, iso
 from hub.protocol import Code, ticket_number
 
@@ -58,7 +59,7 @@ class HallEngine:
         self.day = day or hours.hall_day(hall, clock.now()).isoformat()
         self.tickets: dict[str, Ticket] = {}
         self.by_number: dict[str, Ticket] = {}
-        self.waiting: dict[str, dict[str, Ticket]] = {sid: {} for sid in hall.services}
+        self.lines = WaitingLines(hall.services)
         self.windows: dict[int, WindowState] = {n: WindowState(n) for n in hall.windows}
         self.next_seqno: dict[str, int] = {sid: 1 for sid in hall.services}
         self.issued_today: dict[str, int] = {sid: 0 for sid in hall.services}
@@ -94,7 +95,7 @@ class HallEngine:
             self.issued_today[ticket.issued_service] += 1
         self.next_ord = max(self.next_ord, ticket.line_ord + 1)
         if ticket.state == "waiting":
-            self.waiting.setdefault(ticket.service, {})[ticket.id] = ticket
+            self.lines.add(ticket)
         if ticket.appointment:
             self.used_codes.add(ticket.appointment)
         if ticket.called_at and ticket.window is not None:
@@ -194,10 +195,10 @@ class HallEngine:
         ticket.calls = 0
         ticket.called_at = None
         ticket.started_at = None
-        self.waiting.setdefault(ticket.service, {})[ticket.id] = ticket
+        self.lines.add(ticket)
 
     def _unqueue(self, ticket: Ticket) -> None:
-        self.waiting.get(ticket.service, {}).pop(ticket.id, None)
+        self.lines.remove(ticket)
 
     def _observe(self, ticket: Ticket) -> None:
         begun = ticket.started_at or ticket.called_at
@@ -223,18 +224,11 @@ class HallEngine:
         return math.ceil(ahead * self.mean_minutes(sid) / max(1, self.open_windows(sid)))
 
     def _queue_figures(self, sid: str) -> tuple[int, int]:
-        waiting = len(self.waiting.get(sid, {}))
+        waiting = self.lines.count(sid)
         return waiting, self.estimate(sid, waiting)
 
     def ahead_of(self, ticket: Ticket) -> int:
-        if ticket.state != "waiting":
-            return 0
-        line = self.waiting.get(ticket.service, {}).values()
-        if ticket.to_window is not None:
-            return sum(1 for t in line if t.to_window == ticket.to_window
-                       and t.sort_key() < ticket.sort_key())
-        key = ticket.class_key()
-        return sum(1 for t in line if t.to_window is None and t.class_key() < key)
+        return self.lines.ahead(ticket) if ticket.state == "waiting" else 0
 
     def ticket_view(self, ticket: Ticket) -> dict[str, Any]:
         if ticket.state != "waiting":
@@ -290,8 +284,7 @@ class HallEngine:
         return out
 
     def waiting_list(self) -> list[dict[str, Any]]:
-        line = [t for group in self.waiting.values() for t in group.values()]
-        line.sort(key=lambda t: t.class_key())
+        line = sorted(self.lines, key=lambda t: t.class_key())
         return [self.ticket_view(t) for t in line]
 
     def snapshot(self) -> dict[str, Any]:
@@ -334,7 +327,7 @@ class HallEngine:
         self.day = today
         self.tickets.clear()
         self.by_number.clear()
-        self.waiting = {sid: {} for sid in self.hall.services}
+        self.lines = WaitingLines(self.hall.services)
         self.next_seqno = {sid: 1 for sid in self.hall.services}
         self.issued_today = {sid: 0 for sid in self.hall.services}
         self.stats = {sid: _ServiceStats() for sid in self.hall.services}
@@ -360,7 +353,7 @@ class HallEngine:
         self.issued_today[service.id] += 1
         self.tickets[ticket.id] = ticket
         self.by_number[number] = ticket
-        self.waiting[service.id][ticket.id] = ticket
+        self.lines.add(ticket)
         self._save(ticket)
         return ticket
 
@@ -467,19 +460,13 @@ class HallEngine:
     def next_for(self, number: int) -> Ticket | None:
         """The ticket window ``number`` would call next (see "Who is called next")."""
         spec = self.hall.windows[number]
-        direct = [t for group in self.waiting.values() for t in group.values()
-                  if t.to_window == number]
-        if direct:
-            return min(direct, key=lambda t: t.sort_key())
+        direct = self.lines.head_of_window(number)
+        if direct is not None:
+            return direct
+        heads = [t for t in (self.lines.head_of_service(sid) for sid in spec.serves) if t]
         if spec.policy == "ordered":
-            for sid in spec.serves:
-                line = [t for t in self.waiting.get(sid, {}).values() if t.to_window is None]
-                if line:
-                    return min(line, key=lambda t: t.class_key())
-            return None
-        line = [t for sid in spec.serves for t in self.waiting.get(sid, {}).values()
-                if t.to_window is None]
-        return min(line, key=lambda t: t.class_key()) if line else None
+            return heads[0] if heads else None
+        return min(heads, key=lambda t: t.class_key()) if heads else None
 
     def _callable(self, number: int) -> WindowState:
         window = self._window(number)
@@ -627,6 +614,7 @@ class HallEngine:
         if ticket.priority == "green":
             raise RequestError(Code.INVALID_STATE, f"{ticket.number} already has priority")
         ticket.priority = "green"
+        self.lines.add(ticket)  # a new place in line
         self._save(ticket)
         view = self.ticket_view(ticket)
         self._emit("ticket_prioritised", {"ticket": view})

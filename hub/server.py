@@ -3,8 +3,15 @@
 A frame is parsed (``protocol``), applied to the engine at once, and queued as ``Work``; the
 committer writes every queued change in one durable transaction, then sends the replies and the
 events, in order. So ``"ok": true`` means "on disk", concurrent requests share one commit, and
-every device sees events in ``seq`` order. Each connection has a bounded outbox: a device that
+every device sees events in ``seq`` order. Frames are written straight to each connection's
+transport (no task per send, as ``websockets.broadcast`` does), and each connection's backlog is
+bounded: a device that
 falls too far behind is closed and resyncs, so one slow display never delays the others.
+
+A peer that stops reading cannot hold the hub either: a connection the hub closes (too far
+behind, revoked, shutdown) gets ``Limits.close_timeout`` seconds to take the close frame, then its
+TCP connection is cut. The idempotency cache is per hall day, so the day rolls over before a
+request is looked up in it.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response
+from websockets.protocol import State
 
 from hub.clock import Clock, SystemClock
 from hub.config import Hall
@@ -53,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 HELLO_TIMEOUT = 15.0
 TICK_SECONDS = 10.0
+CHECKPOINT_SECONDS = 1.0
 PIN_ATTEMPTS = 5
 PIN_LOCK_SECONDS = 300.0
 
@@ -61,7 +70,9 @@ PIN_LOCK_SECONDS = 300.0
 class Limits:
     rate: float = 1000.0  # requests per second per device, sustained
     burst: float = 2000.0
-    outbox: int = 2000  # frames waiting for one connection before it is dropped
+    outbox: int = 1024  # KiB waiting for one connection (beyond the OS socket buffer) before
+    #                     it is dropped as too far behind
+    close_timeout: float = 2.0  # seconds a closed peer has to take the close frame, then cut
 
 
 class TokenBucket:
@@ -87,17 +98,18 @@ class Session:
     device: str
     role: Role
     window: int | None
-    outbox: asyncio.Queue[str]
-    writer: asyncio.Task[None] | None = None
+    backlog: int  # bytes the transport may hold for this device before it is dropped
     closed: bool = False
 
     def push(self, frame: str) -> bool:
-        if self.closed:
+        """Write a frame now, without awaiting; False if the device is too far behind."""
+        ws = self.ws
+        if self.closed or ws.protocol.state is not State.OPEN:
+            return True  # closing anyway: nothing to drop
+        if ws.transport.get_write_buffer_size() > self.backlog:
             return False
-        try:
-            self.outbox.put_nowait(frame)
-        except asyncio.QueueFull:
-            return False
+        ws.protocol.send_text(frame.encode())
+        ws.send_data()
         return True
 
 
@@ -127,11 +139,13 @@ class HallServer:
         self.pin_failures: dict[str, list[float]] = {}
         self.pending: list[Work] = []
         self._committing = False
+        self._commits = 0
         self._wake = asyncio.Event()
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="hall-commit")
         self._reader_pool = ThreadPoolExecutor(2, thread_name_prefix="hall-read")
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing: set[asyncio.Task[None]] = set()  # closes under way (the loop holds weakly)
         self._load()
 
     # ------------------------------------------------------------------ state
@@ -165,8 +179,6 @@ class HallServer:
         work.batch.tickets = [ticket_row(t) for t in tickets]
         work.batch.appointments = [(t.id, t.appointment) for t in tickets if t.appointment]
         work.batch.windows = [window_row(w) for w in windows]
-        if work.batch:
-            work.batch.meta["day"] = self.engine.day
         return work
 
     def _enqueue(self, work: Work) -> None:
@@ -195,6 +207,7 @@ class HallServer:
                     continue
                 finally:
                     self._committing = False
+                self._commits += 1
                 for work in works:
                     self._dispatch(work)
 
@@ -232,24 +245,28 @@ class HallServer:
 
     def _send(self, session: Session, frame: str) -> None:
         if not session.push(frame) and not session.closed:
-            logger.warning("device %s fell %d messages behind: closing it so it resyncs",
+            logger.warning("device %s fell more than %d KiB behind: closing it so it resyncs",
                            session.device, self.limits.outbox)
             self._drop(session, 1013, "too far behind: reconnect and sync")
 
     def _drop(self, session: Session, code: int, reason: str) -> None:
         session.closed = True
         self.audience[session.role].discard(session)
-        asyncio.get_running_loop().create_task(session.ws.close(code, reason))
+        task = asyncio.get_running_loop().create_task(self._close(session.ws, code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _close(self, ws: ServerConnection, code: int, reason: str) -> None:
+        """Close, and cut the connection if the peer does not take the close frame in time (a
+        peer that stops reading would otherwise hold it open until its pings time out)."""
+        try:
+            async with asyncio.timeout(self.limits.close_timeout):
+                await ws.close(code, reason)
+        except TimeoutError:
+            logger.info("%s did not take its close frame: connection cut", ws.remote_address)
+            ws.transport.abort()
 
     # ------------------------------------------------------------------ connections
-
-    async def _writer(self, session: Session) -> None:
-        try:
-            while True:
-                frame = await session.outbox.get()
-                await session.ws.send(frame)
-        except ConnectionClosed:
-            pass
 
     async def _handler(self, ws: ServerConnection) -> None:
         session = await self._hello(ws)
@@ -263,8 +280,6 @@ class HallServer:
         finally:
             session.closed = True
             self.audience[session.role].discard(session)
-            if session.writer:
-                session.writer.cancel()
             logger.info("device %s (%s) disconnected", session.device, session.role)
 
     async def _refuse(self, ws: ServerConnection, req_id: str | None, code: str,
@@ -305,8 +320,7 @@ class HallServer:
                                "its token is wrong")
             return None
         session = Session(ws, device.name, Role(device.role), device.window,
-                          asyncio.Queue(self.limits.outbox))
-        session.writer = asyncio.get_running_loop().create_task(self._writer(session))
+                          self.limits.outbox * 1024)
         result = {"role": session.role.value, "window": session.window, "seq": self.seq,
                   "snapshot": snapshot_for(session.role, self.engine.snapshot()),
                   "protocol": PROTOCOL_VERSION, "device": session.device}
@@ -336,12 +350,12 @@ class HallServer:
                 raise RequestError(Code.FORBIDDEN, f"this counter is bound to window "
                                    f"{session.window}, not window {req.params['window']}")
             if spec.mutates:
+                self._roll_day()  # an id is unique per device per day: roll the day first
                 key = (session.device, req.id)
                 cached = self.replies.get(key)
                 if cached is not None:
                     self._enqueue(Work(session=session, req_id=req.id, reply=cached))
                     return
-                self._roll_day()
                 try:
                     outcome = await self._apply(session, req)
                 except RequestError as err:
@@ -500,16 +514,30 @@ class HallServer:
             except Exception:
                 logger.exception("hall tick failed")
 
+    async def _checkpointer(self) -> None:
+        loop = asyncio.get_running_loop()
+        done = 0
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            if self._commits == done:
+                continue
+            done = self._commits
+            try:
+                await loop.run_in_executor(self._reader_pool, self.store.checkpoint)
+            except Exception:
+                logger.exception("WAL checkpoint failed (the next one will try again)")
+
     async def start(self, host: str = "127.0.0.1", port: int = 8765,
                     ssl_context: ssl.SSLContext | None = None) -> int:
         """Start listening; returns the port (useful with port 0)."""
-        self._tasks = [asyncio.create_task(self._committer()), asyncio.create_task(self._ticker())]
+        self._tasks = [asyncio.create_task(self._committer()), asyncio.create_task(self._ticker()),
+                       asyncio.create_task(self._checkpointer())]
         self._roll_day()
         self._enqueue(Work(batch=Batch(meta={"day": self.engine.day})))
         self._server = await serve(
             self._handler, host, port, max_size=MAX_FRAME, ping_interval=20, ping_timeout=40,
             compression=None, process_request=self._process_request, ssl=ssl_context,
-            max_queue=64,
+            max_queue=64, close_timeout=self.limits.close_timeout,
         )
         sock = next(iter(self._server.sockets))
         bound = int(sock.getsockname()[1])
@@ -520,7 +548,13 @@ class HallServer:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            try:
+                async with asyncio.timeout(self.limits.close_timeout + 1):
+                    await self._server.wait_closed()
+            except TimeoutError:  # peers that do not read: cut them
+                for ws in list(self._server.connections):
+                    ws.transport.abort()
+                await self._server.wait_closed()
         for _ in range(100):  # let the last changes reach the disk
             if not self.pending and not self._committing:
                 break

@@ -178,11 +178,36 @@ class HallMachine(RuleBasedStateMachine):
     @invariant()
     def waiting_counts_equal_waiting_tickets(self) -> None:
         for service in HALL.services:
-            line = self.engine.waiting.get(service, {})
+            line = self.engine.lines.by_service.get(service, {})
             real = {t.id for t in self.engine.tickets.values()
                     if t.state == "waiting" and t.service == service}
             assert set(line) == real
             assert self.engine.service_view(service)["waiting"] == len(real)
+
+    @invariant()
+    def routing_follows_the_rule(self) -> None:
+        """next_for agrees with a brute-force reading of "Who is called next"."""
+        waiting = [t for t in self.engine.tickets.values() if t.state == "waiting"]
+        for number in WINDOWS:
+            spec = HALL.windows[number]
+            direct = [t for t in waiting if t.to_window == number]
+            if direct:
+                expected = min(direct, key=lambda t: t.sort_key())
+            else:
+                line = [t for t in waiting if t.to_window is None and t.service in spec.serves]
+                if spec.policy == "ordered":
+                    line.sort(key=lambda t: (spec.serves.index(t.service), t.class_key()))
+                else:
+                    line.sort(key=lambda t: t.class_key())
+                expected = line[0] if line else None
+            assert self.engine.next_for(number) is expected
+        for ticket in waiting:  # "ahead" counts the ones before it in its own line
+            if ticket.to_window is not None:  # the window's own line, whatever the service
+                peers = [t for t in waiting if t.to_window == ticket.to_window]
+            else:
+                peers = [t for t in waiting if t.service == ticket.service and t.to_window is None]
+            key = (lambda t: t.sort_key()) if ticket.to_window else (lambda t: t.class_key())
+            assert self.engine.ahead_of(ticket) == sum(1 for t in peers if key(t) < key(ticket))
 
     @invariant()
     def closed_windows_have_no_clerk_or_ticket(self) -> None:

@@ -1,0 +1,79 @@
+"""The waiting lines: every waiting ticket, kept in the order it will be called.
+
+Each service has a line of the tickets any of its windows may call (sorted by priority class,
+then "placed first", then time in line); each window has a line of the tickets sent to it alone.
+Lines are sorted lists, so the head of a line and a ticket's place in it cost O(log n).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from hub.model import Ticket
+
+Entry = tuple[tuple[Any, ...], str]
+
+
+class WaitingLines:
+    def __init__(self, services: Iterable[str]) -> None:
+        self.by_service: dict[str, dict[str, Ticket]] = {sid: {} for sid in services}
+        self._service_lines: dict[str, list[Entry]] = {}
+        self._window_lines: dict[int, list[Entry]] = {}
+        self._entries: dict[str, Entry] = {}
+
+    def _line(self, ticket: Ticket) -> tuple[list[Entry], Entry]:
+        if ticket.to_window is not None:
+            line = self._window_lines.setdefault(ticket.to_window, [])
+            return line, (ticket.sort_key(), ticket.id)
+        line = self._service_lines.setdefault(ticket.service, [])
+        return line, (ticket.class_key(), ticket.id)
+
+    def add(self, ticket: Ticket) -> None:
+        """Put a waiting ticket in its line (remove it first if its place may have changed)."""
+        if ticket.id in self._entries:
+            self.remove(ticket)
+        line, entry = self._line(ticket)
+        insort(line, entry)
+        self._entries[ticket.id] = entry
+        self.by_service.setdefault(ticket.service, {})[ticket.id] = ticket
+
+    def remove(self, ticket: Ticket) -> None:
+        entry = self._entries.pop(ticket.id, None)
+        if entry is None:
+            return
+        for group in self.by_service.values():
+            if group.pop(ticket.id, None) is not None:
+                break
+        for line in (*self._service_lines.values(), *self._window_lines.values()):
+            index = bisect_left(line, entry)
+            if index < len(line) and line[index] == entry:
+                del line[index]
+                return
+
+    def count(self, service: str) -> int:
+        return len(self.by_service.get(service, {}))
+
+    def ahead(self, ticket: Ticket) -> int:
+        """How many tickets of its own line will be called before this one."""
+        entry = self._entries.get(ticket.id)
+        if entry is None:
+            return 0
+        line, _ = self._line(ticket)
+        return bisect_left(line, entry)
+
+    def head_of_service(self, service: str) -> Ticket | None:
+        line = self._service_lines.get(service)
+        return self.by_service[service][line[0][1]] if line else None
+
+    def head_of_window(self, window: int) -> Ticket | None:
+        line = self._window_lines.get(window)
+        if not line:
+            return None
+        ticket_id = line[0][1]
+        return next(group[ticket_id] for group in self.by_service.values() if ticket_id in group)
+
+    def __iter__(self) -> Iterator[Ticket]:
+        for group in self.by_service.values():
+            yield from group.values()

@@ -1,0 +1,322 @@
+"""Hub benchmark: a real hub process on loopback, real websockets clients, a real SQLite file.
+
+    .venv/bin/python tests/perf/bench_hub.py [--displays 200] [--history 750000]
+
+Prints: the raw durable commit rate of this disk (the physical limit), issue and call-next
+latency with 200 displays connected, the time until a call reaches every display, durable issues
+per second (one kiosk, then 10 kiosks at once), the hub's RSS after a day of 5,000 tickets, and
+the start time with a year of history. Targets (issue #3): op p99 < 10 ms; fan-out p99 < 100 ms;
+sequential issues >= 1/3 of the raw commit rate, 10 kiosks above it; RSS < 150 MB; start < 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psutil
+from websockets.asyncio.client import ClientConnection, connect
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from hub.store import TICKET_COLUMNS, Store  # noqa: E402
+from tests.hubproc import HubProcess  # noqa: E402
+
+FAST = ("--rate-limit", "1000000/1000000")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def line(name: str, values_ms: list[float]) -> str:
+    return (f"{name:44} p50 {pct(values_ms, 50):7.2f} ms   p99 {pct(values_ms, 99):7.2f} ms   "
+            f"(n={len(values_ms)})")
+
+
+# ------------------------------------------------------------------------------ raw disk
+
+def raw_commit_rate(folder: Path, count: int = 2000) -> float:
+    conn = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    started = time.perf_counter()
+    for i in range(count):
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO t (v) VALUES (?)", (f"row {i}",))
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return count / elapsed
+
+
+# ------------------------------------------------------------------------------ clients
+
+class Peer:
+    """A raw bus client: hello, then requests matched to replies; events timestamped."""
+
+    def __init__(self, ws: ClientConnection, name: str) -> None:
+        self.ws, self.name = ws, name
+        self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.called: dict[str, float] = {}  # ticket number -> arrival time of its ticket_called
+        self.counter = 0
+        self.reader: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, url: str, name: str, token: str) -> Peer:
+        ws = await connect(url, max_size=None, compression=None, ping_interval=None,
+                           open_timeout=30)
+        await ws.send(json.dumps({"op": "hello", "id": "h", "device": name, "token": token,
+                                  "protocol": 1}))
+        reply = json.loads(await ws.recv())
+        assert reply["ok"], reply
+        peer = cls(ws, name)
+        peer.reader = asyncio.create_task(peer.read())
+        return peer
+
+    async def read(self) -> None:
+        async for frame in self.ws:
+            now = time.perf_counter()
+            if '"event":"ticket_called"' in frame[:40]:
+                message = json.loads(frame)
+                self.called[message["data"]["ticket"]["number"]] = now
+                continue
+            if frame.startswith('{"re"'):
+                message = json.loads(frame)
+                future = self.waiting.pop(message["re"], None)
+                if future is not None and not future.done():
+                    future.set_result(message)
+
+    async def request(self, op: str, **params: Any) -> dict[str, Any]:
+        self.counter += 1
+        req_id = f"{self.name}-{self.counter}"
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.waiting[req_id] = future
+        await self.ws.send(json.dumps({"op": op, "id": req_id, **params}))
+        reply = await future
+        if not reply["ok"]:
+            raise RuntimeError(f"{op}: {reply['error']}")
+        return reply["result"]  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        await self.ws.close()
+        if self.reader:
+            self.reader.cancel()
+
+
+# ------------------------------------------------------------------------------ history
+
+def make_history(db: Path, tickets: int) -> None:
+    """A year of tickets (about ``tickets``), written straight into the hub's schema."""
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    services = [("social", "C"), ("medical", "E"), ("hukou", "A"), ("pay", "P"), ("tax", "H")]
+    per_day = max(1, tickets // 365)
+    first = date.today() - timedelta(days=366)
+    rows = []
+    rng = random.Random(7)
+    marks = ", ".join("?" for _ in TICKET_COLUMNS)
+    insert = f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({marks})"
+    ordinal = 0
+    for d in range(365):
+        day = (first + timedelta(days=d)).isoformat()
+        base = datetime.fromisoformat(day).replace(hour=1, tzinfo=UTC)
+        seqnos = dict.fromkeys([s for s, _ in services], 0)
+        for i in range(per_day):
+            service, prefix = services[i % len(services)]
+            seqnos[service] += 1
+            ordinal += 1
+            issued = base + timedelta(seconds=i * 10)
+            called = issued + timedelta(minutes=rng.randint(1, 40))
+            finished = called + timedelta(minutes=rng.randint(2, 20))
+            number = f"{prefix}{seqnos[service]:03d}"
+            rows.append((f"{day.replace('-', '')}-{number}", day, number, seqnos[service],
+                         service, service, "done", "normal", issued.isoformat(),
+                         issued.isoformat(), ordinal, None, 1, None, 0, 1, called.isoformat(),
+                         called.isoformat(), finished.isoformat(), "1001",
+                         rng.choice([None, 3, 4, 4]), None, None, "kiosk-1"))
+            if len(rows) >= 50000:
+                conn.executemany(insert, rows)
+                rows.clear()
+    conn.executemany(insert, rows)
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('day', ?)",
+                 ((first + timedelta(days=364)).isoformat(),))
+    conn.commit()
+    conn.close()
+
+
+# ------------------------------------------------------------------------------ the runs
+
+async def bench_live(hub: HubProcess, displays: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    screens = await asyncio.gather(*[Peer.open(hub.url, f"display-b{i}",
+                                               hub.tokens[f"display-b{i}"])
+                                     for i in range(displays)])
+    kiosk = await Peer.open(hub.url, "kiosk-b0", hub.tokens["kiosk-b0"])
+    counter = await Peer.open(hub.url, "counter-1", hub.tokens["counter-1"])
+    await counter.request("sign_in", window=1, clerk="1001", pin="1234")
+
+    for _ in range(50):  # warm up
+        await kiosk.request("issue", service="medical")
+    issue_ms = []
+    for _ in range(500):
+        t0 = time.perf_counter()
+        await kiosk.request("issue", service="social")
+        issue_ms.append((time.perf_counter() - t0) * 1000)
+    out["issue"] = issue_ms
+
+    call_ms, fan_ms = [], []
+    for _ in range(300):
+        t0 = time.perf_counter()
+        result = await counter.request("call_next", window=1)
+        call_ms.append((time.perf_counter() - t0) * 1000)
+        number = result["ticket"]["number"]
+        deadline = time.perf_counter() + 5
+        while time.perf_counter() < deadline:
+            if all(number in s.called for s in screens):
+                break
+            await asyncio.sleep(0.0005)
+        arrivals = [s.called.get(number, float("inf")) for s in screens]
+        fan_ms.append((max(arrivals) - t0) * 1000)
+    out["call_next"], out["fanout"] = call_ms, fan_ms
+
+    # durable issues a second: one kiosk, then ten at once
+    count = 1500
+    t0 = time.perf_counter()
+    for _ in range(count):
+        await kiosk.request("issue", service="pay")
+    out["seq_rate"] = count / (time.perf_counter() - t0)
+    kiosks = await asyncio.gather(*[Peer.open(hub.url, f"kiosk-b{i}", hub.tokens[f"kiosk-b{i}"])
+                                    for i in range(1, 11)])
+
+    async def run(peer: Peer, n: int) -> None:
+        for _ in range(n):
+            await peer.request("issue", service="tax")
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*[run(k, 300) for k in kiosks])
+    out["par_rate"] = 3000 / (time.perf_counter() - t0)
+    for peer in [*screens, kiosk, counter, *kiosks]:
+        await peer.close()
+    return out
+
+
+async def bench_day(hub: HubProcess, tickets: int) -> float:
+    """A day of ``tickets`` tickets issued, called and finished; returns the hub's RSS (MB)."""
+    kiosks = [await Peer.open(hub.url, f"kiosk-b{i}", hub.tokens[f"kiosk-b{i}"])
+              for i in range(4)]
+    counters = [await Peer.open(hub.url, name, hub.tokens[name])
+                for name in ("counter-1", "counter-2", "counter-4")]
+    for peer, clerk in zip(counters, ("1001", "1002", "1003"), strict=True):
+        await peer.request("sign_in", window=peer_window(peer), clerk=clerk, pin=pin_of(clerk))
+    services = ["social", "medical", "fund", "hukou", "idcard", "employ"]
+
+    async def issue(peer: Peer, n: int, offset: int) -> None:
+        for i in range(n):
+            await peer.request("issue", service=services[(i + offset) % len(services)])
+
+    await asyncio.gather(*[issue(k, tickets // 4, i) for i, k in enumerate(kiosks)])
+
+    async def serve(peer: Peer) -> None:
+        while True:
+            try:
+                await peer.request("call_next", window=peer_window(peer))
+                await peer.request("start", window=peer_window(peer))
+            except RuntimeError:
+                return
+
+    await asyncio.gather(*[serve(c) for c in counters])
+    assert hub.proc is not None
+    rss = psutil.Process(hub.proc.pid).memory_info().rss / 2**20
+    for peer in [*kiosks, *counters]:
+        await peer.close()
+    return rss
+
+
+def peer_window(peer: Peer) -> int:
+    return int(peer.name.split("-")[1])
+
+
+def pin_of(clerk: str) -> str:
+    return {"1001": "1234", "1002": "2345", "1003": "3456"}[clerk]
+
+
+def start_time(folder: Path, history: int) -> tuple[float, float, int]:
+    hub = HubProcess(folder)
+    t0 = time.perf_counter()
+    make_history(hub.db, history)
+    built = time.perf_counter() - t0
+    size = os.path.getsize(hub.db)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        hub.start()
+        times.append(time.perf_counter() - t0)
+        hub.stop()
+    print(f"  (history of {history:,} tickets built in {built:.1f} s, {size / 2**20:.0f} MB)")
+    return statistics.median(times), max(times), size
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--displays", type=int, default=200)
+    parser.add_argument("--history", type=int, default=750_000)
+    parser.add_argument("--day", type=int, default=5000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-hub-") as tmp:
+        folder = Path(tmp)
+        raw = raw_commit_rate(folder)
+        print(f"raw durable SQLite commits (WAL, synchronous=FULL): {raw:8.0f} /s")
+
+        hub = HubProcess(folder / "live", extra=FAST).enroll_standard()
+        for i in range(args.displays):
+            hub.enroll(f"display-b{i}", "display")
+        for i in range(11):
+            hub.enroll(f"kiosk-b{i}", "kiosk")
+        hub.start()
+        try:
+            live = asyncio.run(bench_live(hub, args.displays))
+        finally:
+            hub.stop()
+        print(line(f"issue ({args.displays} displays connected)", live["issue"]))
+        print(line(f"call_next ({args.displays} displays connected)", live["call_next"]))
+        print(line(f"call reaches all {args.displays} displays", live["fanout"]))
+        print(f"durable issues over the bus, 1 kiosk:    {live['seq_rate']:8.0f} /s  "
+              f"({live['seq_rate'] / raw:.2f} x raw)")
+        print(f"durable issues over the bus, 10 kiosks:  {live['par_rate']:8.0f} /s  "
+              f"({live['par_rate'] / raw:.2f} x raw)")
+
+        day = HubProcess(folder / "day", extra=FAST).enroll_standard()
+        for i in range(4):
+            day.enroll(f"kiosk-b{i}", "kiosk")
+        day.start()
+        try:
+            rss = asyncio.run(bench_day(day, args.day))
+        finally:
+            day.stop()
+        print(f"hub RSS after a day of {args.day:,} tickets:  {rss:8.1f} MB")
+
+        median, worst, _size = start_time(folder / "history", args.history)
+        print(f"hub start with {args.history:,} tickets of history: median {median:.2f} s, "
+              f"worst {worst:.2f} s (process start to listening)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
