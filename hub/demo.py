@@ -1,0 +1,213 @@
+"""``hall-demo``: the whole demo hall on this desktop.
+
+A hub on the demo hall (``assets/county.toml``) in a fresh data folder, demo devices and clerks
+enrolled, a few appointments booked for today, a handful of citizens already waiting, and every
+app opened: the kiosk, window 1's clerk client and rating pad, a hall screen, window 1's screen,
+and the guidance desk. Ctrl-C stops them all together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from hub.client import BusClient, BusError
+from hub.config import load_hall
+from hub.errors import ConfigError, HubError
+from hub.store import AppointmentRow, Store
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_HALL = ROOT / "assets" / "county.toml"
+CLERKS = [("1001", "张三", "1234"), ("1002", "李四", "2345"), ("1003", "王五", "3456")]
+
+
+@dataclass(frozen=True)
+class App:
+    name: str  # device name
+    role: str
+    window: int | None
+    module: str  # where main() lives
+    args: tuple[str, ...]
+
+
+APPS = [
+    App("kiosk-1", "kiosk", None, "kiosk.main", ("--windowed",)),
+    App("counter-1", "counter", 1, "counter.main", ("--windowed",)),
+    App("rating-1", "counter", 1, "counter.main", ("--windowed", "--evaluator")),
+    App("display-hall", "display", None, "display.main", ("--windowed", "--mode", "hall")),
+    App("display-w1", "display", None, "display.main",
+        ("--windowed", "--mode", "window", "--window", "1", "--voice", "off")),
+    App("desk-1", "desk", None, "counter.desk.main", ("--windowed",)),
+]
+
+
+def _write_device_file(folder: Path, url: str, name: str, token: str) -> Path:
+    path = folder / f"{name}.toml"
+    path.write_text(f'hub = "{url}"\ndevice = "{name}"\ntoken = "{token}"\n', encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def _book_appointments(store: Store, hall_tz: str) -> list[str]:
+    from zoneinfo import ZoneInfo
+    now = datetime.now(ZoneInfo(hall_tz))
+    codes = []
+    for i, service in enumerate(["social", "realty", "startup"]):
+        start = now + timedelta(minutes=10 * i)
+        code = f"YY{now:%m%d}{i + 1:02d}"
+        codes.append(f"{code} ({service}, {start:%H:%M})")
+        store.add_appointments([AppointmentRow(
+            code=code, service=service, date=start.date().isoformat(),
+            slot_start=start.isoformat(), slot_end=(start + timedelta(minutes=30)).isoformat(),
+            name="演示预约", phone=None)])
+    return codes
+
+
+async def _seed(url: str, device: str, token: str) -> int:
+    """A few citizens already waiting, so the clerk has someone to call."""
+    client = BusClient(url, device, token)
+    runner = asyncio.create_task(client.run())
+    issued = 0
+    try:
+        await client.wait_ready(10)
+        for service in ["social", "medical", "social", "fund", "hukou", "idcard", "pay", "tax"]:
+            try:
+                await client.request("issue", service=service)
+                issued += 1
+            except BusError as err:
+                logger.warning("demo ticket for %s not issued: %s", service, err.message)
+    finally:
+        await client.close()
+        runner.cancel()
+    return issued
+
+
+def _start_hub(config: Path, db: Path, port: int, log: Path) -> tuple[subprocess.Popen[str], str]:
+    with open(log, "a", encoding="utf-8") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "serve", "--config", str(config), "--db", str(db),
+             "--port", str(port), "--always-open"],
+            stdout=subprocess.PIPE, stderr=log_file, text=True, cwd=ROOT)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if "listening on " in line:
+            url = line.split("listening on ", 1)[1].split()[0]
+            return proc, url
+    proc.kill()
+    raise HubError(f"the hub did not start; see {log}")
+
+
+def _stop(procs: dict[str, subprocess.Popen[str]]) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for proc in procs.values():
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hall-demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(DEMO_HALL), help="the hall (default: the demo)")
+    parser.add_argument("--data", help="data folder (default: a fresh temporary one)")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--no-apps", action="store_true", help="run the hub only")
+    parser.add_argument("--exit-after", type=float, metavar="SECONDS",
+                        help="stop everything after this long (for checks and CI)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s hall-demo: %(message)s")
+
+    try:
+        hall = load_hall(args.config)
+    except ConfigError as err:
+        print(f"hall-demo: the hall configuration is wrong:\n{err}", file=sys.stderr)
+        return 2
+    folder = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="hall-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "hall.db"
+    store = Store(db)
+    tokens: dict[str, str] = {}
+    try:
+        for app in APPS:
+            if app.name not in {d.name for d in store.devices() if not d.revoked}:
+                tokens[app.name] = store.add_device(app.name, app.role, app.window)
+            else:
+                store.revoke_device(app.name)
+                tokens[app.name] = store.add_device(app.name, app.role, app.window)
+        for clerk_id, name, pin in CLERKS:
+            store.add_clerk(clerk_id, name, pin)
+        appointments = _book_appointments(store, hall.timezone.key)
+    finally:
+        store.close()
+
+    procs: dict[str, subprocess.Popen[str]] = {}
+    try:
+        hub, url = _start_hub(Path(args.config), db, args.port, folder / "hub.log")
+    except HubError as err:
+        print(f"hall-demo: {err}", file=sys.stderr)
+        return 1
+    procs["hub"] = hub
+    try:
+        issued = asyncio.run(_seed(url, "desk-1", tokens["desk-1"]))
+        env = dict(os.environ)
+        if not any(env.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+            print("hall-demo: no screen found here: the apps run offscreen (nothing to see); "
+                  "run this on a desktop to see them")
+            env["QT_QPA_PLATFORM"] = "offscreen"
+        started = []
+        for app in [] if args.no_apps else APPS:
+            if importlib.util.find_spec(app.module) is None:
+                logger.info("%s is not part of this build yet: not started", app.module)
+                continue
+            device_file = _write_device_file(folder, url, app.name, tokens[app.name])
+            code = f"import sys; from {app.module} import main; sys.exit(main(sys.argv[1:]))"
+            with open(folder / f"{app.name}.log", "a", encoding="utf-8") as log_file:
+                procs[app.name] = subprocess.Popen(
+                    [sys.executable, "-c", code, "--device-file", str(device_file), *app.args],
+                    stdout=log_file, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
+            started.append(app.name)
+        print(f"\nThe demo hall is running: {hall.name}, hub at {url}")
+        print(f"  data and logs: {folder}")
+        print(f"  apps: {', '.join(started) or 'none'}; {issued} citizens already waiting")
+        print("  clerks (staff number / PIN): " + ", ".join(f"{c} {n} / {p}" for c, n, p in CLERKS))
+        print("  appointments to check in at the kiosk: " + "; ".join(appointments))
+        print("  technician PIN to leave the kiosk: 0000")
+        print("Press Ctrl-C to stop everything.\n", flush=True)
+        deadline = time.monotonic() + args.exit_after if args.exit_after else None
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.5)
+            if hub.poll() is not None:
+                print(f"hall-demo: the hub stopped (exit {hub.returncode}); see {folder}/hub.log",
+                      file=sys.stderr)
+                return 1
+            for name, proc in list(procs.items()):
+                if name != "hub" and proc.poll() is not None:
+                    print(f"hall-demo: {name} exited ({proc.returncode}); see "
+                          f"{folder}/{name}.log", file=sys.stderr)
+                    del procs[name]
+        return 0
+    except KeyboardInterrupt:
+        print("\nhall-demo: stopping the hall")
+        return 0
+    finally:
+        _stop(procs)
