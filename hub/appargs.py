@@ -28,14 +28,15 @@ def settings_from_args(args: argparse.Namespace) -> DeviceSettings:
     """The device's settings; raises HubError saying what is missing."""
     if args.device_file:
         settings = DeviceSettings.from_file(args.device_file)
-        return DeviceSettings(args.hub or settings.hub, args.device or settings.device,
-                              args.token or settings.token)
-    if not args.device or not args.token:
+        settings = DeviceSettings(args.hub or settings.hub, args.device or settings.device,
+                                  args.token or settings.token)
+    elif not args.device or not args.token:
         raise HubError("say who this device is: --device NAME --token TOKEN, or --device-file FILE")
-    hub = args.hub or DEFAULT_HUB
-    if not hub.startswith(("ws://", "wss://")):
-        raise HubError(f"--hub must be a ws:// or wss:// address, not '{hub}'")
-    return DeviceSettings(hub, args.device, args.token)
+    else:
+        settings = DeviceSettings(args.hub or DEFAULT_HUB, args.device, args.token)
+    if not settings.hub.startswith(("ws://", "wss://")):
+        raise HubError(f"the hub must be a ws:// or wss:// address, not '{settings.hub}'")
+    return settings
 
 
 def setup_logging(level: str) -> None:

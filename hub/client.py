@@ -3,7 +3,8 @@
 It connects and says hello, reconnects with backoff, resyncs after a reconnect, on a ``seq`` gap
 and at the start of a day, and retries a request with the same id until the hub answers (so a
 kiosk that retries after a reconnect gets the same ticket, not two). Events and snapshots go to
-plain callbacks; ``hub.qtbus`` turns them into Qt signals.
+plain callbacks; ``hub.qtbus`` turns them into Qt signals. A resync's snapshot is applied the
+moment its reply is read, so the events right behind it are kept, not taken for a gap.
 
     client = BusClient(url, device, token, on_snapshot=..., on_event=..., on_status=...)
     task = asyncio.create_task(client.run())
@@ -102,6 +103,7 @@ class BusClient:
         self._ws: ClientConnection | None = None
         self._pending: dict[str, tuple[dict[str, Any], asyncio.Future[dict[str, Any]]]] = {}
         self._syncing = False
+        self._sync_id: str | None = None  # the sync request whose snapshot is awaited
         self._sync_task: asyncio.Task[None] | None = None
         self._closing = False
         self._ready = asyncio.Event()
@@ -222,7 +224,14 @@ class BusClient:
             if entry is None or entry[1].done():
                 return
             if message.get("ok"):
-                entry[1].set_result(message.get("result") or {})
+                result = message.get("result") or {}
+                if message["re"] == self._sync_id:
+                    # apply the snapshot before the next frame: the events right behind this
+                    # reply follow it, and must not be mistaken for ones the snapshot holds
+                    self._sync_id = None
+                    self._syncing = False
+                    self._apply_snapshot(int(result["seq"]), result["snapshot"])
+                entry[1].set_result(result)
             else:
                 error = message.get("error") or {}
                 entry[1].set_exception(BusError(error.get("code", "internal"),
@@ -255,14 +264,19 @@ class BusClient:
             self._sync_task = asyncio.get_running_loop().create_task(self.resync())
 
     async def resync(self) -> None:
+        """Ask for a snapshot; ``_receive`` applies it the moment its reply is read."""
         self._syncing = True
+        req_id = new_request_id()
+        self._sync_id = req_id
         try:
-            result = await self.request("sync", timeout=10.0)
-            self._apply_snapshot(int(result["seq"]), result["snapshot"])
+            await self.request("sync", req_id=req_id, timeout=10.0)
         except BusError as err:
             logger.warning("resync failed: %s", err)
         finally:
-            self._syncing = False
+            if self._sync_id == req_id:  # never answered: a later gap asks again
+                self._sync_id = None
+                self._syncing = False
+                self.forget(req_id)
 
     def _apply_snapshot(self, seq: int, snapshot: dict[str, Any]) -> None:
         self.seq = seq

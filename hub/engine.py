@@ -654,12 +654,12 @@ class HallEngine:
 
     def rate(self, ref: str, score: int, window: int | None = None) -> Outcome:
         ticket = self.ticket(ref)
-        if window is not None and ticket.window != window:
-            raise RequestError(Code.FORBIDDEN, f"{ticket.number} was not served at window "
-                               f"{window}: a window rates only its own tickets")
         if ticket.state != "done":
             raise RequestError(Code.INVALID_STATE, f"{ticket.number} is {ticket.state}: only a "
                                "finished ticket can be rated")
+        if window is not None and ticket.window != window:
+            raise RequestError(Code.FORBIDDEN, f"{ticket.number} was served at window "
+                               f"{ticket.window}, not {window}: a window rates only its own tickets")
         if ticket.score is not None:
             raise RequestError(Code.INVALID_STATE, f"{ticket.number} has already been rated")
         ticket.score = score

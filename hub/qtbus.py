@@ -67,6 +67,12 @@ class QtBus(QObject):
         except asyncio.CancelledError:
             pass
         finally:
+            # run() returns as soon as the connection drops: close() (awaited by stop()) and
+            # the requests it cancelled must still finish, and their results reach the threads
+            # waiting for them (callbacks the loop has not run yet)
+            pending = asyncio.all_tasks(loop)
+            loop.run_until_complete(asyncio.wait(pending, timeout=5) if pending
+                                    else asyncio.sleep(0))
             loop.close()
 
     @property

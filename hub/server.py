@@ -38,7 +38,7 @@ from hub.clock import Clock, SystemClock
 from hub.config import Hall
 from hub.engine import HallEngine, Outcome
 from hub.errors import RequestError, StoreError
-from hub.model import Clerk
+from hub.model import Appointment, Clerk
 from hub.protocol import (
     EVENT_ROLES,
     MAX_FRAME,
@@ -356,16 +356,18 @@ class HallServer:
                 if cached is not None:
                     self._enqueue(Work(session=session, req_id=req.id, reply=cached))
                     return
+                outcome: Outcome | None = None
                 try:
-                    outcome = await self._apply(session, req)
+                    found = await self._prepare(req)
+                    if key in self.replies:  # its twin finished while this one looked things up
+                        self._enqueue(Work(session=session, req_id=req.id,
+                                           reply=self.replies[key]))
+                        return
+                    outcome = self._apply(session, req, found)
                 except RequestError as err:
-                    outcome = None
                     reply = encode(reply_error(req.id, err.code, err.message))
                     logger.info("%s %s from %s refused: %s", req.op, req.id, session.device,
                                 err.message)
-                if key in self.replies:  # the same request finished while this one awaited
-                    self._enqueue(Work(session=session, req_id=req.id, reply=self.replies[key]))
-                    return
                 if outcome is not None:
                     work = self._work(outcome, session, req.id)
                     reply = encode(reply_ok(req.id, outcome.result))
@@ -402,10 +404,24 @@ class HallServer:
 
     # ------------------------------------------------------------------ ops
 
-    async def _apply(self, session: Session, req: Request) -> Outcome:
+    async def _prepare(self, req: Request) -> Clerk | Appointment | None:
+        """What an op needs from the database or the slow PIN check, looked up before the engine
+        is touched (so that the engine is only ever changed without awaiting in between)."""
+        if req.op == "check_in":
+            loop = asyncio.get_running_loop()
+            code = req.params["code"]
+            appointment = await loop.run_in_executor(self._reader_pool, self.store.appointment,
+                                                     code)
+            if appointment is None:
+                raise RequestError(Code.NOT_FOUND, f"no appointment with code {code}")
+            return appointment
+        if req.op == "sign_in":
+            return await self._check_clerk(req.params["clerk"], req.params["pin"])
+        return None
+
+    def _apply(self, session: Session, req: Request, found: Clerk | Appointment | None) -> Outcome:
         p = req.params
         e = self.engine
-        loop = asyncio.get_running_loop()
         op = req.op
         if op == "issue":
             priority = p.get("priority", "normal")
@@ -413,15 +429,10 @@ class HallServer:
                 raise RequestError(Code.FORBIDDEN, "only the guidance desk may issue green-channel "
                                    "(priority) tickets")
             return e.issue(p["service"], priority, p.get("lang"), session.device)
-        if op == "check_in":
-            appointment = await loop.run_in_executor(self._reader_pool, self.store.appointment,
-                                                     p["code"])
-            if appointment is None:
-                raise RequestError(Code.NOT_FOUND, f"no appointment with code {p['code']}")
-            return e.check_in(appointment, session.device)
-        if op == "sign_in":
-            clerk = await self._check_clerk(p["clerk"], p["pin"])
-            return e.sign_in(p["window"], clerk)
+        if op == "check_in" and isinstance(found, Appointment):
+            return e.check_in(found, session.device)
+        if op == "sign_in" and isinstance(found, Clerk):
+            return e.sign_in(p["window"], found)
         if op == "rate":
             window = session.window if session.role == Role.COUNTER else None
             return e.rate(p["ticket"], p["score"], window)

@@ -1,0 +1,197 @@
+"""``hall-hub``: check-config, device, clerk, appointments and serve, as a technician runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hub import cli
+from hub.store import Store
+from tests.hub.test_server import in_process
+from tests.hubproc import COUNTY, ROOT
+
+COUNTY_TEXT = COUNTY.read_text(encoding="utf-8")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def line_of(text: str, needle: str, after: str = "") -> int:
+    """The 1-based line of the first ``needle`` that comes after ``after``."""
+    start = text.index(after) if after else 0
+    return text[:text.index(needle, start)].count("\n") + 1
+
+
+def broken(tmp_path: Path, name: str, old: str, new: str, after: str = "") -> tuple[Path, int]:
+    """The county hall with one change; returns the file and the line of the change."""
+    start = COUNTY_TEXT.index(after) if after else 0
+    at = COUNTY_TEXT.index(old, start)
+    text = COUNTY_TEXT[:at] + new + COUNTY_TEXT[at + len(old):]
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path, text[:at].count("\n") + 1
+
+
+def test_check_config_accepts_the_county_hall(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check-config", str(COUNTY))
+    assert code == 0
+    assert out.strip().splitlines()[-1] == (f"{COUNTY}: OK: 县政务服务中心, 9 departments, "
+                                            "12 services, 12 windows")
+
+
+@pytest.mark.parametrize(("case", "old", "new", "after", "words"), [
+    ("duplicate prefix", 'prefix = "B"', 'prefix = "A"', 'id = "idcard"',
+     "prefix 'A' is already used by service 'hukou'"),
+    ("unknown serves", 'serves = ["collect", "pay"]', 'serves = ["collect", "payment"]', "",
+     "serves 'payment', which is not a service id"),
+    ("bad time", 'close = "12:00"', 'close = "12h00"', "", "'12h00' is not a time"),
+    ("time of day", 'open = "08:30"', 'open = "24:30"', "", "'24:30' is not a time of day"),
+    ("bad TOML", 'name_en = "Tax services"', 'name_en = "Tax services', "", "not valid TOML"),
+    ("unknown department", 'department = "fund"', 'department = "funds"', "",
+     "department 'funds' is not defined"),
+    ("duplicate window", "number = 12", "number = 11", "", "number is used twice"),
+])
+def test_check_config_names_each_problem_with_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, old: str, new: str,
+        after: str, words: str) -> None:
+    path, line = broken(tmp_path, case.replace(" ", "-"), old, new, after)
+    code, out, _ = run(capsys, "check-config", str(path))
+    assert code != 0
+    problem = next(row for row in out.splitlines() if words in row)
+    assert problem.startswith(f"{path}: line {line}: "), (problem, line)
+    assert "OK" not in out
+    # the hub will not serve it either, and says why
+    served = subprocess.run([sys.executable, "-m", "hub.cli", "serve", "--config", str(path),
+                             "--db", str(tmp_path / "hall.db"), "--port", "0"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert served.returncode != 0
+    assert words in served.stderr and f"line {line}" in served.stderr
+    assert "listening" not in served.stdout
+
+
+def test_check_config_reports_every_problem_at_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = COUNTY_TEXT.replace('prefix = "B"', 'prefix = "A"').replace(
+        'serves = ["pay"]', 'serves = ["paying"]')
+    path = tmp_path / "two.toml"
+    path.write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "check-config", str(path))
+    assert code != 0
+    assert "prefix 'A' is already used" in out and "serves 'paying'" in out
+    assert "2 error(s)" in out
+
+
+def test_devices_are_added_listed_and_revoked(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "hall.db")
+    code, out, _ = run(capsys, "device", "add", "kiosk-9", "--role", "kiosk", "--db", db)
+    assert code == 0
+    token = out.strip().splitlines()[-1]
+    assert len(token) >= 32 and " " not in token
+    code, out, _ = run(capsys, "device", "add", "counter-3", "--role", "counter", "--window",
+                       "3", "--config", str(COUNTY), "--db", db)
+    assert code == 0 and "at window 3" in out
+    code, _, err = run(capsys, "device", "add", "counter-x", "--role", "counter", "--db", db)
+    assert code != 0 and "--window" in err
+    code, _, err = run(capsys, "device", "add", "counter-y", "--role", "counter", "--window",
+                       "42", "--config", str(COUNTY), "--db", db)
+    assert code != 0 and "no window 42" in err
+    code, _, err = run(capsys, "device", "add", "kiosk-8", "--role", "kiosk", "--window", "1",
+                       "--db", db)
+    assert code != 0 and "--window is for counters" in err
+    code, _, err = run(capsys, "device", "add", "kiosk-9", "--role", "kiosk", "--db", db)
+    assert code != 0 and "already enrolled" in err
+    code, out, _ = run(capsys, "device", "list", "--db", db)
+    rows = {row.split()[0]: row.split() for row in out.strip().splitlines()}
+    assert set(rows) == {"kiosk-9", "counter-3"}
+    assert rows["kiosk-9"][1:4] == ["kiosk", "-", "active"]
+    assert rows["counter-3"][1:5] == ["counter", "window", "3", "active"]
+    assert token not in out
+    code, out, _ = run(capsys, "device", "revoke", "kiosk-9", "--db", db)
+    assert code == 0 and "revoked kiosk-9" in out
+    code, out, _ = run(capsys, "device", "list", "--db", db)
+    assert "revoked" in next(row for row in out.splitlines() if row.startswith("kiosk-9"))
+    code, _, err = run(capsys, "device", "revoke", "kiosk-9", "--db", db)
+    assert code != 0 and "no active device" in err
+    # a revoked name may be enrolled again, with a new token
+    code, out, _ = run(capsys, "device", "add", "kiosk-9", "--role", "kiosk", "--db", db)
+    assert code == 0 and out.strip().splitlines()[-1] != token
+    store = Store(db)
+    try:
+        assert store.device("kiosk-9", token) is None
+        assert store.device("kiosk-9", out.strip().splitlines()[-1]) is not None
+    finally:
+        store.close()
+
+
+def test_the_printed_token_opens_a_connection(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from tests.hub.test_server import Wire
+
+    async def scenario() -> None:
+        async with in_process(tmp_path / "hub", always_open=True) as hub:
+            code, out, _ = run(capsys, "device", "add", "window-sign-5", "--role", "display",
+                               "--window", "5", "--db", str(hub.db))
+            assert code == 0
+            sign = await Wire.open(hub.url, "window-sign-5", out.strip().splitlines()[-1])
+            assert sign.hello["role"] == "display" and sign.hello["window"] == 5
+            await sign.close()
+
+    asyncio.run(scenario())
+
+
+def test_clerks_are_added_with_a_pin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "hall.db")
+    code, out, _ = run(capsys, "clerk", "add", "2001", "--name", "赵敏", "--pin", "864209",
+                       "--db", db)
+    assert code == 0 and "2001" in out
+    for pin in ("12a4", "123", "1234567890123"):
+        code, _, err = run(capsys, "clerk", "add", "2002", "--name", "钱", "--pin", pin,
+                           "--db", db)
+        assert code != 0 and "PIN must be 4 to 12 digits" in err
+    store = Store(db)
+    try:
+        clerk = store.clerk("2001", "864209")
+        assert clerk is not None and clerk.name == "赵敏"
+        assert store.clerk("2001", "864208") is None
+        assert store.clerk("2002", "1234") is None
+        assert b"864209" not in Path(db).read_bytes()
+    finally:
+        store.close()
+
+
+def test_appointments_import_all_or_nothing(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "hall.db")
+    good = tmp_path / "good.csv"
+    good.write_text("code,service,date,start,end,name,phone\n"
+                    "A1,social,2026-11-23,09:00,09:30,王,138\n"
+                    "A2,pay,2026-11-23,10:00,10:30\n", encoding="utf-8")
+    code, out, _ = run(capsys, "appointments", "import", str(good), "--config", str(COUNTY),
+                       "--db", db)
+    assert code == 0 and "imported 2 appointments" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,service,date,start,end\n"
+                   "B1,social,2026-11-24,09:00,09:30\n"
+                   "B2,social,2026-11-24,9h,09:30\n"
+                   "B3,nosuch,2026-11-24,09:00,09:30\n"
+                   "B4,social,2026-11-24,10:00,09:30\n", encoding="utf-8")
+    code, _, err = run(capsys, "appointments", "import", str(bad), "--config", str(COUNTY),
+                       "--db", db)
+    assert code != 0 and "nothing imported" in err
+    assert f"{bad}:3:" in err and f"{bad}:4:" in err and f"{bad}:5:" in err
+    assert f"{bad}:2:" not in err
+    store = Store(db)
+    try:
+        assert store.appointment("A1") is not None and store.appointment("A2") is not None
+        assert store.appointment("B1") is None
+    finally:
+        store.close()

@@ -1,0 +1,164 @@
+"""Idempotency and durability: the same request id, reconnects, restarts and power cuts."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from hub.client import BusClient
+from tests.hub.test_server import Wire, in_process, local, new_id, wire
+from tests.hubproc import HubProcess
+
+
+async def burst(w: Wire, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Send every request at once, then read all the replies (in the order sent)."""
+    ids = [new_id() for _ in requests]
+    for req_id, (op, params) in zip(ids, requests, strict=True):
+        await w.send({"op": op, "id": req_id, **params})
+    replies: dict[str, dict[str, Any]] = {}
+    while len(replies) < len(ids):
+        message = await w.frame()
+        if message.get("re") in ids:
+            replies[message["re"]] = message
+    return [replies[i] for i in ids]
+
+
+def last_seq(*wires: Wire) -> int:
+    return int(max([w.hello["seq"] for w in wires] + [e["seq"] for w in wires for e in w.events]))
+
+
+# ------------------------------------------------------------------------------ idempotency
+
+async def test_the_same_request_id_gets_the_same_reply_and_one_ticket(hub: HubProcess) -> None:
+    kiosk = await wire(hub, "kiosk-1")
+    first = await kiosk.request("issue", "take-1", service="pay")
+    assert first["ok"] is True and first["result"]["ticket"]["number"] == "P001"
+    assert await kiosk.request("issue", "take-1", service="pay") == first
+    # the id is what counts, even if the repeated request differs
+    assert await kiosk.request("issue", "take-1", service="social") == first
+    # a refused request is refused the same way again
+    refused = await kiosk.request("issue", "take-2", service="nope")
+    assert refused["error"]["code"] == "unknown_service"
+    assert await kiosk.request("issue", "take-2", service="pay") == refused
+    # over a new connection
+    await kiosk.close()
+    again = await wire(hub, "kiosk-1")
+    assert await again.request("issue", "take-1", service="pay") == first
+    # another device may use the same id for its own request
+    other = await wire(hub, "kiosk-2")
+    theirs = await other.request("issue", "take-1", service="pay")
+    assert theirs["result"]["ticket"]["number"] == "P002"
+    # both sent at once, before either is answered: still one ticket
+    replies = await asyncio.gather(again.request("issue", "twin", service="pay"),
+                                   other.request("issue", "twin", service="pay"))
+    assert {r["result"]["ticket"]["number"] for r in replies} == {"P003", "P004"}
+    await again.send({"op": "issue", "id": "dup", "service": "pay"})
+    await again.send({"op": "issue", "id": "dup", "service": "pay"})
+    a, b = await again.reply("dup"), await again.reply("dup")
+    assert a == b and a["result"]["ticket"]["number"] == "P005"
+    desk = await wire(hub, "desk-1")
+    waiting = [t["number"] for t in (await desk.ok("sync"))["snapshot"]["waiting"]]
+    assert waiting == ["P001", "P002", "P003", "P004", "P005"]
+
+    # and across a restart of the hub, clean or not
+    for w in (again, other, desk):
+        await w.close()
+    assert hub.stop() == 0
+    hub.start()
+    kiosk = await wire(hub, "kiosk-1")
+    assert await kiosk.request("issue", "take-1", service="pay") == first
+    assert await kiosk.request("issue", "take-2", service="pay") == refused
+    hub.kill()
+    hub.start()
+    kiosk = await wire(hub, "kiosk-1")
+    assert await kiosk.request("issue", "take-1", service="pay") == first
+    assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P006"
+    await kiosk.close()
+
+
+async def test_a_request_id_of_yesterday_is_a_new_request_today(tmp_path: Path) -> None:
+    async with in_process(tmp_path / "hub") as hub:
+        kiosk = await hub.wire("kiosk-1")
+        first = await kiosk.ok("issue", "morning", service="pay")
+        assert first["ticket"]["number"] == "P001"
+        hub.clock.set(local("2026-11-24", "09:00"))
+        # the first request of the new day: ids are unique per device per day only
+        today = await kiosk.ok("issue", "morning", service="social")
+        assert today["ticket"]["id"] != first["ticket"]["id"]
+        assert today["ticket"]["service"] == "social"
+        assert today["ticket"]["number"] == "C001"
+        assert await kiosk.ok("issue", "morning", service="pay") == today
+
+
+# ------------------------------------------------------------------------------ durability
+
+async def test_every_acknowledged_change_survives_a_power_cut(hub: HubProcess) -> None:
+    kiosk, counter, admin = await wire(hub, "kiosk-1"), await wire(hub, "counter-1"), \
+        await wire(hub, "admin-1")
+    snapshots: list[dict[str, Any]] = []
+    statuses: list[bool] = []
+    client = BusClient(hub.url, "desk-1", hub.tokens["desk-1"], backoff=(0.05, 0.5),
+                       on_snapshot=lambda seq, snap: snapshots.append(snap),
+                       on_status=lambda ok, detail: statuses.append(ok))
+    runner = asyncio.create_task(client.run())
+    try:
+        await client.wait_ready(10)
+        await counter.ok("sign_in", window=1, clerk="1001", pin="1234")
+        issued = await burst(kiosk, [("issue", {"service": "social"})] * 30)
+        assert all(r["ok"] for r in issued)
+        numbers = [r["result"]["ticket"]["number"] for r in issued]
+        assert sorted(numbers) == [f"C{n:03d}" for n in range(1, 31)]
+        called = await burst(counter, [("call_next", {"window": 1})] * 5)
+        assert [r["result"]["ticket"]["number"] for r in called] == \
+            ["C001", "C002", "C003", "C004", "C005"]
+        seen = last_seq(kiosk, counter, admin)
+        # a request on its way while the power goes: answered once, whatever happened to it
+        await kiosk.send({"op": "issue", "id": "at-the-cut", "service": "fund"})
+        hub.kill()  # SIGKILL right after the acks
+
+        assert (await kiosk.closed()).code is None  # no close frame: the hub just died
+        pending = asyncio.create_task(client.request("issue", req_id="through-the-cut",
+                                                     service="pay", timeout=30))
+        await asyncio.sleep(0)
+        assert not pending.done()
+        await asyncio.to_thread(hub.start)
+
+        # the client reconnects and resyncs by itself, then its request is answered
+        ticket = (await pending)["ticket"]
+        assert ticket["number"] == "P001"
+        assert client.connected and statuses[-1] is True and False in statuses
+        waiting = {t["number"] for t in snapshots[-1]["waiting"]}
+        assert {f"C{n:03d}" for n in range(6, 31)} <= waiting
+        assert (await client.request("issue", req_id="through-the-cut", service="pay"))[
+            "ticket"] == ticket
+
+        kiosk = await wire(hub, "kiosk-1")
+        assert kiosk.hello["seq"] >= seen
+        retried = await kiosk.request("issue", "at-the-cut", service="fund")
+        assert retried["ok"] is True and retried["result"]["ticket"]["number"] == "K001"
+        desk = await wire(hub, "desk-1")
+        states = {}
+        for number in numbers:
+            states[number] = (await desk.ok("find", ticket=number))["ticket"]["state"]
+        assert [states[f"C{n:03d}"] for n in range(1, 6)] == ["done"] * 4 + ["called"]
+        assert {states[f"C{n:03d}"] for n in range(6, 31)} == {"waiting"}
+        window = (await desk.ok("sync"))["snapshot"]["windows"][0]
+        assert window["state"] == "open" and window["clerk"] == "1001"
+        assert window["current"]["number"] == "C005"
+        # numbering and seq carry on
+        following = await kiosk.ok("issue", service="social")
+        assert following["ticket"]["number"] == "C031"
+        event = await desk.event("ticket_issued")
+        assert event["data"]["ticket"]["number"] == "C031" and event["seq"] > seen
+        counter = await wire(hub, "counter-1")
+        assert (await counter.ok("call_next", window=1))["ticket"]["number"] == "C006"
+        assert (await desk.ok("find", ticket="C005"))["ticket"]["state"] == "done"
+        fund = [t for t in (await desk.ok("sync"))["snapshot"]["waiting"]
+                if t["service"] == "fund"]
+        assert [t["number"] for t in fund] == ["K001"]
+        for w in (kiosk, desk, counter, admin):
+            await w.close()
+    finally:
+        await client.close()
+        runner.cancel()

@@ -1,0 +1,130 @@
+"""The hub under stress: request floods, a device that stops reading, a failed commit, PIN
+guessing."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+from hub.errors import StoreError
+from hub.protocol import Role
+from hub.server import Limits
+from hub.store import Batch
+from tests.hub.test_restart import burst
+from tests.hub.test_server import WAIT, Wire, in_process, new_id, start_hub, wire
+
+
+async def test_a_flood_is_answered_rate_limited(tmp_path: Path) -> None:
+    proc = start_hub(tmp_path / "hub", extra=("--rate-limit", "50/50"))
+    try:
+        kiosk = await wire(proc, "kiosk-1")
+        replies = await burst(kiosk, [("issue", {"service": "pay"})] * 200)
+        codes = [r["error"]["code"] for r in replies if not r["ok"]]
+        issued = [r["result"]["ticket"]["number"] for r in replies if r["ok"]]
+        assert codes and set(codes) == {"rate_limited"}
+        assert 50 <= len(issued) < 150
+        # a limited request changed nothing: the numbers run on without a hole
+        assert issued == [f"P{n:03d}" for n in range(1, len(issued) + 1)]
+        # the limit is per device
+        other = await wire(proc, "kiosk-2")
+        assert (await other.ok("issue", service="pay"))["ticket"]["number"] == \
+            f"P{len(issued) + 1:03d}"
+        # and the flooding device is served again once it slows down
+        for _ in range(200):
+            reply = await kiosk.request("sync")
+            if reply["ok"]:
+                break
+            assert reply["error"]["code"] == "rate_limited"
+            await asyncio.sleep(0.02)
+        assert reply["ok"] is True
+        await kiosk.close()
+        await other.close()
+    finally:
+        proc.stop()
+
+
+async def test_a_device_that_stops_reading_is_closed_and_delays_nobody(tmp_path: Path) -> None:
+    limits = Limits(outbox=50, close_timeout=0.5)
+    async with in_process(tmp_path / "hub", always_open=True, limits=limits) as hub:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", int(hub.url.rsplit(":", 1)[1].strip("/"))))
+        slow = await Wire.open(hub.url, "desk-1", hub.tokens["desk-1"], sock=sock, max_queue=1)
+        admin, kiosk = await hub.wire("admin-1"), await hub.wire("kiosk-1")
+        status = {f"sensor-{i:02d}-" + "k" * 54: "v" * 200 for i in range(32)}
+        alerts: list[int] = []
+
+        async def read_admin() -> None:
+            while True:
+                event = await admin.event("device_alert")
+                alerts.append(event["seq"])
+
+        reader = asyncio.create_task(read_admin())
+        sent = 0
+        try:
+            # produce big events (desk and admin get device alerts) until the desk is dropped
+            while any(s.device == "desk-1" for s in hub.server.audience[Role.DESK]):
+                assert sent < 3000, "the desk that does not read was never dropped"
+                assert await kiosk.ok("device_status", status=status) == {}
+                sent += 1
+            for _ in range(20):
+                assert await kiosk.ok("device_status", status=status) == {}
+                sent += 1
+            async with asyncio.timeout(WAIT):
+                while len(alerts) < sent:
+                    await asyncio.sleep(0.01)
+        finally:
+            reader.cancel()
+        # the admin that reads got every alert, in order, while the desk lagged
+        assert len(alerts) == sent
+        assert alerts == sorted(alerts) and len(set(alerts)) == sent
+        # the desk's connection is cut, though it still reads nothing
+        listening = hub.server._server
+        assert listening is not None
+        async with asyncio.timeout(WAIT):
+            while slow.ws.local_address in {c.remote_address
+                                            for c in listening.all_connections}:
+                await asyncio.sleep(0.01)
+        print(f"the desk was dropped after {sent - 20} device alerts")
+        # reading now ends in a close, not in more events
+        closed = await slow.closed()
+        assert closed.code in (1013, None)
+        assert len(slow.events) < sent
+        again = await hub.wire("desk-1")  # it reconnects and resyncs
+        assert again.hello["seq"] == alerts[-1]
+        assert again.hello["snapshot"]["devices"]["kiosk-1"] == status
+
+
+async def test_a_commit_that_fails_is_answered_internal_and_changes_nothing(
+        tmp_path: Path) -> None:
+    async with in_process(tmp_path / "hub", always_open=True) as hub:
+        kiosk, desk = await hub.wire("kiosk-1"), await hub.wire("desk-1")
+        assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P001"
+        real_commit = hub.store.commit
+
+        def broken(batch: Batch) -> None:
+            raise StoreError("disk full")
+
+        hub.store.commit = broken  # type: ignore[method-assign]
+        reply = await kiosk.request("issue", "lost", service="pay")
+        assert reply["ok"] is False and reply["error"]["code"] == "internal"
+        hub.store.commit = real_commit  # type: ignore[method-assign]
+        # the hub reloaded what is on disk: P002 was never issued
+        retried = await kiosk.request("issue", "lost", service="pay")
+        assert retried["ok"] is True and retried["result"]["ticket"]["number"] == "P002"
+        waiting = [t["number"] for t in (await desk.ok("sync"))["snapshot"]["waiting"]]
+        assert waiting == ["P001", "P002"]
+
+
+async def test_pin_guessing_locks_the_clerk(tmp_path: Path) -> None:
+    async with in_process(tmp_path / "hub", always_open=True) as hub:
+        counter, admin = await hub.wire("counter-1"), await hub.wire("admin-1")
+        for pin in ("0000", "1111", "2222", "3333", "4444"):
+            assert await counter.fail("sign_in", window=1, clerk="1001", pin=pin) == \
+                "unauthorized"
+        reply = await counter.request("sign_in", new_id(), window=1, clerk="1001", pin="1234")
+        assert reply["error"]["code"] == "unauthorized" and "locked" in reply["error"]["message"]
+        # another clerk is not locked out
+        assert (await admin.ok("sign_in", window=3, clerk="1002", pin="2345"))["window"][
+            "clerk"] == "1002"
