@@ -22,7 +22,7 @@ from hub.clock import Clock
 from hub.config import Hall, Service
 from hub.errors import RequestError
 from hub.lines import WaitingLines
-from hub.model import OPEN_STATES, Appointment, Clerk, Ticket, WindowState, iso
+from hub.model import OPEN_STATES, Appointment, Clerk, Ticket, WindowState, iso, ticket_id
 from hub.protocol import Code, ticket_number
 
 logger = logging.getLogger(__name__)
@@ -273,11 +273,11 @@ class HallEngine:
     def recent_calls(self) -> list[dict[str, Any]]:
         seen: set[str] = set()
         out: list[dict[str, Any]] = []
-        for ticket_id, window, at in reversed(self.calls):
-            if ticket_id in seen or ticket_id not in self.tickets:
+        for called, window, at in reversed(self.calls):
+            if called in seen or called not in self.tickets:
                 continue
-            seen.add(ticket_id)
-            out.append({"ticket": self.ticket_view(self.tickets[ticket_id]), "window": window,
+            seen.add(called)
+            out.append({"ticket": self.ticket_view(self.tickets[called]), "window": window,
                         "at": iso(at)})
             if len(out) == RECENT_CALLS:
                 break
@@ -344,7 +344,7 @@ class HallEngine:
         seqno = self.next_seqno[service.id]
         number = ticket_number(service.prefix, seqno)
         ticket = Ticket(
-            id=f"{self.day.replace('-', '')}-{number}", day=self.day, number=number, seqno=seqno,
+            id=ticket_id(self.day, number), day=self.day, number=number, seqno=seqno,
             service=service.id, issued_service=service.id, state="waiting", priority=priority,
             issued_at=self._now(), line_at=line_at, line_ord=self._new_ord(), lang=lang,
             issued_by=device,

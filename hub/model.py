@@ -10,6 +10,17 @@ PRIORITY_RANK = {"green": 0, "appointment": 1, "normal": 2}
 OPEN_STATES = ("waiting", "called", "serving")
 
 
+def ticket_id(day: str, number: str) -> str:
+    """Ticket ids begin with their hall day (20261123-A001): unique across days, and sorted by
+    day, so the store finds a day's tickets by key range without a second index."""
+    return f"{day.replace('-', '')}-{number}"
+
+
+def day_id_range(first_day: str, last_day: str) -> tuple[str, str]:
+    """The ids of tickets of days first_day..last_day are >= low and < high."""
+    return f"{first_day.replace('-', '')}-", f"{last_day.replace('-', '')}."
+
+
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 

@@ -120,7 +120,8 @@ class Work:
     session: Session | None = None
     req_id: str | None = None
     reply: str | None = None
-    events: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
+    # (seq, name, at, data, data as JSON)
+    events: list[tuple[int, str, str, dict[str, Any], str]] = field(default_factory=list)
     batch: Batch = field(default_factory=Batch)
     register: bool = False
     idem_key: tuple[str, str] | None = None
@@ -172,9 +173,9 @@ class HallServer:
         at = self.clock.now().isoformat(timespec="milliseconds")
         for event in outcome.events:
             self.seq += 1
-            work.events.append((self.seq, event.name, at, event.data))
-            work.batch.events.append((self.seq, at, event.name,
-                                      json.dumps(event.data, ensure_ascii=False)))
+            body = encode(event.data)
+            work.events.append((self.seq, event.name, at, event.data, body))
+            work.batch.events.append((self.seq, at, event.name, body))
         tickets, windows = self.engine.take_changes()
         work.batch.tickets = [ticket_row(t) for t in tickets]
         work.batch.appointments = [(t.id, t.appointment) for t in tickets if t.appointment]
@@ -231,14 +232,17 @@ class HallServer:
             self.audience[session.role].add(session)
         if session is not None and work.reply is not None:
             self._send(session, work.reply)
-        for seq, name, at, data in work.events:
+        for seq, name, at, data, body in work.events:
             for role in Role:
                 members = self.audience[role]
                 visible = event_for(role, name, data)
                 if visible is None:
                     continue
-                frame = encode({"event": name, "seq": seq, "at": at, "data": visible,
-                                "prev": self.role_prev[role]})
+                # the data is encoded once (for the store) and reused by every role that sees it
+                # whole; only a display's trimmed copy is encoded again
+                frame = (f'{{"event":"{name}","seq":{seq},"at":"{at}","data":'
+                         f'{body if visible is data else encode(visible)},'
+                         f'"prev":{self.role_prev[role]}}}')
                 self.role_prev[role] = seq
                 for member in list(members):
                     self._send(member, frame)
