@@ -1,0 +1,214 @@
+"""The rating pad (一事一评价): the small citizen-facing screen at a window, as a view-model.
+
+At rest the pad shows who serves at its window (亮身份: name, staff number, photo). When the hub
+reports a ticket finished at this window, the pad asks the citizen to rate it with four buttons and
+sends ``rate``; with no answer within :data:`ASK_SECONDS` the ticket stays unrated and the pad goes
+back to rest. After an answer it thanks the citizen for :data:`THANKS_SECONDS`.
+
+Time comes from an injected monotonic clock and moves on in :meth:`RatingPad.tick` (the app calls it
+a few times a second), so tests move time by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from counter.model import Requester
+from hub.i18n import tr
+
+logger = logging.getLogger(__name__)
+
+ASK_SECONDS = 30.0
+THANKS_SECONDS = 5.0
+ERROR_SECONDS = 5.0
+SCORES = (4, 3, 2, 1)  # very satisfied first, as the buttons read
+SCORE_KEYS = {4: "very_satisfied", 3: "satisfied", 2: "basically_satisfied", 1: "dissatisfied"}
+
+CLERK_PHOTOS = Path(__file__).resolve().parent.parent / "assets" / "clerks"
+PLACEHOLDER = "placeholder.png"
+
+MonotonicClock = Callable[[], float]
+
+
+def clerk_photo(staff_id: str | None, folder: Path = CLERK_PHOTOS) -> Path:
+    """``assets/clerks/<staff id>.png`` if there is one, else the placeholder silhouette."""
+    if staff_id and staff_id.isalnum():
+        photo = folder / f"{staff_id}.png"
+        if photo.is_file():
+            return photo
+    return folder / PLACEHOLDER
+
+
+class PadState(StrEnum):
+    REST = "rest"
+    ASKING = "asking"
+    SENDING = "sending"
+    THANKED = "thanked"
+    FAILED = "failed"
+
+
+class RatingPad(QObject):
+    """The pad's state; :attr:`changed` is emitted whenever what it shows changes."""
+
+    changed = Signal()
+
+    def __init__(
+        self,
+        bus: Requester,
+        *,
+        lang: str = "zh",
+        clock: MonotonicClock = time.monotonic,
+        photos: Path = CLERK_PHOTOS,
+    ) -> None:
+        super().__init__()
+        self._bus = bus
+        self.default_lang = lang
+        self._clock = clock
+        self._photos = photos
+        self.window: int | None = None
+        self.window_state: dict[str, Any] = {}
+        self.connected = False
+        self.state = PadState.REST
+        self.ticket: dict[str, Any] | None = None
+        self.error = ""
+        self._until = 0.0
+        self._req_id: str | None = None
+
+    # ------------------------------------------------------------------ feeding
+
+    def set_window(self, window: int | None) -> None:
+        self.window = window
+
+    def on_status(self, connected: bool, detail: str) -> None:
+        self.connected = connected
+        self.changed.emit()
+
+    def on_snapshot(self, seq: int, snapshot: Mapping[str, Any]) -> None:
+        for window in snapshot.get("windows", []):
+            if window.get("number") == self.window:
+                self.window_state = dict(window)
+        self.connected = True
+        self.changed.emit()
+
+    def on_event(self, frame: Mapping[str, Any]) -> None:
+        name = frame.get("event")
+        data = frame.get("data") or {}
+        if name == "window_changed":
+            window = data.get("window") or {}
+            if window.get("number") == self.window:
+                self.window_state = dict(window)
+                self.changed.emit()
+        elif name == "ticket_finished":
+            ticket = data.get("ticket") or {}
+            if ticket.get("window") == self.window and ticket.get("score") is None:
+                self._ask(ticket)
+
+    def _ask(self, ticket: dict[str, Any]) -> None:
+        if self.state is PadState.SENDING:
+            logger.info("ticket %s finished while a rating is being sent: not asked",
+                        ticket.get("number"))
+            return
+        logger.info("asking for a rating of %s", ticket.get("number"))
+        self.ticket = ticket
+        self.state = PadState.ASKING
+        self._req_id = None
+        self._until = self._clock() + ASK_SECONDS
+        self.changed.emit()
+
+    def tick(self) -> None:
+        """Let time pass: an unanswered question or a thank-you ends."""
+        if self.state in (PadState.ASKING, PadState.THANKED, PadState.FAILED) and (
+            self._clock() >= self._until
+        ):
+            if self.state is PadState.ASKING and self.ticket is not None:
+                logger.info("no rating for %s: left unrated", self.ticket.get("number"))
+            self._rest()
+
+    def _rest(self) -> None:
+        self.state = PadState.REST
+        self.ticket = None
+        self.error = ""
+        self.changed.emit()
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def lang(self) -> str:
+        """The ticket's language while asking (the citizen chose it at the kiosk), else the pad's."""
+        if self.ticket is not None and self.state is not PadState.REST:
+            lang = self.ticket.get("lang")
+            if isinstance(lang, str) and lang:
+                return lang
+        return self.default_lang
+
+    def t(self, key: str, **params: object) -> str:
+        return tr(self.lang, f"counter.{key}", **params)
+
+    @property
+    def clerk_id(self) -> str | None:
+        clerk = self.window_state.get("clerk")
+        return str(clerk) if clerk else None
+
+    @property
+    def clerk_name(self) -> str:
+        return str(self.window_state.get("clerk_name") or "")
+
+    @property
+    def photo(self) -> Path:
+        return clerk_photo(self.clerk_id, self._photos)
+
+    @property
+    def window_open(self) -> bool:
+        return self.window_state.get("state") in ("open", "paused") and self.clerk_id is not None
+
+    def seconds_left(self) -> float:
+        return max(0.0, self._until - self._clock()) if self.state is PadState.ASKING else 0.0
+
+    def can_rate(self) -> bool:
+        return self.state is PadState.ASKING and self.ticket is not None
+
+    # ------------------------------------------------------------------ commands
+
+    def rate(self, score: int) -> bool:
+        """The citizen pressed a score (4 very satisfied … 1 dissatisfied); one request per press."""
+        if score not in SCORES:
+            raise ValueError(f"score {score} is not 1-4")
+        if not self.can_rate() or self.ticket is None:
+            return False
+        ticket = self.ticket
+        self.state = PadState.SENDING
+        self.changed.emit()
+        self._req_id = self._bus.request(
+            "rate",
+            {"ticket": ticket["id"], "score": score},
+            on_done=lambda ok, payload: self._rated(ticket, score, ok, payload),
+            req_id=self._req_id,
+        )
+        return True
+
+    def _rated(self, ticket: dict[str, Any], score: int, ok: bool, payload: dict[str, Any]) -> None:
+        if self.ticket is not ticket:
+            return
+        if ok:
+            logger.info("%s rated %d", ticket.get("number"), score)
+            self.state = PadState.THANKED
+            self._until = self._clock() + THANKS_SECONDS
+        else:
+            code = str(payload.get("code", "internal"))
+            logger.warning("rating of %s not taken: %s", ticket.get("number"), payload)
+            if code == "invalid_state":
+                self.error = self.t("rate_error_rated")
+            elif code == "unavailable":
+                self.error = self.t("rate_error_offline")
+            else:
+                self.error = self.t("rate_error_other")
+            self.state = PadState.FAILED
+            self._until = self._clock() + ERROR_SECONDS
+        self.changed.emit()

@@ -1,0 +1,712 @@
+"""The clerk's view-model: what the counter client shows and the commands its buttons send.
+
+:class:`ClerkModel` holds the state of one window as the hub describes it (fed snapshots, events
+and the bus status, exactly as :class:`hub.qtbus.QtBus` delivers them) and turns each press of a
+button, a shortcut or a keypad key into one hub request. It imports no widgets: tests drive it with
+plain dicts and a fake bus.
+
+Rules it keeps:
+
+- One request at a time. While a request is in flight every action is disabled, so a double click
+  or a bouncing key makes one request, never two. Each press gets its own request id, except that
+  pressing the same action again after the hub did not answer retries the *same* request (the hub
+  then answers it once, whatever happened to the first attempt).
+- An action is enabled only when the hub would accept it (signed in, a ticket called, not paused…)
+  and the hub is reachable; a keypad key pressed when its action is not possible says why.
+- Every reply ends in a :class:`Notice` in plain words, in the screen's language.
+
+The clerk's figures (served today, mean service time, ratings) are a tally this client keeps: the
+tickets finished at this window by the signed-in clerk that it saw (the snapshot's recent calls
+after a restart, then the ``ticket_finished`` events), and their scores looked up with ``find`` a
+little after each finish, since counters do not receive ``ticket_rated``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import partial
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Signal
+
+from counter.errors import CounterError
+from counter.keypad import KeypadAction
+from hub.i18n import catalogue, tr
+
+logger = logging.getLogger(__name__)
+
+ReplyHandler = Callable[[bool, dict[str, Any]], None]
+WallClock = Callable[[], datetime]
+
+# how long after a finish the client still asks the hub whether the ticket was rated
+RATING_LOOKUP_SECONDS = 120.0
+SHOWN_WAITING = 6
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Requester(Protocol):
+    """The part of :class:`hub.qtbus.QtBus` the model uses (a test hands in its own)."""
+
+    def request(
+        self,
+        op: str,
+        params: dict[str, Any] | None = None,
+        *,
+        on_done: ReplyHandler | None = None,
+        req_id: str | None = None,
+        timeout: float | None = 10.0,
+    ) -> str: ...
+
+
+class Action(StrEnum):
+    """What a clerk can do; the value is the hub operation."""
+
+    SIGN_IN = "sign_in"
+    CALL_NEXT = "call_next"
+    CALL_NUMBER = "call_number"
+    RECALL = "recall"
+    START = "start"
+    NO_SHOW = "no_show"
+    FINISH = "finish"
+    TRANSFER = "transfer"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SIGN_OUT = "sign_out"
+
+
+TICKET_ACTIONS = (Action.RECALL, Action.START, Action.NO_SHOW, Action.FINISH, Action.TRANSFER)
+# the states of the current ticket each ticket action needs (as the hub checks them)
+NEEDS_STATE: dict[Action, tuple[str, ...]] = {
+    Action.RECALL: ("called",),
+    Action.START: ("called",),
+    Action.NO_SHOW: ("called",),
+    Action.FINISH: ("called", "serving"),
+    Action.TRANSFER: ("called", "serving"),
+}
+
+
+class NoticeKind(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The result of the last action, in words for the clerk."""
+
+    kind: NoticeKind
+    text: str
+
+
+class Words:
+    """Catalogue words not yet put into a language: a key and its parameters, which may themselves
+    be :class:`Words` or callables giving text (a service's name), all rendered at display time so
+    a notice follows the screen when the clerk switches languages."""
+
+    def __init__(self, key: str, *, section: str = "counter", **params: object) -> None:
+        self.key = f"{section}.{key}" if section else key
+        self.params = params
+
+    def render(self, lang: str) -> str:
+        values: dict[str, object] = {}
+        for name, value in self.params.items():
+            if isinstance(value, Words):
+                value = value.render(lang)
+            elif callable(value):
+                value = value()
+            values[name] = value
+        return tr(lang, self.key, **values)
+
+    def __repr__(self) -> str:
+        return f"Words({self.key!r}, {self.params!r})"
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A ticket this window finished: who served it, how long it took, its score if known."""
+
+    id: str
+    number: str
+    clerk: str | None
+    seconds: float | None
+    score: int | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Figures:
+    served: int
+    mean_seconds: float | None
+    rated: int
+    scores: dict[int, int]
+
+    @property
+    def mean_score(self) -> float | None:
+        if not self.rated:
+            return None
+        return sum(score * count for score, count in self.scores.items()) / self.rated
+
+
+@dataclass(frozen=True)
+class TransferTarget:
+    """A place the current ticket can be sent: a service (``service``) or a window (``window``)."""
+
+    label: str
+    service: str | None = None
+    window: int | None = None
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        logger.warning("time %r from the hub not understood", value)
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def duration_text(seconds: float) -> str:
+    """``4:05`` or ``1:02:03``."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def normalise_number(text: str) -> str | None:
+    """A ticket number as typed (``" c12 "``) in the hub's form (``"C012"``), or None if it is not one."""
+    cleaned = text.strip().upper()
+    letters = "".join(ch for ch in cleaned if ch.isalpha())
+    digits = cleaned[len(letters) :]
+    if not 1 <= len(letters) <= 2 or not cleaned.startswith(letters) or not letters.isascii():
+        return None
+    if not digits.isdigit() or not digits.isascii() or len(digits) > 5:
+        return None
+    return f"{letters}{int(digits):03d}"
+
+
+class ClerkModel(QObject):
+    """One window's counter: state from the bus, commands to the hub. Emits :attr:`changed`."""
+
+    changed = Signal()
+
+    def __init__(
+        self, bus: Requester, *, lang: str = "zh", clock: WallClock = utc_now
+    ) -> None:
+        super().__init__()
+        self._bus = bus
+        self.lang = lang
+        self._clock = clock
+        self.window: int | None = None
+        self.connected = False
+        self.status_detail = ""
+        self.synced = False
+        self.day = ""
+        self.hall: dict[str, Any] = {}
+        self.services: dict[str, dict[str, Any]] = {}
+        self.windows: dict[int, dict[str, Any]] = {}
+        self._waiting: dict[str, dict[str, Any]] = {}
+        self._finished: dict[str, Finished] = {}
+        self._looking_up: set[str] = set()
+        self.pending: Action | None = None
+        self._notice: tuple[NoticeKind, Words] | None = None
+        self._retry: tuple[Action, dict[str, Any], str] | None = None
+
+    # ------------------------------------------------------------------ feeding
+
+    def set_window(self, window: int | None) -> None:
+        """The window this device is enrolled with (the hello's ``window``)."""
+        if window != self.window:
+            self.window = window
+            self.changed.emit()
+
+    def set_lang(self, lang: str) -> None:
+        self.lang = lang
+        self.changed.emit()
+
+    def on_status(self, connected: bool, detail: str) -> None:
+        self.connected = connected
+        self.status_detail = detail
+        self.changed.emit()
+
+    def on_snapshot(self, seq: int, snapshot: Mapping[str, Any]) -> None:
+        day = str(snapshot.get("day", ""))
+        if day != self.day:
+            self._finished.clear()
+            self.day = day
+        self.hall = dict(snapshot.get("hall") or {})
+        self.services = {s["id"]: s for s in snapshot.get("services", []) if "id" in s}
+        self.windows = {w["number"]: w for w in snapshot.get("windows", []) if "number" in w}
+        self._waiting = {}
+        for ticket in snapshot.get("waiting", []):
+            self._place(ticket)
+        for call in snapshot.get("recent_calls", []):
+            ticket = call.get("ticket") or {}
+            if ticket.get("state") == "done":
+                self._note_finished(ticket, keep_score=False)
+        self.synced = True
+        self.connected = True
+        logger.debug("snapshot %d: window %s is %s", seq, self.window, self.window_state)
+        self.changed.emit()
+
+    def on_event(self, frame: Mapping[str, Any]) -> None:
+        name = frame.get("event")
+        data = frame.get("data") or {}
+        if name == "window_changed":
+            window = data.get("window") or {}
+            if "number" in window:
+                self.windows[window["number"]] = window
+        elif name == "queue_changed":
+            service = self.services.get(str(data.get("service")))
+            if service is not None:
+                service["waiting"] = data.get("waiting", service.get("waiting"))
+                service["est_wait_min"] = data.get("est_wait_min", service.get("est_wait_min"))
+        ticket = data.get("ticket")
+        if isinstance(ticket, dict) and "id" in ticket:
+            self._ticket_changed(str(name), ticket)
+        self.changed.emit()
+
+    def _ticket_changed(self, event: str, ticket: dict[str, Any]) -> None:
+        self._place(ticket)
+        mine = self.window_state
+        if mine is not None:
+            current = mine.get("current")
+            if isinstance(current, dict) and current.get("id") == ticket["id"]:
+                here = ticket.get("window") == self.window and ticket.get("state") in (
+                    "called",
+                    "serving",
+                )
+                mine["current"] = ticket if here else None
+        if event == "ticket_finished" and ticket.get("window") == self.window:
+            self._note_finished(ticket, keep_score=True)
+
+    def _place(self, ticket: dict[str, Any]) -> None:
+        """Keep ``ticket`` in this window's waiting list if it waits for this window."""
+        ticket_id = str(ticket["id"])
+        if ticket.get("state") == "waiting" and self._waits_here(ticket):
+            self._waiting[ticket_id] = ticket
+        else:
+            self._waiting.pop(ticket_id, None)
+
+    def _waits_here(self, ticket: Mapping[str, Any]) -> bool:
+        to_window = ticket.get("to_window")
+        if to_window is not None:
+            return bool(to_window == self.window)
+        state = self.window_state
+        return state is not None and ticket.get("service") in state.get("serves", ())
+
+    def _note_finished(self, ticket: Mapping[str, Any], *, keep_score: bool) -> None:
+        if ticket.get("window") != self.window:
+            return
+        ticket_id = str(ticket["id"])
+        started = parse_time(ticket.get("started_at")) or parse_time(ticket.get("called_at"))
+        finished = parse_time(ticket.get("finished_at"))
+        seconds = (finished - started).total_seconds() if started and finished else None
+        score = ticket.get("score")
+        known = self._finished.get(ticket_id)
+        if keep_score and known is not None and score is None:
+            score = known.score
+        self._finished[ticket_id] = Finished(
+            id=ticket_id,
+            number=str(ticket.get("number", "")),
+            clerk=ticket.get("clerk"),
+            seconds=seconds,
+            score=score if isinstance(score, int) else None,
+            finished_at=finished,
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def window_state(self) -> dict[str, Any] | None:
+        return self.windows.get(self.window) if self.window is not None else None
+
+    @property
+    def clerk_id(self) -> str | None:
+        state = self.window_state
+        return state.get("clerk") if state else None
+
+    @property
+    def clerk_name(self) -> str:
+        state = self.window_state
+        return str(state.get("clerk_name") or "") if state else ""
+
+    @property
+    def signed_in(self) -> bool:
+        state = self.window_state
+        return state is not None and state.get("state") != "closed" and bool(state.get("clerk"))
+
+    @property
+    def paused(self) -> bool:
+        state = self.window_state
+        return state is not None and state.get("state") == "paused"
+
+    @property
+    def pause_reason(self) -> str:
+        state = self.window_state
+        return str(state.get("reason") or "") if state else ""
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        state = self.window_state
+        current = state.get("current") if state else None
+        if isinstance(current, dict) and current.get("state") in ("called", "serving"):
+            return current
+        return None
+
+    @property
+    def waiting(self) -> list[dict[str, Any]]:
+        """Tickets waiting for this window, roughly in calling order."""
+        classes = {"green": 0, "appointment": 1}
+
+        def order(ticket: dict[str, Any]) -> tuple[int, int, datetime, str]:
+            direct = 0 if ticket.get("to_window") == self.window else 1
+            issued = parse_time(ticket.get("issued_at")) or self._clock()
+            return direct, classes.get(str(ticket.get("priority")), 2), issued, str(ticket["number"])
+
+        return sorted(self._waiting.values(), key=order)
+
+    def longest_wait_seconds(self) -> float | None:
+        times = [parse_time(t.get("issued_at")) for t in self._waiting.values()]
+        known = [t for t in times if t is not None]
+        if not known:
+            return None
+        return (self._clock() - min(known)).total_seconds()
+
+    def figures(self) -> Figures:
+        """The signed-in clerk's tally at this window today."""
+        mine = [f for f in self._finished.values() if f.clerk and f.clerk == self.clerk_id]
+        times = [f.seconds for f in mine if f.seconds is not None]
+        scores: dict[int, int] = {}
+        for f in mine:
+            if f.score is not None:
+                scores[f.score] = scores.get(f.score, 0) + 1
+        return Figures(
+            served=len(mine),
+            mean_seconds=sum(times) / len(times) if times else None,
+            rated=sum(scores.values()),
+            scores=scores,
+        )
+
+    def enabled(self, action: Action) -> bool:
+        """Whether ``action`` can be pressed now."""
+        if not self.connected or not self.synced or self.pending is not None:
+            return False
+        if self.window is None or self.window_state is None:
+            return False
+        if action is Action.SIGN_IN:
+            return not self.signed_in
+        if not self.signed_in:
+            return False
+        current = self.current
+        if action in (Action.CALL_NEXT, Action.CALL_NUMBER):
+            return not self.paused
+        if action is Action.PAUSE:
+            return not self.paused
+        if action is Action.RESUME:
+            return self.paused
+        if action is Action.SIGN_OUT:
+            return current is None
+        return current is not None and current.get("state") in NEEDS_STATE[action]
+
+    # ------------------------------------------------------------------ words
+
+    def t(self, key: str, **params: object) -> str:
+        return tr(self.lang, f"counter.{key}", **params)
+
+    def service_name(self, service_id: str | None) -> str:
+        service = self.services.get(str(service_id))
+        if service is None:
+            return str(service_id or "")
+        if self.lang != "zh" and service.get("name_en"):
+            return str(service["name_en"])
+        return str(service.get("name", service_id))
+
+    def window_name(self, number: int | None = None) -> str:
+        number = self.window if number is None else number
+        state = self.windows.get(number) if number is not None else None
+        if state is None:
+            return self.t("window_number", window=number) if number is not None else ""
+        name = state.get("name_en") if self.lang != "zh" and state.get("name_en") else None
+        return str(name or state.get("name") or self.t("window_number", window=number))
+
+    def current_elapsed(self) -> float | None:
+        """Seconds since the current ticket was called (or since serving began)."""
+        current = self.current
+        if current is None:
+            return None
+        key = "started_at" if current.get("state") == "serving" else "called_at"
+        since = parse_time(current.get(key))
+        return (self._clock() - since).total_seconds() if since else None
+
+    def transfer_targets(self) -> tuple[list[TransferTarget], list[TransferTarget]]:
+        """Where the current ticket can go: (services, other windows), in the hall's order."""
+        services = [
+            TransferTarget(self.service_name(sid), service=sid)
+            for sid in self.services
+            if not self.current or sid != self.current.get("service")
+        ]
+        windows = [
+            TransferTarget(
+                self.t("window_choice", window=number, name=self.window_name(number)),
+                window=number,
+            )
+            for number in sorted(self.windows)
+            if number != self.window
+        ]
+        return services, windows
+
+    # ------------------------------------------------------------------ commands
+
+    def sign_in(self, clerk: str, pin: str) -> bool:
+        clerk, pin = clerk.strip(), pin.strip()
+        if not clerk or not pin:
+            self._say(NoticeKind.ERROR, Words("need_clerk_and_pin"))
+            return False
+        return self._send(Action.SIGN_IN, {"clerk": clerk, "pin": pin})
+
+    def sign_out(self) -> bool:
+        return self._send(Action.SIGN_OUT, {})
+
+    def call_next(self) -> bool:
+        return self._send(Action.CALL_NEXT, {})
+
+    def call_number(self, number: str) -> bool:
+        normal = normalise_number(number)
+        if normal is None:
+            self._say(NoticeKind.ERROR, Words("bad_number", number=number.strip()))
+            return False
+        return self._send(Action.CALL_NUMBER, {"number": normal})
+
+    def recall(self) -> bool:
+        return self._send(Action.RECALL, {})
+
+    def start(self) -> bool:
+        return self._send(Action.START, {})
+
+    def no_show(self) -> bool:
+        return self._send(Action.NO_SHOW, {})
+
+    def finish(self) -> bool:
+        return self._send(Action.FINISH, {})
+
+    def transfer(self, target: TransferTarget, position: str = "last") -> bool:
+        if position not in ("first", "last"):
+            raise CounterError(f"transfer position {position!r}: use first or last")
+        params: dict[str, Any] = {"position": position}
+        if target.service is not None:
+            params["to_service"] = target.service
+        elif target.window is not None:
+            params["to_window"] = target.window
+        else:
+            raise CounterError("a transfer needs a service or a window")
+        return self._send(Action.TRANSFER, params)
+
+    def pause(self, reason: str = "") -> bool:
+        reason = reason.strip()
+        return self._send(Action.PAUSE, {"reason": reason} if reason else {})
+
+    def resume(self) -> bool:
+        return self._send(Action.RESUME, {})
+
+    def press(self, key: KeypadAction | Action) -> bool:
+        """A keypad key or a shortcut: the same command as its button (pause without a reason)."""
+        action = Action(key.value)
+        simple: dict[Action, Callable[[], bool]] = {
+            Action.CALL_NEXT: self.call_next,
+            Action.RECALL: self.recall,
+            Action.START: self.start,
+            Action.NO_SHOW: self.no_show,
+            Action.FINISH: self.finish,
+            Action.PAUSE: self.pause,
+            Action.RESUME: self.resume,
+            Action.SIGN_OUT: self.sign_out,
+        }
+        command = simple.get(action)
+        if command is None:
+            raise CounterError(f"{action} needs more than a key press")
+        return command()
+
+    def press_refused(self, action: Action) -> None:
+        """Say why ``action`` cannot be done now (a shortcut pressed while its button is grey)."""
+        if not self.enabled(action):
+            self._say(NoticeKind.ERROR, self._refusal(action))
+
+    def refresh_ratings(self) -> int:
+        """Ask the hub for the scores of this clerk's recent unrated tickets; how many asked."""
+        if not self.connected:
+            return 0
+        now = self._clock()
+        asked = 0
+        for item in list(self._finished.values()):
+            if item.score is not None or item.id in self._looking_up or item.finished_at is None:
+                continue
+            if item.clerk is None or item.clerk != self.clerk_id:
+                continue
+            if (now - item.finished_at).total_seconds() > RATING_LOOKUP_SECONDS:
+                continue
+            self._looking_up.add(item.id)
+            self._bus.request("find", {"ticket": item.id}, on_done=partial(self._found, item.id))
+            asked += 1
+        return asked
+
+    def _found(self, ticket_id: str, ok: bool, payload: dict[str, Any]) -> None:
+        self._looking_up.discard(ticket_id)
+        ticket = payload.get("ticket") if ok else None
+        if not isinstance(ticket, dict) or ticket_id not in self._finished:
+            return
+        score = ticket.get("score")
+        if isinstance(score, int):
+            known = self._finished[ticket_id]
+            self._finished[ticket_id] = Finished(
+                known.id, known.number, known.clerk, known.seconds, score, known.finished_at
+            )
+            self.changed.emit()
+
+    def _refusal(self, action: Action) -> Words:
+        """Why ``action`` cannot be done now, for a key pressed when its button is disabled."""
+        if not self.connected:
+            return Words("refused_offline")
+        if self.pending is not None:
+            return Words("refused_busy", action=Words(f"action_{self.pending.value}"))
+        if not self.signed_in:
+            return Words("refused_signed_out")
+        if action in (Action.CALL_NEXT, Action.CALL_NUMBER) and self.paused:
+            return Words("refused_paused")
+        if action is Action.PAUSE:
+            return Words("refused_already_paused")
+        if action is Action.RESUME:
+            return Words("refused_not_paused")
+        if action is Action.SIGN_OUT:
+            return Words("refused_sign_out_current")
+        if self.current is None:
+            return Words("refused_no_ticket")
+        return Words(
+            "refused_state",
+            number=self.current.get("number", ""),
+            state=Words(f"states.{self.current.get('state')}", section=""),
+        )
+
+    def _send(self, action: Action, params: dict[str, Any]) -> bool:
+        if not self.enabled(action):
+            if self.pending is None or action is not self.pending:
+                self._say(NoticeKind.ERROR, self._refusal(action))
+            return False
+        assert self.window is not None
+        params = {"window": self.window, **params}
+        retry = self._retry
+        req_id = retry[2] if retry and retry[0] is action and retry[1] == params else None
+        self._retry = None
+        self.pending = action
+        self._say(NoticeKind.INFO, Words("sending", action=Words(f"action_{action}")))
+        logger.info("window %s: %s %s", self.window, action, {k: v for k, v in params.items()
+                                                             if k != "pin"})
+        holder: dict[str, str] = {}
+
+        def done(ok: bool, payload: dict[str, Any]) -> None:
+            self._replied(action, params, holder.get("id", ""), ok, payload)
+
+        holder["id"] = self._bus.request(action.value, params, on_done=done, req_id=req_id)
+        return True
+
+    def _replied(
+        self, action: Action, params: dict[str, Any], req_id: str, ok: bool, payload: dict[str, Any]
+    ) -> None:
+        if self.pending is action:
+            self.pending = None
+        if ok:
+            self._apply_result(action, payload)
+            self._say(NoticeKind.OK, self._success_text(action, params, payload), emit=False)
+        else:
+            code = str(payload.get("code", "internal"))
+            if code == "unavailable" and req_id:
+                self._retry = (action, params, req_id)
+            logger.info("window %s: %s refused: %s", self.window, action, payload)
+            self._say(NoticeKind.ERROR, self._error_text(action, params, payload), emit=False)
+        self.changed.emit()
+
+    def _apply_result(self, action: Action, result: Mapping[str, Any]) -> None:
+        window = result.get("window")
+        if isinstance(window, dict) and "number" in window:
+            self.windows[window["number"]] = window
+        ticket = result.get("ticket")
+        if isinstance(ticket, dict) and "id" in ticket:
+            self._place(ticket)
+            state = self.window_state
+            if state is not None:
+                at_window = ticket.get("window") == self.window
+                if at_window and ticket.get("state") in ("called", "serving"):
+                    state["current"] = ticket
+                elif isinstance(state.get("current"), dict) and (
+                    state["current"].get("id") == ticket["id"]
+                ):
+                    state["current"] = None
+            if ticket.get("state") == "done":
+                self._note_finished(ticket, keep_score=True)
+
+    def _success_text(
+        self, action: Action, params: Mapping[str, Any], result: Mapping[str, Any]
+    ) -> Words:
+        ticket = result.get("ticket") or {}
+        number = ticket.get("number", "")
+        if action is Action.SIGN_IN:
+            return Words("done_sign_in", name=self.clerk_name, window=self.window)
+        if action is Action.SIGN_OUT:
+            return Words("done_sign_out")
+        if action is Action.PAUSE:
+            reason = params.get("reason")
+            return Words("done_pause_reason", reason=reason) if reason else Words("done_pause")
+        if action is Action.RESUME:
+            return Words("done_resume")
+        if action is Action.RECALL:
+            return Words("done_recall", number=number, calls=ticket.get("calls", ""))
+        if action is Action.TRANSFER:
+            target = (
+                partial(self.service_name, params["to_service"])
+                if "to_service" in params
+                else partial(self.window_name, params.get("to_window"))
+            )
+            place = Words(f"position_{params.get('position', 'last')}")
+            return Words("done_transfer", number=number, target=target, position=place)
+        return Words(f"done_{action.value}", number=number)
+
+    def _error_text(
+        self, action: Action, params: Mapping[str, Any], payload: Mapping[str, Any]
+    ) -> Words:
+        code = str(payload.get("code", "internal"))
+        message = str(payload.get("message", ""))
+        if code == "unauthorized" and "locked" in message:
+            code = "locked"
+        words = catalogue("zh")
+        for key in (f"error_{action.value}_{code}", f"error_{code}"):
+            if f"counter.{key}" in words:
+                return Words(key, number=params.get("number", ""), clerk=params.get("clerk", ""))
+        return Words("error_other", code=code, message=message)
+
+    def _say(self, kind: NoticeKind, words: Words, *, emit: bool = True) -> None:
+        self._notice = (kind, words)
+        if emit:
+            self.changed.emit()
+
+    @property
+    def notice(self) -> Notice | None:
+        """The result of the last action, in the screen's language now."""
+        if self._notice is None:
+            return None
+        kind, words = self._notice
+        return Notice(kind, words.render(self.lang))
+
+
+def waiting_numbers(tickets: Iterable[Mapping[str, Any]], limit: int = SHOWN_WAITING) -> list[str]:
+    """The first ``limit`` ticket numbers of a waiting list."""
+    return [str(t.get("number", "")) for t in list(tickets)[:limit]]

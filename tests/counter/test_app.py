@@ -1,0 +1,303 @@
+"""The clerk client offscreen against a real hub on loopback: every action, screenshots, a lost hub."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QListWidget, QWidget
+from pytestqt.qtbot import QtBot
+
+from counter.main import CounterApp, main
+from counter.model import Action, NoticeKind
+from hub.client import DeviceSettings
+from hub.qtbus import QtBus
+from tests.hubproc import HubProcess
+
+WAIT = 10_000  # ms: bounded waits for the real hub to answer
+
+
+class Desk:
+    """The guidance desk's bus, used by the tests to issue and look up tickets."""
+
+    def __init__(self, qtbot: QtBot, hub: HubProcess) -> None:
+        self.qtbot = qtbot
+        self.bus = QtBus(DeviceSettings(hub.url, "desk-1", hub.tokens["desk-1"]))
+        self.bus.start()
+
+    def ask(self, op: str, **params: Any) -> dict[str, Any]:
+        box: dict[str, Any] = {}
+        self.bus.request(op, params, on_done=lambda ok, payload: box.update(ok=ok, payload=payload))
+        self.qtbot.waitUntil(lambda: "ok" in box, timeout=WAIT)
+        assert box["ok"], box
+        result: dict[str, Any] = box["payload"]
+        return result
+
+    def issue(self, service: str) -> str:
+        return str(self.ask("issue", service=service)["ticket"]["number"])
+
+    def state(self, number: str) -> str:
+        return str(self.ask("find", ticket=number)["ticket"]["state"])
+
+
+@pytest.fixture
+def desk(qtbot: QtBot, hub: HubProcess) -> Iterator[Desk]:
+    desk = Desk(qtbot, hub)
+    yield desk
+    desk.bus.stop()
+
+
+@pytest.fixture
+def counter(qtbot: QtBot, hub: HubProcess) -> Iterator[CounterApp]:
+    bus = QtBus(DeviceSettings(hub.url, "counter-1", hub.tokens["counter-1"]))
+    app = CounterApp(bus, lang="zh")
+    qtbot.addWidget(app.window)
+    app.window.resize(1280, 800)
+    app.window.show()
+    bus.start()
+    qtbot.waitUntil(lambda: app.model.synced and app.model.window == 1, timeout=WAIT)
+    yield app
+    bus.stop()
+    app.close()
+
+
+def shoot(widget: QWidget, app: CounterApp, folder: Path, name: str) -> None:
+    """Save the screen in Chinese and in English."""
+    for lang in ("zh", "en"):
+        app.model.set_lang(lang)
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+        assert widget.grab().save(str(folder / f"{name}-{lang}.png"))
+    app.model.set_lang("zh")
+
+
+def click(qtbot: QtBot, app: CounterApp, action: Action) -> None:
+    button = app.window.work_page.buttons[action]
+    assert button.isEnabled(), f"{action} is disabled: {app.model.notice}"
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def settle(qtbot: QtBot, app: CounterApp) -> None:
+    qtbot.waitUntil(lambda: app.model.pending is None, timeout=WAIT)
+
+
+def notice(app: CounterApp) -> str:
+    assert app.model.notice is not None
+    return app.model.notice.text
+
+
+@pytest.fixture
+def screens(artifacts: Path) -> Path:
+    folder = artifacts / "counter"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def test_every_action_against_a_real_hub(
+    qtbot: QtBot, counter: CounterApp, desk: Desk, screens: Path
+) -> None:
+    app, window, model = counter, counter.window, counter.model
+    assert window.stack.currentWidget() is window.sign_in_page
+    shoot(window, app, screens, "signin")
+
+    page = window.sign_in_page
+    QTest.keyClicks(page.staff, "1001")
+    QTest.keyClicks(page.pin, "9999")
+    QTest.mouseClick(page.button, Qt.MouseButton.LeftButton)
+    settle(qtbot, app)
+    assert notice(app) == "工号或密码不正确。"
+    assert model.notice is not None and model.notice.kind is NoticeKind.ERROR
+    assert page.message.isVisible() and page.message.text() == "工号或密码不正确。"
+    shoot(window, app, screens, "error-signin")
+
+    QTest.keyClicks(page.pin, "1234")
+    QTest.keyClick(page.pin, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.work_page, timeout=WAIT)
+    assert notice(app) == "张三已在1号窗口签到。"
+    assert "张三" in window.clerk.text()
+    shoot(window, app, screens, "idle")
+
+    click(qtbot, app, Action.CALL_NEXT)
+    settle(qtbot, app)
+    assert notice(app) == "目前没有人等候本窗口。"
+    shoot(window, app, screens, "error-queue-empty")
+
+    numbers = [desk.issue("social") for _ in range(4)] + [desk.issue("medical")]
+    qtbot.waitUntil(lambda: len(model.waiting) == 5, timeout=WAIT)
+    assert window.work_page.waiting_count.text() == "5人等候"
+
+    # F1 (the keypad's call key on the keyboard) calls the first
+    QTest.keyClick(window, Qt.Key.Key_F1)
+    settle(qtbot, app)
+    assert window.work_page.number.text() == numbers[0]
+    assert notice(app) == f"已呼叫 {numbers[0]}。"
+    shoot(window, app, screens, "calling")
+
+    click(qtbot, app, Action.RECALL)
+    settle(qtbot, app)
+    assert notice(app) == f"已重呼 {numbers[0]}（第2次）。"
+    assert "第2次呼叫" in window.work_page.state.text()
+
+    click(qtbot, app, Action.START)
+    settle(qtbot, app)
+    assert "办理中" in window.work_page.state.text()
+    shoot(window, app, screens, "serving")
+
+    click(qtbot, app, Action.FINISH)
+    settle(qtbot, app)
+    assert notice(app) == f"{numbers[0]} 已办结。"
+    assert desk.state(numbers[0]) == "done"
+    qtbot.waitUntil(lambda: model.figures().served == 1, timeout=WAIT)
+    assert window.work_page.figures_served.text() == "已办结 1 件"
+
+    # a double click calls one ticket, not two
+    button = window.work_page.buttons[Action.CALL_NEXT]
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    QTest.mouseDClick(button, Qt.MouseButton.LeftButton)
+    settle(qtbot, app)
+    assert window.work_page.number.text() == numbers[1]
+    assert desk.state(numbers[2]) == "waiting"
+
+    click(qtbot, app, Action.NO_SHOW)
+    settle(qtbot, app)
+    assert notice(app) == f"{numbers[1]} 已记为过号。"
+    assert desk.state(numbers[1]) == "no_show"
+
+    click(qtbot, app, Action.CALL_NEXT)
+    settle(qtbot, app)
+    assert window.work_page.number.text() == numbers[2]
+
+    # transfer to a service, at the front
+    click(qtbot, app, Action.TRANSFER)
+    dialog = window.transfer_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert not dialog.ok_button.isEnabled()
+    medical = _select(dialog.service_list, "医保业务")
+    assert medical
+    dialog.first.setChecked(True)
+    shoot(dialog, app, screens, "transfer-dialog")
+    QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, app)
+    assert notice(app) == f"{numbers[2]} 已转到 医保业务（排在最前）。"
+    assert model.current is None
+    assert desk.ask("find", ticket=numbers[2])["ticket"]["service"] == "medical"
+
+    # call a number typed in the dialog
+    click(qtbot, app, Action.CALL_NUMBER)
+    number_dialog = window.call_number_dialog
+    assert number_dialog is not None
+    QTest.keyClicks(number_dialog.number, numbers[4].lower())
+    shoot(number_dialog, app, screens, "call-number-dialog")
+    QTest.keyClick(number_dialog.number, Qt.Key.Key_Return)
+    settle(qtbot, app)
+    assert window.work_page.number.text() == numbers[4]
+
+    # transfer to window 4, at the back
+    click(qtbot, app, Action.TRANSFER)
+    dialog = window.transfer_dialog
+    assert dialog is not None
+    dialog.tabs.setCurrentIndex(1)
+    assert _select(dialog.window_list, "4号窗口")
+    QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, app)
+    assert desk.ask("find", ticket=numbers[4])["ticket"]["to_window"] == 4
+
+    # a number that is not waiting
+    click(qtbot, app, Action.CALL_NUMBER)
+    number_dialog = window.call_number_dialog
+    assert number_dialog is not None
+    QTest.keyClicks(number_dialog.number, numbers[0])
+    QTest.keyClick(number_dialog.number, Qt.Key.Key_Return)
+    settle(qtbot, app)
+    assert notice(app) == f"{numbers[0]} 不在等候中，不能呼叫。"
+
+    # pause with a reason, then resume
+    click(qtbot, app, Action.PAUSE)
+    pause = window.pause_dialog
+    assert pause is not None
+    shoot(pause, app, screens, "pause-dialog")
+    pause.reason.setCurrentText("午餐休息")
+    pause.accept()
+    settle(qtbot, app)
+    assert model.paused and model.pause_reason == "午餐休息"
+    assert window.work_page.paused_banner.isVisible()
+    assert not window.work_page.buttons[Action.CALL_NEXT].isEnabled()
+    shoot(window, app, screens, "paused")
+    QTest.keyClick(window, Qt.Key.Key_F1)  # the call key while paused says why
+    assert notice(app) == "窗口暂停中，请先恢复服务再叫号。"
+    click(qtbot, app, Action.RESUME)
+    settle(qtbot, app)
+    assert not model.paused and notice(app) == "已恢复服务。"
+
+    # sign out waits for the current ticket
+    click(qtbot, app, Action.CALL_NEXT)
+    settle(qtbot, app)
+    assert not window.work_page.buttons[Action.SIGN_OUT].isEnabled()
+    QTest.keyClick(window, Qt.Key.Key_F12)
+    assert notice(app) == "请先办结或转移当前号码，再签退。"
+    QTest.keyClick(window, Qt.Key.Key_F4)  # the keypad's finish key
+    settle(qtbot, app)
+    click(qtbot, app, Action.SIGN_OUT)
+    settle(qtbot, app)
+    assert notice(app) == "已签退。"
+    assert window.stack.currentWidget() is window.sign_in_page
+
+
+def _select(widget: QListWidget, text: str) -> bool:
+    for row in range(widget.count()):
+        item = widget.item(row)
+        if text in item.text():
+            widget.setCurrentItem(item)
+            return True
+    return False
+
+
+def test_portrait_layout_stacks_the_panels(
+    qtbot: QtBot, counter: CounterApp, desk: Desk, screens: Path
+) -> None:
+    window = counter.window
+    counter.model.sign_in("1002", "2345")
+    qtbot.waitUntil(lambda: counter.model.signed_in, timeout=WAIT)
+    desk.issue("social")
+    counter.model.call_next()
+    settle(qtbot, counter)
+    window.resize(1080, 1920)
+    qtbot.waitUntil(lambda: window.height() == 1920, timeout=WAIT)
+    assert window.work_page.box.direction().name == "TopToBottom"
+    shoot(window, counter, screens, "calling-portrait")
+
+
+def test_a_lost_hub_disables_the_actions_and_comes_back(
+    qtbot: QtBot, hub: HubProcess, counter: CounterApp, screens: Path
+) -> None:
+    window, model = counter.window, counter.model
+    model.sign_in("1001", "1234")
+    qtbot.waitUntil(lambda: model.signed_in, timeout=WAIT)
+    call = window.work_page.buttons[Action.CALL_NEXT]
+    assert call.isEnabled()
+    hub.kill()
+    qtbot.waitUntil(lambda: not model.connected, timeout=WAIT)
+    assert window.offline.isVisible()
+    assert not call.isEnabled()
+    shoot(window, counter, screens, "offline")
+    hub.start()
+    qtbot.waitUntil(lambda: model.connected and call.isEnabled(), timeout=20_000)
+    assert not window.offline.isVisible()
+    assert model.signed_in  # the hub kept the clerk signed in
+
+
+def test_bad_arguments_say_what_is_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--sign", "usb:1:2", "--device", "counter-1", "--token", "x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["hall-counter: sign spec 'usb:1:2' not understood: use serial:DEV[:BAUD] or fake"]
+    assert main(["--keypad", "serial:"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--device NAME --token TOKEN" in err[0]
+    assert main(["--keypad", "bogus", "--device", "counter-1", "--token", "x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "keypad spec 'bogus' not understood" in err[0]

@@ -1,0 +1,506 @@
+"""The clerk's view-model, fed plain snapshot and event dicts, with a bus that records requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from counter.errors import CounterError
+from counter.keypad import KeypadAction
+from counter.model import (
+    Action,
+    ClerkModel,
+    NoticeKind,
+    TransferTarget,
+    duration_text,
+    normalise_number,
+)
+
+NOW = datetime(2026, 11, 23, 2, 10, tzinfo=UTC)
+ReplyHandler = Callable[[bool, dict[str, Any]], None]
+
+
+@dataclass
+class Sent:
+    op: str
+    params: dict[str, Any]
+    on_done: ReplyHandler | None
+    req_id: str
+
+
+@dataclass
+class RecordingBus:
+    """Records requests; a test answers them with :meth:`reply`."""
+
+    sent: list[Sent] = field(default_factory=list)
+    counter: int = 0
+
+    def request(
+        self,
+        op: str,
+        params: dict[str, Any] | None = None,
+        *,
+        on_done: ReplyHandler | None = None,
+        req_id: str | None = None,
+        timeout: float | None = 10.0,
+    ) -> str:
+        self.counter += 1
+        rid = req_id or f"r{self.counter}"
+        self.sent.append(Sent(op, dict(params or {}), on_done, rid))
+        return rid
+
+    def reply(self, ok: bool, payload: dict[str, Any], index: int = -1) -> None:
+        handler = self.sent[index].on_done
+        assert handler is not None
+        handler(ok, payload)
+
+    def ops(self) -> list[str]:
+        return [s.op for s in self.sent]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def ticket(number: str, state: str = "waiting", service: str = "social", **more: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": f"20261123-{number}",
+        "number": number,
+        "service": service,
+        "state": state,
+        "priority": "normal",
+        "issued_at": iso(NOW - timedelta(minutes=9)),
+        "window": None,
+        "calls": 0,
+        "to_window": None,
+        "called_at": None,
+        "started_at": None,
+        "finished_at": None,
+        "clerk": None,
+        "score": None,
+        "lang": None,
+    }
+    base.update(more)
+    return base
+
+
+def window(
+    number: int = 1, state: str = "open", current: dict[str, Any] | None = None, **more: Any
+) -> dict[str, Any]:
+    signed = state != "closed"
+    base: dict[str, Any] = {
+        "number": number,
+        "name": f"综合受理 {number}",
+        "name_en": f"Comprehensive {number}",
+        "zone": "综合服务区",
+        "serves": ["social", "medical"],
+        "policy": "fifo",
+        "state": state,
+        "clerk": "1001" if signed else None,
+        "clerk_name": "张三" if signed else None,
+        "reason": None,
+        "current": current,
+    }
+    base.update(more)
+    return base
+
+
+def snapshot(
+    mine: dict[str, Any] | None = None,
+    waiting: list[dict[str, Any]] | None = None,
+    recent: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "day": "2026-11-23",
+        "hall": {"name": "县政务服务中心", "name_en": "County Center", "languages": ["zh", "en"]},
+        "services": [
+            {"id": "social", "name": "社会保险", "name_en": "Social insurance", "prefix": "C"},
+            {"id": "medical", "name": "医保业务", "name_en": "Medical insurance", "prefix": "E"},
+            {"id": "hukou", "name": "户籍业务", "name_en": "Household registration", "prefix": "A"},
+        ],
+        "windows": [mine or window(), window(2, "closed"), window(4, serves=["hukou"])],
+        "recent_calls": recent or [],
+        "waiting": waiting or [],
+    }
+
+
+def event(name: str, **data: Any) -> dict[str, Any]:
+    return {"event": name, "seq": 1, "data": data}
+
+
+def make(
+    mine: dict[str, Any] | None = None, lang: str = "en", **kw: Any
+) -> tuple[ClerkModel, RecordingBus, Clock]:
+    bus, clock = RecordingBus(), Clock()
+    model = ClerkModel(bus, lang=lang, clock=clock)
+    model.set_window(1)
+    model.on_status(True, "connected")
+    model.on_snapshot(5, snapshot(mine, **kw))
+    return model, bus, clock
+
+
+def called(number: str = "C001", state: str = "called", **more: Any) -> dict[str, Any]:
+    return ticket(number, state, window=1, calls=1, called_at=iso(NOW - timedelta(seconds=75)),
+                  clerk="1001", **more)
+
+
+# ---------------------------------------------------------------------------------- enabling
+
+
+def enabled(model: ClerkModel) -> set[Action]:
+    return {a for a in Action if model.enabled(a)}
+
+
+def test_signed_out_window_offers_only_sign_in() -> None:
+    model, _, _ = make(window(state="closed"))
+    assert not model.signed_in
+    assert enabled(model) == {Action.SIGN_IN}
+
+
+def test_open_window_without_ticket() -> None:
+    model, _, _ = make()
+    assert enabled(model) == {Action.CALL_NEXT, Action.CALL_NUMBER, Action.PAUSE, Action.SIGN_OUT}
+
+
+def test_called_ticket_actions() -> None:
+    model, _, _ = make(window(current=called()))
+    assert enabled(model) == {
+        Action.CALL_NEXT, Action.CALL_NUMBER, Action.RECALL, Action.START, Action.NO_SHOW,
+        Action.FINISH, Action.TRANSFER, Action.PAUSE,
+    }
+
+
+def test_serving_ticket_cannot_be_recalled_or_marked_no_show() -> None:
+    model, _, _ = make(window(current=called(state="serving")))
+    on = enabled(model)
+    assert Action.FINISH in on and Action.TRANSFER in on
+    assert not on & {Action.RECALL, Action.START, Action.NO_SHOW, Action.SIGN_OUT}
+
+
+def test_paused_window_resumes_but_does_not_call() -> None:
+    model, _, _ = make(window(state="paused", reason="午休", current=called(state="serving")))
+    on = enabled(model)
+    assert Action.RESUME in on and Action.FINISH in on
+    assert not on & {Action.CALL_NEXT, Action.CALL_NUMBER, Action.PAUSE}
+    assert model.pause_reason == "午休"
+
+
+def test_everything_is_disabled_while_the_hub_is_unreachable() -> None:
+    model, _, _ = make(window(current=called()))
+    model.on_status(False, "the hub refuses connections")
+    assert enabled(model) == set()
+    assert not model.call_next()
+    assert model.notice is not None and model.notice.kind is NoticeKind.ERROR
+    model.on_status(True, "connected")
+    assert Action.CALL_NEXT in enabled(model)
+
+
+def test_nothing_before_the_first_snapshot() -> None:
+    model = ClerkModel(RecordingBus())
+    model.set_window(1)
+    model.on_status(True, "connected")
+    assert enabled(model) == set()
+
+
+# ---------------------------------------------------------------------------------- commands
+
+
+def test_a_double_press_sends_one_request() -> None:
+    model, bus, _ = make()
+    assert model.call_next()
+    assert not model.call_next()
+    assert bus.ops() == ["call_next"]
+    assert model.notice is not None and model.notice.kind is NoticeKind.INFO
+    assert enabled(model) == set()
+    bus.reply(True, {"ticket": called()})
+    assert model.pending is None
+    assert model.current is not None and model.current["number"] == "C001"
+    assert model.notice is not None and model.notice.text == "Called C001."
+
+
+def test_each_press_has_its_own_request_id() -> None:
+    model, bus, _ = make(window(current=called()))
+    model.recall()
+    bus.reply(True, {"ticket": {**called(), "calls": 2}})
+    model.recall()
+    bus.reply(True, {"ticket": {**called(), "calls": 3}})
+    assert bus.sent[0].req_id != bus.sent[1].req_id
+    assert model.notice is not None and model.notice.text == "Recalled C001 (call 3)."
+
+
+def test_pressing_again_after_no_answer_retries_the_same_request() -> None:
+    model, bus, _ = make()
+    model.call_next()
+    bus.reply(False, {"code": "unavailable", "message": "no answer"})
+    assert model.notice is not None and "did not answer" in model.notice.text
+    model.call_next()
+    assert bus.sent[1].req_id == bus.sent[0].req_id
+    bus.reply(True, {"ticket": called()})
+    model.finish()
+    assert bus.sent[2].req_id != bus.sent[0].req_id
+
+
+@pytest.mark.parametrize(
+    ("press", "op", "params"),
+    [
+        (lambda m: m.call_next(), "call_next", {}),
+        (lambda m: m.recall(), "recall", {}),
+        (lambda m: m.start(), "start", {}),
+        (lambda m: m.no_show(), "no_show", {}),
+        (lambda m: m.finish(), "finish", {}),
+        (lambda m: m.call_number(" c7 "), "call_number", {"number": "C007"}),
+        (lambda m: m.pause(" 午休 "), "pause", {"reason": "午休"}),
+        (lambda m: m.pause(""), "pause", {}),
+        (lambda m: m.transfer(TransferTarget("医保", service="medical"), "first"), "transfer",
+         {"to_service": "medical", "position": "first"}),
+        (lambda m: m.transfer(TransferTarget("4", window=4)), "transfer",
+         {"to_window": 4, "position": "last"}),
+    ],
+)
+def test_commands_send_the_hub_operation(
+    press: Callable[[ClerkModel], bool], op: str, params: dict[str, Any]
+) -> None:
+    model, bus, _ = make(window(current=called()))
+    assert press(model)
+    assert bus.sent[-1].op == op
+    assert bus.sent[-1].params == {"window": 1, **params}
+
+
+def test_keypad_keys_are_the_button_commands() -> None:
+    model, bus, _ = make(window(current=called()))
+    model.press(KeypadAction.RECALL)
+    bus.reply(True, {"ticket": {**called(), "calls": 2}})
+    model.press(KeypadAction.START)
+    assert bus.ops() == ["recall", "start"]
+    with pytest.raises(CounterError):
+        model.press(Action.TRANSFER)
+
+
+def test_a_key_whose_action_is_impossible_says_why() -> None:
+    model, bus, _ = make()
+    assert not model.press(KeypadAction.RECALL)
+    assert bus.sent == []
+    assert model.notice is not None
+    assert model.notice.text == "There is no current ticket."
+    model.press_refused(Action.SIGN_OUT)  # possible now: nothing to say
+    assert model.notice.text == "There is no current ticket."
+
+
+def test_sign_in_checks_its_fields_and_keeps_the_pin_out_of_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    model, bus, _ = make(window(state="closed"))
+    assert not model.sign_in("1001", " ")
+    assert model.notice is not None and model.notice.text == "Enter your staff number and PIN."
+    caplog.set_level("INFO")
+    assert model.sign_in(" 1001 ", "1234")
+    assert bus.sent[-1].params == {"window": 1, "clerk": "1001", "pin": "1234"}
+    assert "1234" not in caplog.text
+    bus.reply(True, {"window": window()})
+    assert model.signed_in
+    assert model.notice is not None and model.notice.text == "张三 signed in at window 1."
+
+
+@pytest.mark.parametrize(
+    ("action", "payload", "text"),
+    [
+        ("sign_in", {"code": "unauthorized", "message": "unknown clerk 1001 or wrong PIN"},
+         "Wrong staff number or PIN."),
+        ("sign_in", {"code": "unauthorized", "message": "clerk 1001 is locked for a few minutes"},
+         "Too many wrong PINs: this staff number is locked for a few minutes."),
+        ("call_next", {"code": "queue_empty", "message": "nobody"}, "Nobody is waiting for this window."),
+        ("call_number", {"code": "not_found", "message": "no ticket"}, "There is no ticket C009 today."),
+        ("call_number", {"code": "invalid_state", "message": "x"},
+         "C009 is not waiting, so it cannot be called."),
+        ("recall", {"code": "invalid_state", "message": "x"},
+         "That cannot be done now; the screen shows the latest state."),
+        ("recall", {"code": "teapot", "message": "short and stout"}, "Not done (teapot): short and stout"),
+    ],
+)
+def test_errors_are_plain_words(action: str, payload: dict[str, Any], text: str) -> None:
+    state = "closed" if action == "sign_in" else "open"
+    model, bus, _ = make(window(state=state, current=called() if state == "open" else None))
+    if action == "sign_in":
+        model.sign_in("1001", "0000")
+    elif action == "call_number":
+        model.call_number("C9")
+    else:
+        model.press(Action(action))
+    bus.reply(False, payload)
+    assert model.notice is not None and model.notice.kind is NoticeKind.ERROR
+    assert model.notice.text == text
+    assert model.pending is None
+
+
+def test_errors_in_chinese() -> None:
+    model, bus, _ = make(lang="zh")
+    model.call_next()
+    bus.reply(False, {"code": "queue_empty", "message": "nobody"})
+    assert model.notice is not None and model.notice.text == "目前没有人等候本窗口。"
+
+
+def test_a_bad_number_is_refused_before_the_hub() -> None:
+    model, bus, _ = make()
+    assert not model.call_number("12C")
+    assert bus.sent == []
+    assert model.notice is not None and "12C" in model.notice.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("C12", "C012"), (" e001 ", "E001"), ("AB7", "AB007"), ("C1234", "C1234"), ("C", None),
+     ("12", None), ("ABC1", None), ("C12X", None), ("C123456", None), ("甲12", None)],
+)
+def test_normalise_number(typed: str, number: str | None) -> None:
+    assert normalise_number(typed) == number
+
+
+def test_transfer_position_is_checked() -> None:
+    model, _, _ = make(window(current=called()))
+    with pytest.raises(CounterError):
+        model.transfer(TransferTarget("x", service="medical"), "middle")
+    with pytest.raises(CounterError):
+        model.transfer(TransferTarget("nowhere"))
+
+
+def test_transfer_targets_exclude_this_window_and_the_tickets_service() -> None:
+    model, _, _ = make(window(current=called()), lang="zh")
+    services, windows = model.transfer_targets()
+    assert [t.service for t in services] == ["medical", "hukou"]
+    assert [t.window for t in windows] == [2, 4]
+    assert windows[0].label == "2号窗口 · 综合受理 2"
+
+
+def test_transfer_result_clears_the_current_ticket() -> None:
+    model, bus, _ = make(window(current=called()))
+    model.transfer(TransferTarget("Medical insurance", service="medical"), "first")
+    bus.reply(True, {"ticket": ticket("C001", "waiting", service="medical", window=1)})
+    assert model.current is None
+    assert model.notice is not None
+    assert model.notice.text == "C001 sent to Medical insurance (at the front)."
+    assert [t["number"] for t in model.waiting] == ["C001"]
+
+
+# ---------------------------------------------------------------------------------- the bus
+
+
+def test_events_keep_the_window_and_waiting_line() -> None:
+    model, _, clock = make(waiting=[ticket("C001"), ticket("A001", service="hukou")])
+    assert [t["number"] for t in model.waiting] == ["C001"]
+    model.on_event(event("ticket_issued", ticket=ticket("E001", service="medical",
+                                                        issued_at=iso(NOW - timedelta(minutes=2)))))
+    model.on_event(event("ticket_issued", ticket=ticket("A002", service="hukou")))
+    model.on_event(event("ticket_transferred", ticket=ticket("A001", service="hukou", to_window=1),
+                         from_service="hukou", from_window=4))
+    assert [t["number"] for t in model.waiting] == ["A001", "C001", "E001"]
+    assert model.longest_wait_seconds() == 9 * 60
+    clock.now += timedelta(minutes=1)
+    assert model.longest_wait_seconds() == 10 * 60
+    model.on_event(event("ticket_called", ticket=called("C001"), window=1, calls=1))
+    model.on_event(event("window_changed", window=window(current=called("C001"))))
+    assert [t["number"] for t in model.waiting] == ["A001", "E001"]
+    assert model.current is not None and model.current["number"] == "C001"
+    model.on_event(event("ticket_cancelled", ticket=ticket("E001", "cancelled", service="medical")))
+    assert [t["number"] for t in model.waiting] == ["A001"]
+
+
+def test_green_channel_waits_before_normal() -> None:
+    model, _, _ = make(waiting=[ticket("C001"), ticket("C002")])
+    model.on_event(event("ticket_prioritised", ticket=ticket("C002", priority="green")))
+    assert [t["number"] for t in model.waiting] == ["C002", "C001"]
+
+
+def test_a_recall_event_updates_the_calls() -> None:
+    model, _, _ = make(window(current=called()))
+    model.on_event(event("ticket_called", ticket={**called(), "calls": 2}, window=1, calls=2))
+    assert model.current is not None and model.current["calls"] == 2
+
+
+def test_another_window_is_not_mine() -> None:
+    model, _, _ = make()
+    model.on_event(event("window_changed", window=window(4, current=called("A001"), serves=["hukou"])))
+    assert model.current is None
+
+
+def test_elapsed_counts_from_the_call_then_from_the_start() -> None:
+    model, _, clock = make(window(current=called()))
+    assert model.current_elapsed() == 75
+    started = {**called(), "state": "serving", "started_at": iso(NOW - timedelta(seconds=20))}
+    model.on_event(event("ticket_started", ticket=started))
+    assert model.current_elapsed() == 20
+    clock.now += timedelta(minutes=2)
+    assert duration_text(model.current_elapsed() or 0) == "2:20"
+    assert duration_text(3725) == "1:02:05"
+
+
+def finished(number: str, seconds: int, clerk: str = "1001", score: int | None = None) -> dict[str, Any]:
+    end = NOW - timedelta(seconds=30)
+    return ticket(number, "done", window=1, clerk=clerk, score=score,
+                  called_at=iso(end - timedelta(seconds=seconds + 10)),
+                  started_at=iso(end - timedelta(seconds=seconds)), finished_at=iso(end))
+
+
+def test_figures_count_this_clerks_finished_tickets() -> None:
+    recent = [{"ticket": finished("C001", 300, score=4), "window": 1, "at": iso(NOW)},
+              {"ticket": finished("C002", 100, clerk="1002"), "window": 1, "at": iso(NOW)}]
+    model, bus, _ = make(recent=recent)
+    figures = model.figures()
+    assert (figures.served, figures.mean_seconds, figures.rated, figures.scores) == (1, 300, 1, {4: 1})
+    model.on_event(event("ticket_finished", ticket=finished("C003", 500)))
+    model.on_event(event("ticket_finished", ticket=finished("C003", 500)))  # seen twice: once
+    model.on_event(event("ticket_finished", ticket={**finished("A001", 50), "window": 4}))
+    figures = model.figures()
+    assert (figures.served, figures.mean_seconds, figures.rated) == (2, 400, 1)
+    assert model.refresh_ratings() == 1
+    assert bus.sent[-1].op == "find" and bus.sent[-1].params == {"ticket": "20261123-C003"}
+    assert model.refresh_ratings() == 0  # already being looked up
+    bus.reply(True, {"ticket": finished("C003", 500, score=2)})
+    figures = model.figures()
+    assert figures.rated == 2 and figures.scores == {4: 1, 2: 1} and figures.mean_score == 3
+
+
+def test_ratings_are_not_looked_up_forever() -> None:
+    model, _, clock = make()
+    model.on_event(event("ticket_finished", ticket=finished("C003", 500)))
+    clock.now += timedelta(minutes=5)
+    assert model.refresh_ratings() == 0
+    model.on_status(False, "gone")
+    assert model.refresh_ratings() == 0
+
+
+def test_a_new_day_starts_the_figures_again() -> None:
+    model, _, _ = make()
+    model.on_event(event("ticket_finished", ticket=finished("C003", 500)))
+    assert model.figures().served == 1
+    model.on_snapshot(9, {**snapshot(), "day": "2026-11-24"})
+    assert model.figures().served == 0
+
+
+def test_the_view_model_says_when_it_changed() -> None:
+    model, bus, _ = make()
+    seen: list[int] = []
+    model.changed.connect(lambda: seen.append(1))
+    model.call_next()
+    bus.reply(True, {"ticket": called()})
+    assert len(seen) == 2  # sending, then the reply
+
+
+def test_a_notice_follows_the_language_of_the_screen() -> None:
+    model, bus, _ = make(window(current=called()), lang="zh")
+    model.transfer(TransferTarget("医保业务", service="medical"), "last")
+    bus.reply(True, {"ticket": ticket("C001", "waiting", service="medical")})
+    assert model.notice is not None and model.notice.text == "C001 已转到 医保业务（排在最后）。"
+    model.set_lang("en")
+    assert model.notice is not None and model.notice.text == "C001 sent to Medical insurance (at the back)."
