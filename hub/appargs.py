@@ -40,7 +40,8 @@ def settings_from_args(args: argparse.Namespace) -> DeviceSettings:
 
 
 def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, stream=sys.stderr,
+    # force: python-escpos calls logging.basicConfig() when it is imported
+    logging.basicConfig(level=level, stream=sys.stderr, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 

@@ -246,6 +246,7 @@ class HallEngine:
             "number": number, "name": spec.name, "name_en": spec.name_en, "zone": spec.zone,
             "serves": list(spec.serves), "policy": spec.policy, "state": state.state,
             "clerk": state.clerk, "clerk_name": state.clerk_name, "reason": state.reason,
+            "since": iso(state.since),
             "current": self.ticket_view(current) if current else None,
         }
 

@@ -1,0 +1,655 @@
+"""The guidance desk's view-model: the hall as the desk sees it, and every desk command.
+
+Fed snapshots, events and connection status (from ``hub.qtbus.QtBus`` in the app, from plain
+dicts in tests), it keeps a :class:`~counter.desk.indicators.HallWatch`, sends one request per
+command (a fresh request id per click) through anything with QtBus's ``request``, and says what
+became of each command in plain words (``result``). Nothing here draws.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from counter.desk.errors import PeriodError
+from counter.desk.indicators import (
+    Alert,
+    HallWatch,
+    Indicators,
+    Targets,
+    compute,
+    parse_time,
+    waited_min,
+)
+from counter.desk.periods import period_range
+from counter.desk.report_table import COLUMNS, GROUPS, report_csv
+from counter.desk.reprint import PRINTABLE_STATES, DeskPrinter, PrintOutcome, ticket_content
+from hub.client import new_request_id
+from hub.clock import Clock
+from hub.i18n import catalogue, tr
+
+logger = logging.getLogger(__name__)
+
+ReplyHandler = Callable[[bool, dict[str, Any]], None]
+POSITIONS = ("keep", "first", "last")
+CANCEL_REASONS = ("left", "duplicate", "wrong_service", "asked")
+#: Ticket events after which the desk asks the hub for a fresh waiting line (order, ahead).
+REFRESH_DELAY_MS = 700
+CLOCK_TICK_MS = 15_000
+
+
+class Bus(Protocol):
+    """What the desk needs of the bus (``hub.qtbus.QtBus`` has it)."""
+
+    def request(self, op: str, params: dict[str, Any] | None = None, *,
+                on_done: ReplyHandler | None = None, req_id: str | None = None,
+                timeout: float | None = 10.0) -> str: ...
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What the desk tells the person who clicked."""
+
+    ok: bool
+    text: str
+    op: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    id: str
+    number: str
+    service: str
+    service_name: str
+    priority: str
+    waited_min: int | None
+    ahead: int | None
+    est_wait_min: int | None
+    to_window: int | None
+
+
+def pick(lang: str, zh: Any, en: Any) -> str:
+    """A name in the desk's language: the English one when asked for and present."""
+    if lang == "en" and en:
+        return str(en)
+    return str(zh or en or "")
+
+
+class DeskModel(QObject):
+    changed = Signal()  # the waiting line, services or windows changed
+    indicators_changed = Signal(object)  # Indicators
+    status_changed = Signal(bool, str)
+    result = Signal(object)  # ActionResult
+    busy_changed = Signal()
+    found = Signal(object)  # the ticket being looked at (dict), or None
+    issued = Signal(object)  # a ticket just taken at the desk (dict)
+    report_ready = Signal(object)  # the report dict
+    announced = Signal(object)  # {"text", "lang", "at"}
+    printer_changed = Signal(str)  # "" when the last ticket printed, else the problem
+
+    def __init__(self, bus: Bus | None, clock: Clock, *, lang: str = "zh",
+                 targets: Targets | None = None, printer: DeskPrinter | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.bus = bus
+        self.clock = clock
+        self.lang = lang
+        self.targets = targets or Targets()
+        self.printer = printer
+        self.watch = HallWatch()
+        self.connected = False
+        self.status_detail = ""
+        self.pending: dict[str, str] = {}  # request id -> op
+        self.looked_up: dict[str, Any] | None = None
+        self.last_issued: dict[str, Any] | None = None
+        self.report: dict[str, Any] | None = None
+        self.indicators = Indicators()
+        self.acknowledged: set[str] = set()
+        self.history: list[ActionResult] = []
+        self.announcements: list[dict[str, Any]] = []
+        self.printer_problem = ""
+        self._refresh_line = False
+        self._refresh_today = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_DELAY_MS)
+        self._timer.timeout.connect(self.refresh_now)
+        self._tick = QTimer(self)
+        self._tick.setInterval(CLOCK_TICK_MS)
+        self._tick.timeout.connect(self.recompute)
+        if printer is not None:
+            printer.printed.connect(self._on_printed)
+
+    def shutdown(self) -> None:
+        """Stop the timers (before the model goes away: a timer firing on a model that Python
+        has already collected crashes Qt)."""
+        self._timer.stop()
+        self._tick.stop()
+
+    def start_clock(self) -> None:
+        """Recompute waiting times and alerts as time passes (the app calls this)."""
+        self._tick.start()
+
+    # ------------------------------------------------------------------ fed by the bus
+
+    @Slot(int, object)
+    def on_snapshot(self, seq: int, snapshot: dict[str, Any]) -> None:
+        day_before = self.watch.day
+        self.watch.apply_snapshot(seq, snapshot, self.clock.now())
+        if self.watch.day != day_before or not self.watch.has_today:
+            self._refresh_today = True
+            self._schedule()
+        self.recompute()
+
+    @Slot(object)
+    def on_event(self, frame: dict[str, Any]) -> None:
+        if not self.watch.apply_event(frame, self.clock.now()):
+            return
+        name = str(frame.get("event", ""))
+        data: Mapping[str, Any] = frame.get("data") or {}
+        ticket = data.get("ticket")
+        if isinstance(ticket, Mapping) and self.looked_up and ticket.get("id") == self.looked_up.get(
+                "id"):
+            self.looked_up = dict(ticket)
+            self.found.emit(self.looked_up)
+        if name.startswith("ticket_") or name == "queue_changed":
+            self._refresh_line = True
+        if name in ("ticket_no_show", "ticket_reinstated", "ticket_rated"):
+            self._refresh_today = True
+        if name == "day_started":
+            self._refresh_line = self._refresh_today = True
+        if name == "announcement":
+            self.announcements.insert(0, {"text": data.get("text", ""), "lang": data.get("lang"),
+                                          "at": parse_time(frame.get("at")) or self.clock.now()})
+            del self.announcements[20:]
+            self.announced.emit(self.announcements[0])
+        self._schedule()
+        self.recompute()
+
+    @Slot(bool, str)
+    def on_status(self, connected: bool, detail: str) -> None:
+        self.connected = connected
+        self.status_detail = detail
+        self.status_changed.emit(connected, detail)
+
+    def _schedule(self) -> None:
+        if (self._refresh_line or self._refresh_today) and not self._timer.isActive():
+            self._timer.start()
+
+    @Slot()
+    def refresh_now(self) -> None:
+        """Ask the hub for the waiting line (exact order and "ahead") and today's figures."""
+        if self.bus is None or not self.connected:
+            return
+        if self._refresh_line:
+            self._refresh_line = False
+            self.bus.request("sync", {}, on_done=self._synced, req_id=new_request_id())
+        if self._refresh_today and self.watch.day:
+            self._refresh_today = False
+            day = self.watch.day
+            self.bus.request("report", {"from": day, "to": day}, on_done=self._today,
+                             req_id=new_request_id())
+
+    def _synced(self, ok: bool, payload: dict[str, Any]) -> None:
+        if ok and isinstance(payload.get("snapshot"), dict):
+            seq = int(payload.get("seq", 0))
+            if seq < self.watch.seq:
+                # events newer than this snapshot came in first (replies and events reach the
+                # GUI thread by different paths): it would turn the line back; ask again
+                self._refresh_line = True
+                self._schedule()
+                return
+            self.on_snapshot(seq, payload["snapshot"])
+        elif not ok:
+            logger.info("refreshing the waiting line failed: %s", payload.get("message"))
+
+    def _today(self, ok: bool, payload: dict[str, Any]) -> None:
+        if ok and self.watch.apply_report_today(payload):
+            self.recompute()
+        elif not ok:
+            logger.info("today's figures could not be read: %s", payload.get("message"))
+
+    @Slot()
+    def recompute(self) -> None:
+        self.indicators = compute(self.watch, self.targets, self.clock.now())
+        self.changed.emit()
+        self.indicators_changed.emit(self.indicators)
+
+    # ------------------------------------------------------------------ what the views show
+
+    def active_alerts(self) -> list[Alert]:
+        return [a for a in self.indicators.alerts if a.key not in self.acknowledged]
+
+    def acknowledge(self, key: str) -> None:
+        """The manager has seen (or followed up) this alert: hide it until something else goes
+        wrong."""
+        self.acknowledged.add(key)
+        self.indicators_changed.emit(self.indicators)
+
+    def hall_name(self) -> str:
+        hall = self.watch.snapshot.get("hall") or {}
+        return pick(self.lang, hall.get("name"), hall.get("name_en"))
+
+    def languages(self) -> list[str]:
+        hall = self.watch.snapshot.get("hall") or {}
+        return [str(x) for x in hall.get("languages") or ("zh", "en")]
+
+    def service_name(self, sid: str | None) -> str:
+        service = self.watch.services.get(str(sid))
+        if service is None:
+            return str(sid or "-")
+        return pick(self.lang, service.get("name"), service.get("name_en"))
+
+    def window_name(self, number: Any) -> str:
+        try:
+            window = self.watch.windows.get(int(number))
+        except (TypeError, ValueError):
+            window = None
+        label = tr(self.lang, "common.window", window=number)
+        if window is None:
+            return label
+        return f"{label} · {pick(self.lang, window.get('name'), window.get('name_en'))}"
+
+    def department_name(self, did: str) -> str:
+        hall = self.watch.snapshot.get("hall") or {}
+        for department in hall.get("departments", []):
+            if department.get("id") == did:
+                return pick(self.lang, department.get("name"), department.get("name_en"))
+        return did
+
+    def clerk_name(self, clerk: str) -> str:
+        name = self.watch.clerk_names.get(clerk)
+        return f"{name} ({clerk})" if name else clerk
+
+    def name_of(self, group: str, key: str) -> str:
+        """A report row's name (report_table.Namer)."""
+        if group == "service":
+            return self.service_name(key)
+        if group == "department":
+            return self.department_name(key)
+        if group == "window":
+            return self.window_name(key)
+        if group == "clerk":
+            return self.clerk_name(key)
+        return key
+
+    def departments(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
+        """(id, name, services) per department, in the hall's order; services open or not."""
+        hall = self.watch.snapshot.get("hall") or {}
+        order = [str(d.get("id")) for d in hall.get("departments", [])]
+        groups: dict[str, list[dict[str, Any]]] = {did: [] for did in order}
+        for service in self.watch.services.values():
+            groups.setdefault(str(service.get("department")), []).append(service)
+        return [(did, self.department_name(did), services)
+                for did, services in groups.items() if services]
+
+    def window_numbers(self) -> list[int]:
+        return sorted(self.watch.windows)
+
+    def waiting_rows(self, query: str = "", service: str | None = None) -> list[WaitingRow]:
+        """The waiting line in the hub's order, filtered by number or service name."""
+        now = self.clock.now()
+        needle = query.strip().lower()
+        rows: list[WaitingRow] = []
+        for ticket in self.watch.waiting.values():
+            sid = str(ticket.get("service"))
+            if service and sid != service:
+                continue
+            name = self.service_name(sid)
+            number = str(ticket.get("number"))
+            if needle and needle not in number.lower() and needle not in name.lower():
+                continue
+            rows.append(WaitingRow(str(ticket.get("id")), number, sid, name,
+                                   str(ticket.get("priority", "normal")),
+                                   waited_min(ticket, now), ticket.get("ahead"),
+                                   ticket.get("est_wait_min"), ticket.get("to_window")))
+        return rows
+
+    def waiting_ticket(self, ticket_id: str) -> dict[str, Any] | None:
+        return self.watch.waiting.get(ticket_id)
+
+    def missed(self) -> list[dict[str, Any]]:
+        """No-shows seen today and not reinstated, newest first."""
+        return list(reversed(self.watch.missed.values()))
+
+    def busy(self, *ops: str) -> bool:
+        return any(op in ops for op in self.pending.values())
+
+    def can_act(self) -> bool:
+        return self.connected and self.bus is not None
+
+    # ------------------------------------------------------------------ words
+
+    def t(self, key: str, **params: object) -> str:
+        return tr(self.lang, f"desk.{key}", **params)
+
+    def local_time(self, value: Any, fmt: str = "%H:%M") -> str:
+        """A hub time (ISO 8601) in the hall's time zone."""
+        moment = parse_time(value) if not isinstance(value, datetime) else value
+        if moment is None:
+            return "-"
+        zone = (self.watch.snapshot.get("hall") or {}).get("timezone")
+        if zone:
+            try:
+                moment = moment.astimezone(ZoneInfo(str(zone)))
+            except (ZoneInfoNotFoundError, ValueError):
+                logger.warning("unknown hall time zone %r", zone)
+        return moment.strftime(fmt)
+
+    def state_name(self, state: Any) -> str:
+        return tr(self.lang, f"states.{state}")
+
+    def priority_name(self, priority: Any) -> str:
+        return self.t(f"priority_{priority}")
+
+    def position_name(self, position: str) -> str:
+        return self.t(f"position_{position}")
+
+    def reason_text(self, reason: str) -> str:
+        return self.t(f"reason_{reason}") if reason in CANCEL_REASONS else reason
+
+    def alert_text(self, alert: Alert) -> str:
+        params: dict[str, Any] = dict(alert.params)
+        if alert.kind in ("long_wait", "unserved", "dissatisfied"):
+            params["service"] = pick(self.lang, params.get("service"), params.get("service_en"))
+        if alert.kind == "long_pause":
+            params["name"] = pick(self.lang, params.get("name"), params.get("name_en"))
+            key = "alert_long_pause" if params.get("exact") else "alert_long_pause_least"
+            text = self.t(key, **params)
+            if params.get("reason"):
+                text += self.t("alert_pause_reason", reason=params["reason"])
+            return text
+        if alert.kind == "device":
+            params["part"] = self.device_part(str(params.get("part")))
+            params["status"] = self.device_status(str(params.get("status")))
+        return self.t(f"alert_{alert.kind}", **params)
+
+    def device_part(self, part: str) -> str:
+        return self._known(f"device_part_{part}", part)
+
+    def device_status(self, status: str) -> str:
+        return self._known(f"device_status_{status}", status)
+
+    def _known(self, key: str, fallback: str) -> str:
+        if f"desk.{key}" in catalogue(self.lang) or f"desk.{key}" in catalogue("zh"):
+            return self.t(key)
+        return fallback
+
+    def error_text(self, op: str, error: Mapping[str, Any], number: str = "") -> str:
+        """A refusal from the hub in the desk's words (the hub's own words as a last resort)."""
+        code = str(error.get("code", "internal"))
+        for key in (f"err_{op}_{code}", f"err_{code}"):
+            if f"desk.{key}" in catalogue(self.lang) or f"desk.{key}" in catalogue("zh"):
+                return self.t(key, number=number or "-", message=error.get("message", ""))
+        return self.t("err_other", message=error.get("message") or code)
+
+    def printer_text(self, problem: str) -> str:
+        return self._known(f"printer_{problem}", self.t("printer_error"))
+
+    # ------------------------------------------------------------------ commands
+
+    def _say(self, ok: bool, text: str, op: str) -> None:
+        result = ActionResult(ok, text, op, self.clock.now())
+        self.history.insert(0, result)
+        del self.history[100:]
+        (logger.info if ok else logger.warning)("desk %s: %s", op, text)
+        self.result.emit(result)
+
+    def _send(self, op: str, params: dict[str, Any], on_ok: Callable[[dict[str, Any]], None],
+              number: str = "") -> str | None:
+        """One request with a fresh id (one per click); its answer goes to ``on_ok`` or, when
+        refused, to the person in plain words. None when nothing was sent."""
+        if not self.can_act() or self.bus is None:
+            self._say(False, self.t("err_offline"), op)
+            return None
+        req_id = new_request_id()
+        self.pending[req_id] = op
+        self.busy_changed.emit()
+
+        def done(ok: bool, payload: dict[str, Any]) -> None:
+            self.pending.pop(req_id, None)
+            self.busy_changed.emit()
+            if ok:
+                on_ok(payload)
+            else:
+                self._say(False, self.error_text(op, payload, number), op)
+
+        self.bus.request(op, params, on_done=done, req_id=req_id)
+        return req_id
+
+    def _ticket_reply(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        ticket = dict(payload.get("ticket") or {})
+        if self.looked_up and ticket.get("id") == self.looked_up.get("id"):
+            self.looked_up = ticket
+            self.found.emit(ticket)
+        return ticket
+
+    def issue(self, service: str, green: bool = False, lang: str | None = None,
+              print_ticket: bool = True) -> str | None:
+        """Take a ticket for a citizen (the green channel for the elderly, disabled, pregnant and
+        servicemen) and print it on the desk's printer."""
+        params: dict[str, Any] = {"service": service}
+        if green:
+            params["priority"] = "green"
+        if lang:
+            params["lang"] = lang
+
+        def issued(payload: dict[str, Any]) -> None:
+            ticket = self._ticket_reply(payload)
+            self.last_issued = ticket
+            self.issued.emit(ticket)
+            key = "issued_green" if ticket.get("priority") == "green" else "issued"
+            self._say(True, self.t(key, number=ticket.get("number"),
+                                   service=self.service_name(ticket.get("service")),
+                                   ahead=ticket.get("ahead") or 0), "issue")
+            if print_ticket:
+                self._print(ticket, lang)
+
+        return self._send("issue", params, issued)
+
+    def check_in(self, code: str, print_ticket: bool = True) -> str | None:
+        code = code.strip()
+        if not code:
+            self._say(False, self.t("err_no_code"), "check_in")
+            return None
+
+        def checked(payload: dict[str, Any]) -> None:
+            ticket = self._ticket_reply(payload)
+            self.last_issued = ticket
+            self.issued.emit(ticket)
+            self._say(True, self.t("checked_in", code=code, number=ticket.get("number"),
+                                   service=self.service_name(ticket.get("service"))), "check_in")
+            if print_ticket:
+                self._print(ticket)
+
+        return self._send("check_in", {"code": code}, checked, code)
+
+    def reassign(self, ticket: Mapping[str, Any], to_service: str | None = None,
+                 to_window: int | None = None, position: str = "keep") -> str | None:
+        number = str(ticket.get("number", ""))
+        if (to_service is None) == (to_window is None):
+            self._say(False, self.t("err_no_target"), "reassign")
+            return None
+        params: dict[str, Any] = {"ticket": ticket.get("id") or number, "position": position}
+        if to_service is not None:
+            params["to_service"] = to_service
+            target = self.service_name(to_service)
+        else:
+            params["to_window"] = to_window
+            target = self.window_name(to_window)
+
+        def moved(payload: dict[str, Any]) -> None:
+            moved_ticket = self._ticket_reply(payload)
+            self._say(True, self.t("reassigned", number=moved_ticket.get("number", number),
+                                   target=target, position=self.position_name(position),
+                                   ahead=moved_ticket.get("ahead") or 0), "reassign")
+
+        return self._send("reassign", params, moved, number)
+
+    def prioritise(self, ticket: Mapping[str, Any]) -> str | None:
+        number = str(ticket.get("number", ""))
+
+        def done(payload: dict[str, Any]) -> None:
+            given = self._ticket_reply(payload)
+            self._say(True, self.t("prioritised", number=given.get("number", number),
+                                   ahead=given.get("ahead") or 0), "prioritise")
+
+        return self._send("prioritise", {"ticket": ticket.get("id") or number}, done, number)
+
+    def reinstate(self, ticket: Mapping[str, Any], position: str = "first") -> str | None:
+        number = str(ticket.get("number", ""))
+
+        def done(payload: dict[str, Any]) -> None:
+            back = self._ticket_reply(payload)
+            self._say(True, self.t("reinstated", number=back.get("number", number),
+                                   position=self.position_name(position),
+                                   ahead=back.get("ahead") or 0), "reinstate")
+
+        return self._send("reinstate", {"ticket": ticket.get("id") or number,
+                                        "position": position}, done, number)
+
+    def cancel(self, ticket: Mapping[str, Any], reason: str) -> str | None:
+        number = str(ticket.get("number", ""))
+        reason = reason.strip()
+        if not reason:
+            self._say(False, self.t("err_no_reason", number=number), "cancel")
+            return None
+        words = self.reason_text(reason)
+
+        def done(payload: dict[str, Any]) -> None:
+            gone = self._ticket_reply(payload)
+            self._say(True, self.t("cancelled", number=gone.get("number", number),
+                                   reason=words), "cancel")
+
+        return self._send("cancel", {"ticket": ticket.get("id") or number, "reason": words},
+                          done, number)
+
+    def lookup(self, number: str) -> str | None:
+        """Find a ticket of today by its number (A001) or id."""
+        wanted = number.strip().upper()
+        if not wanted:
+            self._say(False, self.t("err_no_number"), "find")
+            return None
+
+        def found(payload: dict[str, Any]) -> None:
+            ticket = dict(payload.get("ticket") or {})
+            self.looked_up = ticket
+            if ticket.get("state") == "no_show":  # find looks in today's tickets only
+                self.watch.missed[str(ticket.get("id"))] = ticket
+                self.changed.emit()
+            self.found.emit(ticket)
+            self._say(True, self.t("found", number=ticket.get("number"),
+                                   state=self.state_name(ticket.get("state"))), "find")
+
+        return self._send("find", {"ticket": wanted}, found, wanted)
+
+    def reprint(self, ticket: Mapping[str, Any]) -> str | None:
+        """Print a lost ticket again: asks the hub for the ticket as it is now (people ahead,
+        wait), then prints it on the desk's printer."""
+        number = str(ticket.get("number", ""))
+        if self.printer is None:
+            self._say(False, self.t("err_no_printer"), "reprint")
+            return None
+
+        def found(payload: dict[str, Any]) -> None:
+            now = self._ticket_reply(payload)
+            if now.get("state") not in PRINTABLE_STATES:
+                self._say(False, self.t("err_reprint_state", number=now.get("number", number),
+                                        state=self.state_name(now.get("state"))), "reprint")
+                return
+            self._print(now, reprint=True)
+
+        return self._send("find", {"ticket": ticket.get("id") or number}, found, number)
+
+    def announce(self, text: str, lang: str | None = None) -> str | None:
+        words = text.strip()
+        if not words:
+            self._say(False, self.t("err_no_text"), "announce")
+            return None
+        params: dict[str, Any] = {"text": words}
+        if lang:
+            params["lang"] = lang
+
+        def done(_payload: dict[str, Any]) -> None:
+            self._say(True, self.t("announced", text=words), "announce")
+
+        return self._send("announce", params, done)
+
+    def load_report(self, kind: str, anchor: date, first: date | None = None,
+                    last: date | None = None) -> str | None:
+        try:
+            start, end = period_range(kind, anchor, first, last)
+        except PeriodError as err:
+            self._say(False, self.t("err_period", message=str(err)), "report")
+            return None
+
+        def done(payload: dict[str, Any]) -> None:
+            self.report = payload
+            self.report_ready.emit(payload)
+            total = payload.get("total") or {}
+            self._say(True, self.t("report_done", first=start.isoformat(), last=end.isoformat(),
+                                   issued=total.get("issued", 0)), "report")
+
+        return self._send("report", {"from": start.isoformat(), "to": end.isoformat()}, done)
+
+    def report_csv(self) -> str:
+        if self.report is None:
+            return ""
+        headers = {c: self.t(f"col_{c}") for c in ("group", "key", "name", *COLUMNS)}
+        groups = {g: self.t(f"group_{g}") for g in (*GROUPS, "total")}
+        return report_csv(self.report, self.name_of, headers, groups, self.t("group_total"))
+
+    def export_report(self, path: str | Path) -> bool:
+        """Write the report shown as CSV (UTF-8 with BOM, so spreadsheets read the Chinese)."""
+        if self.report is None:
+            self._say(False, self.t("err_no_report"), "export")
+            return False
+        target = Path(path)
+        try:
+            target.write_text(self.report_csv(), encoding="utf-8-sig", newline="")
+        except OSError as err:
+            self._say(False, self.t("err_export", path=str(target),
+                                    message=err.strerror or str(err)), "export")
+            return False
+        self._say(True, self.t("exported", path=str(target)), "export")
+        return True
+
+    # ------------------------------------------------------------------ printing
+
+    def _print(self, ticket: Mapping[str, Any], lang: str | None = None,
+               reprint: bool = False) -> None:
+        if self.printer is None:
+            return
+        try:
+            content = ticket_content(ticket, self.watch.snapshot, lang)
+        except ValueError as err:
+            self._say(False, self.t("err_other", message=str(err)), "print")
+            return
+        if reprint:
+            self._say(True, self.t("printing", number=content.number), "print")
+        self.printer.submit(content)
+        self.busy_changed.emit()
+
+    @Slot(object)
+    def _on_printed(self, outcome: PrintOutcome) -> None:
+        self.busy_changed.emit()
+        problem = "" if outcome.ok else outcome.problem
+        if problem != self.printer_problem:
+            self.printer_problem = problem
+            self.printer_changed.emit(problem)
+        if outcome.ok:
+            self._say(True, self.t("printed", number=outcome.number), "print")
+        else:
+            self._say(False, self.t("not_printed", number=outcome.number,
+                                    problem=self.printer_text(outcome.problem)), "print")
+
+    def printing(self) -> bool:
+        return self.printer is not None and self.printer.pending > 0

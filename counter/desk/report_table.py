@@ -1,0 +1,76 @@
+"""A report from the hub (op ``report``) as table rows, and as CSV.
+
+Pure: the hub's figures are grouped ``by_service``, ``by_department``, ``by_window``,
+``by_clerk`` and ``by_day``; each row gets a display name from a function the caller gives (the
+view-model knows the hall's names in each language).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+GROUPS = ("service", "department", "window", "clerk", "day")
+COLUMNS = ("issued", "served", "no_show", "cancelled", "mean_wait_min", "max_wait_min",
+           "mean_service_min", "rated", "satisfaction")
+
+Namer = Callable[[str, str], str]  # (group, key) -> name shown
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    group: str
+    key: str
+    name: str
+    figures: Mapping[str, Any]
+
+    def cell(self, column: str) -> str:
+        return format_figure(column, self.figures.get(column))
+
+
+def format_figure(column: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if column == "satisfaction":
+        return f"{float(value) * 100:.1f}%"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _sort_key(group: str, key: str) -> tuple[int, str]:
+    if group == "window" and key.isdigit():
+        return (int(key), "")
+    return (0, key)
+
+
+def report_rows(report: Mapping[str, Any], group: str, name_of: Namer) -> list[ReportRow]:
+    """The rows of one grouping, in a natural order (windows by number, days by date)."""
+    figures: Mapping[str, Mapping[str, Any]] = report.get(f"by_{group}") or {}
+    keys = sorted(figures, key=lambda k: _sort_key(group, k))
+    return [ReportRow(group, key, name_of(group, key), figures[key]) for key in keys]
+
+
+def total_row(report: Mapping[str, Any], name: str) -> ReportRow:
+    return ReportRow("total", "", name, report.get("total") or {})
+
+
+def report_csv(report: Mapping[str, Any], name_of: Namer, headers: Mapping[str, str],
+               group_names: Mapping[str, str], total_name: str) -> str:
+    """Every grouping of the report in one CSV table: group, key, name, then the figures.
+
+    ``headers`` names the columns (``group``, ``key``, ``name`` and each of ``COLUMNS``),
+    ``group_names`` the groupings, in the desk's language."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([headers.get(c, c) for c in ("group", "key", "name", *COLUMNS)])
+    rows = [total_row(report, total_name)]
+    for group in GROUPS:
+        rows += report_rows(report, group, name_of)
+    for row in rows:
+        writer.writerow([group_names.get(row.group, row.group), row.key, row.name,
+                         *(row.cell(c) for c in COLUMNS)])
+    return out.getvalue()

@@ -1,0 +1,170 @@
+"""Issue on a citizen's behalf: services grouped by department, the green channel, appointment
+check-in, and the ticket just taken, large enough to read out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.desk.model import DeskModel
+from counter.desk.views_common import GREEN, card, combo, label, scaled, set_role
+
+COLUMNS = 3
+
+
+class IssuePage(QWidget):
+    def __init__(self, model: DeskModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        t = model.t
+        self.setObjectName("page")
+        outer = QHBoxLayout(self)
+
+        left = QVBoxLayout()
+        options = QHBoxLayout()
+        self.green = set_role(QPushButton(t("green_channel")), "green")
+        self.green.setCheckable(True)
+        self.green.setToolTip(t("green_channel_who"))
+        scaled(self.green, 1.1, bold=True)
+        self.ticket_lang = combo([(t(f"lang_{lang}"), lang) for lang in model.languages()])
+        self.print_ticket = QCheckBox(t("print_ticket"))
+        self.print_ticket.setChecked(model.printer is not None)
+        self.print_ticket.setEnabled(model.printer is not None)
+        options.addWidget(self.green)
+        options.addWidget(label(t("green_channel_who"), role="hint"), 1)
+        options.addWidget(label(t("ticket_lang"), wrap=False))
+        options.addWidget(self.ticket_lang)
+        options.addWidget(self.print_ticket)
+        left.addLayout(options)
+
+        self.services_area = QScrollArea()
+        self.services_area.setWidgetResizable(True)
+        self.services_host = QWidget()
+        self.services_host.setObjectName("page")
+        self.services_layout = QVBoxLayout(self.services_host)
+        self.services_area.setWidget(self.services_host)
+        left.addWidget(self.services_area, 1)
+        outer.addLayout(left, 3)
+
+        right = QVBoxLayout()
+        last_frame, last = card()
+        last.addWidget(label(t("last_issued"), factor=1.1, bold=True))
+        self.last_number = label(t("last_none"), factor=3.2, bold=True)
+        self.last_number.setObjectName("last_number")
+        self.last_text = label(t("last_none_hint"), role="hint")
+        last.addWidget(self.last_number)
+        last.addWidget(self.last_text)
+        right.addWidget(last_frame)
+
+        check_box = QGroupBox(t("check_in_title"))
+        check = QVBoxLayout(check_box)
+        check.addWidget(label(t("check_in_hint"), role="hint"))
+        row = QHBoxLayout()
+        self.code = QLineEdit()
+        self.code.setPlaceholderText(t("check_in_placeholder"))
+        self.check_button = set_role(QPushButton(t("check_in")), "primary")
+        row.addWidget(self.code, 1)
+        row.addWidget(self.check_button)
+        check.addLayout(row)
+        right.addWidget(check_box)
+        right.addStretch(1)
+        outer.addLayout(right, 2)
+
+        self.buttons: dict[str, QPushButton] = {}
+        self._shape: list[tuple[str, list[str]]] = []
+        self.check_button.clicked.connect(self._check_in)
+        self.code.returnPressed.connect(self._check_in)
+        self.green.toggled.connect(lambda _on: self.refresh())
+        model.changed.connect(self.refresh)
+        model.busy_changed.connect(self.refresh)
+        model.status_changed.connect(lambda _ok, _d: self.refresh())
+        model.issued.connect(self._on_issued)
+        self.refresh()
+
+    def _build(self, shape: list[tuple[str, list[str]]]) -> None:
+        """Departments side by side (COLUMNS a row), each with its services one under another:
+        a county hall's dozen services fit a desk screen without scrolling."""
+        while self.services_layout.count():
+            item = self.services_layout.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.buttons.clear()
+        if not shape:
+            self.services_layout.addWidget(label(self.model.t("no_services"), role="empty"))
+        grid_host = QWidget()
+        grid = QGridLayout(grid_host)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for index, (did, service_ids) in enumerate(shape):
+            box = QGroupBox(self.model.department_name(did))
+            column = QVBoxLayout(box)
+            for sid in service_ids:
+                button = set_role(QPushButton(), "service")
+                button.clicked.connect(lambda _checked=False, s=sid: self._issue(s))
+                column.addWidget(button)
+                self.buttons[sid] = button
+            column.addStretch(1)
+            grid.addWidget(box, index // COLUMNS, index % COLUMNS)
+        for c in range(COLUMNS):
+            grid.setColumnStretch(c, 1)
+        self.services_layout.addWidget(grid_host)
+        self.services_layout.addStretch(1)
+
+    def refresh(self) -> None:
+        m, t = self.model, self.model.t
+        shape = [(did, [str(s["id"]) for s in services])
+                 for did, _name, services in m.departments()]
+        if shape != self._shape:
+            self._shape = shape
+            self._build(shape)
+        able = m.can_act() and not m.busy("issue", "check_in")
+        for sid, button in self.buttons.items():
+            service: dict[str, Any] = m.watch.services.get(sid, {})
+            is_open = bool(service.get("open", True))
+            quota = service.get("quota_left")
+            lines = [f"{m.service_name(sid)}  {service.get('prefix', '')}"]
+            if not is_open:
+                lines.append(t("service_closed_now"))
+            elif quota == 0:
+                lines.append(t("quota_none"))
+            elif service.get("waiting"):
+                lines.append(t("service_waiting", count=service.get("waiting"),
+                               minutes=service.get("est_wait_min") or 0))
+            else:
+                lines.append(t("service_waiting_none"))
+            button.setText("\n".join(lines))
+            button.setEnabled(able and is_open and quota != 0)
+        self.check_button.setEnabled(able)
+        self.code.setEnabled(m.can_act())
+        self.green.setStyleSheet(f"padding: 0.6em 1.2em; border: 2px solid {GREEN};"
+                                 if self.green.isChecked() else "padding: 0.6em 1.2em;")
+
+    def _issue(self, service: str) -> None:
+        lang = self.ticket_lang.currentData()
+        self.model.issue(service, green=self.green.isChecked(),
+                         lang=str(lang) if lang else None,
+                         print_ticket=self.print_ticket.isChecked())
+
+    def _check_in(self) -> None:
+        if self.model.check_in(self.code.text(), print_ticket=self.print_ticket.isChecked()):
+            self.code.clear()
+
+    def _on_issued(self, ticket: dict[str, Any]) -> None:
+        m = self.model
+        self.last_number.setText(str(ticket.get("number", "")))
+        words = [m.service_name(ticket.get("service")), m.t("ahead", ahead=ticket.get("ahead") or 0)]
+        if ticket.get("priority") != "normal":
+            words.insert(1, m.priority_name(ticket.get("priority")))
+        self.last_text.setText(" · ".join(words))
+        self.green.setChecked(False)

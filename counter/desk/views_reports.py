@@ -1,0 +1,274 @@
+"""Reports (周记、月评、季小结、年考核): a period picker, tables by service, department, window,
+clerk and day, a bar chart drawn with QPainter, the dissatisfied follow-up list, CSV export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.desk.model import DeskModel
+from counter.desk.periods import PERIODS
+from counter.desk.report_table import COLUMNS, GROUPS, ReportRow, report_rows, total_row
+from counter.desk.views_common import BLUE, GREY, RED, cell, combo, empty_state, label, set_role, table
+
+SERVED_COLOR = BLUE
+ISSUED_COLOR = "#b9c9e6"
+
+AskPath = Callable[[str], str | None]
+
+
+class BarChart(QWidget):
+    """Horizontal bars, one row per line of the table: issued (light) and served (dark)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[ReportRow] = []
+        self.legend = ("", "")
+        self.empty_text = ""
+        self.setMinimumHeight(200)
+
+    def show_rows(self, rows: Sequence[ReportRow], legend: tuple[str, str]) -> None:
+        self.rows = list(rows)
+        self.legend = legend
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 320)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.fillRect(self.rect(), QColor("white"))
+            metrics = painter.fontMetrics()
+            line = metrics.height()
+            if not self.rows:
+                painter.setPen(QColor(GREY))
+                painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.empty_text)
+                return
+            margin = line * 0.6
+            # legend
+            x = margin
+            for text, color in zip(self.legend, (ISSUED_COLOR, SERVED_COLOR), strict=True):
+                painter.fillRect(QRectF(x, margin, line, line * 0.8), QColor(color))
+                painter.setPen(QColor("black"))
+                painter.drawText(QRectF(x + line * 1.3, margin - line * 0.1, 400, line),
+                                 Qt.AlignmentFlag.AlignLeft, text)
+                x += line * 1.6 + metrics.horizontalAdvance(text) + line
+            top = margin + line * 1.6
+            names_width = min(self.width() * 0.4,
+                              max(metrics.horizontalAdvance(r.name) for r in self.rows) + line)
+            value_width = metrics.horizontalAdvance("00000") + line * 0.5
+            bar_left = margin + names_width
+            bar_space = max(10.0, self.width() - bar_left - value_width - margin)
+            available = self.height() - top - margin
+            pitch = min(line * 2.0, available / len(self.rows))
+            biggest = max(int(r.figures.get("issued") or 0) for r in self.rows) or 1
+            for i, row in enumerate(self.rows):
+                y = top + i * pitch
+                issued = int(row.figures.get("issued") or 0)
+                served = int(row.figures.get("served") or 0)
+                painter.setPen(QColor("black"))
+                name = metrics.elidedText(row.name, Qt.TextElideMode.ElideRight,
+                                          int(names_width - line * 0.5))
+                painter.drawText(QRectF(margin, y, names_width - line * 0.5, pitch),
+                                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, name)
+                height = pitch * 0.7
+                bar_top = y + (pitch - height) / 2
+                painter.fillRect(QRectF(bar_left, bar_top, bar_space * issued / biggest, height),
+                                 QColor(ISSUED_COLOR))
+                painter.fillRect(QRectF(bar_left, bar_top + height * 0.25,
+                                        bar_space * served / biggest, height * 0.5),
+                                 QColor(SERVED_COLOR))
+                painter.drawText(QRectF(bar_left + bar_space * issued / biggest + line * 0.3, y,
+                                        value_width, pitch),
+                                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                                 f"{served}/{issued}")
+        finally:
+            painter.end()
+
+
+class ReportsPage(QWidget):
+    def __init__(self, model: DeskModel, ask_path: AskPath | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.ask_path = ask_path or self._ask_path
+        t = model.t
+        self.setObjectName("page")
+        outer = QVBoxLayout(self)
+
+        controls = QHBoxLayout()
+        self.period = combo([(t(f"period_{p}"), p) for p in PERIODS])
+        self.anchor = QDateEdit()
+        self.first = QDateEdit()
+        self.last = QDateEdit()
+        for edit in (self.anchor, self.first, self.last):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+        self.show_button = set_role(QPushButton(t("report_show")), "primary")
+        self.group = combo([(t(f"group_{g}"), g) for g in GROUPS])
+        self.export_button = QPushButton(t("export_csv"))
+        controls.addWidget(label(t("period"), wrap=False, bold=True))
+        controls.addWidget(self.period)
+        self.anchor_label = label(t("period_anchor"), wrap=False)
+        controls.addWidget(self.anchor_label)
+        controls.addWidget(self.anchor)
+        self.range_label = label(t("period_from_to"), wrap=False)
+        controls.addWidget(self.range_label)
+        controls.addWidget(self.first)
+        controls.addWidget(label("—", wrap=False))
+        controls.addWidget(self.last)
+        controls.addWidget(self.show_button)
+        controls.addStretch(1)
+        controls.addWidget(label(t("group_by"), wrap=False))
+        controls.addWidget(self.group)
+        controls.addWidget(self.export_button)
+        outer.addLayout(controls)
+
+        self.summary = label("", factor=1.1, bold=True)
+        outer.addWidget(self.summary)
+
+        self.stack = QStackedWidget()
+        self.empty = empty_state(t("report_empty"))
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        self.table = table([t("col_name"), *(t(f"col_{c}") for c in COLUMNS)], stretch=None)
+        self.chart = BarChart()
+        self.chart.empty_text = t("chart_empty")
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        lower = QWidget()
+        lower_layout = QHBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.chart, 3)
+        follow_box = QGroupBox(t("report_follow_title"))
+        follow_layout = QVBoxLayout(follow_box)
+        self.follow = table([t("col_day"), t("col_number"), t("col_service"), t("col_window"),
+                             t("col_clerk")], stretch=2)
+        self.follow_none = label(t("follow_none"), role="hint")
+        follow_layout.addWidget(self.follow)
+        follow_layout.addWidget(self.follow_none, 1)
+        lower_layout.addWidget(follow_box, 2)
+        split.addWidget(lower)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        body_layout.addWidget(split, 1)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(body)
+        outer.addWidget(self.stack, 1)
+
+        self.period.currentIndexChanged.connect(lambda _i: self._period_changed())
+        self.show_button.clicked.connect(self.load)
+        self.group.currentIndexChanged.connect(lambda _i: self.show_report())
+        self.export_button.clicked.connect(self.export)
+        model.report_ready.connect(lambda _r: self.show_report())
+        model.busy_changed.connect(self._enable)
+        model.status_changed.connect(lambda _ok, _d: self._enable())
+        model.changed.connect(self._today_known)
+        self._dates_set = False
+        self._today_known()
+        self._period_changed()
+        self.show_report()
+
+    def _today_known(self) -> None:
+        if self._dates_set or not self.model.watch.day:
+            return
+        today = QDate.fromString(self.model.watch.day, "yyyy-MM-dd")
+        if today.isValid():
+            self._dates_set = True
+            for edit in (self.anchor, self.first, self.last):
+                edit.setDate(today)
+
+    def _period_changed(self) -> None:
+        custom = self.period.currentData() == "custom"
+        self.anchor.setVisible(not custom)
+        self.anchor_label.setVisible(not custom)
+        for widget in (self.first, self.last, self.range_label):
+            widget.setEnabled(custom)
+        self._enable()
+
+    def _enable(self) -> None:
+        self.show_button.setEnabled(self.model.can_act() and not self.model.busy("report"))
+        self.export_button.setEnabled(self.model.report is not None)
+
+    def load(self) -> None:
+        self.model.load_report(str(self.period.currentData()), _date(self.anchor),
+                               _date(self.first), _date(self.last))
+
+    def show_report(self) -> None:
+        m, t = self.model, self.model.t
+        report = m.report
+        self._enable()
+        if report is None:
+            self.stack.setCurrentIndex(0)
+            self.summary.setText("")
+            return
+        self.stack.setCurrentIndex(1)
+        total: dict[str, Any] = report.get("total") or {}
+        self.summary.setText(t("report_summary", first=report.get("from"), last=report.get("to"),
+                               issued=total.get("issued", 0), served=total.get("served", 0),
+                               no_show=total.get("no_show", 0),
+                               satisfaction=_share(total.get("satisfaction"))))
+        group = str(self.group.currentData())
+        rows = report_rows(report, group, m.name_of)
+        shown = [*rows, total_row(report, t("group_total"))] if rows else []
+        self.table.setRowCount(len(shown))
+        for r, row in enumerate(shown):
+            is_total = row.group == "total"
+            self.table.setItem(r, 0, cell(row.name, bold=True))
+            for c, column in enumerate(COLUMNS, start=1):
+                low = (column == "satisfaction" and row.figures.get(column) is not None
+                       and float(row.figures[column]) < 0.8)
+                self.table.setItem(r, c, cell(row.cell(column), align_right=True,
+                                              bold=is_total, color=RED if low else None))
+        self.chart.show_rows(rows, (t("col_issued"), t("col_served")))
+        follow = report.get("dissatisfied") or []
+        self.follow.setRowCount(len(follow))
+        for r, item in enumerate(follow):
+            values = [item.get("day"), item.get("ticket"), m.service_name(item.get("service")),
+                      m.window_name(item["window"]) if item.get("window") is not None else "-",
+                      m.clerk_name(str(item["clerk"])) if item.get("clerk") else "-"]
+            for c, value in enumerate(values):
+                self.follow.setItem(r, c, cell(value, color=RED if c == 1 else None))
+        self.follow.setVisible(bool(follow))
+        self.follow_none.setVisible(not follow)
+
+    def export(self) -> None:
+        report = self.model.report
+        if report is None:
+            return
+        name = f"report-{report.get('from')}-{report.get('to')}.csv"
+        path = self.ask_path(name)
+        if path:
+            self.model.export_report(path)
+
+    def _ask_path(self, suggested: str) -> str | None:
+        path, _filter = QFileDialog.getSaveFileName(self, self.model.t("export_csv"), suggested,
+                                                    "CSV (*.csv)")
+        return path or None
+
+
+def _date(edit: QDateEdit) -> date:
+    value = edit.date()
+    return date(value.year(), value.month(), value.day())
+
+
+def _share(value: Any) -> str:
+    return f"{float(value) * 100:.1f}%" if value is not None else "-"

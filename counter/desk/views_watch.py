@@ -1,0 +1,261 @@
+"""Electronic supervision (电子监察): live figures, alerts highlighted, services, windows, devices
+and the dissatisfied ratings to follow up."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.desk.indicators import Indicators
+from counter.desk.model import DeskModel
+from counter.desk.views_common import (
+    AMBER,
+    AMBER_SOFT,
+    GREEN,
+    GREY,
+    RED,
+    RED_SOFT,
+    card,
+    cell,
+    empty_state,
+    label,
+    table,
+)
+
+LEVEL_COLORS = {"alarm": (RED, RED_SOFT), "warning": (AMBER, AMBER_SOFT)}
+STATE_COLORS = {"open": GREEN, "paused": AMBER, "closed": GREY}
+
+
+class Tile(QWidget):
+    """One figure, big, with its name above and a note below."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        frame, inner = card(0.6)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(frame)
+        self.title = label(title, role="hint")
+        self.value = label("-", factor=2.2, bold=True, wrap=False)
+        self.note = label("", role="hint")
+        inner.addWidget(self.title)
+        inner.addWidget(self.value)
+        inner.addWidget(self.note)
+
+    def show_value(self, value: str, note: str = "", color: str | None = None) -> None:
+        self.value.setText(value)
+        self.value.setStyleSheet(f"color: {color};" if color else "")
+        self.note.setText(note)
+
+
+class WatchPage(QWidget):
+    def __init__(self, model: DeskModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        t = model.t
+        self.setObjectName("page")
+        outer = QVBoxLayout(self)
+
+        tiles = QHBoxLayout()
+        self.tile_waiting = Tile(t("tile_waiting"))
+        self.tile_longest = Tile(t("tile_longest"))
+        self.tile_windows = Tile(t("tile_windows"))
+        self.tile_no_shows = Tile(t("tile_no_shows"))
+        self.tile_ratings = Tile(t("tile_ratings"))
+        self.tile_devices = Tile(t("tile_devices"))
+        for tile in (self.tile_waiting, self.tile_longest, self.tile_windows, self.tile_no_shows,
+                     self.tile_ratings, self.tile_devices):
+            tiles.addWidget(tile, 1)
+        outer.addLayout(tiles)
+
+        middle = QHBoxLayout()
+        alerts_box = QGroupBox(t("alerts_title"))
+        alerts = QVBoxLayout(alerts_box)
+        self.alert_stack = QStackedWidget()
+        self.alerts = QListWidget()
+        self.alerts.setWordWrap(True)
+        self.alerts_empty = empty_state(t("alerts_none"))
+        self.alert_stack.addWidget(self.alerts)
+        self.alert_stack.addWidget(self.alerts_empty)
+        alerts.addWidget(self.alert_stack, 1)
+        row = QHBoxLayout()
+        row.addWidget(label(t("targets_line", wait=round(model.targets.max_wait_min),
+                                  pause=round(model.targets.max_pause_min)), role="hint"), 1)
+        self.ack = QPushButton(t("acknowledge"))
+        row.addWidget(self.ack)
+        alerts.addLayout(row)
+        middle.addWidget(alerts_box, 2)
+
+        follow_box = QGroupBox(t("follow_title"))
+        follow = QVBoxLayout(follow_box)
+        self.follow_stack = QStackedWidget()
+        self.follow = table([t("col_number"), t("col_service"), t("col_window"), t("col_clerk")],
+                            stretch=1)
+        self.follow_stack.addWidget(self.follow)
+        self.follow_stack.addWidget(empty_state(t("follow_none")))
+        follow.addWidget(self.follow_stack)
+        middle.addWidget(follow_box, 1)
+        outer.addLayout(middle, 3)
+
+        lower = QGridLayout()
+        services_box = QGroupBox(t("services_title"))
+        services_layout = QVBoxLayout(services_box)
+        self.services = table([t("col_service"), t("col_waiting"), t("col_longest"),
+                               t("col_open_windows")], stretch=0)
+        services_layout.addWidget(self.services)
+        windows_box = QGroupBox(t("windows_title"))
+        windows_layout = QVBoxLayout(windows_box)
+        self.windows = table([t("col_window"), t("col_state"), t("col_clerk"), t("col_for"),
+                              t("col_current")], stretch=0)
+        windows_layout.addWidget(self.windows)
+        devices_box = QGroupBox(t("devices_title"))
+        devices_layout = QVBoxLayout(devices_box)
+        self.device_stack = QStackedWidget()
+        self.devices = table([t("col_device"), t("col_part"), t("col_status")], stretch=2)
+        self.device_stack.addWidget(self.devices)
+        self.device_stack.addWidget(empty_state(t("devices_none")))
+        devices_layout.addWidget(self.device_stack)
+        lower.addWidget(services_box, 0, 0)
+        lower.addWidget(windows_box, 0, 1)
+        lower.addWidget(devices_box, 0, 2)
+        lower.setColumnStretch(0, 4)
+        lower.setColumnStretch(1, 5)
+        lower.setColumnStretch(2, 3)
+        outer.addLayout(lower, 4)
+
+        self.ack.clicked.connect(self._acknowledge)
+        self.alerts.itemSelectionChanged.connect(self._ack_state)
+        model.indicators_changed.connect(self.show_indicators)
+        self.show_indicators(model.indicators)
+
+    # ------------------------------------------------------------------ painting
+
+    def show_indicators(self, figures: Indicators) -> None:
+        m, t = self.model, self.model.t
+        alerts = m.active_alerts()
+        self.tile_waiting.show_value(str(figures.waiting_total))
+        longest = figures.longest_wait_min
+        self.tile_longest.show_value(
+            t("minutes_short", minutes=longest) if longest is not None else "-",
+            t("target_note", minutes=round(m.targets.max_wait_min)),
+            RED if longest is not None and longest > m.targets.max_wait_min else None)
+        self.tile_windows.show_value(
+            t("windows_value", open=figures.windows_open, paused=figures.windows_paused),
+            t("windows_note", open=figures.windows_open, paused=figures.windows_paused,
+              closed=figures.windows_closed),
+            AMBER if figures.windows_paused else None)
+        self.tile_no_shows.show_value(str(figures.no_shows) if figures.no_shows is not None
+                                      else "-", t("today"))
+        if figures.rated:
+            share = f"{(figures.satisfaction or 0) * 100:.0f}%"
+            self.tile_ratings.show_value(
+                share, t("ratings_note", rated=figures.rated, bad=figures.ratings.get(1, 0)),
+                RED if figures.ratings.get(1, 0) else GREEN)
+        else:
+            self.tile_ratings.show_value("-", t("ratings_none"))
+        faults = [d for d in figures.devices if d.level != "ok"]
+        self.tile_devices.show_value(str(len(faults)), t("devices_note", count=len(
+            {d.device for d in figures.devices})), RED if faults else GREEN)
+
+        selected = self._selected_key()
+        self.alerts.clear()
+        for alert in alerts:
+            item = QListWidgetItem(m.alert_text(alert))
+            color, background = LEVEL_COLORS.get(alert.level, (AMBER, AMBER_SOFT))
+            item.setForeground(QColor(color))
+            item.setBackground(QColor(background))
+            font = item.font()
+            font.setBold(alert.level == "alarm")
+            item.setFont(font)
+            item.setData(Qt.ItemDataRole.UserRole, alert.key)
+            self.alerts.addItem(item)
+            if alert.key == selected:
+                item.setSelected(True)
+        self.alert_stack.setCurrentIndex(0 if alerts else 1)
+        self._ack_state()
+
+        self._fill_services(figures)
+        self._fill_windows(figures)
+        self.devices.setRowCount(len(figures.devices))
+        for r, line in enumerate(figures.devices):
+            level_color = {"alarm": RED, "warning": AMBER}.get(line.level)
+            self.devices.setItem(r, 0, cell(line.device, bold=True))
+            self.devices.setItem(r, 1, cell(m.device_part(line.part)))
+            self.devices.setItem(r, 2, cell(m.device_status(line.value) or "-", color=level_color,
+                                            bold=level_color is not None))
+        self.device_stack.setCurrentIndex(0 if figures.devices else 1)
+        self.follow.setRowCount(len(figures.follow_ups))
+        for r, follow in enumerate(figures.follow_ups):
+            self.follow.setItem(r, 0, cell(follow.ticket, bold=True, color=RED))
+            self.follow.setItem(r, 1, cell(m.service_name(follow.service)))
+            self.follow.setItem(r, 2, cell(m.window_name(follow.window)
+                                           if follow.window is not None else "-"))
+            self.follow.setItem(r, 3, cell(m.clerk_name(follow.clerk) if follow.clerk else "-"))
+        self.follow_stack.setCurrentIndex(0 if figures.follow_ups else 1)
+
+    def _fill_services(self, figures: Indicators) -> None:
+        m, t = self.model, self.model.t
+        lines = sorted(figures.services, key=lambda s: -s.waiting)  # ties keep the hall order
+        self.services.setRowCount(len(lines))
+        for r, line in enumerate(lines):
+            over = line.over_target > 0
+            unserved = line.waiting > 0 and line.open_windows == 0
+            background = RED_SOFT if over else (AMBER_SOFT if unserved else None)
+            longest = (t("longest_line", minutes=line.longest_wait_min, number=line.longest_number)
+                       if line.longest_wait_min is not None else "-")
+            self.services.setItem(r, 0, cell(m.service_name(line.id), background=background))
+            self.services.setItem(r, 1, cell(line.waiting, align_right=True, bold=line.waiting > 0,
+                                             background=background))
+            self.services.setItem(r, 2, cell(longest, color=RED if over else None, bold=over,
+                                             background=background))
+            self.services.setItem(r, 3, cell(line.open_windows, align_right=True,
+                                             color=AMBER if unserved else None,
+                                             background=background))
+
+    def _fill_windows(self, figures: Indicators) -> None:
+        m, t = self.model, self.model.t
+        self.windows.setRowCount(len(figures.windows))
+        for r, line in enumerate(figures.windows):
+            background = RED_SOFT if line.over_limit else None
+            state = m.t(f"window_{line.state}")
+            if line.state == "paused" and line.reason:
+                state = f"{state}（{line.reason}）" if m.lang == "zh" else f"{state} ({line.reason})"
+            if line.for_min is None or (line.for_min == 0 and not line.since_exact):
+                duration = "-"  # seen so since this desk started: how long is not known
+            else:
+                duration = t("minutes_short" if line.since_exact else "minutes_least",
+                             minutes=line.for_min)
+            self.windows.setItem(r, 0, cell(m.window_name(line.number), background=background))
+            self.windows.setItem(r, 1, cell(state, color=STATE_COLORS.get(line.state),
+                                            bold=line.state != "closed", background=background))
+            self.windows.setItem(r, 2, cell(line.clerk_name or "-", background=background))
+            self.windows.setItem(r, 3, cell(duration if line.state != "closed" else "-",
+                                            color=RED if line.over_limit else None,
+                                            bold=line.over_limit, background=background))
+            self.windows.setItem(r, 4, cell(line.current or "", bold=True, background=background))
+
+    # ------------------------------------------------------------------ acknowledging
+
+    def _selected_key(self) -> str | None:
+        items = self.alerts.selectedItems()
+        return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
+
+    def _ack_state(self) -> None:
+        self.ack.setEnabled(self._selected_key() is not None)
+
+    def _acknowledge(self) -> None:
+        key = self._selected_key()
+        if key is not None:
+            self.model.acknowledge(key)
+

@@ -1,0 +1,380 @@
+"""Live indicators and alerts (pure): tables of hall situations, a fake clock, no hub, no Qt."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from counter.desk.errors import PeriodError, SettingsError
+from counter.desk.indicators import (
+    HallWatch,
+    Targets,
+    compute,
+    device_level,
+    load_targets,
+    targets_from_dict,
+)
+from counter.desk.periods import period_range
+from counter.desk.report_table import report_csv, report_rows
+from tests.fakes import FakeClock
+
+DAY = "2026-11-23"
+T0 = datetime.fromisoformat("2026-11-23T02:00:00+00:00")
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def ticket(number: str, service: str, issued: datetime, state: str = "waiting",
+           **extra: Any) -> dict[str, Any]:
+    return {"id": f"20261123-{number}", "number": number, "service": service, "state": state,
+            "priority": "normal", "issued_at": iso(issued), "window": None, "calls": 0,
+            "ahead": 0, "est_wait_min": 0, "to_window": None, **extra}
+
+
+def window(number: int, state: str = "closed", serves: tuple[str, ...] = ("social",),
+           **extra: Any) -> dict[str, Any]:
+    return {"number": number, "name": f"综合受理 {number}", "name_en": f"Comprehensive {number}",
+            "zone": "综合服务区", "serves": list(serves), "state": state,
+            "clerk": "1001" if state != "closed" else None,
+            "clerk_name": "张三" if state != "closed" else None, "reason": None, "current": None,
+            **extra}
+
+
+def snapshot(waiting: Sequence[dict[str, Any]] = (), windows: Sequence[dict[str, Any]] = (),
+             devices: dict[str, Any] | None = None) -> dict[str, Any]:
+    services = [{"id": "social", "name": "社会保险", "name_en": "Social insurance", "prefix": "C",
+                 "department": "hrss", "open": True, "waiting": 0, "est_wait_min": 0},
+                {"id": "realty", "name": "不动产登记", "name_en": "Real estate", "prefix": "F",
+                 "department": "realty", "open": True, "waiting": 0, "est_wait_min": 0}]
+    for service in services:
+        service["waiting"] = sum(1 for t in waiting if t["service"] == service["id"])
+    return {"day": DAY, "hall": {"name": "县政务服务中心", "languages": ["zh", "en"],
+                                 "timezone": "Asia/Shanghai", "departments": []},
+            "services": services, "windows": list(windows) or [window(1, "open")],
+            "recent_calls": [], "waiting": list(waiting), "devices": devices or {}}
+
+
+def report(no_show: int = 0, ratings: dict[str, int] | None = None,
+           dissatisfied: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    scores = {"1": 0, "2": 0, "3": 0, "4": 0, **(ratings or {})}
+    return {"from": DAY, "to": DAY, "total": {"issued": 10, "no_show": no_show, "ratings": scores},
+            "dissatisfied": list(dissatisfied)}
+
+
+def watch_of(snap: dict[str, Any], clock: FakeClock) -> HallWatch:
+    watch = HallWatch()
+    watch.apply_snapshot(10, snap, clock.now())
+    return watch
+
+
+def kinds(watch: HallWatch, clock: FakeClock, targets: Targets | None = None) -> list[str]:
+    return [a.kind for a in compute(watch, targets or Targets(), clock.now()).alerts]
+
+
+# ---------------------------------------------------------------------------------- targets
+
+
+def test_targets_default_without_a_settings_file() -> None:
+    assert load_targets(None) == Targets()
+
+
+def test_targets_read_from_the_settings_file(tmp_path: Path) -> None:
+    path = tmp_path / "desk.toml"
+    path.write_text("[targets]\nmax_wait_min = 20\nmax_pause_min = 5\ndissatisfied = false\n"
+                    "[targets.max_wait_by_service]\nrealty = 45\n", encoding="utf-8")
+    targets = load_targets(path)
+    assert (targets.max_wait_min, targets.max_pause_min, targets.dissatisfied) == (20, 5, False)
+    assert targets.wait_target("realty") == 45
+    assert targets.wait_target("social") == 20
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("[targets]\nmax_wait_min = 0\n", "max_wait_min"),
+    ("[targets]\nmax_pause_min = \"ten\"\n", "max_pause_min"),
+    ("[targets]\nmax_wiat_min = 10\n", "max_wiat_min"),
+    ("[targets]\ndissatisfied = 1\n", "dissatisfied"),
+    ("[targets.max_wait_by_service]\nrealty = -5\n", "realty"),
+    ("[targets\n", "not valid TOML"),
+])
+def test_a_bad_settings_file_says_what_is_wrong(tmp_path: Path, text: str, named: str) -> None:
+    path = tmp_path / "desk.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SettingsError, match=named):
+        load_targets(path)
+
+
+def test_a_missing_settings_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_targets(tmp_path / "nowhere.toml")
+
+
+# ---------------------------------------------------------------------------------- waiting
+
+
+@pytest.mark.parametrize(("waited", "target", "alerted"), [
+    (10, 30, False),
+    (30, 30, False),  # "longer than" the target
+    (31, 30, True),
+    (50, 45, True),
+])
+def test_a_long_wait_raises_an_alert(waited: int, target: float, alerted: bool) -> None:
+    clock = FakeClock()
+    snap = snapshot([ticket("C001", "social", clock.now() - timedelta(minutes=waited)),
+                     ticket("C002", "social", clock.now() - timedelta(minutes=2))])
+    watch = watch_of(snap, clock)
+    figures = compute(watch, Targets(max_wait_min=target), clock.now())
+    alerts = [a for a in figures.alerts if a.kind == "long_wait"]
+    assert bool(alerts) == alerted
+    social = next(s for s in figures.services if s.id == "social")
+    assert (social.waiting, social.longest_wait_min, social.longest_number) == (2, waited, "C001")
+    if alerted:
+        assert alerts[0].params["number"] == "C001"
+        assert alerts[0].params["count"] == 1
+        assert alerts[0].level == "alarm"
+
+
+def test_the_wait_alert_follows_the_clock() -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot([ticket("C001", "social", clock.now())]), clock)
+    assert "long_wait" not in kinds(watch, clock)
+    clock.advance(minutes=31)
+    assert "long_wait" in kinds(watch, clock)
+
+
+def test_a_service_target_overrides_the_hall_target() -> None:
+    clock = FakeClock()
+    snap = snapshot([ticket("F001", "realty", clock.now() - timedelta(minutes=40))],
+                    [window(1, "open", ("realty",))])
+    watch = watch_of(snap, clock)
+    assert "long_wait" in kinds(watch, clock, Targets(max_wait_min=30))
+    assert "long_wait" not in kinds(watch, clock, Targets(max_wait_min=30,
+                                                          max_wait_by_service={"realty": 45}))
+
+
+@pytest.mark.parametrize(("windows", "unserved"), [
+    ([window(1, "open")], False),
+    ([window(1, "paused")], True),
+    ([window(1, "closed")], True),
+    ([window(1, "closed"), window(2, "open")], False),
+    ([window(1, "open", ("realty",))], True),
+])
+def test_people_waiting_with_no_open_window(windows: list[dict[str, Any]], unserved: bool) -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot([ticket("C001", "social", clock.now())], windows), clock)
+    assert ("unserved" in kinds(watch, clock)) == unserved
+
+
+def test_events_keep_the_waiting_line() -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot([ticket("C001", "social", T0)]), clock)
+    watch.apply_event({"event": "ticket_issued", "seq": 11, "at": iso(T0),
+                       "data": {"ticket": ticket("C002", "social", T0)}}, clock.now())
+    watch.apply_event({"event": "ticket_called", "seq": 12, "at": iso(T0),
+                       "data": {"ticket": ticket("C001", "social", T0, "called", window=1)}},
+                      clock.now())
+    assert [t["number"] for t in watch.waiting.values()] == ["C002"]
+    # an event the snapshot already holds changes nothing
+    assert not watch.apply_event({"event": "ticket_issued", "seq": 9, "at": iso(T0),
+                                  "data": {"ticket": ticket("C009", "social", T0)}}, clock.now())
+    assert "20261123-C009" not in watch.waiting
+
+
+# ---------------------------------------------------------------------------------- windows
+
+
+def paused_event(seq: int, at: datetime, state: str = "paused") -> dict[str, Any]:
+    return {"event": "window_changed", "seq": seq, "at": iso(at),
+            "data": {"window": window(1, state, reason="午休" if state == "paused" else None)}}
+
+
+@pytest.mark.parametrize(("minutes", "alerted"), [(5, False), (14, False), (15, True), (40, True)])
+def test_a_long_pause_raises_an_alert(minutes: int, alerted: bool) -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot(), clock)
+    watch.apply_event(paused_event(11, clock.now()), clock.now())
+    clock.advance(minutes=minutes)
+    figures = compute(watch, Targets(max_pause_min=15), clock.now())
+    line = figures.windows[0]
+    assert (line.state, line.for_min, line.since_exact, line.reason) == ("paused", minutes, True,
+                                                                          "午休")
+    assert line.over_limit == alerted
+    assert ("long_pause" in [a.kind for a in figures.alerts]) == alerted
+
+
+def test_resuming_ends_the_pause_alert() -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot(), clock)
+    watch.apply_event(paused_event(11, clock.now()), clock.now())
+    clock.advance(minutes=20)
+    assert "long_pause" in kinds(watch, clock)
+    watch.apply_event(paused_event(12, clock.now(), "open"), clock.now())
+    assert "long_pause" not in kinds(watch, clock)
+
+
+def test_a_pause_seen_first_in_a_snapshot_is_at_least_that_long() -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot(windows=[window(1, "paused")]), clock)
+    clock.advance(minutes=16)
+    watch.apply_snapshot(11, snapshot(windows=[window(1, "paused")]), clock.now())
+    figures = compute(watch, Targets(), clock.now())
+    assert (figures.windows[0].for_min, figures.windows[0].since_exact) == (16, False)
+    assert figures.alerts[0].params["exact"] is False
+
+
+def test_window_counts() -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot(windows=[window(1, "open"), window(2, "paused"), window(3),
+                                       window(4)]), clock)
+    figures = compute(watch, Targets(), clock.now())
+    assert (figures.windows_open, figures.windows_paused, figures.windows_closed) == (1, 1, 2)
+
+
+# ---------------------------------------------------------------------------------- devices
+
+
+@pytest.mark.parametrize(("value", "level"), [
+    ("ok", "ok"), ("online", "ok"), (True, "ok"), (None, "ok"),
+    ("paper_near_end", "warning"), ("unknown", "warning"),
+    ("paper_out", "alarm"), ("offline", "alarm"), ("cover_open", "alarm"), (False, "alarm"),
+])
+def test_device_levels(value: object, level: str) -> None:
+    assert device_level(value) == level
+
+
+def test_device_alerts_come_from_the_snapshot_and_from_events() -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot(devices={"kiosk-2": {"printer": "paper_near_end"}}), clock)
+    watch.apply_event({"event": "device_alert", "seq": 11, "at": iso(T0),
+                       "data": {"device": "kiosk-1", "status": {"printer": "paper_out"}}},
+                      clock.now())
+    alerts = {a.params["device"]: a.level for a in compute(watch, Targets(), clock.now()).alerts}
+    assert alerts == {"kiosk-1": "alarm", "kiosk-2": "warning"}
+    watch.apply_event({"event": "device_alert", "seq": 12, "at": iso(T0),
+                       "data": {"device": "kiosk-1", "status": {"printer": "ok"}}}, clock.now())
+    assert [a.params["device"] for a in compute(watch, Targets(), clock.now()).alerts] == ["kiosk-2"]
+
+
+# ---------------------------------------------------------------------------------- today
+
+
+def test_no_shows_and_ratings_add_events_to_the_days_report() -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot(), clock)
+    assert compute(watch, Targets(), clock.now()).no_shows is None  # not known before the report
+    assert watch.apply_report_today(report(no_show=2, ratings={"4": 3, "1": 1}, dissatisfied=[
+        {"ticket": "C001", "day": DAY, "service": "social", "window": 1, "clerk": "1001"}]))
+    events = [
+        ("ticket_no_show", ticket("C005", "social", T0, "no_show"), {}),
+        ("ticket_no_show", ticket("C006", "social", T0, "no_show"), {}),
+        ("ticket_reinstated", ticket("C005", "social", T0), {}),
+        ("ticket_rated", ticket("C003", "social", T0, "done", window=1, clerk="1001"), {"score": 1}),
+        ("ticket_rated", ticket("C004", "social", T0, "done"), {"score": 3}),
+    ]
+    for seq, (name, t, extra) in enumerate(events, start=11):
+        watch.apply_event({"event": name, "seq": seq, "at": iso(T0),
+                           "data": {"ticket": t, **extra}}, clock.now())
+    figures = compute(watch, Targets(), clock.now())
+    assert figures.no_shows == 3
+    assert dict(figures.ratings) == {1: 2, 2: 0, 3: 1, 4: 3}
+    assert (figures.rated, figures.satisfaction) == (6, round(4 / 6, 3))
+    assert [f.ticket for f in figures.follow_ups] == ["C001", "C003"]
+    assert [a.params["number"] for a in figures.alerts if a.kind == "dissatisfied"] == [
+        "C001", "C003"]
+    assert [t["number"] for t in watch.missed.values()] == ["C006"]
+    # a later report holds the events: counted once
+    watch.apply_report_today(report(no_show=3, ratings={"4": 3, "3": 1, "1": 2}, dissatisfied=[
+        {"ticket": "C001", "day": DAY, "service": "social"},
+        {"ticket": "C003", "day": DAY, "service": "social"}]))
+    figures = compute(watch, Targets(), clock.now())
+    assert (figures.no_shows, figures.rated, len(figures.follow_ups)) == (3, 6, 2)
+
+
+def test_dissatisfied_alerts_can_be_switched_off() -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot(), clock)
+    watch.apply_report_today(report(dissatisfied=[{"ticket": "C001", "day": DAY,
+                                                   "service": "social"}]))
+    assert kinds(watch, clock) == ["dissatisfied"]
+    assert kinds(watch, clock, Targets(dissatisfied=False)) == []
+
+
+def test_a_report_of_another_day_is_not_today() -> None:
+    watch = watch_of(snapshot(), FakeClock())
+    assert not watch.apply_report_today({**report(), "from": "2026-11-01"})
+    assert not watch.has_today
+
+
+def test_a_new_day_starts_the_counts_again() -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot([ticket("C001", "social", T0)]), clock)
+    watch.apply_report_today(report(no_show=4))
+    watch.apply_event({"event": "day_started", "seq": 11, "at": iso(T0),
+                       "data": {"day": "2026-11-24"}}, clock.now())
+    figures = compute(watch, Targets(), clock.now())
+    assert (figures.no_shows, figures.waiting_total, watch.day) == (None, 0, "2026-11-24")
+
+
+def test_targets_from_dict_defaults() -> None:
+    assert targets_from_dict({}) == Targets()
+
+
+# ---------------------------------------------------------------------------------- periods
+
+
+@pytest.mark.parametrize(("kind", "anchor", "first", "last"), [
+    ("day", date(2026, 11, 23), date(2026, 11, 23), date(2026, 11, 23)),
+    ("week", date(2026, 11, 25), date(2026, 11, 23), date(2026, 11, 29)),  # Monday .. Sunday
+    ("week", date(2026, 11, 23), date(2026, 11, 23), date(2026, 11, 29)),
+    ("month", date(2026, 2, 14), date(2026, 2, 1), date(2026, 2, 28)),
+    ("month", date(2028, 2, 14), date(2028, 2, 1), date(2028, 2, 29)),
+    ("quarter", date(2026, 11, 23), date(2026, 10, 1), date(2026, 12, 31)),
+    ("quarter", date(2026, 5, 2), date(2026, 4, 1), date(2026, 6, 30)),
+    ("year", date(2026, 11, 23), date(2026, 1, 1), date(2026, 12, 31)),
+])
+def test_periods(kind: str, anchor: date, first: date, last: date) -> None:
+    assert period_range(kind, anchor) == (first, last)
+
+
+@pytest.mark.parametrize(("first", "last", "problem"), [
+    (date(2026, 11, 23), date(2026, 11, 1), "before"),
+    (date(2024, 1, 1), date(2026, 1, 1), "at most"),
+    (None, date(2026, 1, 1), "needs"),
+])
+def test_bad_custom_periods(first: date | None, last: date, problem: str) -> None:
+    with pytest.raises(PeriodError, match=problem):
+        period_range("custom", date(2026, 11, 23), first, last)
+
+
+def test_custom_period() -> None:
+    assert period_range("custom", date(2026, 11, 23), date(2026, 11, 2), date(2026, 11, 9)) == (
+        date(2026, 11, 2), date(2026, 11, 9))
+
+
+# ---------------------------------------------------------------------------------- report table
+
+
+FIGURES = {"issued": 3, "served": 2, "no_show": 1, "cancelled": 0, "mean_wait_min": 4.25,
+           "max_wait_min": 9.0, "mean_service_min": None, "rated": 2, "satisfaction": 0.5}
+
+
+def test_report_rows_in_natural_order_and_csv() -> None:
+    rep = {"from": DAY, "to": DAY, "total": FIGURES,
+           "by_window": {"10": FIGURES, "2": FIGURES}, "by_service": {"social": FIGURES}}
+    rows = report_rows(rep, "window", lambda group, key: f"{group}-{key}")
+    assert [r.key for r in rows] == ["2", "10"]
+    assert [rows[0].cell(c) for c in ("mean_wait_min", "mean_service_min", "satisfaction")] == [
+        "4.2", "-", "50.0%"]
+    text = report_csv(rep, lambda group, key: key.upper(), {"name": "名称"}, {"window": "按窗口"},
+                      "合计")
+    lines = text.splitlines()
+    assert lines[0].startswith("group,key,名称,issued")
+    assert lines[1] == "total,,合计,3,2,1,0,4.2,9.0,-,2,50.0%"
+    assert lines[2].startswith("service,social,SOCIAL,")
+    assert lines[3].startswith("按窗口,2,2,")
+    assert len(lines) == 5

@@ -1,0 +1,447 @@
+"""The desk's view-model without a screen or a hub: fed snapshot and event dicts, its requests
+answered by a hand-written bus, its tickets printed by the kiosk's fake and preview printers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from counter.desk.indicators import Targets
+from counter.desk.model import ActionResult, DeskModel
+from counter.desk.reprint import DeskPrinter, ticket_content
+from kiosk.printer import FakePrinter, PreviewPrinter
+from kiosk.printer_status import PrinterStatus
+from kiosk.ticket import PrintMode
+from tests.counter.desk.test_indicators import DAY, iso, report, snapshot, ticket, window
+from tests.fakes import FakeClock
+
+Reply = tuple[bool, dict[str, Any]]
+
+
+@dataclass
+class Sent:
+    op: str
+    params: dict[str, Any]
+    req_id: str
+    on_done: Callable[[bool, dict[str, Any]], None] | None
+
+
+@dataclass
+class AnsweringBus:
+    """Answers each request at once with what ``answers[op]`` says (a reply or a function)."""
+
+    answers: dict[str, Reply | Callable[[dict[str, Any]], Reply]] = field(default_factory=dict)
+    sent: list[Sent] = field(default_factory=list)
+    hold: bool = False  # keep requests unanswered (call ``answer`` later)
+
+    def request(self, op: str, params: dict[str, Any] | None = None, *,
+                on_done: Callable[[bool, dict[str, Any]], None] | None = None,
+                req_id: str | None = None, timeout: float | None = 10.0) -> str:
+        assert req_id, "the desk gives every request its own id"
+        sent = Sent(op, dict(params or {}), req_id, on_done)
+        self.sent.append(sent)
+        if not self.hold:
+            self.answer(sent)
+        return req_id
+
+    def answer(self, sent: Sent) -> None:
+        answer = self.answers.get(sent.op, (True, {}))
+        ok, payload = answer(sent.params) if callable(answer) else answer
+        if sent.on_done is not None:
+            sent.on_done(ok, payload)
+
+    def ops(self) -> list[str]:
+        return [s.op for s in self.sent]
+
+
+MADE: list[DeskModel] = []
+
+
+@pytest.fixture(autouse=True)
+def qt(qapp: QApplication) -> Iterator[None]:
+    """Signals and timers of the view-model need a Qt application (no window is shown); the
+    models made are shut down after each test, so no timer outlives its model."""
+    yield
+    while MADE:
+        MADE.pop().shutdown()
+    qapp.processEvents()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def bus() -> AnsweringBus:
+    return AnsweringBus()
+
+
+def make_model(bus: AnsweringBus, clock: FakeClock, lang: str = "zh",
+               printer: DeskPrinter | None = None) -> tuple[DeskModel, list[ActionResult]]:
+    model = DeskModel(bus, clock, lang=lang, targets=Targets(), printer=printer)
+    MADE.append(model)
+    said: list[ActionResult] = []
+    model.result.connect(said.append)
+    model.on_snapshot(10, snapshot([ticket("C001", "social", clock.now()),
+                                    ticket("C002", "social", clock.now(), ahead=1)],
+                                   [window(1, "open")]))
+    model.on_status(True, "connected")
+    return model, said
+
+
+C001 = ticket("C001", "social", FakeClock().now())
+
+
+# ---------------------------------------------------------------------------------- commands
+
+
+@pytest.mark.parametrize(("call", "op", "params"), [
+    (lambda m: m.issue("social"), "issue", {"service": "social"}),
+    (lambda m: m.issue("social", green=True, lang="en", print_ticket=False), "issue",
+     {"service": "social", "priority": "green", "lang": "en"}),
+    (lambda m: m.check_in(" AB12 ", print_ticket=False), "check_in", {"code": "AB12"}),
+    (lambda m: m.reassign(C001, to_service="realty", position="first"), "reassign",
+     {"ticket": "20261123-C001", "to_service": "realty", "position": "first"}),
+    (lambda m: m.reassign(C001, to_window=4), "reassign",
+     {"ticket": "20261123-C001", "to_window": 4, "position": "keep"}),
+    (lambda m: m.prioritise(C001), "prioritise", {"ticket": "20261123-C001"}),
+    (lambda m: m.reinstate(C001, "last"), "reinstate",
+     {"ticket": "20261123-C001", "position": "last"}),
+    (lambda m: m.cancel(C001, "left"), "cancel", {"ticket": "20261123-C001",
+                                                  "reason": "群众已离开"}),
+    (lambda m: m.cancel(C001, "走错了大厅"), "cancel", {"ticket": "20261123-C001",
+                                                         "reason": "走错了大厅"}),
+    (lambda m: m.lookup(" c001 "), "find", {"ticket": "C001"}),
+    (lambda m: m.announce(" 请保持安静 ", "zh"), "announce", {"text": "请保持安静", "lang": "zh"}),
+    (lambda m: m.load_report("week", date(2026, 11, 25)), "report",
+     {"from": "2026-11-23", "to": "2026-11-29"}),
+])
+def test_each_command_sends_one_request(bus: AnsweringBus, clock: FakeClock,
+                                        call: Callable[[DeskModel], object], op: str,
+                                        params: dict[str, Any]) -> None:
+    bus.hold = True
+    model, _said = make_model(bus, clock)
+    req_id = call(model)
+    assert [(s.op, s.params) for s in bus.sent] == [(op, params)]
+    assert req_id == bus.sent[0].req_id
+    assert model.busy(op)
+    bus.answer(bus.sent[0])
+    assert not model.busy(op)
+
+
+def test_every_click_has_its_own_request_id(bus: AnsweringBus, clock: FakeClock) -> None:
+    model, _said = make_model(bus, clock)
+    model.prioritise(C001)
+    model.prioritise(C001)
+    assert len({s.req_id for s in bus.sent}) == 2
+
+
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda m: m.cancel(C001, "  "), "请先选择或填写取消 C001 的原因"),
+    (lambda m: m.lookup(""), "请先输入要查找的号码"),
+    (lambda m: m.announce("   "), "请先输入广播内容"),
+    (lambda m: m.check_in(""), "请先输入预约签到码"),
+    (lambda m: m.reassign(C001), "请选择要改到的业务或窗口"),
+    (lambda m: m.load_report("custom", date(2026, 11, 23), date(2026, 11, 23),
+                             date(2026, 11, 1)), "时段有误"),
+    (lambda m: m.reprint(C001), "本台没有配置打印机"),
+])
+def test_what_cannot_be_sent_is_said_and_not_sent(bus: AnsweringBus, clock: FakeClock,
+                                                  call: Callable[[DeskModel], object],
+                                                  words: str) -> None:
+    model, said = make_model(bus, clock)
+    assert call(model) is None
+    assert bus.sent == []
+    assert not said[-1].ok and words in said[-1].text
+
+
+def test_nothing_is_sent_while_the_hub_is_unreachable(bus: AnsweringBus, clock: FakeClock) -> None:
+    model, said = make_model(bus, clock)
+    statuses: list[tuple[bool, str]] = []
+    model.status_changed.connect(lambda ok, detail: statuses.append((ok, detail)))
+    model.on_status(False, "the hub refuses connections")
+    assert not model.can_act()
+    assert model.issue("social") is None
+    assert bus.sent == []
+    assert "没有连接到服务中心" in said[-1].text
+    assert statuses == [(False, "the hub refuses connections")]
+
+
+@pytest.mark.parametrize(("lang", "call", "reply", "words"), [
+    ("zh", lambda m: m.issue("social", print_ticket=False),
+     {"ticket": ticket("C003", "social", FakeClock().now(), ahead=2)},
+     "已取号 C003（社会保险），前面 2 人"),
+    ("en", lambda m: m.issue("social", green=True, print_ticket=False),
+     {"ticket": ticket("C003", "social", FakeClock().now(), priority="green")},
+     "Issued green-channel ticket C003 (Social insurance); 0 ahead."),
+    ("zh", lambda m: m.reassign(C001, to_service="realty", position="first"),
+     {"ticket": ticket("C001", "realty", FakeClock().now())},
+     "C001 已改派到 不动产登记（排到最前），前面 0 人"),
+    ("en", lambda m: m.reassign(C001, to_window=1, position="keep"),
+     {"ticket": ticket("C001", "social", FakeClock().now(), to_window=1, ahead=3)},
+     "C001 moved to Window 1"),
+    ("zh", lambda m: m.cancel(C001, "duplicate"), {"ticket": ticket("C001", "social",
+                                                                    FakeClock().now(),
+                                                                    "cancelled")},
+     "C001 已取消，原因：重复取号"),
+    ("zh", lambda m: m.reinstate(C001, "first"), {"ticket": C001},
+     "C001 已恢复排队（排到最前）"),
+    ("en", lambda m: m.lookup("C001"), {"ticket": {**C001, "state": "no_show"}},
+     "Found C001: "),
+    ("zh", lambda m: m.announce("请保持安静"), {}, "广播已发出：请保持安静"),
+])
+def test_results_in_plain_words(bus: AnsweringBus, clock: FakeClock, lang: str,
+                                call: Callable[[DeskModel], object], reply: dict[str, Any],
+                                words: str) -> None:
+    op = {"issue", "reassign", "cancel", "reinstate", "announce"}
+    bus.answers = {name: (True, reply) for name in (*op, "find")}
+    model, said = make_model(bus, clock, lang)
+    call(model)
+    assert said[-1].ok, said[-1].text
+    assert words in said[-1].text
+
+
+@pytest.mark.parametrize(("lang", "call", "error", "words"), [
+    ("zh", lambda m: m.reassign(C001, to_service="realty"),
+     {"code": "invalid_state", "message": "C001 is called"}, "C001 已不在等候中（可能刚被叫号）"),
+    ("en", lambda m: m.reinstate(C001), {"code": "invalid_state", "message": "..."},
+     "C001 did not miss its call"),
+    ("zh", lambda m: m.lookup("Z999"), {"code": "not_found", "message": "no ticket Z999"},
+     "今天没有 Z999 这个号"),
+    ("zh", lambda m: m.issue("marriage"), {"code": "service_closed", "message": "closed"},
+     "不在办理时间"),
+    ("en", lambda m: m.check_in("X1"), {"code": "not_found", "message": "no appointment"},
+     "no appointment with check-in code X1"),
+    ("zh", lambda m: m.prioritise(C001), {"code": "unavailable", "message": "no answer in 10 s"},
+     "服务中心没有应答"),
+    ("en", lambda m: m.announce("hi"), {"code": "teapot", "message": "I am a teapot"},
+     "That did not work: I am a teapot"),
+])
+def test_refusals_in_plain_words(bus: AnsweringBus, clock: FakeClock, lang: str,
+                                 call: Callable[[DeskModel], object], error: dict[str, Any],
+                                 words: str) -> None:
+    bus.answers = {op: (False, error) for op in ("reassign", "reinstate", "find", "issue",
+                                                 "check_in", "prioritise", "announce")}
+    model, said = make_model(bus, clock, lang)
+    call(model)
+    assert not said[-1].ok
+    assert words in said[-1].text
+
+
+# ---------------------------------------------------------------------------------- the line
+
+
+def test_waiting_rows_search_and_times(bus: AnsweringBus, clock: FakeClock) -> None:
+    model, _said = make_model(bus, clock)
+    model.on_event({"event": "ticket_issued", "seq": 11, "at": iso(clock.now()),
+                    "data": {"ticket": ticket("F001", "realty", clock.now())}})
+    clock.advance(minutes=12)
+    rows = model.waiting_rows()
+    assert [(r.number, r.service_name, r.waited_min) for r in rows] == [
+        ("C001", "社会保险", 12), ("C002", "社会保险", 12), ("F001", "不动产登记", 12)]
+    assert [r.number for r in model.waiting_rows("c00")] == ["C001", "C002"]
+    assert [r.number for r in model.waiting_rows("不动产")] == ["F001"]
+    assert [r.number for r in model.waiting_rows(service="realty")] == ["F001"]
+    assert model.waiting_rows("Z") == []
+
+
+def test_ticket_events_refresh_the_line_and_todays_figures(bus: AnsweringBus,
+                                                           clock: FakeClock) -> None:
+    fresh = snapshot([ticket("C002", "social", clock.now())])
+    bus.answers = {"sync": (True, {"seq": 20, "snapshot": fresh}), "report": (True, report(2))}
+    model, _said = make_model(bus, clock)
+    model.refresh_now()  # the first snapshot asks for today's figures
+    assert bus.ops() == ["report"]
+    assert model.indicators.no_shows == 2
+    model.on_event({"event": "ticket_no_show", "seq": 11, "at": iso(clock.now()),
+                    "data": {"ticket": ticket("C001", "social", clock.now(), "no_show",
+                                              window=1)}})
+    assert model.indicators.no_shows == 3  # at once, before the hub is asked again
+    assert [t["number"] for t in model.missed()] == ["C001"]
+    model.refresh_now()
+    assert bus.ops() == ["report", "sync", "report"]
+    assert [r.number for r in model.waiting_rows()] == ["C002"]
+    assert model.watch.seq == 20
+
+
+def test_a_sync_older_than_the_events_already_seen_is_not_applied(bus: AnsweringBus,
+                                                                  clock: FakeClock) -> None:
+    stale = snapshot([ticket("C001", "social", clock.now()), ticket("C002", "social",
+                                                                    clock.now())])
+    bus.answers = {"sync": (True, {"seq": 11, "snapshot": stale}), "report": (True, report())}
+    model, _said = make_model(bus, clock)
+    model.on_event({"event": "ticket_called", "seq": 12, "at": iso(clock.now()),
+                    "data": {"ticket": ticket("C001", "social", clock.now(), "called", window=1),
+                             "window": 1}})
+    model.refresh_now()
+    assert [r.number for r in model.waiting_rows()] == ["C002"]  # C001 stays called
+    assert model.watch.seq == 12
+
+
+def test_the_ticket_looked_at_follows_events(bus: AnsweringBus, clock: FakeClock) -> None:
+    bus.answers = {"find": (True, {"ticket": C001})}
+    model, _said = make_model(bus, clock)
+    seen: list[dict[str, Any]] = []
+    model.found.connect(seen.append)
+    model.lookup("C001")
+    model.on_event({"event": "ticket_called", "seq": 11, "at": iso(clock.now()),
+                    "data": {"ticket": {**C001, "state": "called", "window": 1}, "window": 1}})
+    assert [t["state"] for t in seen] == ["waiting", "called"]
+
+
+def test_announcements_are_kept_newest_first(bus: AnsweringBus, clock: FakeClock) -> None:
+    model, _said = make_model(bus, clock)
+    for seq, text in enumerate(("一", "二"), start=11):
+        model.on_event({"event": "announcement", "seq": seq, "at": iso(clock.now()),
+                        "data": {"text": text, "lang": "zh"}})
+    assert [a["text"] for a in model.announcements] == ["二", "一"]
+
+
+def test_acknowledged_alerts_are_hidden_until_something_else_goes_wrong(
+        bus: AnsweringBus, clock: FakeClock) -> None:
+    model, _said = make_model(bus, clock)
+    clock.advance(minutes=45)
+    model.recompute()
+    alert = model.active_alerts()[0]
+    assert alert.kind == "long_wait"
+    assert "社会保险：2 人等候超过 30 分钟，最久的 C002 已等 45 分钟" in model.alert_text(alert)
+    model.acknowledge(alert.key)
+    assert model.active_alerts() == []
+    model.on_event({"event": "device_alert", "seq": 11, "at": iso(clock.now()),
+                    "data": {"device": "kiosk-1", "status": {"printer": "paper_out"}}})
+    assert [model.alert_text(a) for a in model.active_alerts()] == ["kiosk-1：打印机缺纸"]
+
+
+@pytest.mark.parametrize(("lang", "event", "words"), [
+    ("zh", {"event": "window_changed", "data": {"window": window(1, "paused", reason="午休")}},
+     "1号窗口（综合受理 1）已暂停 20 分钟，超过 15 分钟，原因：午休"),
+    ("en", {"event": "window_changed", "data": {"window": window(1, "paused")}},
+     "Window 1 (Comprehensive 1) paused for 20 min, over 15 min"),
+    ("en", {"event": "ticket_rated", "data": {"ticket": ticket(
+        "C009", "social", FakeClock().now(), "done", window=1, clerk="1001"), "score": 1}},
+     "C009 (Social insurance, window 1, 张三) rated \"dissatisfied\": please follow up"),
+])
+def test_alert_words(bus: AnsweringBus, clock: FakeClock, lang: str, event: dict[str, Any],
+                     words: str) -> None:
+    model, _said = make_model(bus, clock, lang)
+    model.on_event({**event, "seq": 11, "at": iso(clock.now())})
+    clock.advance(minutes=20)
+    model.recompute()
+    assert words in [model.alert_text(a) for a in model.active_alerts()]
+
+
+# ---------------------------------------------------------------------------------- printing
+
+
+def test_a_ticket_issued_at_the_desk_is_printed(qtbot: QtBot, bus: AnsweringBus,
+                                                clock: FakeClock) -> None:
+    fake = FakePrinter(PrintMode.TEXT, 80)
+    printer = DeskPrinter(fake)
+    issued = ticket("C003", "social", clock.now(), ahead=2, est_wait_min=20, priority="green")
+    bus.answers = {"issue": (True, {"ticket": issued})}
+    model, said = make_model(bus, clock, printer=printer)
+    with qtbot.waitSignal(printer.printed, timeout=10_000):
+        model.issue("social", green=True, lang="en")
+    printer.close()
+    assert said[-1].ok and "C003 号票已打印" in said[-1].text
+    content = fake.contents[0]
+    assert (content.number, content.service_name, content.ahead, content.priority) == (
+        "C003", "社会保险", 2, "green")
+    assert content.languages == ("en", "zh")  # the citizen's language leads
+    assert fake.printed[0].startswith(b"\x1b@")
+
+
+def test_a_printer_out_of_paper_is_said(qtbot: QtBot, bus: AnsweringBus, clock: FakeClock) -> None:
+    fake = FakePrinter(PrintMode.TEXT, 58, current_status=PrinterStatus.PAPER_OUT)
+    printer = DeskPrinter(fake)
+    bus.answers = {"find": (True, {"ticket": C001})}
+    model, said = make_model(bus, clock, printer=printer)
+    problems: list[str] = []
+    model.printer_changed.connect(problems.append)
+    with qtbot.waitSignal(printer.printed, timeout=10_000):
+        model.reprint(C001)
+    printer.close()
+    assert problems == ["paper_out"]
+    assert not said[-1].ok and "C001 没有打印出来：缺纸" in said[-1].text
+
+
+def test_reprint_reads_the_ticket_again_and_writes_the_preview(
+        qtbot: QtBot, tmp_path: Path, bus: AnsweringBus, clock: FakeClock) -> None:
+    preview = PreviewPrinter(PrintMode.IMAGE, 58, tmp_path)
+    printer = DeskPrinter(preview)
+    bus.answers = {"find": (True, {"ticket": {**C001, "ahead": 4, "est_wait_min": 40}})}
+    model, said = make_model(bus, clock, printer=printer)
+    with qtbot.waitSignal(printer.printed, timeout=20_000):
+        model.reprint({"id": C001["id"], "number": "C001"})
+    printer.close()
+    assert bus.sent[-1].op == "find"
+    assert said[-1].ok, said[-1].text
+    assert (tmp_path / "C001.png").stat().st_size > 0
+    assert (tmp_path / "C001.bin").read_bytes().startswith(b"\x1b@")
+
+
+@pytest.mark.parametrize("state", ["done", "cancelled"])
+def test_a_finished_ticket_is_not_reprinted(bus: AnsweringBus, clock: FakeClock,
+                                            state: str) -> None:
+    fake = FakePrinter()
+    printer = DeskPrinter(fake)
+    bus.answers = {"find": (True, {"ticket": {**C001, "state": state}})}
+    model, said = make_model(bus, clock, printer=printer)
+    model.reprint(C001)
+    printer.close()
+    assert fake.printed == []
+    assert not said[-1].ok and "不能补打" in said[-1].text
+
+
+def test_ticket_content_uses_the_hall_and_its_zone(clock: FakeClock) -> None:
+    content = ticket_content(ticket("C001", "social", clock.now(), ahead=3, est_wait_min=30),
+                             snapshot())
+    assert (content.hall_name, content.service_name_en, content.timezone) == (
+        "县政务服务中心", "Social insurance", "Asia/Shanghai")
+    assert content.local_issued_at.hour == 10
+    with pytest.raises(ValueError, match="issue time"):
+        ticket_content({"number": "C001", "issued_at": None}, snapshot())
+
+
+# ---------------------------------------------------------------------------------- reports
+
+
+def test_a_report_is_shown_and_exported_as_csv(bus: AnsweringBus, clock: FakeClock,
+                                               tmp_path: Path) -> None:
+    figures = {"issued": 5, "served": 4, "no_show": 1, "cancelled": 0, "mean_wait_min": 3.5,
+               "max_wait_min": 8.0, "mean_service_min": 6.0, "rated": 2, "satisfaction": 1.0,
+               "ratings": {"4": 2}}
+    rep = {"from": DAY, "to": DAY, "total": figures, "by_service": {"social": figures},
+           "by_window": {"1": figures}, "by_clerk": {"1001": figures}, "by_department": {},
+           "by_day": {DAY: figures}, "dissatisfied": []}
+    bus.answers = {"report": (True, rep)}
+    model, said = make_model(bus, clock)
+    assert not model.export_report(tmp_path / "r.csv")  # nothing to export yet
+    model.load_report("day", date(2026, 11, 23))
+    assert model.report == rep
+    assert "报表已生成：2026-11-23 至 2026-11-23，共取号 5" in said[-1].text
+    assert model.export_report(tmp_path / "r.csv")
+    data = (tmp_path / "r.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # spreadsheets read UTF-8 with a BOM
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("分组,代码,名称,取号,办结,过号")
+    assert "按业务,social,社会保险,5,4,1,0,3.5,8.0,6.0,2,100.0%" in lines
+    assert "按窗口,1,1号窗口 · 综合受理 1,5,4,1,0,3.5,8.0,6.0,2,100.0%" in lines
+    assert "按工作人员,1001,张三 (1001),5,4,1,0,3.5,8.0,6.0,2,100.0%" in lines
+    assert not model.export_report(tmp_path / "missing" / "r.csv")
+    assert "无法写入" in said[-1].text
+
+
+def test_the_clock_moves_waiting_times(bus: AnsweringBus, clock: FakeClock) -> None:
+    model, _said = make_model(bus, clock)
+    clock.advance(timedelta(minutes=7).total_seconds())
+    model.recompute()
+    assert model.indicators.longest_wait_min == 7
