@@ -87,7 +87,12 @@ class Hall:
     source: str = ""
 
     def windows_serving(self, service: str) -> list[Window]:
-        return [w for w in self.windows.values() if service in w.serves]
+        serving = self.__dict__.get("_serving")
+        if serving is None:  # worked out once: the hall does not change while it runs
+            serving = {sid: [w for w in self.windows.values() if sid in w.serves]
+                       for sid in self.services}
+            object.__setattr__(self, "_serving", serving)
+        return list(serving.get(service, []))
 
 
 class _Locator:

@@ -376,9 +376,10 @@ class HallEngine:
                                f"{service.daily_quota} tickets of today")
         ticket = self._new_ticket(service, priority, lang, now, device)
         view = self.ticket_view(ticket)
-        self._emit("ticket_issued", {"ticket": view})
+        data = {"ticket": view}  # the same object: the hub encodes it once
+        self._emit("ticket_issued", data)
         logger.info("issued %s for %s (%s) by %s", ticket.number, service.id, priority, device)
-        return self._done({"ticket": view})
+        return self._done(data)
 
     def check_in(self, appointment: Appointment, device: str | None = None) -> Outcome:
         """Turn a booked appointment into an ``appointment`` ticket (30 min early to slot end)."""
@@ -402,9 +403,10 @@ class HallEngine:
         ticket.appointment = appointment.code
         self.used_codes.add(appointment.code)
         view = self.ticket_view(ticket)
-        self._emit("ticket_issued", {"ticket": view})
+        data = {"ticket": view}  # the same object: the hub encodes it once
+        self._emit("ticket_issued", data)
         logger.info("checked in appointment %s as %s", appointment.code, ticket.number)
-        return self._done({"ticket": view})
+        return self._done(data)
 
     # ------------------------------------------------------------------ the window's clerk
 

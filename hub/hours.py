@@ -14,6 +14,12 @@ def hall_day(hall: Hall, moment: datetime) -> date:
     return (local - shift).date()
 
 
+def next_day_start(hall: Hall, moment: datetime) -> datetime:
+    """The instant the hall day after the one of ``moment`` begins (its local day_starts)."""
+    following = hall_day(hall, moment) + timedelta(days=1)
+    return datetime.combine(following, hall.day_starts, hall.timezone)
+
+
 CLOSED_ALL_DAY = [Span(time(0), time(0))]
 
 

@@ -34,6 +34,7 @@ from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response
 from websockets.protocol import State
 
+from hub import hours
 from hub.clock import Clock, SystemClock
 from hub.config import Hall
 from hub.engine import HallEngine, Outcome
@@ -127,6 +128,7 @@ class Work:
     batch: Batch = field(default_factory=Batch)
     register: bool = False
     idem_key: tuple[str, str] | None = None
+    result_body: str | None = None  # the result, already encoded (when an event carries it)
 
 
 class HallServer:
@@ -143,6 +145,8 @@ class HallServer:
         self.pending: list[Work] = []
         self._committing = False
         self._commits = 0
+        self._day_ends: datetime | None = None  # when the current hall day ends
+        self._committed_works = 0  # requests and ticks written; / commits = batching
         self._wake = asyncio.Event()
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="hall-commit")
         self._reader_pool = ThreadPoolExecutor(2, thread_name_prefix="hall-read")
@@ -176,6 +180,8 @@ class HallServer:
         for event in outcome.events:
             self.seq += 1
             body = encode(event.data)
+            if event.data is outcome.result:  # the result is this event's data: encoded once
+                work.result_body = body
             work.events.append((self.seq, event.name, at, event.data, body))
             work.batch.events.append((self.seq, at, event.name, body))
         tickets, windows = self.engine.take_changes()
@@ -211,6 +217,7 @@ class HallServer:
                 finally:
                     self._committing = False
                 self._commits += 1
+                self._committed_works += len(works)
                 outgoing: dict[Session, list[str]] = {}
                 for work in works:
                     self._dispatch(work, outgoing)
@@ -381,7 +388,8 @@ class HallServer:
                                 err.message)
                 if outcome is not None:
                     work = self._work(outcome, session, req.id)
-                    reply = encode(reply_ok(req.id, outcome.result))
+                    result_json = work.result_body or encode(outcome.result)
+                    reply = f'{{"re":{json.dumps(req.id)},"ok":true,"result":{result_json}}}'
                 else:
                     work = Work(session=session, req_id=req.id)
                 work.reply, work.idem_key = reply, key
@@ -405,6 +413,10 @@ class HallServer:
 
     def _roll_day(self) -> None:
         """Close the hall day if the clock has passed day_starts (before any request)."""
+        now = self.clock.now()
+        if self._day_ends is not None and now < self._day_ends:
+            return  # the hall day cannot have ended yet
+        self._day_ends = hours.next_day_start(self.hall, now)
         day = self.engine.day
         work = self._work(self.engine.tick())
         if self.engine.day != day:
@@ -510,7 +522,8 @@ class HallServer:
         return {"ok": True, "hall": self.hall.name, "seq": self.seq, "day": self.engine.day,
                 "devices": sum(len(s) for s in self.audience.values()),
                 "by_role": {role.value: len(s) for role, s in self.audience.items()},
-                "pending": len(self.pending), "at": datetime.now().astimezone().isoformat()}
+                "pending": len(self.pending), "commits": self._commits,
+                "committed": self._committed_works, "at": datetime.now().astimezone().isoformat()}
 
     def _process_request(self, connection: ServerConnection,
                          request: HttpRequest) -> Response | None:
