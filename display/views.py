@@ -1,0 +1,540 @@
+"""The screens: one widget that paints whichever mode's view-model it is given.
+
+Everything is laid out in fractions of the screen and every line of text is shrunk until it fits
+its box, so nothing clips on 1920x1080 landscape or 1080x1920 portrait (or any size between).
+The widget only wires signals and paints: what to show comes from ``display.model``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QRect, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtWidgets import QWidget
+
+from display.model import (
+    CallRow,
+    DisplayModel,
+    HallScreen,
+    Header,
+    QueueRow,
+    Text,
+    WindowCard,
+    WindowScreen,
+    ZoneScreen,
+)
+
+logger = logging.getLogger(__name__)
+
+FONT_FAMILY = "WenQuanYi Micro Hei"
+MARK = "\x01"  # around the parts of a sentence painted in the accent colour
+END_MARK = "\x02"
+
+Screen = HallScreen | WindowScreen | ZoneScreen
+
+
+class Colours:
+    """The board's colours: dark blue ground, white words, gold numbers, red for news."""
+
+    background: QColor = QColor("#0b1e3a")
+    panel: QColor = QColor("#132c52")
+    panel_edge: QColor = QColor("#23467a")
+    text: QColor = QColor("#ffffff")
+    soft: QColor = QColor("#b8c6dc")
+    accent: QColor = QColor("#ffd84d")  # ticket numbers
+    fresh: QColor = QColor("#c0262d")  # the newest call, while it is news
+    fresh_edge: QColor = QColor("#ffd84d")
+    warn: QColor = QColor("#ffb020")  # paused, reconnecting
+    dim: QColor = QColor("#6d7d96")  # calls shown while cut off from the hub
+    closed: QColor = QColor("#4a5a74")
+
+
+COLOURS = Colours()
+
+
+def font(px: float, bold: bool = False) -> QFont:
+    f = QFont(FONT_FAMILY)
+    f.setPixelSize(max(1, int(px)))
+    f.setBold(bold)
+    return f
+
+
+def fitted(text: str, box: QRectF, px: float, bold: bool = False, min_px: float = 8) -> QFont:
+    """The largest font up to ``px`` in which ``text`` fits ``box`` on one line."""
+    px = min(px, box.height() * 0.92)
+    while True:
+        f = font(px, bold)
+        if px <= min_px or QFontMetricsF(f).horizontalAdvance(text) <= box.width():
+            return f
+        px = max(min_px, px * 0.92)
+
+
+def common_px(texts: Sequence[str], box: QRectF, px: float, bold: bool = False) -> float:
+    """One size for a column of texts (all in boxes like ``box``): the one the longest allows."""
+    sizes = [fitted(t, box, px, bold).pixelSize() for t in texts if t]
+    return float(min(sizes)) if sizes else px
+
+
+def draw_text(p: QPainter, box: QRectF, text: str, px: float, colour: QColor, *,
+              bold: bool = False, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> None:
+    if not text or box.width() <= 0 or box.height() <= 0:
+        return
+    f = fitted(text, box, px, bold)
+    p.setFont(f)
+    p.setPen(colour)
+    shown = QFontMetricsF(f).elidedText(text, Qt.TextElideMode.ElideRight, box.width())
+    p.drawText(box, int(align | Qt.AlignmentFlag.AlignVCenter), shown)
+
+
+def draw_marked(p: QPainter, box: QRectF, text: str, px: float, colour: QColor, accent: QColor,
+                *, bold: bool = True, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignHCenter) -> None:
+    """One line whose parts between MARK and END_MARK are painted in ``accent``."""
+    parts: list[tuple[str, bool]] = []
+    for i, chunk in enumerate(text.split(MARK)):
+        marked, _, rest = chunk.partition(END_MARK) if i else ("", "", chunk)
+        if marked:
+            parts.append((marked, True))
+        if rest:
+            parts.append((rest, False))
+    plain = "".join(t for t, _ in parts)
+    f = fitted(plain, box, px, bold)
+    metrics = QFontMetricsF(f)
+    width = metrics.horizontalAdvance(plain)
+    centred = align == Qt.AlignmentFlag.AlignHCenter
+    x = box.left() + (box.width() - width) / 2 if centred else box.left()
+    p.setFont(f)
+    for chunk, accented in parts:
+        p.setPen(accent if accented else colour)
+        advance = metrics.horizontalAdvance(chunk)
+        p.drawText(QRectF(x, box.top(), advance + 2, box.height()),
+                   int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), chunk)
+        x += advance
+
+
+def two_boxes(box: QRectF, split: float) -> tuple[QRectF, QRectF]:
+    top = QRectF(box.left(), box.top(), box.width(), box.height() * split)
+    return top, QRectF(box.left(), top.bottom(), box.width(), box.height() - top.height())
+
+
+def draw_two(p: QPainter, box: QRectF, text: Text, colour: QColor, *, bold: bool = False,
+             align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft, split: float = 0.62,
+             second: QColor | None = None, px: tuple[float, float] | None = None) -> None:
+    """Primary language on top (large), second language below (smaller); ``px`` caps the two
+    sizes (to give a column of names one size)."""
+    if not text.secondary:
+        draw_text(p, box, text.primary, px[0] / split if px else box.height(), colour, bold=bold,
+                  align=align)
+        return
+    top, bottom = two_boxes(box, split)
+    draw_text(p, top, text.primary, px[0] if px else top.height(), colour, bold=bold, align=align)
+    draw_text(p, bottom, text.secondary, px[1] if px else bottom.height() * 0.85, second or COLOURS.soft,
+              align=align)
+
+
+def two_px(texts: Sequence[Text], box: QRectF, split: float, bold: bool = False) -> tuple[float, float]:
+    """The two sizes that let every one of ``texts`` fit boxes like ``box``."""
+    top, bottom = two_boxes(box, split)
+    return (common_px([t.primary for t in texts], top, top.height(), bold),
+            common_px([t.secondary for t in texts], bottom, bottom.height() * 0.85))
+
+
+def panel(p: QPainter, box: QRectF, fill: QColor, edge: QColor | None = None, width: float = 2) -> None:
+    radius = min(box.width(), box.height()) * 0.06
+    p.setPen(QPen(edge, width) if edge is not None else Qt.PenStyle.NoPen)
+    p.setBrush(fill)
+    p.drawRoundedRect(box, radius, radius)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+
+
+def inset(box: QRectF, dx: float, dy: float | None = None) -> QRectF:
+    dy = dx if dy is None else dy
+    return box.adjusted(dx, dy, -dx, -dy)
+
+
+def rows(box: QRectF, fractions: Sequence[float]) -> list[QRectF]:
+    """Split ``box`` top to bottom by ``fractions`` of its height."""
+    out, y = [], box.top()
+    for fraction in fractions:
+        h = box.height() * fraction
+        out.append(QRectF(box.left(), y, box.width(), h))
+        y += h
+    return out
+
+
+def columns(box: QRectF, fractions: Sequence[float]) -> list[QRectF]:
+    out, x = [], box.left()
+    for fraction in fractions:
+        w = box.width() * fraction
+        out.append(QRectF(x, box.top(), w, box.height()))
+        x += w
+    return out
+
+
+def grid(box: QRectF, count: int, cols: int, gap: float) -> list[QRectF]:
+    if count <= 0:
+        return []
+    cols = max(1, min(cols, count))
+    lines = math.ceil(count / cols)
+    w = (box.width() - gap * (cols - 1)) / cols
+    h = (box.height() - gap * (lines - 1)) / lines
+    return [QRectF(box.left() + (i % cols) * (w + gap), box.top() + (i // cols) * (h + gap), w, h)
+            for i in range(count)]
+
+
+def mark(number: str) -> str:
+    return f"{MARK}{number}{END_MARK}"
+
+
+class BoardView(QWidget):
+    """A full-screen board. ``build`` makes the view-model of this display's mode from the model's
+    board; the view rebuilds it when the model changes and once a second (clock, highlight)."""
+
+    def __init__(self, model: DisplayModel, build: Callable[[], Screen], *,
+                 orientation: str = "auto", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.build = build
+        self.orientation = orientation
+        self.shown: Screen = build()
+        self.ticker_offset = 0.0
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMinimumSize(320, 240)
+        model.changed.connect(self.refresh)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self.refresh)
+        self._tick.start()
+        self._scroll = QTimer(self)
+        self._scroll.setInterval(40)
+        self._scroll.timeout.connect(self._advance_ticker)
+        self._scroll.start()
+
+    def refresh(self) -> None:
+        self.shown = self.build()
+        self.update()
+
+    def portrait(self) -> bool:
+        if self.orientation == "auto":
+            return self.height() > self.width()
+        return self.orientation == "portrait"
+
+    def _advance_ticker(self) -> None:
+        if isinstance(self.shown, HallScreen):
+            self.ticker_offset += max(2.0, min(self.width(), self.height()) / 360)
+            self.update(self._ticker_rect())
+
+    def _ticker_rect(self) -> QRect:
+        """The part of the widget the ticker covers (all of it when the picture is turned)."""
+        if self._turned():
+            return self.rect()
+        return hall_layout(QRectF(self.rect()))["ticker"].toAlignedRect()
+
+    def _turned(self) -> bool:
+        return self.orientation != "auto" and self.portrait() != (self.height() > self.width())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            w, h = float(self.width()), float(self.height())
+            if self._turned():  # a screen mounted the other way round than its picture
+                p.translate(w, 0)
+                p.rotate(90)
+                w, h = h, w
+            box = QRectF(0, 0, w, h)
+            screen = self.shown
+            if isinstance(screen, HallScreen) and event.rect() == self._ticker_rect() != self.rect():
+                # only the ticker moved: paint it alone (25 times a second, so keep it cheap)
+                paint_ticker(p, hall_layout(box)["ticker"], screen.ticker, self.ticker_offset)
+                return
+            p.fillRect(box, COLOURS.background)
+            if isinstance(screen, HallScreen):
+                paint_hall(p, box, screen, self.ticker_offset)
+            elif isinstance(screen, WindowScreen):
+                paint_window(p, box, screen)
+            else:
+                paint_zone(p, box, screen)
+        finally:
+            p.end()
+
+
+# ----------------------------------------------------------------------------------- header
+
+
+def paint_header(p: QPainter, box: QRectF, header: Header, portrait: bool) -> None:
+    pad = box.height() * 0.12
+    inner = inset(box, pad * 1.5, pad)
+    title, right = columns(inner, (0.62, 0.38) if not portrait else (0.58, 0.42))
+    draw_two(p, title, header.title, COLOURS.text, bold=True)
+    clock, date = rows(right, (0.62, 0.38))
+    draw_text(p, clock, header.clock, clock.height(), COLOURS.text, bold=True,
+              align=Qt.AlignmentFlag.AlignRight)
+    draw_text(p, date, header.date, date.height() * 0.85, COLOURS.soft, align=Qt.AlignmentFlag.AlignRight)
+    if header.status is not None:
+        mark_box = QRectF(right.left(), clock.top(), right.width() * 0.55, clock.height())
+        paint_status(p, mark_box, header.status)
+    p.setPen(QPen(COLOURS.panel_edge, max(1.0, box.height() * 0.02)))
+    p.drawLine(box.bottomLeft(), box.bottomRight())
+
+
+def paint_status(p: QPainter, box: QRectF, status: Text) -> None:
+    """The small "reconnecting" mark: discreet, but there."""
+    text = f"⟳ {status.primary}" + (f" · {status.secondary}" if status.secondary else "")
+    pill = QRectF(box.left(), box.top() + box.height() * 0.2, box.width(), box.height() * 0.6)
+    panel(p, pill, QColor(0, 0, 0, 90), COLOURS.warn, 1.5)
+    draw_text(p, inset(pill, pill.height() * 0.3, pill.height() * 0.12), text, pill.height() * 0.6,
+              COLOURS.warn, align=Qt.AlignmentFlag.AlignHCenter)
+
+
+# -------------------------------------------------------------------------------- hall mode
+
+
+def hall_layout(box: QRectF) -> dict[str, QRectF]:
+    """Where each part of the hall screen goes, landscape or portrait."""
+    portrait = box.height() > box.width()
+    if portrait:
+        head, newest, recent, waiting, ticker = rows(box, (0.08, 0.21, 0.33, 0.32, 0.06))
+    else:
+        head, body, ticker = rows(box, (0.12, 0.81, 0.07))
+        left, recent = columns(body, (0.6, 0.4))
+        newest, waiting = rows(left, (0.44, 0.56))
+    return {"head": head, "newest": newest, "recent": recent, "waiting": waiting, "ticker": ticker}
+
+
+def paint_hall(p: QPainter, box: QRectF, screen: HallScreen, ticker_offset: float) -> None:
+    portrait = box.height() > box.width()
+    gap = min(box.width(), box.height()) * 0.02
+    parts = hall_layout(box)
+    paint_header(p, parts["head"], screen.header, portrait)
+    stale = screen.header.stale
+    paint_newest(p, inset(parts["newest"], gap, gap / 2), screen, stale)
+    paint_recent(p, inset(parts["recent"], gap, gap / 2), screen, stale, cols=2 if portrait else 1)
+    paint_queues(p, inset(parts["waiting"], gap, gap / 2), screen)
+    paint_ticker(p, parts["ticker"], screen.ticker, ticker_offset)
+
+
+def paint_newest(p: QPainter, box: QRectF, screen: HallScreen, stale: bool) -> None:
+    call = screen.newest
+    fresh = call is not None and call.fresh and not stale
+    panel(p, box, COLOURS.fresh if fresh else COLOURS.panel,
+          COLOURS.fresh_edge if fresh else COLOURS.panel_edge, max(2.0, box.height() * 0.015))
+    inner = inset(box, box.width() * 0.04, box.height() * 0.07)
+    if call is None:
+        draw_two(p, inset(inner, 0, inner.height() * 0.25), screen.no_calls, COLOURS.soft,
+                 align=Qt.AlignmentFlag.AlignHCenter)
+        return
+    label, sentence, second = rows(inner, (0.2, 0.5, 0.3))
+    colour = COLOURS.dim if stale else COLOURS.text
+    accent = COLOURS.dim if stale else COLOURS.accent
+    draw_two(p, label, screen.now_calling, COLOURS.soft if not fresh else COLOURS.text,
+             align=Qt.AlignmentFlag.AlignHCenter, split=0.58,
+             second=COLOURS.soft if not fresh else COLOURS.text)
+    marked = Text(
+        mark_call(call.sentence.primary, call.number, call.window),
+        call.sentence.secondary,
+    )
+    draw_marked(p, sentence, marked.primary, sentence.height(), colour, accent)
+    second_colour = COLOURS.dim if stale else COLOURS.text if fresh else COLOURS.soft
+    draw_text(p, inset(second, 0, second.height() * 0.1), marked.secondary, second.height() * 0.8,
+              second_colour, align=Qt.AlignmentFlag.AlignHCenter)
+
+
+def mark_call(sentence: str, number: str, window: int) -> str:
+    """``sentence`` with the ticket number and, after it, the window number marked for accent."""
+    at = sentence.find(number)
+    if at < 0:
+        return sentence
+    head, tail = sentence[:at], sentence[at + len(number):]
+    digits = str(window)
+    w = tail.find(digits)
+    if w >= 0:
+        tail = f"{tail[:w]}{mark(digits)}{tail[w + len(digits):]}"
+    return f"{head}{mark(number)}{tail}"
+
+
+def paint_recent(p: QPainter, box: QRectF, screen: HallScreen, stale: bool, cols: int) -> None:
+    panel(p, box, COLOURS.panel, COLOURS.panel_edge)
+    inner = inset(box, box.width() * 0.04 / cols, box.height() * 0.03)
+    title, body = rows(inner, (0.11, 0.89))
+    draw_two(p, title, screen.recent_title, COLOURS.soft, bold=True, split=0.6)
+    shown: list[CallRow] = screen.recent
+    slots = 10 if cols == 2 else 9
+    cells = grid(body, slots, cols, inner.height() * 0.012)
+    if not shown:
+        draw_text(p, QRectF(body.left(), body.top(), body.width(), body.height() * 0.15), "—",
+                  body.height() * 0.08, COLOURS.dim, align=Qt.AlignmentFlag.AlignHCenter)
+        return
+    for cell, row in zip(cells, shown, strict=False):
+        paint_call_row(p, cell, row, stale)
+
+
+def paint_call_row(p: QPainter, box: QRectF, row: CallRow, stale: bool) -> None:
+    if row.fresh and not stale:  # called moments ago: a red bar before the number
+        p.fillRect(QRectF(box.left(), box.top() + box.height() * 0.15, box.width() * 0.012,
+                          box.height() * 0.7), COLOURS.fresh_edge)
+    p.setPen(QPen(COLOURS.panel_edge, 1))
+    p.drawLine(box.bottomLeft(), box.bottomRight())
+    number, arrow, window = columns(inset(box, box.width() * 0.03, box.height() * 0.1), (0.42, 0.1, 0.48))
+    draw_text(p, number, row.number, number.height() * 0.8, COLOURS.dim if stale else COLOURS.accent,
+              bold=True)
+    draw_text(p, arrow, "→", arrow.height() * 0.6, COLOURS.soft, align=Qt.AlignmentFlag.AlignHCenter)
+    draw_two(p, window, row.window, COLOURS.dim if stale else COLOURS.text, bold=True, split=0.6)
+
+
+def paint_queues(p: QPainter, box: QRectF, screen: HallScreen) -> None:
+    """Every service's queue, in as many columns as give its names the largest letters."""
+    panel(p, box, COLOURS.panel, COLOURS.panel_edge)
+    inner = inset(box, box.width() * 0.025, box.height() * 0.04)
+    title, body = rows(inner, (0.14, 0.86))
+    draw_two(p, title, screen.waiting_title, COLOURS.soft, bold=True, split=0.6)
+    queues: list[QueueRow] = screen.queues
+    if not queues:
+        return
+    best: tuple[float, list[QRectF], tuple[tuple[float, float], tuple[float, float]]] | None = None
+    for cols in (1, 2, 3, 4):
+        cells = grid(body, len(queues), cols, inner.width() * 0.015)
+        name, count = queue_boxes(cells[0])
+        sizes = (two_px([q.name for q in queues], name, 0.6),
+                 two_px([q.wait for q in queues], count, 0.6, True))
+        score = min(sizes[0][0], sizes[1][0]) + min(sizes[0][1], sizes[1][1])
+        if best is None or score > best[0]:
+            best = (score, cells, sizes)
+    assert best is not None
+    _, cells, sizes = best
+    for cell, queue in zip(cells, queues, strict=False):
+        paint_queue(p, cell, queue, sizes, screen.header.stale)
+
+
+def queue_boxes(box: QRectF) -> tuple[QRectF, QRectF]:
+    name, count = columns(inset(box, box.height() * 0.12, box.height() * 0.1), (0.68, 0.32))
+    return name, count.adjusted(count.width() * 0.04, 0, 0, 0)
+
+
+def paint_queue(p: QPainter, box: QRectF, queue: QueueRow,
+                sizes: tuple[tuple[float, float], tuple[float, float]], stale: bool) -> None:
+    panel(p, box, COLOURS.background if queue.open else COLOURS.panel, COLOURS.panel_edge, 1)
+    name, count = queue_boxes(box)
+    draw_two(p, name, queue.name, COLOURS.text if queue.open else COLOURS.closed, split=0.6, px=sizes[0])
+    colour = COLOURS.dim if stale else COLOURS.accent if queue.open and queue.waiting else COLOURS.soft
+    draw_two(p, count, queue.wait, colour if queue.open else COLOURS.closed, bold=True,
+             align=Qt.AlignmentFlag.AlignRight, split=0.6, px=sizes[1])
+
+
+def paint_ticker(p: QPainter, box: QRectF, text: str, offset: float) -> None:
+    """The desk's announcements: still and centred when they fit, else scrolling right to left
+    (starting in view, so a new message is readable at once), round and round."""
+    p.fillRect(box, COLOURS.panel)
+    inner = inset(box, box.width() * 0.02, box.height() * 0.15)
+    f = font(inner.height() * 0.7)
+    p.setFont(f)
+    p.setPen(COLOURS.text)
+    width = QFontMetricsF(f).horizontalAdvance(text)
+    p.save()
+    p.setClipRect(box)
+    if width <= inner.width():
+        p.drawText(inner, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter), text)
+    else:
+        period = width + box.width() * 0.3
+        x = inner.left() - offset % period
+        flags = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        while x < box.right():
+            p.drawText(QRectF(x, inner.top(), width + 4, inner.height()), flags, text)
+            x += period
+    p.restore()
+
+
+# ------------------------------------------------------------------------------ window mode
+
+
+def paint_window(p: QPainter, box: QRectF, screen: WindowScreen) -> None:
+    portrait = box.height() > box.width()
+    gap = min(box.width(), box.height()) * 0.03
+    head, body = rows(box, (0.1 if portrait else 0.14, 0.9 if portrait else 0.86))
+    paint_header(p, head, screen.header, portrait)
+    body = inset(body, gap)
+    stale = screen.header.stale
+    if not screen.found:
+        draw_two(p, inset(body, 0, body.height() * 0.35), screen.idle, COLOURS.soft,
+                 align=Qt.AlignmentFlag.AlignHCenter)
+        return
+    if portrait:
+        info, call = rows(body, (0.42, 0.58))
+    else:
+        info, call = columns(body, (0.45, 0.55))
+        call = call.adjusted(gap, 0, 0, 0)
+    name, state, clerk = rows(info, (0.42, 0.3, 0.28))
+    draw_two(p, inset(name, 0, name.height() * 0.08), screen.name, COLOURS.text, bold=True)
+    if screen.state_text is not None and screen.calling is not None:  # else it shows on the right
+        colour = COLOURS.warn if screen.state == "paused" else COLOURS.soft
+        draw_two(p, inset(state, 0, state.height() * 0.12), screen.state_text, colour, bold=True)
+    if screen.clerk is not None:
+        draw_two(p, inset(clerk, 0, clerk.height() * 0.15), screen.clerk, COLOURS.soft)
+    fresh = screen.fresh and not stale
+    panel(p, call, COLOURS.fresh if fresh else COLOURS.panel,
+          COLOURS.fresh_edge if fresh else COLOURS.panel_edge, max(2.0, call.height() * 0.012))
+    label, number = rows(inset(call, call.width() * 0.05, call.height() * 0.06), (0.25, 0.75))
+    if screen.calling is not None and screen.state != "closed":
+        draw_two(p, label, screen.calling_label, COLOURS.text if fresh else COLOURS.soft,
+                 align=Qt.AlignmentFlag.AlignHCenter)
+        colour = COLOURS.dim if stale else (COLOURS.warn if screen.state == "paused" else COLOURS.accent)
+        draw_text(p, number, screen.calling, number.height() * 0.8, colour, bold=True,
+                  align=Qt.AlignmentFlag.AlignHCenter)
+    else:
+        paused = screen.state == "paused"
+        draw_two(p, inset(number, 0, number.height() * 0.2), screen.idle,
+                 COLOURS.warn if paused else COLOURS.soft, bold=paused, align=Qt.AlignmentFlag.AlignHCenter)
+
+
+# -------------------------------------------------------------------------------- zone mode
+
+
+def paint_zone(p: QPainter, box: QRectF, screen: ZoneScreen) -> None:
+    portrait = box.height() > box.width()
+    gap = min(box.width(), box.height()) * 0.02
+    head, body = rows(box, (0.08 if portrait else 0.12, 0.92 if portrait else 0.88))
+    paint_header(p, head, screen.header, portrait)
+    body = inset(body, gap)
+    if not screen.found:
+        draw_two(p, inset(body, 0, body.height() * 0.4), screen.missing, COLOURS.soft,
+                 align=Qt.AlignmentFlag.AlignHCenter)
+        return
+    count = len(screen.cards)
+    cols = (1 if count <= 3 else 2) if portrait else (count if count <= 3 else 3 if count <= 9 else 4)
+    for cell, card in zip(grid(body, count, cols, gap), screen.cards, strict=False):
+        paint_card(p, cell, card, screen.header.stale)
+
+
+def paint_card(p: QPainter, box: QRectF, card: WindowCard, stale: bool) -> None:
+    fresh = card.fresh and not stale
+    panel(p, box, COLOURS.fresh if fresh else COLOURS.panel,
+          COLOURS.fresh_edge if fresh else COLOURS.panel_edge, max(2.0, box.height() * 0.012))
+    inner = inset(box, box.width() * 0.05, box.height() * 0.06)
+    title, name, number = rows(inner, (0.24, 0.2, 0.56))
+    draw_two(p, title, card.title, COLOURS.text, bold=True, align=Qt.AlignmentFlag.AlignHCenter)
+    draw_two(p, name, card.name, COLOURS.soft, align=Qt.AlignmentFlag.AlignHCenter)
+    if card.calling is not None:
+        colour = COLOURS.dim if stale else (COLOURS.warn if card.state == "paused" and not fresh
+                                            else COLOURS.accent)
+        top = number if card.state_text is None else rows(number, (0.7, 0.3))[0]
+        draw_text(p, inset(top, 0, top.height() * 0.05), card.calling, top.height() * 0.85, colour,
+                  bold=True, align=Qt.AlignmentFlag.AlignHCenter)
+        if card.state_text is not None:
+            draw_text(p, rows(number, (0.7, 0.3))[1], card.state_text.primary, number.height() * 0.2,
+                      COLOURS.text if fresh else COLOURS.warn, bold=fresh,
+                      align=Qt.AlignmentFlag.AlignHCenter)
+    elif card.state_text is not None:
+        paused = card.state == "paused"
+        draw_two(p, inset(number, 0, number.height() * 0.22), card.state_text,
+                 COLOURS.warn if paused else COLOURS.soft, bold=paused,
+                 align=Qt.AlignmentFlag.AlignHCenter, second=COLOURS.soft if paused else COLOURS.closed)
+    else:
+        draw_text(p, inset(number, 0, number.height() * 0.25), "—", number.height() * 0.4, COLOURS.soft,
+                  align=Qt.AlignmentFlag.AlignHCenter)
