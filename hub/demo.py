@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_HALL = ROOT / "assets" / "county.toml"
+KIOSK_PIN = "0000"
 CLERKS = [("1001", "张三", "1234"), ("1002", "李四", "2345"), ("1003", "王五", "3456")]
 
 
@@ -59,6 +60,14 @@ def _write_device_file(folder: Path, url: str, name: str, token: str) -> Path:
     path.write_text(f'hub = "{url}"\ndevice = "{name}"\ntoken = "{token}"\n', encoding="utf-8")
     path.chmod(0o600)
     return path
+
+
+def _kiosk_settings(folder: Path) -> tuple[str, ...]:
+    """The demo kiosk prints to a preview folder (PNG + ESC/POS bytes) and knows a PIN."""
+    path = folder / "kiosk-settings.toml"
+    path.write_text(f'technician_pin = "{KIOSK_PIN}"\nprinter = "preview:{folder / "tickets"}"\n',
+                    encoding="utf-8")
+    return ("--settings", str(path))
 
 
 def _book_appointments(store: Store, hall_tz: str) -> list[str]:
@@ -181,9 +190,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             device_file = _write_device_file(folder, url, app.name, tokens[app.name])
             code = f"import sys; from {app.module} import main; sys.exit(main(sys.argv[1:]))"
+            extra = _kiosk_settings(folder) if app.role == "kiosk" else ()
             with open(folder / f"{app.name}.log", "a", encoding="utf-8") as log_file:
                 procs[app.name] = subprocess.Popen(
-                    [sys.executable, "-c", code, "--device-file", str(device_file), *app.args],
+                    [sys.executable, "-c", code, "--device-file", str(device_file), *app.args,
+                     *extra],
                     stdout=log_file, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
             started.append(app.name)
         print(f"\nThe demo hall is running: {hall.name}, hub at {url}")
@@ -191,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  apps: {', '.join(started) or 'none'}; {issued} citizens already waiting")
         print("  clerks (staff number / PIN): " + ", ".join(f"{c} {n} / {p}" for c, n, p in CLERKS))
         print("  appointments to check in at the kiosk: " + "; ".join(appointments))
-        print("  technician PIN to leave the kiosk: 0000")
+        print(f"  technician PIN to leave the kiosk (long-press the hall's name): {KIOSK_PIN}; "
+              f"printed tickets: {folder / 'tickets'}")
         print("Press Ctrl-C to stop everything.\n", flush=True)
         deadline = time.monotonic() + args.exit_after if args.exit_after else None
         while deadline is None or time.monotonic() < deadline:

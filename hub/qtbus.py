@@ -110,6 +110,13 @@ class QtBus(QObject):
         future.add_done_callback(finished)
         return req_id
 
+    def forget(self, req_id: str) -> None:
+        """Stop resending a request (the person it was for has gone): if the hub has not
+        received it yet, it never will."""
+        loop, client = self._loop, self._client
+        if loop is not None and client is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(client.forget, req_id)
+
     @Slot(object, bool, object)
     def _deliver(self, handler: ReplyHandler | None, ok: bool, payload: dict[str, Any]) -> None:
         if handler is not None:

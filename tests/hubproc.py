@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -68,7 +69,10 @@ class HubProcess:
         return self
 
     def start(self, timeout: float = 20.0) -> HubProcess:
-        args = [sys.executable, "-m", "hub.cli", "serve", "--config", str(self.config),
+        # setpriv (util-linux): the kernel sends the hub SIGTERM when the test process dies,
+        # however it dies, so a crashed test run leaves no hub behind
+        launcher = ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
+        args = [*launcher, sys.executable, "-m", "hub.cli", "serve", "--config", str(self.config),
                 "--db", str(self.db), "--host", "127.0.0.1", "--port", str(self.port)]
         if self.always_open:
             args.append("--always-open")

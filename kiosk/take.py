@@ -1,0 +1,98 @@
+"""``hall-kiosk --take SERVICE``: a technician's test ticket, with no screen.
+
+Connect to the hub, ask the printer whether it can print (nothing is issued if it cannot),
+issue one ticket as a touch would, print it, and say what happened; the caller prints the ticket
+number alone on the last line of stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from hub.client import BusClient, BusError, DeviceSettings, new_request_id
+from kiosk.errors import KioskError, PrinterError
+from kiosk.model import ticket_content
+from kiosk.printer import PreviewPrinter, TicketPrinter
+from kiosk.printer_status import PrinterStatus
+from kiosk.raster import ensure_qt_app
+from kiosk.ticket import PrintMode, TicketContent
+
+logger = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 5.0
+REQUEST_TIMEOUT_S = 10.0
+
+
+class TakeError(KioskError):
+    """The test ticket could not be taken; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class TakenTicket:
+    content: TicketContent
+    printed_bytes: int
+    where: str  # the printer, or the preview folder
+
+
+def take_ticket(settings: DeviceSettings, service: str, lang: str | None,
+                printer: TicketPrinter, *, timeout: float = CONNECT_TIMEOUT_S) -> TakenTicket:
+    """Issue one ticket of ``service`` and print it; raises :class:`TakeError`."""
+    status = printer.status()
+    if not status.can_print:
+        raise TakeError(f"the printer cannot print ({status.value}): no ticket was issued")
+    if printer.mode is PrintMode.IMAGE or isinstance(printer, PreviewPrinter):
+        ensure_qt_app()  # Qt draws the image ticket and the preview PNG
+    return asyncio.run(_take(settings, service, lang, printer, timeout, status))
+
+
+async def _take(settings: DeviceSettings, service: str, lang: str | None,
+                printer: TicketPrinter, timeout: float, status: PrinterStatus) -> TakenTicket:
+    client = BusClient(settings.hub, settings.device, settings.token, open_timeout=timeout)
+    runner = asyncio.create_task(client.run())
+    try:
+        try:
+            await client.wait_ready(timeout)
+        except TimeoutError:
+            raise TakeError(f"the hub at {settings.hub} is unreachable "
+                            f"({client.last_error or 'no answer'})") from None
+        hall = client.snapshot.get("hall") or {}
+        services = {s["id"]: s for s in client.snapshot.get("services") or []}
+        languages = [str(code) for code in hall.get("languages") or ["zh"]]
+        chosen = lang or languages[0]
+        await _report(client, {"printer": status.value})
+        try:
+            reply = await client.request("issue", req_id=new_request_id(),
+                                         timeout=REQUEST_TIMEOUT_S, service=service, lang=chosen)
+        except BusError as err:
+            raise TakeError(_refusal(err, service)) from err
+        content = ticket_content(reply["ticket"], hall, services, chosen, languages)
+        try:
+            data = printer.print_content(content)
+        except PrinterError as err:
+            await _report(client, {"printer": printer.status().value, "unprinted": content.number})
+            raise TakeError(f"ticket {content.number} was issued but not printed: {err}") from err
+        where = str(printer.directory) if isinstance(printer, PreviewPrinter) else "the printer"
+        return TakenTicket(content, len(data), where)
+    finally:
+        await client.close()
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+
+async def _report(client: BusClient, status: dict[str, str]) -> None:
+    try:
+        await client.request("device_status", timeout=REQUEST_TIMEOUT_S, status=status)
+    except BusError as err:
+        logger.warning("device_status not taken: %s", err)
+
+
+def _refusal(err: BusError, service: str) -> str:
+    if err.code == "unknown_service":
+        return err.message or f"there is no service '{service}' in this hall"
+    if err.code == "unavailable":
+        return f"the hub did not answer: {err.message}"
+    return f"the hub refused the ticket ({err.code}): {err.message}"
