@@ -359,7 +359,8 @@ class Store:
     # ------------------------------------------------------------------ devices
 
     def add_device(self, name: str, role: str, window: int | None) -> str:
-        token = secrets.token_urlsafe(24)
+        # hex only: a token must never begin with "-" (it would be read as an option on a command line)
+        token = secrets.token_hex(24)
         now = datetime.now().astimezone().isoformat()
         with self._read() as conn:
             existing = conn.execute("SELECT revoked FROM devices WHERE name = ?", (name,)).fetchone()

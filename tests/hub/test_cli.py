@@ -195,3 +195,13 @@ def test_appointments_import_all_or_nothing(tmp_path: Path,
         assert store.appointment("B1") is None
     finally:
         store.close()
+
+
+def test_tokens_are_safe_on_a_command_line(tmp_path: Path) -> None:
+    """A token is passed as --token TOKEN: it must never look like an option."""
+    store = Store(tmp_path / "t.db")
+    try:
+        tokens = [store.add_device(f"kiosk-{i}", "kiosk", None) for i in range(300)]
+    finally:
+        store.close()
+    assert all(t[0].isalnum() and t.isalnum() and len(t) >= 40 for t in tokens)

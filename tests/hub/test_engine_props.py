@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from hub.config import load_hall
 from hub.engine import HallEngine
@@ -43,6 +43,12 @@ class HallMachine(RuleBasedStateMachine):
             self.stored_tickets[t.id] = copy.deepcopy(t)
         for w in windows:
             self.stored_windows[w.number] = copy.deepcopy(w)
+        if self.engine.day != self.day:  # the day rolled (on any tick): a new numbering
+            self.day = self.engine.day
+            self.numbers_today.clear()
+            for t in self.stored_tickets.values():
+                assert t.state not in ("waiting", "called", "serving")  # all closed out
+            self.stored_tickets.clear()
 
     def attempt(self, call, *args, **kwargs):  # type: ignore[no-untyped-def]
         before = {t.id: t.state for t in self.engine.tickets.values()}
@@ -133,17 +139,10 @@ class HallMachine(RuleBasedStateMachine):
         self.clock.advance(minutes=minutes)
         self.attempt(self.engine.tick)
 
-    @precondition(lambda self: True)
     @rule(hours=st.integers(20, 30))
     def next_day(self, hours: int) -> None:
         self.clock.advance(hours=hours)
         self.attempt(self.engine.tick)
-        if self.engine.day != self.day:
-            self.day = self.engine.day
-            self.numbers_today.clear()
-            for t in self.stored_tickets.values():
-                assert t.state not in ("waiting", "called", "serving")  # all closed out
-            self.stored_tickets.clear()
 
     @rule()
     def restart(self) -> None:
