@@ -19,7 +19,6 @@ import logging
 import signal
 import sys
 import time
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,7 @@ from counter.views_pad import RatingPadView
 from hub.appargs import add_bus_arguments, fail, settings_from_args, setup_logging
 from hub.errors import HubError
 from hub.qtbus import QtBus
+from hub.settings_file import read_toml
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 def read_keypad_config(path: str | None) -> KeypadConfig:
     if path is None:
         return KeypadConfig()
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise CounterError(f"cannot read keypad settings from {path}: {err}") from err
+    data = read_toml(path, "keypad settings file", CounterError)
     table = data.get("keypad", {})
     if not isinstance(table, dict):
         raise CounterError(f"{path}: [keypad] must be a table")

@@ -34,7 +34,6 @@ from __future__ import annotations
 import logging
 import textwrap
 import threading
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -51,6 +50,7 @@ from hub.serial_link import (
     open_pyserial,
     parse_serial_spec,
 )
+from hub.settings_file import read_toml
 
 logger = logging.getLogger(__name__)
 
@@ -289,11 +289,7 @@ def sign_config_from_toml(table: Mapping[str, object]) -> SignConfig:
 
 def read_sign_config(path: Path, table: str = "sign") -> SignConfig:
     """The :class:`SignConfig` in table ``table`` of a TOML file (defaults if there is none)."""
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise SignError(f"cannot read sign settings from {path}: {err}") from err
+    data = read_toml(path, "sign settings file", SignError)
     section = data.get(table, {})
     if not isinstance(section, dict):
         raise SignError(f"{path}: [{table}] must be a table")

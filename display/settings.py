@@ -24,7 +24,6 @@ languages at full volume::
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
@@ -33,6 +32,7 @@ from typing import Any
 
 from display.announcer import VolumeSchedule
 from display.errors import DisplayError
+from hub.settings_file import read_toml
 
 KNOWN_KEYS = frozenset(
     {"voice", "repeat", "max_age_s", "highlight_s", "languages", "announce_zones", "default_volume",
@@ -73,13 +73,7 @@ def load_settings(path: str | Path | None) -> DisplaySettings:
     """Read ``path`` (None: the defaults); SettingsError says what is wrong, in plain words."""
     if path is None:
         return DisplaySettings()
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except OSError as err:
-        raise SettingsError(f"cannot read the settings file {path}: {err.strerror or err}") from err
-    except tomllib.TOMLDecodeError as err:
-        raise SettingsError(f"the settings file {path} is not valid TOML: {err}") from err
+    data = read_toml(path, "settings file", SettingsError)
     try:
         return parse_settings(data)
     except SettingsError as err:

@@ -17,7 +17,6 @@ import asyncio
 import json
 import logging
 import ssl
-import tomllib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from hub.errors import HubError
 from hub.protocol import PROTOCOL_VERSION, encode
+from hub.settings_file import read_toml
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +64,7 @@ class DeviceSettings:
     @classmethod
     def from_file(cls, path: str | Path) -> DeviceSettings:
         """Read a per-device TOML file: ``hub = "ws://..."``, ``device = "..."``, ``token = "..."``."""
-        try:
-            with open(path, "rb") as f:
-                data = tomllib.load(f)
-        except (OSError, tomllib.TOMLDecodeError) as err:
-            raise HubError(f"cannot read the device file {path}: {err}") from err
+        data = read_toml(path, "device file")
         missing = [key for key in ("hub", "device", "token") if not isinstance(data.get(key), str)]
         if missing:
             raise HubError(f"the device file {path} lacks {', '.join(missing)}")

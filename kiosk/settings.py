@@ -16,11 +16,11 @@ A key this module does not know is an error (a misspelt key would otherwise be s
 from __future__ import annotations
 
 import logging
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from hub.settings_file import read_toml
 from kiosk.errors import KioskError
 
 logger = logging.getLogger(__name__)
@@ -55,14 +55,7 @@ def load_settings(path: str | Path | None) -> KioskSettings:
     """The settings in ``path`` (the defaults when None); raises :class:`SettingsError`."""
     if path is None:
         return KioskSettings()
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except OSError as err:
-        raise SettingsError(f"cannot read the settings file {path}: {err.strerror or err}") from err
-    except tomllib.TOMLDecodeError as err:
-        raise SettingsError(f"the settings file {path} is not valid TOML: {err}") from err
-    return parse_settings(data, str(path))
+    return parse_settings(read_toml(path, "settings file", SettingsError), str(path))
 
 
 def parse_settings(data: dict[str, Any], where: str = "settings") -> KioskSettings:

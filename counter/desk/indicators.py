@@ -18,7 +18,6 @@ place that reads a file (the desk settings TOML given with ``--settings``)::
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from counter.desk.errors import SettingsError
+from hub.settings_file import read_toml
 
 logger = logging.getLogger(__name__)
 
@@ -97,16 +97,7 @@ def load_targets(path: str | Path | None) -> Targets:
     """The targets in the desk settings file, or the defaults when there is none."""
     if path is None:
         return Targets()
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        raise SettingsError(f"the desk settings file {path} does not exist") from None
-    except OSError as err:
-        raise SettingsError(f"cannot read the desk settings file {path}: "
-                            f"{err.strerror or err}") from err
-    except tomllib.TOMLDecodeError as err:
-        raise SettingsError(f"the desk settings file {path} is not valid TOML: {err}") from err
+    data = read_toml(path, "desk settings file", SettingsError)
     return targets_from_dict(data, str(path))
 
 

@@ -1,0 +1,24 @@
+"""Reading a small TOML settings file (device file, kiosk, display, desk, sign, keypad), with
+the same plain words whatever goes wrong, for every app."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from hub.errors import HubError
+
+
+def read_toml(path: str | Path, what: str = "settings file",
+              error: type[Exception] = HubError) -> dict[str, Any]:
+    """The file as a dict; raises ``error`` saying in plain words why it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise error(f"cannot read the {what} {path}: it does not exist") from None
+    except OSError as err:
+        raise error(f"cannot read the {what} {path}: {err.strerror or err}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise error(f"cannot read the {what} {path}: it is not valid TOML: {err}") from err
