@@ -63,6 +63,7 @@ logger = logging.getLogger(__name__)
 HELLO_TIMEOUT = 15.0
 TICK_SECONDS = 10.0
 CHECKPOINT_SECONDS = 1.0
+INLINE_COMMIT_S = 0.001  # commits faster than this run on the event loop, slower ones in a thread
 PIN_ATTEMPTS = 5
 PIN_LOCK_SECONDS = 300.0
 
@@ -145,6 +146,7 @@ class HallServer:
         self.pending: list[Work] = []
         self._committing = False
         self._commits = 0
+        self._commit_s = 0.0  # recent commit time (moving average), to choose inline or thread
         self._day_ends: datetime | None = None  # when the current hall day ends
         self._committed_works = 0  # requests and ticks written; / commits = batching
         self._wake = asyncio.Event()
@@ -208,7 +210,18 @@ class HallServer:
                     batch.add(work.batch)
                 self._committing = True
                 try:
-                    await loop.run_in_executor(self._writer_pool, self.store.commit, batch)
+                    if self._commit_s < INLINE_COMMIT_S:
+                        # a fast disk: handing the commit to a thread would cost more than the
+                        # commit; requests arriving meanwhile wait in their sockets and go into
+                        # the next batch together
+                        started = time.perf_counter()
+                        self.store.commit(batch)
+                        took = time.perf_counter() - started
+                    else:
+                        started = time.perf_counter()
+                        await loop.run_in_executor(self._writer_pool, self.store.commit, batch)
+                        took = time.perf_counter() - started
+                    self._commit_s = 0.9 * self._commit_s + 0.1 * took
                 except StoreError:
                     logger.exception("commit failed: %d requests are refused and the hall is "
                                      "reloaded from disk", len(works))
