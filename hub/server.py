@@ -209,33 +209,33 @@ class HallServer:
                 for work in works:
                     batch.add(work.batch)
                 self._committing = True
+                started = time.perf_counter()
                 try:
                     if self._commit_s < INLINE_COMMIT_S:
                         # a fast disk: handing the commit to a thread would cost more than the
                         # commit; requests arriving meanwhile wait in their sockets and go into
                         # the next batch together
-                        started = time.perf_counter()
                         self.store.commit(batch)
-                        took = time.perf_counter() - started
                     else:
-                        started = time.perf_counter()
                         await loop.run_in_executor(self._writer_pool, self.store.commit, batch)
-                        took = time.perf_counter() - started
-                    self._commit_s = 0.9 * self._commit_s + 0.1 * took
-                except StoreError:
+                except Exception:  # the loop boundary: never let the committer die
                     logger.exception("commit failed: %d requests are refused and the hall is "
                                      "reloaded from disk", len(works))
                     self._recover(works)
                     continue
                 finally:
                     self._committing = False
+                self._commit_s = 0.9 * self._commit_s + 0.1 * (time.perf_counter() - started)
                 self._commits += 1
                 self._committed_works += len(works)
-                outgoing: dict[Session, list[str]] = {}
-                for work in works:
-                    self._dispatch(work, outgoing)
-                for session, frames in outgoing.items():
-                    self._send(session, *frames)
+                try:
+                    outgoing: dict[Session, list[str]] = {}
+                    for work in works:
+                        self._dispatch(work, outgoing)
+                    for session, frames in outgoing.items():
+                        self._send(session, *frames)
+                except Exception:  # committed: a device that retries gets the stored reply
+                    logger.exception("sending the replies and events of a commit failed")
 
     def _recover(self, failed: list[Work]) -> None:
         everything, self.pending = failed + self.pending, []

@@ -7,6 +7,8 @@ import asyncio
 import socket
 from pathlib import Path
 
+import pytest
+
 from hub.errors import StoreError
 from hub.protocol import Role
 from hub.server import Limits
@@ -96,15 +98,16 @@ async def test_a_device_that_stops_reading_is_closed_and_delays_nobody(tmp_path:
         assert again.hello["snapshot"]["devices"]["kiosk-1"] == status
 
 
+@pytest.mark.parametrize("failure", [StoreError("disk full"), RuntimeError("a bug")])
 async def test_a_commit_that_fails_is_answered_internal_and_changes_nothing(
-        tmp_path: Path) -> None:
+        tmp_path: Path, failure: Exception) -> None:
     async with in_process(tmp_path / "hub", always_open=True) as hub:
         kiosk, desk = await hub.wire("kiosk-1"), await hub.wire("desk-1")
         assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P001"
         real_commit = hub.store.commit
 
         def broken(batch: Batch) -> None:
-            raise StoreError("disk full")
+            raise failure
 
         hub.store.commit = broken  # type: ignore[method-assign]
         reply = await kiosk.request("issue", "lost", service="pay")
