@@ -6,7 +6,7 @@ screen and on a portrait one; nothing here knows about the bus.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
@@ -22,7 +22,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+if TYPE_CHECKING:
+    from counter.desk.model import DeskModel
+
 W = TypeVar("W", bound=QWidget)
+
+
+class DeskPage(QWidget):
+    """A tab of the console: it keeps the view-model and takes the pages' common look."""
+
+    def __init__(self, model: DeskModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.setObjectName("page")
 
 BASE_POINTS = 13
 

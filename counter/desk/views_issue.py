@@ -18,17 +18,15 @@ from PySide6.QtWidgets import (
 )
 
 from counter.desk.model import DeskModel
-from counter.desk.views_common import GREEN, card, combo, label, scaled, set_role
+from counter.desk.views_common import GREEN, DeskPage, card, combo, label, scaled, set_role
 
 COLUMNS = 3
 
 
-class IssuePage(QWidget):
+class IssuePage(DeskPage):
     def __init__(self, model: DeskModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
+        super().__init__(model, parent)
         t = model.t
-        self.setObjectName("page")
         outer = QHBoxLayout(self)
 
         left = QVBoxLayout()

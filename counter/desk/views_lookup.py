@@ -18,19 +18,17 @@ from PySide6.QtWidgets import (
 )
 
 from counter.desk.model import ActionResult, DeskModel
-from counter.desk.views_common import card, combo, label, set_role
+from counter.desk.views_common import DeskPage, card, combo, label, set_role
 from counter.desk.views_ticket import TicketPanel
 from hub.i18n import tr
 
 PRESETS = ("preset_documents", "preset_lunch", "preset_closing", "preset_green")
 
 
-class LookupPage(QWidget):
+class LookupPage(DeskPage):
     def __init__(self, model: DeskModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
+        super().__init__(model, parent)
         t = model.t
-        self.setObjectName("page")
         outer = QHBoxLayout(self)
 
         left = QVBoxLayout()
@@ -98,12 +96,10 @@ class LookupPage(QWidget):
         self.panel.set_ticket(ticket)
 
 
-class AnnouncePage(QWidget):
+class AnnouncePage(DeskPage):
     def __init__(self, model: DeskModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
+        super().__init__(model, parent)
         t = model.t
-        self.setObjectName("page")
         outer = QHBoxLayout(self)
 
         left = QVBoxLayout()

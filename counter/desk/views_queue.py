@@ -18,6 +18,7 @@ from counter.desk.views_common import (
     AMBER_SOFT,
     GREEN,
     RED,
+    DeskPage,
     card,
     cell,
     empty_state,
@@ -27,12 +28,10 @@ from counter.desk.views_common import (
 from counter.desk.views_ticket import TicketPanel
 
 
-class QueuePage(QWidget):
+class QueuePage(DeskPage):
     def __init__(self, model: DeskModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
+        super().__init__(model, parent)
         t = model.t
-        self.setObjectName("page")
         outer = QHBoxLayout(self)
 
         left = QVBoxLayout()

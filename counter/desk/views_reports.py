@@ -24,7 +24,18 @@ from PySide6.QtWidgets import (
 from counter.desk.model import DeskModel
 from counter.desk.periods import PERIODS
 from counter.desk.report_table import COLUMNS, GROUPS, ReportRow, report_rows, total_row
-from counter.desk.views_common import BLUE, GREY, RED, cell, combo, empty_state, label, set_role, table
+from counter.desk.views_common import (
+    BLUE,
+    GREY,
+    RED,
+    DeskPage,
+    cell,
+    combo,
+    empty_state,
+    label,
+    set_role,
+    table,
+)
 
 SERVED_COLOR = BLUE
 ISSUED_COLOR = "#b9c9e6"
@@ -103,14 +114,12 @@ class BarChart(QWidget):
             painter.end()
 
 
-class ReportsPage(QWidget):
+class ReportsPage(DeskPage):
     def __init__(self, model: DeskModel, ask_path: AskPath | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
+        super().__init__(model, parent)
         self.ask_path = ask_path or self._ask_path
         t = model.t
-        self.setObjectName("page")
         outer = QVBoxLayout(self)
 
         controls = QHBoxLayout()

@@ -26,6 +26,7 @@ from counter.desk.views_common import (
     GREY,
     RED,
     RED_SOFT,
+    DeskPage,
     card,
     cell,
     empty_state,
@@ -59,12 +60,10 @@ class Tile(QWidget):
         self.note.setText(note)
 
 
-class WatchPage(QWidget):
+class WatchPage(DeskPage):
     def __init__(self, model: DeskModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
+        super().__init__(model, parent)
         t = model.t
-        self.setObjectName("page")
         outer = QVBoxLayout(self)
 
         tiles = QHBoxLayout()
