@@ -146,6 +146,7 @@ class HallServer:
         self.pending: list[Work] = []
         self._committing = False
         self._commits = 0
+        self._last_batch = 0  # requests in the previous commit: >1 means devices are busy
         self._commit_s = 0.0  # recent commit time (moving average), to choose inline or thread
         self._day_ends: datetime | None = None  # when the current hall day ends
         self._committed_works = 0  # requests and ticks written; / commits = batching
@@ -204,7 +205,13 @@ class HallServer:
             await self._wake.wait()
             self._wake.clear()
             while self.pending:
+                if self._last_batch > 1:
+                    # several devices are busy: let the loop read the requests already in their
+                    # sockets, so that they share this commit instead of waiting for the next
+                    await asyncio.sleep(0)
+                    await asyncio.sleep(0)
                 works, self.pending = self.pending, []
+                self._last_batch = len(works)
                 batch = Batch()
                 for work in works:
                     batch.add(work.batch)
