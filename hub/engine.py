@@ -136,12 +136,10 @@ class HallEngine:
         self._dirty_tickets[ticket.id] = ticket
         self._touched.add(ticket.service)
 
-    def _save_window(self, window: WindowState, changed: bool = True) -> None:
+    def _save_window(self, window: WindowState) -> None:
         self._dirty_windows.add(window.number)
-        if changed:
-            self._emit("window_changed", {"window": self.window_view(window.number)})
-            spec = self.hall.windows[window.number]
-            self._touched.update(spec.serves)
+        self._emit("window_changed", {"window": self.window_view(window.number)})
+        self._touched.update(self.hall.windows[window.number].serves)
 
     def _service(self, sid: str) -> Service:
         service = self.hall.services.get(sid)

@@ -146,9 +146,6 @@ class OpSpec:
     one_of: tuple[str, ...] = ()
     windowed: bool = False  # acts on params["window"]: counters only on their own window
 
-    def param_names(self) -> set[str]:
-        return {p.name for p in self.params}
-
 
 OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
     OpSpec("hello", ALL, (Param("device", _text(1, 64)), Param("token", _text(1, 256)),

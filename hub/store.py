@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import os
 import secrets
@@ -457,12 +456,6 @@ class Store:
             rows = conn.execute(f"SELECT {cols} FROM tickets WHERE id >= ? AND id < ? "
                                 "ORDER BY day, line_ord", (low, high)).fetchall()
         return [ticket_from_row(r) for r in rows]
-
-    def events(self, after: int = 0, limit: int = 1000) -> list[tuple[int, str, str, dict[str, Any]]]:
-        with self._read() as conn:
-            rows = conn.execute("SELECT seq, at, name, data FROM events WHERE seq > ? "
-                                "ORDER BY seq LIMIT ?", (after, limit)).fetchall()
-        return [(int(r[0]), r[1], r[2], json.loads(r[3])) for r in rows]
 
 
 def _pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry | None) -> None:
