@@ -12,7 +12,9 @@ import signal
 import ssl
 import sys
 from datetime import date, datetime
+from logging.handlers import QueueHandler, QueueListener
 from pathlib import Path
+from queue import SimpleQueue
 from zoneinfo import ZoneInfo
 
 from hub.config import Hall, check_hall, load_hall
@@ -48,6 +50,14 @@ def _rate(text: str) -> tuple[float, float]:
 
 # ------------------------------------------------------------------------------ commands
 
+class _LineQueue(QueueHandler):
+    """Hands a record to the log thread as it is: the thread is in this process, so the record
+    need not be copied and flattened as for another process (QueueHandler.prepare)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     hall = load_hall(args.config)
     if bool(args.cert) != bool(args.key):
@@ -62,8 +72,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 from err
     store = _store(args)
     rate, burst = args.rate_limit
-    return asyncio.run(_serve(hall, store, args.host, args.port, context, args.always_open,
-                              Limits(rate=rate, burst=burst)))
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    # the hub logs every state change: the event loop only queues the record, a thread formats
+    # and writes it (else every request would wait for a write to the log)
+    queue: SimpleQueue[logging.LogRecord] = SimpleQueue()
+    listener = QueueListener(queue, *handlers, respect_handler_level=True)
+    root.handlers = [_LineQueue(queue)]
+    listener.start()
+    try:
+        return asyncio.run(_serve(hall, store, args.host, args.port, context, args.always_open,
+                                  Limits(rate=rate, burst=burst)))
+    finally:
+        listener.stop()  # writes what is still queued
+        root.handlers = handlers
 
 
 async def _serve(hall: Hall, store: Store, host: str, port: int, context: ssl.SSLContext | None,
@@ -312,6 +334,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # the hub logs every state change, so a line must be cheap: leave out what the format never
+    # shows (the "Optimization" advice of the logging documentation)
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None  # no caller look-up: the format has no file or line
     try:
         return int(args.func(args))
     except ConfigError as err:

@@ -7,12 +7,13 @@ Requests are parsed and checked here (``parse_request``), replies and events are
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 from hub.errors import RequestError
 
@@ -218,8 +219,8 @@ def parse_request(frame: str | bytes) -> Request:
     if isinstance(frame, bytes):
         raise BadFrame("binary frames are not accepted: send UTF-8 JSON text frames")
     try:
-        message = json.loads(frame)
-    except (json.JSONDecodeError, RecursionError) as err:
+        message = orjson.loads(frame)
+    except (orjson.JSONDecodeError, RecursionError) as err:
         raise BadFrame(f"frame is not JSON: {err}") from None
     if not isinstance(message, dict):
         raise BadFrame(f"frame must be a JSON object, not {type(message).__name__}")
@@ -248,8 +249,9 @@ def parse_request(frame: str | bytes) -> Request:
     return Request(op, req_id, params)
 
 
-def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+def encode(message: Any) -> str:
+    """Compact UTF-8 JSON (what json.dumps gives with ensure_ascii=False and no spaces)."""
+    return orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def reply_ok(req_id: str | None, result: dict[str, Any]) -> dict[str, Any]:

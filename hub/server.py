@@ -30,6 +30,7 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response
 from websockets.protocol import State
@@ -64,6 +65,12 @@ HELLO_TIMEOUT = 15.0
 TICK_SECONDS = 10.0
 CHECKPOINT_SECONDS = 1.0
 INLINE_COMMIT_S = 0.001  # commits faster than this run on the event loop, slower ones in a thread
+# Events for devices that did not ask for them are written at most this often to each device
+# (at once when the hall is quiet). Under a burst, a display gets one write per 20 ms holding
+# every event since the last, instead of one write per commit: the hub's sends stay bounded by
+# the number of devices, not by devices x requests. A requester is never kept waiting: its reply
+# leaves with the commit, together with the events queued for it before.
+EVENT_FLUSH_S = 0.02
 PIN_ATTEMPTS = 5
 PIN_LOCK_SECONDS = 300.0
 
@@ -103,18 +110,24 @@ class Session:
     backlog: int  # bytes the transport may hold for this device before it is dropped
     closed: bool = False
 
-    def push(self, *frames: str) -> bool:
-        """Write frames now, in one write and without awaiting; False if the device is too far
-        behind."""
+    def push(self, *frames: bytes) -> bool:
+        """Write websocket frames (see ``text_frame``) now, in one write and without awaiting;
+        False if the device is too far behind."""
         ws = self.ws
         if self.closed or ws.protocol.state is not State.OPEN:
             return True  # closing anyway: nothing to drop
         if ws.transport.get_write_buffer_size() > self.backlog:
             return False
-        for frame in frames:
-            ws.protocol.send_text(frame.encode())
-        ws.transport.write(b"".join(ws.protocol.data_to_send()))
+        # whatever the library has queued itself (a pong) goes first, to keep the stream in order
+        ws.transport.write(b"".join([*ws.protocol.data_to_send(), *frames]))
         return True
+
+
+def text_frame(text: str) -> bytes:
+    """One websocket text frame from the hub, serialized once. A server's frames are not masked
+    and the bus negotiates no extension, so the same bytes go to every device that sees them: a
+    call to 200 displays is framed once, not 200 times."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
 @dataclass
@@ -156,6 +169,9 @@ class HallServer:
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: set[asyncio.Task[None]] = set()  # closes under way (the loop holds weakly)
+        self.outbox: dict[Session, list[bytes]] = {}  # frames not yet written, per device
+        self._flush_at: asyncio.TimerHandle | None = None  # the next paced write of events
+        self._flushed = 0.0  # loop time of the last paced write
         self._load()
 
     # ------------------------------------------------------------------ state
@@ -236,11 +252,12 @@ class HallServer:
                 self._commits += 1
                 self._committed_works += len(works)
                 try:
-                    outgoing: dict[Session, list[str]] = {}
                     for work in works:
-                        self._dispatch(work, outgoing)
-                    for session, frames in outgoing.items():
-                        self._send(session, *frames)
+                        self._dispatch(work)
+                    for work in works:  # the requesters: their replies leave now
+                        if work.session is not None and work.reply is not None:
+                            self._deliver(work.session)
+                    self._pace_flush()
                 except Exception:  # committed: a device that retries gets the stored reply
                     logger.exception("sending the replies and events of a commit failed")
 
@@ -250,38 +267,70 @@ class HallServer:
             if work.idem_key:
                 self.replies.pop(work.idem_key, None)
             if work.session is not None and work.reply is not None:
-                work.session.push(encode(reply_error(
+                self.outbox.setdefault(work.session, []).append(text_frame(encode(reply_error(
                     work.req_id, Code.INTERNAL, "the hub could not save this change; nothing was "
-                    "changed, please try again")))
+                    "changed, please try again"))))
+                self._deliver(work.session)
         try:
             self._load()
         except StoreError:
             logger.exception("the store cannot be read back either")
 
-    def _dispatch(self, work: Work, outgoing: dict[Session, list[str]]) -> None:
-        """Queue this work's reply and events, in order, on each device's list of frames (one
-        write per device per commit: a call reaches 200 displays in 200 writes, not 800)."""
+    def _dispatch(self, work: Work) -> None:
+        """Queue this work's reply and events, in order, on each device's outbox (one write per
+        device per flush: a call reaches 200 displays in 200 writes, not 800)."""
+        outgoing = self.outbox
         session = work.session
         if session is not None and work.register and not session.closed:
             self.audience[session.role].add(session)
         if session is not None and work.reply is not None:
-            outgoing.setdefault(session, []).append(work.reply)
+            outgoing.setdefault(session, []).append(text_frame(work.reply))
         for seq, name, at, data, body in work.events:
             for role in Role:
-                members = self.audience[role]
                 visible = event_for(role, name, data)
                 if visible is None:
                     continue
+                prev, self.role_prev[role] = self.role_prev[role], seq
+                members = self.audience[role]
+                if not members:
+                    continue
                 # the data is encoded once (for the store) and reused by every role that sees it
                 # whole; only a display's trimmed copy is encoded again
-                frame = (f'{{"event":"{name}","seq":{seq},"at":"{at}","data":'
-                         f'{body if visible is data else encode(visible)},'
-                         f'"prev":{self.role_prev[role]}}}')
-                self.role_prev[role] = seq
+                frame = text_frame(f'{{"event":"{name}","seq":{seq},"at":"{at}","data":'
+                                   f'{body if visible is data else encode(visible)},'
+                                   f'"prev":{prev}}}')
                 for member in members:
                     outgoing.setdefault(member, []).append(frame)
 
-    def _send(self, session: Session, *frames: str) -> None:
+    def _deliver(self, session: Session) -> None:
+        """Write what waits for this device now, in order."""
+        frames = self.outbox.pop(session, None)
+        if frames:
+            self._send(session, *frames)
+
+    def _pace_flush(self) -> None:
+        """Write the events waiting for bystanders now if the last such write is at least
+        EVENT_FLUSH_S old, else once that much time has passed."""
+        if not self.outbox or self._flush_at is not None:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._flushed + EVENT_FLUSH_S - loop.time()
+        if wait <= 0:
+            self._flush()
+        else:
+            self._flush_at = loop.call_later(wait, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_at = None
+        self._flushed = asyncio.get_running_loop().time()
+        outbox, self.outbox = self.outbox, {}
+        for session, frames in outbox.items():
+            try:
+                self._send(session, *frames)
+            except Exception:  # one device's broken connection must not cost the others theirs
+                logger.exception("writing to %s failed", session.device)
+
+    def _send(self, session: Session, *frames: bytes) -> None:
         if not session.push(*frames) and not session.closed:
             logger.warning("device %s fell more than %d KiB behind: closing it so it resyncs",
                            session.device, self.limits.outbox)
@@ -601,6 +650,9 @@ class HallServer:
         return bound
 
     async def stop(self) -> None:
+        if self._flush_at is not None:
+            self._flush_at.cancel()
+        self._flush()  # the events already committed reach the devices before they are closed
         if self._server is not None:
             self._server.close()
             try:
