@@ -627,7 +627,9 @@ class HallServer:
                 continue
             done = self._commits
             try:
-                await loop.run_in_executor(self._reader_pool, self.store.checkpoint)
+                frames, copied = await loop.run_in_executor(self._reader_pool,
+                                                            self.store.checkpoint)
+                logger.debug("WAL checkpoint: %d of %d frames copied", copied, frames)
             except Exception:
                 logger.exception("WAL checkpoint failed (the next one will try again)")
 

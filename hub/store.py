@@ -322,12 +322,19 @@ class Store:
                     logger.exception("rollback failed")
                 raise StoreError(f"could not write to {self.path}: {err}") from err
 
-    def checkpoint(self) -> None:
-        """Copy the WAL back into the database, from a reading connection, without blocking the
-        writer (PASSIVE). The hub calls this every second or so, so that the occasional
-        checkpoint never lands on a request's commit."""
-        with self._read() as conn:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    def checkpoint(self) -> tuple[int, int]:
+        """Copy the WAL back into the database, between two commits, so that the next commit
+        starts the WAL over from its beginning. The hub calls this every second or so, off the
+        commit path. Returns (frames in the WAL, frames copied).
+
+        It takes the write lock: a checkpoint that runs while commits keep appending never
+        catches up with them, SQLite then never restarts the WAL, and under a steady load it
+        grows all day (80 MB after 3,000 issues), each commit growing the file and syncing
+        slower (0.55 ms instead of 0.3 ms here). PASSIVE: a reader in the middle of a report is
+        not waited for; that checkpoint is partial and the next one catches up."""
+        with self._write_lock:
+            row = self._write_conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(row[1]), int(row[2])
 
     # ------------------------------------------------------------------ start-up
 

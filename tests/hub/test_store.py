@@ -1,0 +1,84 @@
+"""The store's write-ahead log: checkpoints between commits keep it from growing all day."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from hub.store import Batch, Store
+
+
+def commits(store: Store, count: int, start: int) -> None:
+    for i in range(start, start + count):
+        store.commit(Batch(events=[(i, "2026-11-23T09:00:00", "day_started", '{"day":"x"}')]))
+
+
+def test_under_steady_commits_each_checkpoint_lets_the_wal_start_over(tmp_path: Path) -> None:
+    store = Store(tmp_path / "hall.db")
+    try:
+        sizes = []
+        for round_ in range(5):
+            commits(store, 200, round_ * 200 + 1)
+            frames, copied = store.checkpoint()
+            assert copied == frames  # nothing was appending meanwhile: the copy is complete
+            sizes.append(frames)
+        # the WAL holds one round of commits, not all of them so far: it started over each time
+        assert max(sizes) < 2 * min(sizes), sizes
+        wal = (tmp_path / "hall.db-wal").stat().st_size
+        assert wal < 2 * 4096 * max(sizes), wal
+    finally:
+        store.close()
+
+
+def test_checkpoints_beside_a_busy_writer_keep_the_wal_small(tmp_path: Path) -> None:
+    """The hub checkpoints from another thread while requests keep committing."""
+    store = Store(tmp_path / "hall.db")
+    done = threading.Event()
+    written = [0]
+
+    def writer() -> None:
+        while not done.is_set():
+            commits(store, 1, written[0] + 1)
+            written[0] += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        results = []
+        while written[0] < 1500:
+            time.sleep(0.05)
+            results.append(store.checkpoint())
+    finally:
+        done.set()
+        thread.join()
+    try:
+        complete = [frames for frames, copied in results if frames == copied]
+        assert len(complete) == len(results), results
+        # one commit writes a frame or two: a WAL that never started over would hold them all
+        assert max(frames for frames, _ in results[1:]) < written[0] / 2, (results, written)
+    finally:
+        store.close()
+
+
+def test_a_checkpoint_does_not_wait_for_a_long_reader(tmp_path: Path) -> None:
+    store = Store(tmp_path / "hall.db")
+    reader = sqlite3.connect(tmp_path / "hall.db", isolation_level=None)
+    try:
+        commits(store, 50, 1)
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM events").fetchone() == (50,)  # a snapshot
+        commits(store, 50, 51)
+        started = time.monotonic()
+        frames, copied = store.checkpoint()
+        assert time.monotonic() - started < 5  # PASSIVE: no busy wait on the reader
+        assert copied < frames  # the frames the reader may still need stay in the WAL
+        reader.execute("COMMIT")
+        frames, copied = store.checkpoint()  # the next one catches up
+        assert copied == frames
+        commits(store, 1, 101)
+        assert store.checkpoint()[0] < 10  # and the WAL started over
+    finally:
+        reader.close()
+        store.close()
