@@ -1,0 +1,141 @@
+"""A lean websocket load generator for the hub's throughput benchmark.
+
+On this 2-core machine the load generator shares the CPU with the hub it measures. The apps' own
+client (`hub.client.BusClient`, on the `websockets` library) spends about as much CPU on a request
+as the hub does, and each kiosk also receives every `ticket_issued` and `queue_changed` of the
+hall: ten such clients would measure themselves more than the hub. This one speaks the same bus
+over the same socket (RFC 6455 handshake, masked client frames, the hub's JSON) but only decodes
+the frames that answer its own requests; events are framed and skipped, pings answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import struct
+from typing import Any
+from urllib.parse import urlsplit
+
+MASK = os.urandom(4)
+_MASK_INT = int.from_bytes(MASK, "big")
+
+
+def _masked(payload: bytes, opcode: int = 0x1) -> bytes:
+    size = len(payload)
+    if size < 126:
+        head = struct.pack("!BB", 0x80 | opcode, 0x80 | size)
+    elif size < 65536:
+        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, size)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, size)
+    # XOR the payload with the repeated mask as one big integer: no per-byte Python loop
+    repeat = (MASK * (size // 4 + 1))[:size]
+    body = (int.from_bytes(payload, "big") ^ int.from_bytes(repeat, "big")).to_bytes(size, "big")
+    return head + MASK + body
+
+
+class LeanPeer(asyncio.Protocol):
+    """One device on the bus: `request()` sends an op and waits for its reply."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.buffer = bytearray()
+        self.upgraded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.counter = 0
+        self.events = 0
+        self.transport: asyncio.Transport | None = None
+
+    @classmethod
+    async def open(cls, url: str, name: str, token: str) -> LeanPeer:
+        parts = urlsplit(url)
+        loop = asyncio.get_running_loop()
+        _, peer = await loop.create_connection(lambda: cls(name), parts.hostname, parts.port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        assert peer.transport is not None
+        peer.transport.write(
+            f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            f"Sec-WebSocket-Version: 13\r\n\r\n".encode())
+        await peer.upgraded
+        reply = await peer.send({"op": "hello", "id": "h", "device": name, "token": token,
+                                 "protocol": 1}, "h")
+        if not reply["ok"]:
+            raise RuntimeError(f"hello refused: {reply}")
+        return peer
+
+    # -- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.upgraded.done():
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(self.buffer[:end]).split(b"\r\n", 1)[0]
+            del self.buffer[:end + 4]
+            if b" 101 " not in status:
+                self.upgraded.set_exception(RuntimeError(f"no upgrade: {status!r}"))
+                return
+            self.upgraded.set_result(None)
+        self._frames()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(ConnectionError(f"{self.name}: connection lost"))
+
+    def _frames(self) -> None:
+        buf = self.buffer
+        while len(buf) >= 2:
+            opcode, size = buf[0] & 0x0F, buf[1] & 0x7F
+            start = 2
+            if size == 126:
+                if len(buf) < 4:
+                    return
+                size, start = struct.unpack_from("!H", buf, 2)[0], 4
+            elif size == 127:
+                if len(buf) < 10:
+                    return
+                size, start = struct.unpack_from("!Q", buf, 2)[0], 10
+            if len(buf) < start + size:
+                return
+            payload = bytes(buf[start:start + size])
+            del buf[:start + size]
+            if opcode == 0x9 and self.transport is not None:  # ping: answer at once
+                self.transport.write(_masked(payload, 0xA))
+            elif opcode == 0x1 and payload.startswith(b'{"re"'):
+                message = json.loads(payload)
+                future = self.waiting.pop(message["re"], None)
+                if future is not None and not future.done():
+                    future.set_result(message)
+            elif opcode == 0x1:
+                self.events += 1
+
+    # -- requests
+
+    async def send(self, message: dict[str, Any], req_id: str) -> dict[str, Any]:
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.waiting[req_id] = future
+        assert self.transport is not None
+        self.transport.write(_masked(json.dumps(message, separators=(",", ":")).encode()))
+        return await future
+
+    async def request(self, op: str, **params: Any) -> dict[str, Any]:
+        self.counter += 1
+        req_id = f"{self.name}-{self.counter}"
+        reply = await self.send({"op": op, "id": req_id, **params}, req_id)
+        if not reply["ok"]:
+            raise RuntimeError(f"{op}: {reply['error']}")
+        return reply["result"]  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        if self.transport is not None:
+            self.transport.write(_masked(struct.pack("!H", 1000), 0x8))
+            self.transport.close()
