@@ -71,6 +71,8 @@ INLINE_COMMIT_S = 0.001  # commits faster than this run on the event loop, slowe
 # the number of devices, not by devices x requests. A requester is never kept waiting: its reply
 # leaves with the commit, together with the events queued for it before.
 EVENT_FLUSH_S = 0.02
+FLUSH_CHUNK = 32  # devices written per turn of the loop: a request arriving during a flush to 200
+#                   displays waits for one chunk of writes, not all 200
 PIN_ATTEMPTS = 5
 PIN_LOCK_SECONDS = 300.0
 
@@ -170,7 +172,7 @@ class HallServer:
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: set[asyncio.Task[None]] = set()  # closes under way (the loop holds weakly)
         self.outbox: dict[Session, list[bytes]] = {}  # frames not yet written, per device
-        self._flush_at: asyncio.TimerHandle | None = None  # the next paced write of events
+        self._flush_at: asyncio.Handle | None = None  # the next paced write of events
         self._flushed = 0.0  # loop time of the last paced write
         self._load()
 
@@ -321,14 +323,19 @@ class HallServer:
             self._flush_at = loop.call_later(wait, self._flush)
 
     def _flush(self) -> None:
+        """Write what waits, FLUSH_CHUNK devices at a time; the rest on the next turn of the loop
+        (their frames stay in the outbox meanwhile, so a reply never overtakes them)."""
+        loop = asyncio.get_running_loop()
         self._flush_at = None
-        self._flushed = asyncio.get_running_loop().time()
-        outbox, self.outbox = self.outbox, {}
-        for session, frames in outbox.items():
+        self._flushed = loop.time()
+        for _ in range(min(FLUSH_CHUNK, len(self.outbox))):
+            session = next(iter(self.outbox))
             try:
-                self._send(session, *frames)
+                self._deliver(session)
             except Exception:  # one device's broken connection must not cost the others theirs
                 logger.exception("writing to %s failed", session.device)
+        if self.outbox:
+            self._flush_at = loop.call_soon(self._flush)
 
     def _send(self, session: Session, *frames: bytes) -> None:
         if not session.push(*frames) and not session.closed:
@@ -654,7 +661,10 @@ class HallServer:
     async def stop(self) -> None:
         if self._flush_at is not None:
             self._flush_at.cancel()
-        self._flush()  # the events already committed reach the devices before they are closed
+        while self.outbox:  # the events already committed reach the devices before they close
+            self._flush()
+            if self._flush_at is not None:
+                self._flush_at.cancel()
         if self._server is not None:
             self._server.close()
             try:
