@@ -168,7 +168,7 @@ def test_device_appearing_later_is_picked_up(tmp_path: Path) -> None:
     try:
         with socat_pair(links) as (_, b), open_other_end(b) as other:
             assert wait_for(link.is_available)
-            assert got.connects == 1
+            assert wait_for(lambda: got.connects == 1)  # on_connect follows the port opening
             other.write(b"5")
             other.flush()
             assert wait_for(lambda: got.data == b"5")
@@ -195,7 +195,7 @@ def test_link_reconnects_when_the_device_comes_back(tmp_path: Path) -> None:
             link.write(b"lost")
         socat.start()  # and plugged in again
         assert wait_for(link.is_available)
-        assert got.connects == 2
+        assert wait_for(lambda: got.connects == 2)  # on_connect follows the port opening
         with open_other_end(b) as other:
             link.write(b"back")
             assert other.read(4) == b"back"
