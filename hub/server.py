@@ -660,12 +660,13 @@ class HallServer:
         return bound
 
     async def stop(self) -> None:
-        if self._flush_at is not None:
-            self._flush_at.cancel()
         while self.outbox:  # the events already committed reach the devices before they close
-            self._flush()
             if self._flush_at is not None:
                 self._flush_at.cancel()
+            self._flush()  # writes a chunk and leaves _flush_at set while some remain
+        if self._flush_at is not None:
+            self._flush_at.cancel()
+            self._flush_at = None
         if self._server is not None:
             self._server.close()
             try:

@@ -220,3 +220,36 @@ async def test_a_display_sees_no_gap_when_events_are_not_for_it(tmp_path: Path) 
         await admin.ok("call_next", window=11)
         first = (await late.flush())[0]
         assert first["prev"] <= late.hello["seq"] < first["seq"]
+
+
+async def test_a_burst_reaches_every_device_complete_and_in_order(tmp_path: Path) -> None:
+    """Under a burst the devices that did not ask get their events paced into fewer writes:
+    none is lost or reordered, and a requester's reply never overtakes an event queued for it."""
+    async with in_process(tmp_path / "hub") as hub:
+        display, bystander = await hub.wire("display-1"), await hub.wire("kiosk-2")
+        kiosks = [await hub.wire("kiosk-1") for _ in range(5)]
+        start = (await display.ok("sync"))["seq"]
+
+        async def issue(kiosk: Wire, n: int) -> None:
+            for _ in range(n):
+                await kiosk.ok("issue", service="pay")
+
+        await asyncio.gather(*[issue(kiosk, 10) for kiosk in kiosks])
+        # the bystander's own request: its reply comes after every event of the burst (and
+        # before the events of its own change)
+        mine = (await bystander.ok("issue", service="pay"))["ticket"]["number"]
+        issued = [e["data"]["ticket"]["number"] for e in bystander.events
+                  if e["event"] == "ticket_issued"]
+        assert sorted(issued) == [f"P{n:03d}" for n in range(1, 51)] and mine == "P051"
+        seen = await bystander.flush()
+        assert seen[-2]["data"]["ticket"]["number"] == "P051"  # its own events follow
+        assert seen[-1]["event"] == "queue_changed"
+        for prev, e in itertools.pairwise(seen):
+            assert e["prev"] == prev["seq"]
+        mine_seq = seen[-1]["seq"]
+        events = await display.flush()
+        assert [e["event"] for e in events] == ["queue_changed"] * 51
+        assert [e["data"]["waiting"] for e in events] == list(range(1, 52))
+        assert events[0]["prev"] == start and events[-1]["seq"] == mine_seq
+        for prev, e in itertools.pairwise(events):
+            assert e["prev"] == prev["seq"]
