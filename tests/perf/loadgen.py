@@ -18,7 +18,8 @@ import struct
 from typing import Any
 from urllib.parse import urlsplit
 
-MASK = os.urandom(4)
+MASK = os.urandom(4)  # one mask for the run: RFC 6455 wants one per frame against proxies that
+#                       cache, a concern a load generator on loopback does not have
 _MASK_INT = int.from_bytes(MASK, "big")
 
 
