@@ -23,7 +23,7 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import psutil  # type: ignore[import-untyped]
-from PySide6.QtCore import QEventLoop, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -36,27 +36,15 @@ from counter.model import NoticeKind  # noqa: E402
 from hub.client import DeviceSettings  # noqa: E402
 from hub.qtbus import QtBus  # noqa: E402
 from tests.hubproc import HubProcess  # noqa: E402
+from tests.perf import figures  # noqa: E402
+from tests.perf.figures import line, pct  # noqa: E402
 
 FAST = ("--rate-limit", "100000/200000")
 TIMEOUT = 10.0
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def line(name: str, values_ms: list[float]) -> str:
-    return (f"{name:34} p50 {pct(values_ms, 50):6.2f} ms   p95 {pct(values_ms, 95):6.2f} ms   "
-            f"p99 {pct(values_ms, 99):6.2f} ms   max {max(values_ms):6.2f} ms   (n={len(values_ms)})")
-
-
 def spin(app: QApplication, done: Any, what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not done():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench_counter: no {what} within {TIMEOUT:g} s")
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 1)
+    figures.spin(app, done, what, TIMEOUT, "bench_counter")
 
 
 def ask(app: QApplication, bus: QtBus, op: str, **params: Any) -> dict[str, Any]:

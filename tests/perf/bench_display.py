@@ -29,7 +29,6 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import psutil  # type: ignore[import-untyped]
-from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,19 +40,11 @@ from display.voice import Pyttsx3Voice  # noqa: E402
 from hub.client import DeviceSettings  # noqa: E402
 from hub.qtbus import QtBus  # noqa: E402
 from tests.hubproc import HubProcess  # noqa: E402
+from tests.perf import figures  # noqa: E402
+from tests.perf.figures import line  # noqa: E402
 
 FAST = ("--rate-limit", "100000/200000")
 TIMEOUT = 20.0
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def line(name: str, values_ms: list[float]) -> str:
-    return (f"{name:40} p50 {pct(values_ms, 50):7.2f} ms   p95 {pct(values_ms, 95):7.2f} ms   "
-            f"p99 {pct(values_ms, 99):7.2f} ms   max {max(values_ms):7.2f} ms   (n={len(values_ms)})")
 
 
 def rss() -> str:
@@ -61,11 +52,7 @@ def rss() -> str:
 
 
 def spin(app: QApplication, done: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not done():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench_display: no {what} within {TIMEOUT:g} s")
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 1)
+    figures.spin(app, done, what, TIMEOUT, "bench_display")
 
 
 class Peer:

@@ -36,19 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 from hub.store import TICKET_COLUMNS, Store  # noqa: E402
 from tests.hubproc import HubProcess  # noqa: E402
+from tests.perf.figures import line  # noqa: E402
 from tests.perf.loadgen import LeanPeer  # noqa: E402
 
 FAST = ("--rate-limit", "1000000/1000000")
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def line(name: str, values_ms: list[float]) -> str:
-    return (f"{name:44} p50 {pct(values_ms, 50):7.2f} ms   p99 {pct(values_ms, 99):7.2f} ms   "
-            f"(n={len(values_ms)})")
 
 
 # ------------------------------------------------------------------------------ raw disk
@@ -361,9 +352,10 @@ def main() -> int:
             live = asyncio.run(bench_live(hub, args.displays))
         finally:
             hub.stop()
-        print(line(f"issue ({args.displays} displays connected)", live["issue"]))
-        print(line(f"call_next ({args.displays} displays connected)", live["call_next"]))
-        print(line(f"call reaches all {args.displays} displays", live["fanout"]))
+        for name, key in ((f"issue ({args.displays} displays connected)", "issue"),
+                          (f"call_next ({args.displays} displays connected)", "call_next"),
+                          (f"call reaches all {args.displays} displays", "fanout")):
+            print(line(name, live[key], width=44, quantiles=(50, 99), show_max=False))
 
         busy = HubProcess(folder / "busy", extra=FAST).enroll_standard()
         for i in range(11):

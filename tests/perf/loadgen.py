@@ -52,6 +52,8 @@ class LeanPeer(asyncio.Protocol):
     @classmethod
     async def open(cls, url: str, name: str, token: str) -> LeanPeer:
         parts = urlsplit(url)
+        if parts.hostname is None or parts.port is None:
+            raise ValueError(f"{url}: a ws://host:port/ address is needed")
         loop = asyncio.get_running_loop()
         _, peer = await loop.create_connection(lambda: cls(name), parts.hostname, parts.port)
         key = base64.b64encode(os.urandom(16)).decode()
