@@ -9,9 +9,10 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hub.store import Store
+from hub.store import AppointmentRow, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTY = ROOT / "assets" / "county.toml"
@@ -58,6 +59,19 @@ class HubProcess:
         store = Store(self.db)
         try:
             store.add_clerk(clerk_id, name, pin)
+        finally:
+            store.close()
+
+    def book(self, code: str, service: str, day: str) -> None:
+        """An appointment on ``day`` whose slot runs from 10 minutes ago to 50 minutes from
+        now: it can be checked in at once."""
+        now = datetime.now(UTC)
+        store = Store(self.db)
+        try:
+            store.add_appointments([AppointmentRow(
+                code=code, service=service, date=day,
+                slot_start=(now - timedelta(minutes=10)).isoformat(),
+                slot_end=(now + timedelta(minutes=50)).isoformat())])
         finally:
             store.close()
 

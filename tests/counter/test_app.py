@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,25 +16,11 @@ from counter.model import Action, NoticeKind
 from hub.client import DeviceSettings
 from hub.qtbus import QtBus
 from tests.hubproc import HubProcess
+from tests.qtpeer import WAIT, QtPeer
 
-WAIT = 10_000  # ms: bounded waits for the real hub to answer
 
-
-class Desk:
+class Desk(QtPeer):
     """The guidance desk's bus, used by the tests to issue and look up tickets."""
-
-    def __init__(self, qtbot: QtBot, hub: HubProcess) -> None:
-        self.qtbot = qtbot
-        self.bus = QtBus(DeviceSettings(hub.url, "desk-1", hub.tokens["desk-1"]))
-        self.bus.start()
-
-    def ask(self, op: str, **params: Any) -> dict[str, Any]:
-        box: dict[str, Any] = {}
-        self.bus.request(op, params, on_done=lambda ok, payload: box.update(ok=ok, payload=payload))
-        self.qtbot.waitUntil(lambda: "ok" in box, timeout=WAIT)
-        assert box["ok"], box
-        result: dict[str, Any] = box["payload"]
-        return result
 
     def issue(self, service: str) -> str:
         return str(self.ask("issue", service=service)["ticket"]["number"])
@@ -46,7 +31,7 @@ class Desk:
 
 @pytest.fixture
 def desk(qtbot: QtBot, hub: HubProcess) -> Iterator[Desk]:
-    desk = Desk(qtbot, hub)
+    desk = Desk(qtbot, hub, "desk-1")
     yield desk
     desk.bus.stop()
 

@@ -22,12 +22,10 @@ from counter.sign import RS485_FRAMING, FakeSign, SerialSign, SignConfig, SignKi
 from hub.client import DeviceSettings
 from hub.qtbus import QtBus
 from hub.serial_link import SerialSpec
-from tests.counter.test_evaluator import Admin
 from tests.counter.test_model import RecordingBus, called, event, make, snapshot, window
 from tests.hubproc import HubProcess
+from tests.qtpeer import WAIT, QtPeer
 from tests.serial_pair import socat_pair
-
-WAIT = 10_000
 
 
 def test_the_sign_follows_the_snapshot_and_the_events() -> None:
@@ -145,7 +143,7 @@ def test_keypad_bytes_make_calls_and_calls_make_sign_frames(
     keypad_end, far_keypad = keypad_pair
     line = SignLine(far_sign, config)
     pad = serial.Serial(far_keypad, 9600, timeout=0)
-    admin = Admin(qtbot, hub)
+    admin = QtPeer(qtbot, hub, "admin-1")
     sign = SerialSign(SerialSpec(sign_end), config, retry_interval=0.05)
     sign.open(required=True)
     # no debounce: this test presses the same key again within the usual 0.3 s

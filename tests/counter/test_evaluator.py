@@ -25,8 +25,7 @@ from hub.client import DeviceSettings
 from hub.qtbus import QtBus
 from tests.counter.test_model import RecordingBus, event, ticket, window
 from tests.hubproc import HubProcess
-
-WAIT = 10_000
+from tests.qtpeer import WAIT, QtPeer
 
 
 class Ticks:
@@ -174,21 +173,6 @@ def hall(tmp_path: Path) -> Iterator[HubProcess]:
         proc.stop()
 
 
-class Admin:
-    def __init__(self, qtbot: QtBot, hub: HubProcess) -> None:
-        self.qtbot = qtbot
-        self.bus = QtBus(DeviceSettings(hub.url, "admin-1", hub.tokens["admin-1"]))
-        self.bus.start()
-
-    def ask(self, op: str, **params: Any) -> dict[str, Any]:
-        box: dict[str, Any] = {}
-        self.bus.request(op, params, on_done=lambda ok, payload: box.update(ok=ok, payload=payload))
-        self.qtbot.waitUntil(lambda: "ok" in box, timeout=WAIT)
-        assert box["ok"], box
-        result: dict[str, Any] = box["payload"]
-        return result
-
-
 def shoot(app: PadApp, folder: Path, name: str) -> None:
     pad = app.pad
     for lang in ("zh", "en"):
@@ -204,7 +188,7 @@ def shoot(app: PadApp, folder: Path, name: str) -> None:
 def test_the_pad_against_a_real_hub(qtbot: QtBot, hall: HubProcess, artifacts: Path) -> None:
     folder = artifacts / "counter"
     folder.mkdir(exist_ok=True)
-    admin = Admin(qtbot, hall)
+    admin = QtPeer(qtbot, hall, "admin-1")
     clock = Ticks()
     bus = QtBus(DeviceSettings(hall.url, "rating-1", hall.tokens["rating-1"]))
     app = PadApp(bus, lang="zh", clock=clock)

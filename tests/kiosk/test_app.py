@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from hub.client import BusClient, DeviceSettings
-from hub.store import AppointmentRow, Store
 from kiosk.errors import PrinterOfflineError
 from kiosk.model import KioskModel, Screen
 from kiosk.printer import PreviewPrinter
@@ -191,16 +190,9 @@ def test_idle_goes_back_to_the_start(k: Kiosk, qtbot: QtBot) -> None:
 
 
 def book(hall: HubProcess, k: Kiosk, code: str, service: str = "social") -> None:
-    now = datetime.now(UTC)
-    day = str(k.bus.client.snapshot["day"]) if k.bus.client else now.date().isoformat()
-    store = Store(hall.db)
-    try:
-        store.add_appointments([AppointmentRow(
-            code=code, service=service, date=day,
-            slot_start=(now - timedelta(minutes=10)).isoformat(),
-            slot_end=(now + timedelta(minutes=50)).isoformat())])
-    finally:
-        store.close()
+    day = (str(k.bus.client.snapshot["day"]) if k.bus.client
+           else datetime.now(UTC).date().isoformat())
+    hall.book(code, service, day)
 
 
 def test_check_in_an_appointment_on_the_keypad(k: Kiosk, qtbot: QtBot, hall: HubProcess) -> None:

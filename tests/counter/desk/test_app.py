@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import Qt
@@ -28,7 +27,6 @@ from counter.desk.reprint import DeskPrinter
 from counter.desk.views import DeskWindow
 from hub.client import DeviceSettings
 from hub.qtbus import QtBus
-from hub.store import AppointmentRow, Store
 from kiosk.printer import PreviewPrinter
 from kiosk.ticket import PrintMode
 from tests.hubproc import HubProcess
@@ -226,7 +224,7 @@ def test_every_desk_action_against_a_real_hub(hub: HubProcess, qtbot: QtBot,
             assert announce.text.toPlainText() == ""
 
             # appointment check-in
-            add_appointment(hub, "YY2026", "pay", m.watch.day)
+            hub.book("YY2026", "pay", m.watch.day)
             window.tabs.setCurrentWidget(window.issue)
             qtbot.keyClicks(window.issue.code, "YY2026")
             click(qtbot, window.issue.check_button)
@@ -277,19 +275,6 @@ def test_every_desk_action_against_a_real_hub(hub: HubProcess, qtbot: QtBot,
     finally:
         kiosk.close()
         counter.close()
-
-
-def add_appointment(hub: HubProcess, code: str, service: str, day: str) -> None:
-    zone = ZoneInfo("Asia/Shanghai")
-    now = datetime.now(zone)
-    store = Store(hub.db)
-    try:
-        store.add_appointments([AppointmentRow(
-            code=code, service=service, date=day,
-            slot_start=(now - timedelta(minutes=10)).isoformat(),
-            slot_end=(now + timedelta(minutes=50)).isoformat())])
-    finally:
-        store.close()
 
 
 def test_an_empty_hall_and_a_hub_that_goes_away(hub: HubProcess, qtbot: QtBot, tmp_path: Path,
