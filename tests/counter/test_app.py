@@ -262,8 +262,10 @@ def test_a_lost_hub_disables_the_actions_and_comes_back(
 ) -> None:
     window, model = counter.window, counter.model
     model.sign_in("1001", "1234")
-    qtbot.waitUntil(lambda: model.signed_in, timeout=WAIT)
     call = window.work_page.buttons[Action.CALL_NEXT]
+    # the window_changed event (signed in) and the sign_in reply (pending cleared) reach the
+    # model through different paths of the bus thread: wait for both, in either order
+    qtbot.waitUntil(lambda: model.signed_in and model.pending is None, timeout=WAIT)
     assert call.isEnabled()
     hub.kill()
     qtbot.waitUntil(lambda: not model.connected, timeout=WAIT)
