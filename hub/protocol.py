@@ -1,8 +1,9 @@
 """The hall bus: message schema shared by the hub and every device (docs/protocol.md).
 
-Requests are parsed and checked here (``parse_request``), replies and events are built here
-(``reply_ok``, ``reply_error``, ``event_frame``), and ``for_role`` trims what each role may see
-(displays get no personal data). Every app imports this module; nothing here does I/O.
+Requests are parsed and checked here (``parse_request``), replies are built here (``reply_ok``,
+``reply_error``), and ``event_for`` and ``snapshot_for`` trim what each role may see (displays get
+no personal data); the hub frames events itself, so that each event's data is encoded once. Every
+app imports this module; nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -260,10 +261,6 @@ def reply_ok(req_id: str | None, result: dict[str, Any]) -> dict[str, Any]:
 
 def reply_error(req_id: str | None, code: str, message: str) -> dict[str, Any]:
     return {"re": req_id, "ok": False, "error": {"code": str(code), "message": message}}
-
-
-def event_frame(name: str, seq: int, at: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"event": name, "seq": seq, "at": at, "data": data}
 
 
 # --------------------------------------------------------------------------------- visibility
