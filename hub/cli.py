@@ -12,11 +12,10 @@ import signal
 import ssl
 import sys
 from datetime import date, datetime
-from logging.handlers import QueueHandler, QueueListener
 from pathlib import Path
-from queue import SimpleQueue
 from zoneinfo import ZoneInfo
 
+from hub import loglines
 from hub.config import Hall, check_hall, load_hall
 from hub.errors import ConfigError, HubError, StoreError
 from hub.protocol import DEFAULT_PORT, Role
@@ -50,14 +49,6 @@ def _rate(text: str) -> tuple[float, float]:
 
 # ------------------------------------------------------------------------------ commands
 
-class _LineQueue(QueueHandler):
-    """Hands a record to the log thread as it is: the thread is in this process, so the record
-    need not be copied and flattened as for another process (QueueHandler.prepare)."""
-
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        return record
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     hall = load_hall(args.config)
     if bool(args.cert) != bool(args.key):
@@ -72,24 +63,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 from err
     store = _store(args)
     rate, burst = args.rate_limit
-    root = logging.getLogger()
-    handlers = root.handlers[:]
-    # the hub logs every state change: the event loop only queues the record, a thread formats
-    # and writes it (else every request would wait for a write to the log)
-    queue: SimpleQueue[logging.LogRecord] = SimpleQueue()
-    listener = QueueListener(queue, *handlers, respect_handler_level=True)
-    root.handlers = [_LineQueue(queue)]
-    listener.start()
-    try:
-        return asyncio.run(_serve(hall, store, args.host, args.port, context, args.always_open,
-                                  Limits(rate=rate, burst=burst)))
-    finally:
-        listener.stop()  # writes what is still queued
-        root.handlers = handlers
+    return asyncio.run(_serve(hall, store, args.host, args.port, context, args.always_open,
+                              Limits(rate=rate, burst=burst)))
 
 
 async def _serve(hall: Hall, store: Store, host: str, port: int, context: ssl.SSLContext | None,
                  always_open: bool, limits: Limits) -> int:
+    loop = asyncio.get_running_loop()
+    # the hub logs every state change: the lines of one turn of the loop leave in one write
+    root = logging.getLogger()
+    handlers, root.handlers = root.handlers, [loglines.LoopLines(sys.stderr, loop)]
+    try:
+        return await _serve_logged(hall, store, host, port, context, always_open, limits)
+    finally:
+        for handler in root.handlers:
+            handler.close()  # writes what is left
+        root.handlers = handlers
+
+
+async def _serve_logged(hall: Hall, store: Store, host: str, port: int,
+                        context: ssl.SSLContext | None, always_open: bool, limits: Limits) -> int:
     server = HallServer(hall, store, always_open=always_open, limits=limits)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -332,8 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format=loglines.FORMAT)
     # the hub logs every state change, so a line must be cheap: leave out what the format never
     # shows (the "Optimization" advice of the logging documentation)
     logging.logThreads = False

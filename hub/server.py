@@ -1,6 +1,8 @@
 """The hall bus server: a thin asyncio loop around the engine.
 
-A frame is parsed (``protocol``), applied to the engine at once, and queued as ``Work``; the
+Each device's websocket is a ``DeviceConnection`` (``hub.connection``), which hands over every
+message in the loop's callback. A message is parsed (``protocol``), applied to the engine at once,
+and queued as ``Work``; the
 committer writes every queued change in one durable transaction, then sends the replies and the
 events, in order. So ``"ok": true`` means "on disk", concurrent requests share one commit, and
 every device sees events in ``seq`` order. Each frame is serialized once and written straight to
@@ -18,31 +20,32 @@ request is looked up in it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import ssl
+import struct
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed
-from websockets.frames import Frame, Opcode
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response
-from websockets.protocol import State
 
 from hub import hours
 from hub.clock import Clock, SystemClock
 from hub.config import Hall
+from hub.connection import DeviceConnection
 from hub.engine import HallEngine, Outcome
 from hub.errors import RequestError, StoreError
 from hub.model import Appointment, Clerk
 from hub.protocol import (
+    ALL,
     EVENT_ROLES,
     MAX_FRAME,
     PROTOCOL_VERSION,
@@ -63,9 +66,11 @@ from hub.store import Batch, Store, ticket_row, window_row
 logger = logging.getLogger(__name__)
 
 HELLO_TIMEOUT = 15.0
+PING_SECONDS = 20.0  # keep-alive pings (protocol.md); a device that misses two is dropped
+WAITING_MAX = 64  # messages of one device waiting behind a lookup before its socket is not read
 TICK_SECONDS = 10.0
 CHECKPOINT_SECONDS = 1.0
-INLINE_COMMIT_S = 0.001  # commits faster than this run on the event loop, slower ones in a thread
+INLINE_COMMIT_S = 0.001  # a disk whose commits take longer is waited for in a thread, always
 # Events for devices that did not ask for them are written at most this often to each device
 # (at once when the hall is quiet). Under a burst, a display gets one write per 20 ms holding
 # every event since the last, instead of one write per commit: the hub's sends stay bounded by
@@ -75,6 +80,7 @@ EVENT_FLUSH_S = 0.02
 FLUSH_CHUNK = 32  # devices written per turn of the loop: a request arriving during a flush to 200
 #                   displays waits for one chunk of writes, not all 200
 PIN_ATTEMPTS = 5
+LOOKUPS = frozenset({"check_in", "sign_in"})  # changing ops that first read the disk or a PIN
 PIN_LOCK_SECONDS = 300.0
 
 
@@ -106,7 +112,7 @@ class TokenBucket:
 class Session:
     """One connected device."""
 
-    ws: ServerConnection
+    conn: DeviceConnection
     device: str
     role: Role
     window: int | None
@@ -116,21 +122,46 @@ class Session:
     def push(self, *frames: bytes) -> bool:
         """Write websocket frames (see ``text_frame``) now, in one write and without awaiting;
         False if the device is too far behind."""
-        ws = self.ws
-        if self.closed or ws.protocol.state is not State.OPEN:
+        conn = self.conn
+        if self.closed or not conn.open:
             return True  # closing anyway: nothing to drop
-        if ws.transport.get_write_buffer_size() > self.backlog:
+        if conn.backlog() > self.backlog:
             return False
-        # whatever the library has queued itself (a pong) goes first, to keep the stream in order
-        ws.transport.write(b"".join([*ws.protocol.data_to_send(), *frames]))
+        conn.write(frames[0] if len(frames) == 1 else b"".join(frames))
         return True
+
+
+@dataclass(eq=False)
+class Inbound:
+    """What the hub keeps of one open connection: its session once hello is said, and the
+    messages waiting while an earlier one looks something up (the PIN check, an appointment, a
+    report): a device's requests are handled in the order it sent them."""
+
+    session: Session | None = None
+    waiting: deque[str | bytes] = field(default_factory=deque)
+    busy: bool = False
+    hello_timer: asyncio.TimerHandle | None = None
 
 
 def text_frame(text: str) -> bytes:
     """One websocket text frame from the hub, serialized once. A server's frames are not masked
     and the bus negotiates no extension, so the same bytes go to every device that sees them: a
-    call to 200 displays is framed once, not 200 times."""
-    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+    call to 200 displays is framed once, not 200 times. An unmasked, unfragmented frame is a
+    2-, 4- or 10-byte head and the payload (RFC 6455 5.2), the same bytes as websockets'
+    ``Frame.serialize`` (tests/hub/test_server.py), for a fifth of its time."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        return bytes((0x81, size)) + payload
+    if size < 65536:
+        return struct.pack("!BBH", 0x81, 126, size) + payload
+    return struct.pack("!BBQ", 0x81, 127, size) + payload
+
+
+@functools.cache
+def _entitled(event: str) -> tuple[Role, ...]:
+    """The roles that receive this event, in Role order."""
+    return tuple(role for role in Role if role in EVENT_ROLES.get(event, ALL))
 
 
 @dataclass
@@ -169,9 +200,12 @@ class HallServer:
         self._wake = asyncio.Event()
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="hall-commit")
         self._reader_pool = ThreadPoolExecutor(2, thread_name_prefix="hall-read")
-        self._server: Server | None = None
+        self._server: asyncio.Server | None = None
+        self.connections: dict[DeviceConnection, Inbound] = {}  # open websockets
+        self._accepted: set[DeviceConnection] = set()  # every TCP connection, open or not yet
         self._tasks: list[asyncio.Task[None]] = []
-        self._closing: set[asyncio.Task[None]] = set()  # closes under way (the loop holds weakly)
+        self._lookups: set[asyncio.Task[None]] = set()  # requests under way (the loop holds
+        #                                                  tasks weakly)
         self.outbox: dict[Session, list[bytes]] = {}  # frames not yet written, per device
         self._flush_at: asyncio.Handle | None = None  # the next paced write of events
         self._flushed = 0.0  # loop time of the last paced write
@@ -224,26 +258,25 @@ class HallServer:
             await self._wake.wait()
             self._wake.clear()
             while self.pending:
-                if self._last_batch > 1:
-                    # several devices are busy: let the loop read the requests already in their
-                    # sockets, so that they share this commit instead of waiting for the next
-                    await asyncio.sleep(0)
-                    await asyncio.sleep(0)
                 works, self.pending = self.pending, []
+                busy = len(works) > 1 or self._last_batch > 1
                 self._last_batch = len(works)
                 batch = Batch()
                 for work in works:
                     batch.add(work.batch)
                 self._committing = True
-                started = time.perf_counter()
                 try:
-                    if self._commit_s < INLINE_COMMIT_S:
-                        # a fast disk: handing the commit to a thread would cost more than the
-                        # commit; requests arriving meanwhile wait in their sockets and go into
-                        # the next batch together
-                        self.store.commit(batch)
-                    else:
-                        await loop.run_in_executor(self._writer_pool, self.store.commit, batch)
+                    if batch:
+                        self.store.write(batch)  # the rows: no wait for the disk
+                        if busy or self._commit_s >= INLINE_COMMIT_S:
+                            # several devices at once, or a slow disk: the wait for the disk
+                            # goes to a thread, and the loop reads and applies the requests
+                            # arriving meanwhile, which share the next commit
+                            await loop.run_in_executor(self._writer_pool, self._finish)
+                        else:
+                            # one device at a time on a fast disk: handing over to a thread and
+                            # back would cost that device more than the commit itself
+                            self._finish()
                 except Exception:  # the loop boundary: never let the committer die
                     logger.exception("commit failed: %d requests are refused and the hall is "
                                      "reloaded from disk", len(works))
@@ -251,7 +284,6 @@ class HallServer:
                     continue
                 finally:
                     self._committing = False
-                self._commit_s = 0.9 * self._commit_s + 0.1 * (time.perf_counter() - started)
                 self._commits += 1
                 self._committed_works += len(works)
                 try:
@@ -263,6 +295,11 @@ class HallServer:
                     self._pace_flush()
                 except Exception:  # committed: a device that retries gets the stored reply
                     logger.exception("sending the replies and events of a commit failed")
+
+    def _finish(self) -> None:
+        started = time.perf_counter()
+        self.store.finish()
+        self._commit_s = 0.9 * self._commit_s + 0.1 * (time.perf_counter() - started)
 
     def _recover(self, failed: list[Work]) -> None:
         everything, self.pending = failed + self.pending, []
@@ -289,8 +326,8 @@ class HallServer:
         if session is not None and work.reply is not None:
             outgoing.setdefault(session, []).append(text_frame(work.reply))
         for seq, name, at, data, body in work.events:
-            for role in Role:
-                visible = event_for(role, name, data)
+            for role in _entitled(name):
+                visible = data if role is not Role.DISPLAY else event_for(role, name, data)
                 if visible is None:
                     continue
                 prev, self.role_prev[role] = self.role_prev[role], seq
@@ -345,93 +382,149 @@ class HallServer:
             self._drop(session, 1013, "too far behind: reconnect and sync")
 
     def _drop(self, session: Session, code: int, reason: str) -> None:
+        """Close a device's connection (it is cut if it does not answer the close frame within
+        ``Limits.close_timeout``: a peer that stops reading cannot hold it open)."""
         session.closed = True
         self.audience[session.role].discard(session)
-        task = asyncio.get_running_loop().create_task(self._close(session.ws, code, reason))
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
-
-    async def _close(self, ws: ServerConnection, code: int, reason: str) -> None:
-        """Close, and cut the connection if the peer does not take the close frame in time (a
-        peer that stops reading would otherwise hold it open until its pings time out)."""
-        try:
-            async with asyncio.timeout(self.limits.close_timeout):
-                await ws.close(code, reason)
-        except TimeoutError:
-            logger.info("%s did not take its close frame: connection cut", ws.remote_address)
-            ws.transport.abort()
+        session.conn.close(code, reason)
 
     # ------------------------------------------------------------------ connections
 
-    async def _handler(self, ws: ServerConnection) -> None:
-        session = await self._hello(ws)
-        if session is None:
-            return
-        try:
-            async for frame in ws:
-                await self._handle(session, frame)
-        except ConnectionClosed:
-            pass
-        finally:
+    def new_connection(self) -> DeviceConnection:
+        conn = DeviceConnection(self, MAX_FRAME, self.limits.close_timeout)
+        self._accepted.add(conn)
+        return conn
+
+    def http(self, request: HttpRequest) -> Response | None:
+        if request.path.split("?")[0] == "/healthz":
+            body = json.dumps(self.health(), ensure_ascii=False).encode()
+            headers = Headers([("Content-Type", "application/json"),
+                               ("Content-Length", str(len(body))), ("Connection", "close")])
+            return Response(200, "OK", headers, body)
+        return None
+
+    def opened(self, conn: DeviceConnection) -> None:
+        loop = asyncio.get_running_loop()
+        self.connections[conn] = Inbound(hello_timer=loop.call_later(
+            HELLO_TIMEOUT, conn.close, 1008, "say hello first"))
+
+    def closed(self, conn: DeviceConnection) -> None:
+        self._accepted.discard(conn)
+        inbound = self.connections.pop(conn, None)
+        if inbound is None:
+            return  # its handshake never finished
+        if inbound.hello_timer is not None:
+            inbound.hello_timer.cancel()
+        inbound.waiting.clear()
+        session = inbound.session
+        if session is not None:
             session.closed = True
             self.audience[session.role].discard(session)
             logger.info("device %s (%s) disconnected", session.device, session.role)
 
-    async def _refuse(self, ws: ServerConnection, req_id: str | None, code: str,
-                      message: str) -> None:
-        logger.warning("connection from %s refused: %s", ws.remote_address, message)
-        try:
-            await ws.send(encode(reply_error(req_id, code, message)))
-            await ws.close(1008, message[:120])
-        except ConnectionClosed:
-            pass
+    def message(self, conn: DeviceConnection, data: str | bytes) -> None:
+        inbound = self.connections.get(conn)
+        if inbound is None:
+            return
+        if inbound.busy:
+            inbound.waiting.append(data)
+            if len(inbound.waiting) == WAITING_MAX and conn.transport is not None:
+                conn.transport.pause_reading()  # the device waits in its socket meanwhile
+            return
+        self._take(conn, inbound, data)
 
-    async def _hello(self, ws: ServerConnection) -> Session | None:
+    def _take(self, conn: DeviceConnection, inbound: Inbound, data: str | bytes) -> None:
+        """Handle this message and those waiting after it, until one must look something up:
+        that one goes on in a task, and the rest wait for it."""
+        while True:
+            if inbound.session is None:
+                later: Coroutine[Any, Any, None] | None = self._hello(conn, inbound, data)
+            else:
+                later = self._handle(inbound.session, data)
+            if later is not None:
+                inbound.busy = True
+                task = asyncio.get_running_loop().create_task(self._later(conn, inbound, later))
+                self._lookups.add(task)
+                task.add_done_callback(self._lookups.discard)
+                return
+            if not inbound.waiting or not conn.open:
+                return
+            if len(inbound.waiting) == WAITING_MAX and conn.transport is not None:
+                conn.transport.resume_reading()
+            data = inbound.waiting.popleft()
+
+    async def _later(self, conn: DeviceConnection, inbound: Inbound,
+                     later: Coroutine[Any, Any, None]) -> None:
         try:
-            frame = await asyncio.wait_for(ws.recv(), HELLO_TIMEOUT)
-        except (TimeoutError, ConnectionClosed):
-            await ws.close(1008, "say hello first")
-            return None
+            await later
+        finally:
+            inbound.busy = False
+        if inbound.waiting and conn.open:
+            if len(inbound.waiting) == WAITING_MAX and conn.transport is not None:
+                conn.transport.resume_reading()
+            self._take(conn, inbound, inbound.waiting.popleft())
+
+    def _refuse(self, conn: DeviceConnection, req_id: str | None, code: str,
+                message: str) -> None:
+        logger.warning("connection from %s refused: %s", conn.remote_address, message)
+        conn.write(text_frame(encode(reply_error(req_id, code, message))))
+        conn.close(1008, message)
+
+    def _hello(self, conn: DeviceConnection, inbound: Inbound,
+               frame: str | bytes) -> Coroutine[Any, Any, None] | None:
+        """The first message: a valid hello goes on to check the token (in a task)."""
+        if inbound.hello_timer is not None:
+            inbound.hello_timer.cancel()
+            inbound.hello_timer = None
         try:
             req = parse_request(frame)
         except BadFrame as err:
-            await self._refuse(ws, err.req_id, Code.UNAUTHORIZED,
-                               f"the first frame must be a valid hello: {err.message}")
+            self._refuse(conn, err.req_id, Code.UNAUTHORIZED,
+                         f"the first frame must be a valid hello: {err.message}")
             return None
         if req.op != "hello":
-            await self._refuse(ws, req.id, Code.UNAUTHORIZED, "the first frame must be hello")
+            self._refuse(conn, req.id, Code.UNAUTHORIZED, "the first frame must be hello")
             return None
         protocol = req.params.get("protocol", PROTOCOL_VERSION)
         if protocol != PROTOCOL_VERSION:
-            await self._refuse(ws, req.id, Code.BAD_REQUEST, f"this hub speaks protocol "
-                               f"{PROTOCOL_VERSION}, not {protocol}")
+            self._refuse(conn, req.id, Code.BAD_REQUEST, f"this hub speaks protocol "
+                         f"{PROTOCOL_VERSION}, not {protocol}")
             return None
+        return self._admit(conn, inbound, req)
+
+    async def _admit(self, conn: DeviceConnection, inbound: Inbound, req: Request) -> None:
         loop = asyncio.get_running_loop()
         device = await loop.run_in_executor(self._reader_pool, self.store.device,
                                             req.params["device"], req.params["token"])
+        if not conn.open:
+            return
         if device is None:
-            await self._refuse(ws, req.id, Code.UNAUTHORIZED,
-                               f"device '{req.params['device']}' is not enrolled, is revoked, or "
-                               "its token is wrong")
-            return None
-        session = Session(ws, device.name, Role(device.role), device.window,
+            self._refuse(conn, req.id, Code.UNAUTHORIZED,
+                         f"device '{req.params['device']}' is not enrolled, is revoked, or "
+                         "its token is wrong")
+            return
+        session = Session(conn, device.name, Role(device.role), device.window,
                           self.limits.outbox * 1024)
+        inbound.session = session
         result = {"role": session.role.value, "window": session.window, "seq": self.seq,
                   "snapshot": snapshot_for(session.role, self.engine.snapshot()),
                   "protocol": PROTOCOL_VERSION, "device": session.device}
         self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result)),
                            register=True))
         logger.info("device %s (%s, window %s) connected from %s", session.device,
-                    session.role, session.window, ws.remote_address)
-        return session
+                    session.role, session.window, conn.remote_address)
 
-    async def _handle(self, session: Session, frame: str | bytes) -> None:
+    def _handle(self, session: Session, frame: str | bytes) -> Coroutine[Any, Any, None] | None:
+        """Answer one request: at once, or, for the few that must first look something up, by
+        the coroutine returned (the caller runs it before this device's next request)."""
         req_id: str | None = None
         try:
             req = parse_request(frame)
             req_id = req.id
-            bucket = self.buckets.setdefault(
-                session.device, TokenBucket(self.limits.rate, self.limits.burst))
+            bucket = self.buckets.get(session.device)
+            if bucket is None:
+                bucket = self.buckets[session.device] = TokenBucket(self.limits.rate,
+                                                                    self.limits.burst)
             if not bucket.take():
                 raise RequestError(Code.RATE_LIMITED, f"device {session.device} sends more than "
                                    f"{self.limits.rate:g} requests a second: slow down")
@@ -450,33 +543,16 @@ class HallServer:
                 cached = self.replies.get(key)
                 if cached is not None:
                     self._enqueue(Work(session=session, req_id=req.id, reply=cached))
-                    return
-                outcome: Outcome | None = None
-                try:
-                    found = await self._prepare(req)
-                    if key in self.replies:  # its twin finished while this one looked things up
-                        self._enqueue(Work(session=session, req_id=req.id,
-                                           reply=self.replies[key]))
-                        return
-                    outcome = self._apply(session, req, found)
-                except RequestError as err:
-                    reply = encode(reply_error(req.id, err.code, err.message))
-                    logger.info("%s %s from %s refused: %s", req.op, req.id, session.device,
-                                err.message)
-                if outcome is not None:
-                    work = self._work(outcome, session, req.id)
-                    result_json = work.result_body or encode(outcome.result)
-                    reply = f'{{"re":{json.dumps(req.id)},"ok":true,"result":{result_json}}}'
+                elif req.op in LOOKUPS:
+                    return self._guarded(session, req.id, self._look_up_and_settle(
+                        session, req, key))
                 else:
-                    work = Work(session=session, req_id=req.id)
-                work.reply, work.idem_key = reply, key
-                self.replies[key] = reply
-                work.batch.requests.append((session.device, self.engine.day, req.id, reply))
-                self._enqueue(work)
+                    self._settle(session, req, key, None, None)
+            elif req.op == "report":
+                return self._guarded(session, req.id, self._report(session, req))
             else:
-                result = await self._read(session, req)
                 self._enqueue(Work(session=session, req_id=req.id,
-                                   reply=encode(reply_ok(req.id, result))))
+                                   reply=encode(reply_ok(req.id, self._read(session, req)))))
         except BadFrame as err:
             self._enqueue(Work(session=session, req_id=err.req_id,
                                reply=encode(reply_error(err.req_id, err.code, err.message))))
@@ -484,9 +560,60 @@ class HallServer:
             self._enqueue(Work(session=session, req_id=req_id,
                                reply=encode(reply_error(req_id, err.code, err.message))))
         except Exception:
-            logger.exception("request from %s failed", session.device)
-            self._enqueue(Work(session=session, req_id=req_id, reply=encode(reply_error(
-                req_id, Code.INTERNAL, "the hub hit an unexpected error; nothing was changed"))))
+            self._failed(session, req_id)
+        return None
+
+    def _failed(self, session: Session, req_id: str | None) -> None:
+        logger.exception("request from %s failed", session.device)
+        self._enqueue(Work(session=session, req_id=req_id, reply=encode(reply_error(
+            req_id, Code.INTERNAL, "the hub hit an unexpected error; nothing was changed"))))
+
+    async def _guarded(self, session: Session, req_id: str,
+                       later: Coroutine[Any, Any, None]) -> None:
+        try:
+            await later
+        except RequestError as err:
+            self._enqueue(Work(session=session, req_id=req_id,
+                               reply=encode(reply_error(req_id, err.code, err.message))))
+        except Exception:
+            self._failed(session, req_id)
+
+    async def _look_up_and_settle(self, session: Session, req: Request,
+                                  key: tuple[str, str]) -> None:
+        try:
+            found = await self._prepare(req)
+        except RequestError as err:  # refused (wrong PIN, no such appointment): remembered too
+            self._settle(session, req, key, None, err)
+            return
+        if key in self.replies:  # its twin finished while this one looked things up
+            self._enqueue(Work(session=session, req_id=req.id, reply=self.replies[key]))
+            return
+        self._settle(session, req, key, found, None)
+
+    def _settle(self, session: Session, req: Request, key: tuple[str, str],
+                found: Clerk | Appointment | None, refusal: RequestError | None) -> None:
+        """Apply a changing request to the engine and queue its rows, events and reply; a
+        refusal is remembered like a success (a retry gets the same answer)."""
+        outcome: Outcome | None = None
+        if refusal is None:
+            try:
+                outcome = self._apply(session, req, found)
+            except RequestError as err:
+                refusal = err
+        if outcome is not None:
+            work = self._work(outcome, session, req.id)
+            result_json = work.result_body or encode(outcome.result)
+            reply = f'{{"re":{json.dumps(req.id)},"ok":true,"result":{result_json}}}'
+        else:
+            assert refusal is not None
+            reply = encode(reply_error(req.id, refusal.code, refusal.message))
+            logger.info("%s %s from %s refused: %s", req.op, req.id, session.device,
+                        refusal.message)
+            work = Work(session=session, req_id=req.id)
+        work.reply, work.idem_key = reply, key
+        self.replies[key] = reply
+        work.batch.requests.append((session.device, self.engine.day, req.id, reply))
+        self._enqueue(work)
 
     def _roll_day(self) -> None:
         """Close the hall day if the clock has passed day_starts (before any request)."""
@@ -579,19 +706,21 @@ class HallServer:
         self.pin_failures.pop(clerk_id, None)
         return clerk
 
-    async def _read(self, session: Session, req: Request) -> dict[str, Any]:
+    def _read(self, session: Session, req: Request) -> dict[str, Any]:
         if req.op == "sync":
             self._roll_day()
             return {"seq": self.seq, "snapshot": snapshot_for(session.role,
                                                               self.engine.snapshot())}
         if req.op == "find":
             return self.engine.find(req.params["ticket"]).result
-        if req.op == "report":
-            loop = asyncio.get_running_loop()
-            tickets = await loop.run_in_executor(self._reader_pool, self.store.tickets_between,
-                                                 req.params["from"], req.params["to"])
-            return build_report(self.hall, tickets, req.params["from"], req.params["to"])
         raise RequestError(Code.BAD_REQUEST, f"op {req.op} is not handled by this hub")
+
+    async def _report(self, session: Session, req: Request) -> None:
+        loop = asyncio.get_running_loop()
+        tickets = await loop.run_in_executor(self._reader_pool, self.store.tickets_between,
+                                             req.params["from"], req.params["to"])
+        result = build_report(self.hall, tickets, req.params["from"], req.params["to"])
+        self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result))))
 
     # ------------------------------------------------------------------ health and lifecycle
 
@@ -601,15 +730,6 @@ class HallServer:
                 "by_role": {role.value: len(s) for role, s in self.audience.items()},
                 "pending": len(self.pending), "commits": self._commits,
                 "committed": self._committed_works, "at": datetime.now().astimezone().isoformat()}
-
-    def _process_request(self, connection: ServerConnection,
-                         request: HttpRequest) -> Response | None:
-        if request.path.split("?")[0] == "/healthz":
-            body = json.dumps(self.health(), ensure_ascii=False).encode()
-            headers = Headers([("Content-Type", "application/json"),
-                               ("Content-Length", str(len(body))), ("Connection", "close")])
-            return Response(200, "OK", headers, body)
-        return None
 
     async def _ticker(self) -> None:
         loop = asyncio.get_running_loop()
@@ -625,6 +745,15 @@ class HallServer:
                             self._drop(session, 1008, "device revoked")
             except Exception:
                 logger.exception("hall tick failed")
+
+    async def _keepalive(self) -> None:
+        while True:
+            await asyncio.sleep(PING_SECONDS)
+            for conn in list(self.connections):
+                try:
+                    conn.ping()
+                except Exception:  # one broken connection must not stop the others' pings
+                    logger.exception("pinging %s failed", conn.remote_address)
 
     async def _checkpointer(self) -> None:
         loop = asyncio.get_running_loop()
@@ -645,14 +774,12 @@ class HallServer:
                     ssl_context: ssl.SSLContext | None = None) -> int:
         """Start listening; returns the port (useful with port 0)."""
         self._tasks = [asyncio.create_task(self._committer()), asyncio.create_task(self._ticker()),
-                       asyncio.create_task(self._checkpointer())]
+                       asyncio.create_task(self._checkpointer()),
+                       asyncio.create_task(self._keepalive())]
         self._roll_day()
         self._enqueue(Work(batch=Batch(meta={"day": self.engine.day})))
-        self._server = await serve(
-            self._handler, host, port, max_size=MAX_FRAME, ping_interval=20, ping_timeout=40,
-            compression=None, process_request=self._process_request, ssl=ssl_context,
-            max_queue=64, close_timeout=self.limits.close_timeout,
-        )
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self.new_connection, host, port, ssl=ssl_context)
         sock = next(iter(self._server.sockets))
         bound = int(sock.getsockname()[1])
         logger.info("hall bus listening on %s://%s:%d/", "wss" if ssl_context else "ws", host,
@@ -668,14 +795,19 @@ class HallServer:
             self._flush_at.cancel()
             self._flush_at = None
         if self._server is not None:
-            self._server.close()
+            self._server.close()  # no new connections
+            for conn in list(self._accepted):
+                conn.close(1001, "the hub is stopping")  # cut at once if not open yet
             try:
                 async with asyncio.timeout(self.limits.close_timeout + 1):
-                    await self._server.wait_closed()
+                    while self._accepted:
+                        await asyncio.sleep(0.01)
             except TimeoutError:  # peers that do not read: cut them
-                for ws in list(self._server.connections):
-                    ws.transport.abort()
-                await self._server.wait_closed()
+                for conn in list(self._accepted):
+                    conn.abort()
+            await self._server.wait_closed()
+        for task in list(self._lookups):
+            task.cancel()
         for _ in range(100):  # let the last changes reach the disk
             if not self.pending and not self._committing:
                 break

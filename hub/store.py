@@ -297,30 +297,62 @@ class Store:
         """Write one batch in one durable transaction; raises StoreError if it is not on disk."""
         if not batch:
             return
-        with self._write_lock:
+        self.write(batch)
+        self.finish()
+
+    def write(self, batch: Batch) -> None:
+        """The first half of a commit: the batch's rows, in a transaction left open for
+        ``finish``. This half does not wait for the disk, so the hub runs it on its event loop
+        and hands only ``finish`` to a thread: one hand-over of the GIL per commit, where a
+        thread running every statement would wait for the loop to give it back at each one.
+        Holds the write lock until ``finish`` (from whichever thread); raises StoreError (and
+        writes nothing) on failure."""
+        self._write_lock.acquire()
+        conn = self._write_conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            if batch.tickets:
+                conn.executemany(UPSERT_TICKET, batch.tickets)
+            if batch.appointments:
+                conn.executemany("UPDATE appointments SET ticket_id = ? WHERE code = ?",
+                                 batch.appointments)
+            if batch.windows:
+                conn.executemany(UPSERT_WINDOW, batch.windows)
+            if batch.events:
+                conn.executemany(INSERT_EVENT, batch.events)
+            if batch.requests:
+                conn.executemany(INSERT_REQUEST, batch.requests)
+            if batch.meta:
+                conn.executemany(SET_META, list(batch.meta.items()))
+        except sqlite3.Error as err:
+            self._roll_back()
+            raise StoreError(f"could not write to {self.path}: {err}") from err
+        except BaseException:
+            self._roll_back()
+            raise
+
+    def finish(self) -> None:
+        """The second half: COMMIT, durably (WAL, synchronous=FULL); raises StoreError, with
+        the batch rolled back, if it is not on disk."""
+        try:
+            self._write_conn().execute("COMMIT")
+        except sqlite3.Error as err:
+            self._roll_back()
+            raise StoreError(f"could not write to {self.path}: {err}") from err
+        except BaseException:
+            self._roll_back()
+            raise
+        self._write_lock.release()
+
+    def _roll_back(self) -> None:
+        try:
             conn = self._write_conn()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                if batch.tickets:
-                    conn.executemany(UPSERT_TICKET, batch.tickets)
-                if batch.appointments:
-                    conn.executemany("UPDATE appointments SET ticket_id = ? WHERE code = ?",
-                                     batch.appointments)
-                if batch.windows:
-                    conn.executemany(UPSERT_WINDOW, batch.windows)
-                if batch.events:
-                    conn.executemany(INSERT_EVENT, batch.events)
-                if batch.requests:
-                    conn.executemany(INSERT_REQUEST, batch.requests)
-                if batch.meta:
-                    conn.executemany(SET_META, list(batch.meta.items()))
-                conn.execute("COMMIT")
-            except sqlite3.Error as err:
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    logger.exception("rollback failed")
-                raise StoreError(f"could not write to {self.path}: {err}") from err
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            logger.exception("rollback failed")
+        finally:
+            self._write_lock.release()
 
     def checkpoint(self) -> tuple[int, int]:
         """Copy the WAL back into the database, between two commits, so that the next commit

@@ -25,9 +25,10 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 
 from hub.config import load_hall
-from hub.server import HallServer, Limits
+from hub.server import HallServer, Limits, text_frame
 from hub.store import Store
 from tests.fakes import FakeClock
 from tests.hubproc import CLERKS, COUNTY, DEVICES, HubProcess
@@ -449,6 +450,13 @@ async def test_a_frame_just_under_64_kib_is_read(shared: HubProcess) -> None:
     await w.send(json.dumps({"op": "sync", "id": "pad", "pad": "x" * (64 * 1024 - len(frame))}))
     assert (await w.reply("pad"))["ok"] is True
     await w.close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 200_000])
+def test_the_hubs_frames_are_those_of_the_websockets_library(size: int) -> None:
+    text = ("票" * size)[:size // 3] + "x" * (size - 3 * (size // 3))  # UTF-8, `size` bytes
+    assert len(text.encode()) == size
+    assert text_frame(text) == Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
 # ------------------------------------------------------------------------------ health, stop

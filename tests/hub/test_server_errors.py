@@ -82,11 +82,8 @@ async def test_a_device_that_stops_reading_is_closed_and_delays_nobody(tmp_path:
         assert len(alerts) == sent
         assert alerts == sorted(alerts) and len(set(alerts)) == sent
         # the desk's connection is cut, though it still reads nothing
-        listening = hub.server._server
-        assert listening is not None
         async with asyncio.timeout(WAIT):
-            while slow.ws.local_address in {c.remote_address
-                                            for c in listening.all_connections}:
+            while slow.ws.local_address in {c.remote_address for c in hub.server.connections}:
                 await asyncio.sleep(0.01)
         print(f"the desk was dropped after {sent - 20} device alerts")
         # reading now ends in a close, not in more events
@@ -104,15 +101,15 @@ async def test_a_commit_that_fails_is_answered_internal_and_changes_nothing(
     async with in_process(tmp_path / "hub", always_open=True) as hub:
         kiosk, desk = await hub.wire("kiosk-1"), await hub.wire("desk-1")
         assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P001"
-        real_commit = hub.store.commit
+        real_write = hub.store.write
 
         def broken(batch: Batch) -> None:
             raise failure
 
-        hub.store.commit = broken  # type: ignore[method-assign]
+        hub.store.write = broken  # type: ignore[method-assign]
         reply = await kiosk.request("issue", "lost", service="pay")
         assert reply["ok"] is False and reply["error"]["code"] == "internal"
-        hub.store.commit = real_commit  # type: ignore[method-assign]
+        hub.store.write = real_write  # type: ignore[method-assign]
         # the hub reloaded what is on disk: P002 was never issued
         retried = await kiosk.request("issue", "lost", service="pay")
         assert retried["ok"] is True and retried["result"]["ticket"]["number"] == "P002"

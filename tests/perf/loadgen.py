@@ -95,31 +95,37 @@ class LeanPeer(asyncio.Protocol):
                 future.set_exception(ConnectionError(f"{self.name}: connection lost"))
 
     def _frames(self) -> None:
+        """Take the whole frames in the buffer: replies are decoded, events only counted (one
+        pass with an offset, and one cut of the buffer at the end)."""
         buf = self.buffer
-        while len(buf) >= 2:
-            opcode, size = buf[0] & 0x0F, buf[1] & 0x7F
-            start = 2
+        end = len(buf)
+        at = 0
+        while end - at >= 2:
+            opcode, size = buf[at] & 0x0F, buf[at + 1] & 0x7F
+            start = at + 2
             if size == 126:
-                if len(buf) < 4:
-                    return
-                size, start = struct.unpack_from("!H", buf, 2)[0], 4
+                if end - at < 4:
+                    break
+                size, start = struct.unpack_from("!H", buf, at + 2)[0], at + 4
             elif size == 127:
-                if len(buf) < 10:
-                    return
-                size, start = struct.unpack_from("!Q", buf, 2)[0], 10
-            if len(buf) < start + size:
-                return
-            payload = bytes(buf[start:start + size])
-            del buf[:start + size]
-            if opcode == 0x9 and self.transport is not None:  # ping: answer at once
-                self.transport.write(_masked(payload, 0xA))
-            elif opcode == 0x1 and payload.startswith(b'{"re"'):
-                message = json.loads(payload)
+                if end - at < 10:
+                    break
+                size, start = struct.unpack_from("!Q", buf, at + 2)[0], at + 10
+            if end < start + size:
+                break
+            at = start + size
+            if opcode == 0x1 and buf.startswith(b'{"e', start):
+                self.events += 1
+            elif opcode == 0x1 and buf.startswith(b'{"re"', start):
+                message = json.loads(bytes(buf[start:at]))
                 future = self.waiting.pop(message["re"], None)
                 if future is not None and not future.done():
                     future.set_result(message)
+            elif opcode == 0x9 and self.transport is not None:  # ping: answer at once
+                self.transport.write(_masked(bytes(buf[start:at]), 0xA))
             elif opcode == 0x1:
                 self.events += 1
+        del buf[:at]
 
     # -- requests
 

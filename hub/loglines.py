@@ -1,0 +1,82 @@
+"""The hub's log: one line per state change, cheap enough to write for every request.
+
+A record is formatted where it is logged (its time stamp is formatted once per second, not once
+per line), and the lines of one turn of the event loop leave together in one write, after that
+turn's work. A log thread (logging's QueueListener) costs the loop more than this: it takes the GIL
+from the loop for every line it formats, and the loop waits for it to give it back
+(``tests/perf/bench_hub.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import TextIO
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class LineFormatter(logging.Formatter):
+    """``FORMAT``, with the seconds of the time stamp formatted once per second."""
+
+    def __init__(self) -> None:
+        super().__init__(FORMAT)
+        self._second = -1
+        self._stamp = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        if second != self._second:
+            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", self.converter(record.created))
+            self._second = second
+        return f"{self._stamp},{int(record.msecs):03d}"
+
+
+class LoopLines(logging.Handler):
+    """Writes the lines logged during one turn of ``loop`` in one write at the end of it.
+
+    Records logged by other threads (the store's) join the next write. Once the loop is closed,
+    each line is written at once."""
+
+    def __init__(self, stream: TextIO, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self.stream = stream
+        self.loop = loop
+        self._loop_thread = threading.get_ident()
+        self._lines: list[str] = []
+        self._due = False
+        self.setFormatter(LineFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:  # called under self.lock
+        try:
+            self._lines.append(self.format(record))
+            if self._due:
+                return
+            self._due = True
+            if threading.get_ident() == self._loop_thread:
+                self.loop.call_soon(self.flush)
+            else:
+                self.loop.call_soon_threadsafe(self.flush)
+        except RuntimeError:  # the loop is closed: write now
+            self.flush()
+        except Exception:
+            self.handleError(record)
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            lines, self._lines = self._lines, []
+            self._due = False
+        if lines:
+            try:
+                self.stream.write("\n".join(lines) + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):  # stderr closed or gone: nothing sensible to do
+                pass
+
+    def close(self) -> None:
+        self.flush()
+        super().close()

@@ -1,0 +1,177 @@
+"""The websocket connection layer of the hub (hub/connection.py) over real sockets: what the
+library's own server did around RFC 6455 must still happen — fragments joined, bad UTF-8 refused,
+silent peers dropped, slow handshakes and missing hellos cut, a device's requests answered in
+the order it sent them."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import struct
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+
+import hub.connection
+import hub.server
+from hub.protocol import Role
+from tests.hub.test_server import WAIT, Wire, in_process, new_id
+from tests.perf.loadgen import _masked
+
+
+class RawPeer:
+    """A device speaking RFC 6455 by hand: it never answers pings on its own."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, url: str) -> RawPeer:
+        host, port = url.removeprefix("ws://").strip("/").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(f"GET / HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+                     f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+        status = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n", 1)[0]
+        assert b" 101 " in status, status
+        return cls(reader, writer)
+
+    def send(self, payload: bytes, opcode: int = 0x1) -> None:
+        self.writer.write(_masked(payload, opcode))
+
+    async def frame(self) -> tuple[int, bytes]:
+        """The next frame as (opcode, payload); IncompleteReadError once the hub hangs up."""
+        head = await self.reader.readexactly(2)
+        size = head[1] & 0x7F
+        if size == 126:
+            size = struct.unpack("!H", await self.reader.readexactly(2))[0]
+        elif size == 127:
+            size = struct.unpack("!Q", await self.reader.readexactly(8))[0]
+        return head[0] & 0x0F, await self.reader.readexactly(size)
+
+    async def close_code(self) -> int | None:
+        """Read until the hub's close frame; its code (None if it cut the TCP connection)."""
+        try:
+            while True:
+                opcode, payload = await self.frame()
+                if opcode == 0x8:
+                    return int(struct.unpack("!H", payload[:2])[0])
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return None
+
+    async def hello(self, device: str, token: str) -> None:
+        self.send(json.dumps({"op": "hello", "id": "h", "device": device, "token": token,
+                              "protocol": 1}).encode())
+        while True:
+            opcode, payload = await self.frame()
+            if opcode == 0x1 and json.loads(payload).get("re") == "h":
+                assert json.loads(payload)["ok"], payload
+                return
+
+
+async def test_a_fragmented_request_is_joined_and_answered(tmp_path: Path) -> None:
+    async with in_process(tmp_path / "hub", always_open=True) as hall:
+        kiosk = await hall.wire("kiosk-1")
+        text = json.dumps({"op": "issue", "id": "frag-1", "service": "pay"})
+        await kiosk.ws.send([text[:7], text[7:20], text[20:]])  # three frames, one message
+        reply = await kiosk.reply("frag-1")
+        assert reply["ok"] is True and reply["result"]["ticket"]["number"] == "P001"
+
+
+async def test_a_text_frame_that_is_not_utf8_closes_with_1007(tmp_path: Path) -> None:
+    async with in_process(tmp_path / "hub", always_open=True) as hall:
+        peer = await RawPeer.open(hall.url)
+        await peer.hello("kiosk-1", hall.tokens["kiosk-1"])
+        peer.send(b'{"op": "sync", "id": "\xff\xfe"}')
+        assert await asyncio.wait_for(peer.close_code(), WAIT) == 1007
+        # the hub itself goes on
+        assert (await (await hall.wire("kiosk-2")).ok("sync"))["seq"] >= 0
+
+
+async def test_a_device_that_answers_no_pings_is_dropped(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hub.server, "PING_SECONDS", 0.2)
+    async with in_process(tmp_path / "hub", always_open=True) as hall:
+        silent = await RawPeer.open(hall.url)
+        await silent.hello("kiosk-1", hall.tokens["kiosk-1"])
+        answering = await hall.wire("kiosk-2")  # the websockets client answers pings itself
+        pings = 0
+
+        async def count_pings() -> int | None:
+            nonlocal pings
+            try:
+                while True:
+                    opcode, _ = await silent.frame()
+                    pings += opcode == 0x9
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return None
+
+        await asyncio.wait_for(count_pings(), WAIT)  # returns once the hub cut it
+        assert pings == 2  # dropped after missing two
+        assert (await answering.ok("sync"))["seq"] >= 0  # still connected after 3+ pings
+        assert not any(s.device == "kiosk-1" for s in hall.server.audience[Role.KIOSK])
+
+
+async def test_no_hello_in_time_closes_with_1008(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hub.server, "HELLO_TIMEOUT", 0.3)
+    async with in_process(tmp_path / "hub", always_open=True) as hall:
+        quiet = await Wire.raw(hall.url)
+        assert (await quiet.closed()).code == 1008
+
+
+async def test_a_handshake_not_finished_in_time_is_cut(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hub.connection, "OPEN_TIMEOUT", 0.3)
+    async with in_process(tmp_path / "hub", always_open=True) as hall:
+        host, port = hall.url.removeprefix("ws://").strip("/").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+        assert await asyncio.wait_for(reader.read(), WAIT) == b""  # cut
+        writer.close()
+        # a plain HTTP request that is not an upgrade is answered with an HTTP error
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = await asyncio.wait_for(reader.read(), WAIT)
+        assert answer.startswith(b"HTTP/1.1 4"), answer[:60]
+        writer.close()
+
+
+async def test_requests_after_a_pin_check_are_answered_in_the_order_sent(tmp_path: Path) -> None:
+    """sign_in checks the PIN in a thread (slow on purpose); what the counter sends meanwhile
+    waits for it, so that the replies keep the order of the requests."""
+    async with in_process(tmp_path / "hub", always_open=True) as hall:
+        kiosk = await hall.wire("kiosk-1")
+        number = (await kiosk.ok("issue", service="social"))["ticket"]["number"]
+        counter = await hall.wire("counter-1")
+        ids = [new_id() for _ in range(4)]
+        await counter.send({"op": "sign_in", "id": ids[0], "window": 1, "clerk": "1001",
+                            "pin": "1234"})
+        await counter.send({"op": "call_next", "id": ids[1], "window": 1})
+        await counter.send({"op": "sync", "id": ids[2]})
+        await counter.send({"op": "find", "id": ids[3], "ticket": number})
+        replies = []
+        while len(replies) < 4:
+            message = await counter.frame()
+            if "re" in message:
+                replies.append(message)
+        assert [r["re"] for r in replies] == ids
+        assert all(r["ok"] for r in replies), [r.get("error") for r in replies]
+        assert replies[1]["result"]["ticket"]["number"] == number  # signed in before the call
+        assert replies[3]["result"]["ticket"]["state"] == "called"
+
+
+async def test_a_client_close_is_answered_and_the_device_leaves(tmp_path: Path) -> None:
+    async with in_process(tmp_path / "hub", always_open=True) as hall:
+        async with connect(hall.url, open_timeout=WAIT) as ws:
+            await ws.send(json.dumps({"op": "hello", "id": "h", "device": "desk-1",
+                                      "token": hall.tokens["desk-1"], "protocol": 1}))
+            assert json.loads(await ws.recv())["ok"] is True
+        assert ws.close_code == 1000  # the hub answered the close frame
+        async with asyncio.timeout(WAIT):
+            while hall.server.connections:
+                await asyncio.sleep(0.01)
