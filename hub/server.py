@@ -447,22 +447,31 @@ class HallServer:
                 self._lookups.add(task)
                 task.add_done_callback(self._lookups.discard)
                 return
-            if not inbound.waiting or not conn.open:
+            waiting = self._next_waiting(conn, inbound)
+            if waiting is None:
                 return
-            if len(inbound.waiting) == WAITING_MAX and conn.transport is not None:
-                conn.transport.resume_reading()
-            data = inbound.waiting.popleft()
+            data = waiting
+
+    @staticmethod
+    def _next_waiting(conn: DeviceConnection, inbound: Inbound) -> str | bytes | None:
+        if not inbound.waiting or not conn.open:
+            return None
+        if len(inbound.waiting) == WAITING_MAX and conn.transport is not None:
+            conn.transport.resume_reading()  # paused when the line reached WAITING_MAX
+        return inbound.waiting.popleft()
 
     async def _later(self, conn: DeviceConnection, inbound: Inbound,
                      later: Coroutine[Any, Any, None]) -> None:
         try:
             await later
+        except Exception:  # a request's own errors are answered where they happen
+            logger.exception("the hello of %s could not be checked", conn.remote_address)
+            conn.close(1011, "the hub could not check this device: connect again")
         finally:
             inbound.busy = False
-        if inbound.waiting and conn.open:
-            if len(inbound.waiting) == WAITING_MAX and conn.transport is not None:
-                conn.transport.resume_reading()
-            self._take(conn, inbound, inbound.waiting.popleft())
+        waiting = self._next_waiting(conn, inbound)
+        if waiting is not None:
+            self._take(conn, inbound, waiting)
 
     def _refuse(self, conn: DeviceConnection, req_id: str | None, code: str,
                 message: str) -> None:

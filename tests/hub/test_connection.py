@@ -175,3 +175,25 @@ async def test_a_client_close_is_answered_and_the_device_leaves(tmp_path: Path) 
         async with asyncio.timeout(WAIT):
             while hall.server.connections:
                 await asyncio.sleep(0.01)
+
+
+async def test_a_burst_behind_a_pin_check_is_held_in_the_socket_then_answered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More than WAITING_MAX requests behind a slow one: the hub stops reading that device's
+    socket, and reads it again as the line drains; every request is answered, in order."""
+    monkeypatch.setattr(hub.server, "WAITING_MAX", 4)
+    async with in_process(tmp_path / "hub", always_open=True) as hall:
+        counter = await hall.wire("counter-1")
+        ids = [new_id() for _ in range(40)]
+        await counter.send({"op": "sign_in", "id": ids[0], "window": 1, "clerk": "1001",
+                            "pin": "1234"})
+        for req_id in ids[1:]:  # one write each, while the PIN is being checked
+            await counter.send({"op": "sync", "id": req_id})
+            await asyncio.sleep(0.001)
+        replies = []
+        while len(replies) < len(ids):
+            message = await counter.frame()
+            if "re" in message:
+                replies.append(message)
+        assert [r["re"] for r in replies] == ids
+        assert all(r["ok"] for r in replies)
