@@ -32,6 +32,11 @@ OPEN_TIMEOUT = 10.0  # seconds from TCP connect to a finished websocket handshak
 PINGS_MISSED = 2  # a device that has not answered this many pings in a row is dropped
 
 
+def _short(reason: str) -> str:
+    """A close reason that fits its frame: 123 bytes of UTF-8 at most (RFC 6455 5.5)."""
+    return reason.encode()[:123].decode(errors="ignore")
+
+
 class Owner(Protocol):
     """What the hub does for its connections."""
 
@@ -169,13 +174,13 @@ class DeviceConnection(asyncio.Protocol):
         """Start the closing handshake; the connection is cut if the peer does not answer it
         within close_timeout."""
         if self.protocol.state is State.OPEN:
-            self.protocol.send_close(code, reason[:120])
+            self.protocol.send_close(code, _short(reason))
             self._write_protocol()
         elif self.protocol.state is State.CONNECTING:
             self.abort()
 
     def fail(self, code: int, reason: str) -> None:
-        self.protocol.fail(code, reason[:120])
+        self.protocol.fail(code, _short(reason))
         self._write_protocol()
 
     def abort(self) -> None:

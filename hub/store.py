@@ -308,8 +308,8 @@ class Store:
         Holds the write lock until ``finish`` (from whichever thread); raises StoreError (and
         writes nothing) on failure."""
         self._write_lock.acquire()
-        conn = self._write_conn()
         try:
+            conn = self._write_conn()
             conn.execute("BEGIN IMMEDIATE")
             if batch.tickets:
                 conn.executemany(UPSERT_TICKET, batch.tickets)

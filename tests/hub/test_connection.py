@@ -197,3 +197,16 @@ async def test_a_burst_behind_a_pin_check_is_held_in_the_socket_then_answered(
                 replies.append(message)
         assert [r["re"] for r in replies] == ids
         assert all(r["ok"] for r in replies)
+
+
+async def test_a_long_chinese_refusal_still_fits_its_close_frame(tmp_path: Path) -> None:
+    """The reason of a close frame is at most 123 bytes: a refusal naming a long Chinese device
+    name is cut to fit (at a character boundary) instead of failing to close."""
+    async with in_process(tmp_path / "hub", always_open=True) as hall:
+        stranger = await Wire.raw(hall.url)
+        reply = await stranger.request("hello", device="大厅屏幕" * 15, token="x" * 48,
+                                       protocol=1)
+        assert reply["error"]["code"] == "unauthorized"
+        closed = await stranger.closed()
+        assert closed.code == 1008 and len(closed.reason.encode()) <= 123
+        assert closed.reason.startswith("device '大厅屏幕")
