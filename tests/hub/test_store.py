@@ -1,4 +1,5 @@
-"""The store's write-ahead log: checkpoints between commits keep it from growing all day."""
+"""The store: its write-ahead log kept from growing all day, and a commit that fails leaving
+nothing behind."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from hub.errors import StoreError
 from hub.store import Batch, Store
 
 
@@ -81,4 +83,28 @@ def test_a_checkpoint_does_not_wait_for_a_long_reader(tmp_path: Path) -> None:
         assert store.checkpoint()[0] < 10  # and the WAL started over
     finally:
         reader.close()
+        store.close()
+
+
+def test_a_commit_that_fails_writes_nothing_and_the_next_one_goes_through(tmp_path: Path) -> None:
+    store = Store(tmp_path / "hall.db")
+    try:
+        commits(store, 1, 1)
+        # the event row is written, then the request row is refused (a column missing)
+        broken = Batch(events=[(2, "2026-11-23T09:00:00", "day_started", "{}")],
+                       requests=[("kiosk-1", "2026-11-23", "r1")])  # type: ignore[list-item]
+        try:
+            store.commit(broken)
+        except StoreError as err:
+            assert "could not write" in str(err)
+        else:
+            raise AssertionError("a broken batch was committed")
+        # the lock was let go and the transaction rolled back: seq 2 is free
+        after = threading.Thread(target=commits, args=(store, 1, 2), daemon=True)
+        after.start()
+        after.join(10)
+        assert not after.is_alive(), "the next commit waits for a lock the failed one kept"
+        with sqlite3.connect(tmp_path / "hall.db") as conn:
+            assert [r[0] for r in conn.execute("SELECT seq FROM events ORDER BY seq")] == [1, 2]
+    finally:
         store.close()
