@@ -2,14 +2,13 @@
 
 Each device's websocket is a ``DeviceConnection`` (``hub.connection``), which hands over every
 message in the loop's callback. A message is parsed (``protocol``), applied to the engine at once,
-and queued as ``Work``; the
-committer writes every queued change in one durable transaction, then sends the replies and the
-events, in order. So ``"ok": true`` means "on disk", concurrent requests share one commit, and
-every device sees events in ``seq`` order. Each frame is serialized once and written straight to
-each connection's transport (no task per send, as ``websockets.broadcast`` does). A requester's
-reply leaves with its commit; the devices that did not ask get their events paced (see
-``EVENT_FLUSH_S``). Each connection's backlog is bounded: a device that falls too far behind is
-closed and resyncs, so one slow display never delays the others.
+and queued as ``Work``; the committer writes every queued change in one durable transaction, then
+sends the replies and the events, in order. So ``"ok": true`` means "on disk", concurrent requests
+share one commit, and every device sees events in ``seq`` order. Each frame is serialized once and
+written straight to each connection's transport (no task per send, as ``websockets.broadcast``
+does). A requester's reply leaves with its commit; the devices that did not ask get their events
+paced (see ``EVENT_FLUSH_S``). Each connection's backlog is bounded: a device that falls too far
+behind is closed and resyncs, so one slow display never delays the others.
 
 A peer that stops reading cannot hold the hub either: a connection the hub closes (too far
 behind, revoked, shutdown) gets ``Limits.close_timeout`` seconds to take the close frame, then its
