@@ -308,7 +308,7 @@ class Store:
         Holds the write lock until ``finish`` (from whichever thread); raises StoreError (and
         writes nothing) on failure."""
         self._write_lock.acquire()
-        try:
+        with self._rolled_back_on_failure():
             conn = self._write_conn()
             conn.execute("BEGIN IMMEDIATE")
             if batch.tickets:
@@ -324,25 +324,26 @@ class Store:
                 conn.executemany(INSERT_REQUEST, batch.requests)
             if batch.meta:
                 conn.executemany(SET_META, list(batch.meta.items()))
-        except sqlite3.Error as err:
-            self._roll_back()
-            raise StoreError(f"could not write to {self.path}: {err}") from err
-        except BaseException:
-            self._roll_back()
-            raise
 
     def finish(self) -> None:
         """The second half: COMMIT, durably (WAL, synchronous=FULL); raises StoreError, with
         the batch rolled back, if it is not on disk."""
-        try:
+        with self._rolled_back_on_failure():
             self._write_conn().execute("COMMIT")
+        self._write_lock.release()
+
+    @contextmanager
+    def _rolled_back_on_failure(self) -> Iterator[None]:
+        """Inside a write: on any failure, roll back, let go of the write lock and raise (an
+        SQLite error as StoreError)."""
+        try:
+            yield
         except sqlite3.Error as err:
             self._roll_back()
             raise StoreError(f"could not write to {self.path}: {err}") from err
         except BaseException:
             self._roll_back()
             raise
-        self._write_lock.release()
 
     def _roll_back(self) -> None:
         try:
