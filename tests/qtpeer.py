@@ -14,6 +14,8 @@ WAIT = 10_000  # ms: bounded waits for the real hub to answer
 
 
 class QtPeer:
+    """Another device on the bus (a counter, a kiosk, the desk), driven from the test."""
+
     def __init__(self, qtbot: QtBot, hub: HubProcess, device: str) -> None:
         self.qtbot = qtbot
         self.bus = QtBus(DeviceSettings(hub.url, device, hub.tokens[device]))
@@ -24,6 +26,6 @@ class QtPeer:
         box: dict[str, Any] = {}
         self.bus.request(op, params, on_done=lambda ok, payload: box.update(ok=ok, payload=payload))
         self.qtbot.waitUntil(lambda: "ok" in box, timeout=WAIT)
-        assert box["ok"], box
+        assert box["ok"], f"{op} {params}: {box['payload']}"
         result: dict[str, Any] = box["payload"]
         return result

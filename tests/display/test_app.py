@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -23,37 +22,20 @@ from display.views import BoardView, Screen, mark_call
 from display.voice import FakeVoice
 from hub.client import DeviceSettings
 from hub.clock import SystemClock
-from hub.qtbus import QtBus
 from tests.hubproc import HubProcess
+from tests.qtpeer import QtPeer
 
 SIZES = {"landscape": (1920, 1080), "portrait": (1080, 1920)}
 PINS = {"1001": "1234", "1002": "2345", "1003": "3456"}
 
 
-class Peer:
-    """Another device on the bus (a counter, a kiosk, the desk), driven from the test."""
-
-    def __init__(self, qtbot: QtBot, hub: HubProcess, device: str) -> None:
-        self.qtbot = qtbot
-        self.bus = QtBus(DeviceSettings(hub.url, device, hub.tokens[device]))
-        self.bus.start()
-
-    def ask(self, op: str, **params: Any) -> dict[str, Any]:
-        answers: list[tuple[bool, dict[str, Any]]] = []
-        self.bus.request(op, params, on_done=lambda ok, payload: answers.append((ok, payload)))
-        self.qtbot.waitUntil(lambda: bool(answers), timeout=10000)
-        ok, payload = answers[0]
-        assert ok, f"{op} {params}: {payload}"
-        return payload
-
-
 @pytest.fixture
-def peers(qtbot: QtBot, hub: HubProcess) -> Iterator[Callable[[str], Peer]]:
-    made: dict[str, Peer] = {}
+def peers(qtbot: QtBot, hub: HubProcess) -> Iterator[Callable[[str], QtPeer]]:
+    made: dict[str, QtPeer] = {}
 
-    def peer(device: str) -> Peer:
+    def peer(device: str) -> QtPeer:
         if device not in made:
-            made[device] = Peer(qtbot, hub, device)
+            made[device] = QtPeer(qtbot, hub, device)
         return made[device]
 
     yield peer
@@ -101,7 +83,7 @@ def start_display(
         app.close()
 
 
-def sign_in(peer: Peer, window: int, clerk: str) -> None:
+def sign_in(peer: QtPeer, window: int, clerk: str) -> None:
     peer.ask("sign_in", window=window, clerk=clerk, pin=PINS[clerk])
 
 
@@ -121,7 +103,7 @@ def shoot(app: DisplayApp, build: Callable[[str], Screen], folder: Path, name: s
 
 
 def test_the_hall_screen_follows_a_burst_of_calls_and_announces_each(
-    qtbot: QtBot, hub: HubProcess, peers: Callable[[str], Peer], start_display: Callable[..., DisplayApp],
+    qtbot: QtBot, hub: HubProcess, peers: Callable[[str], QtPeer], start_display: Callable[..., DisplayApp],
     voice: FakeVoice, player: FakePlayer, shots: Path,
 ) -> None:
     app = start_display(DisplayOptions(mode="hall"))
@@ -173,7 +155,7 @@ def test_the_hall_screen_follows_a_burst_of_calls_and_announces_each(
 
 
 def test_the_window_screen_shows_its_clerk_call_and_pause(
-    qtbot: QtBot, peers: Callable[[str], Peer], start_display: Callable[..., DisplayApp], shots: Path,
+    qtbot: QtBot, peers: Callable[[str], QtPeer], start_display: Callable[..., DisplayApp], shots: Path,
 ) -> None:
     app = start_display(DisplayOptions(mode="window", window=1))
     assert not app.speaking and app.announcer is None  # window screens only show, by default
@@ -201,7 +183,7 @@ def test_the_window_screen_shows_its_clerk_call_and_pause(
 
 
 def test_the_zone_screen_announces_only_its_zone(
-    qtbot: QtBot, peers: Callable[[str], Peer], start_display: Callable[..., DisplayApp],
+    qtbot: QtBot, peers: Callable[[str], QtPeer], start_display: Callable[..., DisplayApp],
     voice: FakeVoice, player: FakePlayer, shots: Path,
 ) -> None:
     app = start_display(DisplayOptions(mode="zone", zone="综合服务区"))
@@ -227,7 +209,7 @@ def test_the_zone_screen_announces_only_its_zone(
 
 
 def test_a_lost_hub_shows_reconnecting_then_the_screen_is_rebuilt(
-    qtbot: QtBot, hub: HubProcess, peers: Callable[[str], Peer], start_display: Callable[..., DisplayApp],
+    qtbot: QtBot, hub: HubProcess, peers: Callable[[str], QtPeer], start_display: Callable[..., DisplayApp],
     shots: Path,
 ) -> None:
     app = start_display(DisplayOptions(mode="hall"), DisplaySettings(voice=False))
@@ -256,7 +238,7 @@ def test_a_lost_hub_shows_reconnecting_then_the_screen_is_rebuilt(
 
 
 def test_with_no_sound_output_the_screen_goes_on_and_says_so_once(
-    qtbot: QtBot, peers: Callable[[str], Peer], start_display: Callable[..., DisplayApp],
+    qtbot: QtBot, peers: Callable[[str], QtPeer], start_display: Callable[..., DisplayApp],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     mute = FakePlayer(SystemClock(), available=False)
