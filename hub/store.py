@@ -112,14 +112,17 @@ class EventRow(SQLModel, table=True):
 
 
 class RequestRow(SQLModel, table=True):
-    """Processed request ids, for idempotent retries; keyed day first, so that loading a day
-    needs no second index (one B-tree less to write on every commit)."""
+    """Processed request ids, for idempotent retries. Rows are only ever appended, under an
+    integer key that grows: each commit writes the end of one B-tree (keyed by device and
+    request id, a commit wrote two or three pages of it, wherever random request ids fell).
+    The first key of the hall day is kept in meta (``requests_from``), so that loading today's
+    ids reads today's rows only, however long the history."""
 
     __tablename__ = "requests"
-    __table_args__ = {"sqlite_with_rowid": False}
-    day: str = Field(primary_key=True)
-    device: str = Field(primary_key=True)
-    req_id: str = Field(primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
+    day: str
+    device: str
+    req_id: str
     reply: str
 
 
@@ -142,7 +145,7 @@ def _upsert(table: str, columns: tuple[str, ...]) -> str:
 UPSERT_TICKET = _upsert("tickets", TICKET_COLUMNS)
 UPSERT_WINDOW = _upsert("windows", WINDOW_COLUMNS)
 INSERT_EVENT = "INSERT INTO events (seq, at, name, data) VALUES (?, ?, ?, ?)"
-INSERT_REQUEST = "INSERT OR REPLACE INTO requests (device, day, req_id, reply) VALUES (?, ?, ?, ?)"
+INSERT_REQUEST = "INSERT INTO requests (device, day, req_id, reply) VALUES (?, ?, ?, ?)"
 SET_META = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
 
 
@@ -320,10 +323,20 @@ class Store:
                 conn.executemany(UPSERT_WINDOW, batch.windows)
             if batch.events:
                 conn.executemany(INSERT_EVENT, batch.events)
+            if batch.meta:  # before the requests: a new day's first requests may be in this batch
+                if "day" in batch.meta:
+                    self._begin_day(conn, batch.meta["day"])
+                conn.executemany(SET_META, list(batch.meta.items()))
             if batch.requests:
                 conn.executemany(INSERT_REQUEST, batch.requests)
-            if batch.meta:
-                conn.executemany(SET_META, list(batch.meta.items()))
+
+    @staticmethod
+    def _begin_day(conn: sqlite3.Connection, day: str) -> None:
+        """When the hall day changes, remember where its requests begin (see RequestRow)."""
+        stored = conn.execute("SELECT value FROM meta WHERE key = 'day'").fetchone()
+        if stored is None or stored[0] != day:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) "
+                         "SELECT 'requests_from', IFNULL(MAX(id), 0) + 1 FROM requests")
 
     def finish(self) -> None:
         """The second half: COMMIT, durably (WAL, synchronous=FULL); raises StoreError, with
@@ -386,7 +399,8 @@ class Store:
                                     "ORDER BY line_ord", (low, high)).fetchall()
                 tickets = [ticket_from_row(r) for r in rows]
                 for device, req_id, reply in conn.execute(
-                        "SELECT device, req_id, reply FROM requests WHERE day = ?", (day,)):
+                        "SELECT device, req_id, reply FROM requests WHERE id >= ? AND day = ?",
+                        (int(meta.get("requests_from", 0)), day)):
                     replies[(device, req_id)] = reply
             windows = [WindowState(number=r[0], state=r[1], clerk=r[2], clerk_name=r[3],
                                    current=r[4], reason=r[5], since=_dt(r[6]))

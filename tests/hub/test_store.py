@@ -1,5 +1,5 @@
-"""The store: its write-ahead log kept from growing all day, and a commit that fails leaving
-nothing behind."""
+"""The store: its write-ahead log kept from growing all day, a commit that fails leaving
+nothing behind, and the request ids of the hall day read back at start."""
 
 from __future__ import annotations
 
@@ -106,5 +106,37 @@ def test_a_commit_that_fails_writes_nothing_and_the_next_one_goes_through(tmp_pa
         assert not after.is_alive(), "the next commit waits for a lock the failed one kept"
         with sqlite3.connect(tmp_path / "hall.db") as conn:
             assert [r[0] for r in conn.execute("SELECT seq FROM events ORDER BY seq")] == [1, 2]
+    finally:
+        store.close()
+
+
+def test_the_request_ids_of_the_hall_day_are_read_back_and_no_others(tmp_path: Path) -> None:
+    """Only today's request ids are loaded, from where today's rows begin: a restart within
+    the day keeps them all, a new day starts with none."""
+    store = Store(tmp_path / "hall.db")
+    try:
+        store.commit(Batch(meta={"day": "2026-11-22"},
+                           requests=[("kiosk-1", "2026-11-22", "a", "reply a")]))
+        store.commit(Batch(meta={"day": "2026-11-23"},
+                           requests=[("kiosk-1", "2026-11-23", "b", "reply b")]))
+        store.commit(Batch(requests=[("kiosk-2", "2026-11-23", "c", "reply c")]))
+        store.commit(Batch(meta={"day": "2026-11-23"}))  # a restart: the same day again
+        store.commit(Batch(requests=[("kiosk-1", "2026-11-23", "d", "reply d")]))
+        loaded = store.load()
+        assert loaded.day == "2026-11-23"
+        assert loaded.replies == {("kiosk-1", "b"): "reply b", ("kiosk-2", "c"): "reply c",
+                                  ("kiosk-1", "d"): "reply d"}
+        with sqlite3.connect(tmp_path / "hall.db") as conn:
+            assert conn.execute("SELECT value FROM meta WHERE key = 'requests_from'"
+                                ).fetchone() == ("2",)  # the row after yesterday's one
+            plan = " ".join(str(row) for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT device, req_id, reply FROM requests "
+                "WHERE id >= 2 AND day = '2026-11-23'"))
+            assert "rowid>?" in plan.replace(" ", ""), plan  # a range of keys, not a scan
+        # a batch that rolls the day and carries the new day's first request
+        store.commit(Batch(meta={"day": "2026-11-24"},
+                           requests=[("kiosk-1", "2026-11-23", "e", "late reply"),
+                                     ("kiosk-1", "2026-11-24", "f", "reply f")]))
+        assert store.load().replies == {("kiosk-1", "f"): "reply f"}
     finally:
         store.close()
