@@ -1,10 +1,11 @@
 """The hub's log: one line per state change, cheap enough to write for every request.
 
 A record is formatted where it is logged (its time stamp is formatted once per second, not once
-per line), and the lines of one turn of the event loop leave together in one write, after that
-turn's work. A log thread (logging's QueueListener) costs the loop more than this: it takes the GIL
-from the loop for every line it formats, and the loop waits for it to give it back
-(``tests/perf/bench_hub.py``).
+per line), and the lines leave together in one write at most every ``PACE_S``: a hub answering
+one device after another would otherwise write its log once per request. A warning or an error
+is written at once, with the lines before it. A log thread (logging's QueueListener) costs the
+loop more than this: it takes the GIL from the loop for every line it formats, and the loop waits
+for it to give it back (``tests/perf/bench_hub.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from typing import TextIO
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+PACE_S = 0.05  # seconds a line may wait to be written with the next ones
 
 
 class LineFormatter(logging.Formatter):
@@ -37,15 +39,18 @@ class LineFormatter(logging.Formatter):
 
 
 class LoopLines(logging.Handler):
-    """Writes the lines logged during one turn of ``loop`` in one write at the end of it.
+    """Writes the lines logged on ``loop`` together, at most every ``pace`` seconds; warnings
+    and worse at once, with what waits before them.
 
-    Records logged by other threads (the store's) join the next write. Once the loop is closed,
-    each line is written at once."""
+    Records logged by other threads (the store's) are written on the loop's next turn. Once the
+    loop is closed, each line is written at once (after those that waited)."""
 
-    def __init__(self, stream: TextIO, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, stream: TextIO, loop: asyncio.AbstractEventLoop,
+                 pace: float = PACE_S) -> None:
         super().__init__()
         self.stream = stream
         self.loop = loop
+        self.pace = pace
         self._loop_thread = threading.get_ident()
         self._lines: list[str] = []
         self._due = False
@@ -54,14 +59,20 @@ class LoopLines(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:  # called under self.lock
         try:
             self._lines.append(self.format(record))
-            if self._due:
+            if self.loop.is_closed():  # nobody would write it later
+                self.flush()
+                return
+            urgent = record.levelno >= logging.WARNING
+            if self._due and not urgent:
                 return
             self._due = True
-            if threading.get_ident() == self._loop_thread:
+            if threading.get_ident() != self._loop_thread:
+                self.loop.call_soon_threadsafe(self.flush)
+            elif urgent:
                 self.loop.call_soon(self.flush)
             else:
-                self.loop.call_soon_threadsafe(self.flush)
-        except RuntimeError:  # the loop is closed: write now
+                self.loop.call_later(self.pace, self.flush)
+        except RuntimeError:  # the loop closed meanwhile (another thread): write now
             self.flush()
         except Exception:
             self.handleError(record)

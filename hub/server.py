@@ -201,7 +201,8 @@ class HallServer:
         self._commit_s = 0.0  # recent commit time (moving average), to choose inline or thread
         self._day_ends: datetime | None = None  # when the current hall day ends
         self._committed_works = 0  # requests and ticks written; / commits = batching
-        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
+        self._commit_due = False  # a _commit() is scheduled
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="hall-commit")
         self._reader_pool = ThreadPoolExecutor(2, thread_name_prefix="hall-read")
         self._server: asyncio.Server | None = None
@@ -252,53 +253,73 @@ class HallServer:
 
     def _enqueue(self, work: Work) -> None:
         self.pending.append(work)
-        self._wake.set()
+        if not self._committing and not self._commit_due and self._loop is not None:
+            # the commit runs once this turn of the loop has applied every request it read
+            self._commit_due = True
+            self._loop.call_soon(self._commit)
 
     # ------------------------------------------------------------------ committing and sending
 
-    async def _committer(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self.pending:
-                works, self.pending = self.pending, []
-                busy = len(works) > 1 or self._last_batch > 1
-                self._last_batch = len(works)
-                batch = Batch()
-                for work in works:
-                    batch.add(work.batch)
-                self._committing = True
-                try:
-                    if batch:
-                        self.store.write(batch)  # the rows: no wait for the disk
-                        if busy or self._commit_s >= INLINE_COMMIT_S:
-                            # several devices at once, or a slow disk: the wait for the disk
-                            # goes to a thread, and the loop reads and applies the requests
-                            # arriving meanwhile, which share the next commit
-                            await loop.run_in_executor(self._writer_pool, self._finish)
-                        else:
-                            # one device at a time on a fast disk: handing over to a thread and
-                            # back would cost that device more than the commit itself
-                            self._finish()
-                except Exception:  # the loop boundary: never let the committer die
-                    logger.exception("commit failed: %d requests are refused and the hall is "
-                                     "reloaded from disk", len(works))
-                    self._recover(works)
-                    continue
-                finally:
-                    self._committing = False
-                self._commits += 1
-                self._committed_works += len(works)
-                try:
-                    for work in works:
-                        self._dispatch(work)
-                    for work in works:  # the requesters: their replies leave now
-                        if work.session is not None and work.reply is not None:
-                            self._deliver(work.session)
-                    self._pace_flush()
-                except Exception:  # committed: a device that retries gets the stored reply
-                    logger.exception("sending the replies and events of a commit failed")
+    def _commit(self) -> None:
+        """Write everything pending in one transaction; its replies and events leave once it is
+        on disk (``_committed``). Plain callbacks, no task: a request costs no task switch."""
+        self._commit_due = False
+        if self._committing or not self.pending or self._loop is None:
+            return  # under way (what is pending follows it), nothing to do, or stopped
+        works, self.pending = self.pending, []
+        busy = len(works) > 1 or self._last_batch > 1
+        self._last_batch = len(works)
+        batch = Batch()
+        for work in works:
+            batch.add(work.batch)
+        self._committing = True
+        try:
+            if batch:
+                self.store.write(batch)  # the rows: no wait for the disk
+                if busy or self._commit_s >= INLINE_COMMIT_S:
+                    # several devices at once, or a slow disk: the wait for the disk goes to a
+                    # thread, and the loop reads and applies the requests arriving meanwhile,
+                    # which share the next commit
+                    assert self._loop is not None
+                    done = self._loop.run_in_executor(self._writer_pool, self._finish)
+                    done.add_done_callback(functools.partial(self._committed, works))
+                    return
+                # one device at a time on a fast disk: handing over to a thread and back would
+                # cost that device more than the commit itself
+                self._finish()
+        except Exception:  # the loop boundary: a failed commit must not stop the next ones
+            self._commit_failed(works)
+            return
+        self._committed(works)
+
+    def _committed(self, works: list[Work], done: asyncio.Future[None] | None = None) -> None:
+        if done is not None and (done.cancelled() or done.exception() is not None):
+            self._commit_failed(works, asyncio.CancelledError() if done.cancelled() else done.exception())
+            return
+        self._committing = False
+        self._commits += 1
+        self._committed_works += len(works)
+        try:
+            for work in works:
+                self._queue_reply(work)
+            for work in works:  # the requesters: their replies leave now, ...
+                if work.session is not None and work.reply is not None:
+                    self._deliver(work.session)
+            for work in works:  # ... the events follow, paced
+                self._dispatch(work)
+            self._pace_flush()
+        except Exception:  # committed: a device that retries gets the stored reply
+            logger.exception("sending the replies and events of a commit failed")
+        if self.pending:  # what arrived during the commit: the next one
+            self._commit()
+
+    def _commit_failed(self, works: list[Work], error: BaseException | None = None) -> None:
+        logger.error("commit failed: %d requests are refused and the hall is reloaded from "
+                     "disk", len(works), exc_info=error or True)
+        self._committing = False
+        self._recover(works)
+        if self.pending:
+            self._commit()
 
     def _finish(self) -> None:
         started = time.perf_counter()
@@ -320,15 +341,22 @@ class HallServer:
         except StoreError:
             logger.exception("the store cannot be read back either")
 
-    def _dispatch(self, work: Work) -> None:
-        """Queue this work's reply and events, in order, on each device's outbox (one write per
-        device per flush: a call reaches 200 displays in 200 writes, not 800)."""
-        outgoing = self.outbox
+    def _queue_reply(self, work: Work) -> None:
+        """Queue the reply for the requester (after what already waits for it), and add a
+        device that said hello to the audience of the events that follow its snapshot."""
         session = work.session
-        if session is not None and work.register and not session.closed:
+        if session is None:
+            return
+        if work.register and not session.closed:
             self.audience[session.role].add(session)
-        if session is not None and work.reply is not None:
-            outgoing.setdefault(session, []).append(text_frame(work.reply))
+        if work.reply is not None:
+            self.outbox.setdefault(session, []).append(text_frame(work.reply))
+
+    def _dispatch(self, work: Work) -> None:
+        """Queue this work's events, in order, on each device's outbox (one write per device per
+        flush: a call reaches 200 displays in 200 writes, not 800). The requester's reply went
+        before them: the encoding and queueing for everybody else does not delay it."""
+        outgoing = self.outbox
         for seq, name, at, data, body in work.events:
             for role in _entitled(name):
                 visible = data if role is not Role.DISPLAY else event_for(role, name, data)
@@ -783,7 +811,8 @@ class HallServer:
     async def start(self, host: str = "127.0.0.1", port: int = 8765,
                     ssl_context: ssl.SSLContext | None = None) -> int:
         """Start listening; returns the port (useful with port 0)."""
-        self._tasks = [asyncio.create_task(self._committer()), asyncio.create_task(self._ticker()),
+        self._loop = asyncio.get_running_loop()
+        self._tasks = [asyncio.create_task(self._ticker()),
                        asyncio.create_task(self._checkpointer()),
                        asyncio.create_task(self._keepalive())]
         self._roll_day()
@@ -822,6 +851,7 @@ class HallServer:
             if not self.pending and not self._committing:
                 break
             await asyncio.sleep(0.02)
+        self._loop = None  # no commit after this
         for task in self._tasks:
             task.cancel()
         self._writer_pool.shutdown(wait=True)

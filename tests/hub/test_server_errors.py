@@ -117,6 +117,31 @@ async def test_a_commit_that_fails_is_answered_internal_and_changes_nothing(
         assert waiting == ["P001", "P002"]
 
 
+@pytest.mark.parametrize("in_thread", [False, True])
+async def test_a_commit_that_fails_on_the_disk_is_answered_internal(
+        tmp_path: Path, in_thread: bool) -> None:
+    """COMMIT itself fails (the rows were written): on the loop, or in the writer thread the
+    hub hands the wait for the disk to when the disk is slow."""
+    async with in_process(tmp_path / "hub", always_open=True) as hub:
+        kiosk = await hub.wire("kiosk-1")
+        assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P001"
+        real_finish = hub.store.finish
+
+        def broken() -> None:
+            hub.store._roll_back()  # what finish does when COMMIT fails, then it raises
+            raise StoreError("disk full")
+
+        hub.store.finish = broken  # type: ignore[method-assign]
+        if in_thread:
+            hub.server._commit_s = 1.0  # a slow disk: the commit is waited for in a thread
+        reply = await kiosk.request("issue", "lost", service="pay")
+        assert reply["ok"] is False and reply["error"]["code"] == "internal"
+        hub.store.finish = real_finish  # type: ignore[method-assign]
+        retried = await kiosk.request("issue", "lost", service="pay")
+        assert retried["ok"] is True and retried["result"]["ticket"]["number"] == "P002"
+        assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P003"
+
+
 async def test_pin_guessing_locks_the_clerk(tmp_path: Path) -> None:
     async with in_process(tmp_path / "hub", always_open=True) as hub:
         counter, admin = await hub.wire("counter-1"), await hub.wire("admin-1")
