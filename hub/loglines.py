@@ -28,6 +28,14 @@ class LineFormatter(logging.Formatter):
         self._second = -1
         self._stamp = ""
 
+    def format(self, record: logging.LogRecord) -> str:
+        """``FORMAT`` put together directly (the same text as ``logging.Formatter``'s, tested);
+        a record with a traceback or stack goes the general way."""
+        if record.exc_info or record.exc_text or record.stack_info:
+            return super().format(record)
+        record.message = record.getMessage()
+        return f"{self.formatTime(record)} {record.levelname} {record.name}: {record.message}"
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt is not None:
             return super().formatTime(record, datefmt)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from collections.abc import Iterator
 
 import pytest
 
-from hub.loglines import LoopLines
+from hub.loglines import FORMAT, LineFormatter, LoopLines
 
 
 class Stream:
@@ -96,3 +97,18 @@ def test_closing_writes_what_waits_and_a_closed_loop_writes_each_line(
     log.info("one more")
     handler.close()
     assert len(stream.writes) == 2 and stream.writes[1].endswith("one more\n")
+
+
+def test_a_line_reads_as_logging_would_format_it() -> None:
+    lean, general = LineFormatter(), logging.Formatter(FORMAT)
+    record = logging.LogRecord("hub.engine", logging.INFO, __file__, 1, "issued %s for %s (%s)",
+                               ("A001", "社保", "normal"), None)
+    assert lean.format(record) == general.format(record)
+    assert lean.format(record).endswith(" INFO hub.engine: issued A001 for 社保 (normal)")
+    try:
+        raise ValueError("disk full")
+    except ValueError:
+        failed = logging.LogRecord("hub.server", logging.ERROR, __file__, 1, "commit failed",
+                                   (), sys.exc_info())
+    assert lean.format(failed) == general.format(failed)
+    assert "Traceback" in lean.format(failed) and "disk full" in lean.format(failed)
