@@ -2,13 +2,11 @@
 
 Each device's websocket is a ``DeviceConnection`` (``hub.connection``), which hands over every
 message in the loop's callback. A message is parsed (``protocol``), applied to the engine at once,
-and queued as ``Work``; the committer writes every queued change in one durable transaction, then
-sends the replies and the events, in order. So ``"ok": true`` means "on disk", concurrent requests
-share one commit, and every device sees events in ``seq`` order. Each frame is serialized once and
-written straight to each connection's transport (no task per send, as ``websockets.broadcast``
-does). A requester's reply leaves with its commit; the devices that did not ask get their events
-paced (see ``EVENT_FLUSH_S``). Each connection's backlog is bounded: a device that falls too far
-behind is closed and resyncs, so one slow display never delays the others.
+and queued as ``Work``; ``_commit`` writes every queued change in one durable transaction, then
+the replies leave and the events follow, in ``seq`` order (``hub.fanout``: each frame serialized
+once, a device's queue written in one write, the events for devices that did not ask paced, a
+device too far behind closed so that it resyncs). So ``"ok": true`` means "on disk", and
+concurrent requests share one commit.
 
 A peer that stops reading cannot hold the hub either: a connection the hub closes (too far
 behind, revoked, shutdown) gets ``Limits.close_timeout`` seconds to take the close frame, then its
@@ -23,7 +21,6 @@ import functools
 import json
 import logging
 import ssl
-import struct
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -42,10 +39,9 @@ from hub.config import Hall
 from hub.connection import DeviceConnection
 from hub.engine import HallEngine, Outcome
 from hub.errors import RequestError, StoreError
+from hub.fanout import Event, Fanout, Session, text_frame
 from hub.model import Appointment, Clerk
 from hub.protocol import (
-    ALL,
-    EVENT_ROLES,
     MAX_FRAME,
     PROTOCOL_VERSION,
     BadFrame,
@@ -53,7 +49,6 @@ from hub.protocol import (
     Request,
     Role,
     encode,
-    event_for,
     parse_request,
     reply_error,
     reply_ok,
@@ -70,19 +65,6 @@ WAITING_MAX = 64  # messages of one device waiting behind a lookup before its so
 TICK_SECONDS = 10.0
 CHECKPOINT_SECONDS = 1.0
 INLINE_COMMIT_S = 0.001  # a disk whose commits take longer is waited for in a thread, always
-# Events for devices that did not ask for them are written at most this often to each device
-# (at once when the hall is quiet). Under a burst, a display gets one write per 20 ms holding
-# every event since the last, instead of one write per commit: the hub's sends stay bounded by
-# the number of devices, not by devices x requests. A requester is never kept waiting: its reply
-# leaves with the commit, together with the events queued for it before.
-EVENT_FLUSH_S = 0.02
-# A commit's replies get this lead over its events for the devices that did not ask: writing a
-# call to 200 displays at once keeps the hub and the screens' processes busy for a few ms, and on
-# a machine whose cores they fill the counter that asked would wait that long to read its reply
-# (call_next p50 5.6 ms without the lead, 3.4 ms with it, tests/perf/bench_hub.py).
-REPLY_LEAD_S = 0.001
-FLUSH_CHUNK = 32  # devices written per turn of the loop: a request arriving during a flush to 200
-#                   displays waits for one chunk of writes, not all 200
 PIN_ATTEMPTS = 5
 LOOKUPS = frozenset({"check_in", "sign_in"})  # changing ops that first read the disk or a PIN
 PIN_LOCK_SECONDS = 300.0
@@ -113,29 +95,6 @@ class TokenBucket:
 
 
 @dataclass(eq=False)
-class Session:
-    """One connected device."""
-
-    conn: DeviceConnection
-    device: str
-    role: Role
-    window: int | None
-    backlog: int  # bytes the transport may hold for this device before it is dropped
-    closed: bool = False
-
-    def push(self, *frames: bytes) -> bool:
-        """Write websocket frames (see ``text_frame``) now, in one write and without awaiting;
-        False if the device is too far behind."""
-        conn = self.conn
-        if self.closed or not conn.open:
-            return True  # closing anyway: nothing to drop
-        if conn.backlog() > self.backlog:
-            return False
-        conn.write(frames[0] if len(frames) == 1 else b"".join(frames))
-        return True
-
-
-@dataclass(eq=False)
 class Inbound:
     """What the hub keeps of one open connection: its session once hello is said, and the
     messages waiting while an earlier one looks something up (the PIN check, an appointment, a
@@ -147,27 +106,6 @@ class Inbound:
     hello_timer: asyncio.TimerHandle | None = None
 
 
-def text_frame(text: str) -> bytes:
-    """One websocket text frame from the hub, serialized once. A server's frames are not masked
-    and the bus negotiates no extension, so the same bytes go to every device that sees them: a
-    call to 200 displays is framed once, not 200 times. An unmasked, unfragmented frame is a
-    2-, 4- or 10-byte head and the payload (RFC 6455 5.2), the same bytes as websockets'
-    ``Frame.serialize`` (tests/hub/test_server.py), for a fifth of its time."""
-    payload = text.encode()
-    size = len(payload)
-    if size < 126:
-        return bytes((0x81, size)) + payload
-    if size < 65536:
-        return struct.pack("!BBH", 0x81, 126, size) + payload
-    return struct.pack("!BBQ", 0x81, 127, size) + payload
-
-
-@functools.cache
-def _entitled(event: str) -> tuple[Role, ...]:
-    """The roles that receive this event, in Role order."""
-    return tuple(role for role in Role if role in EVENT_ROLES.get(event, ALL))
-
-
 @dataclass
 class Work:
     """One applied request (or tick): what to write, then what to send."""
@@ -175,8 +113,7 @@ class Work:
     session: Session | None = None
     req_id: str | None = None
     reply: str | None = None
-    # (seq, name, at, data, data as JSON)
-    events: list[tuple[int, str, str, dict[str, Any], str]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     batch: Batch = field(default_factory=Batch)
     register: bool = False
     idem_key: tuple[str, str] | None = None
@@ -191,7 +128,7 @@ class HallServer:
         self.clock = clock or SystemClock()
         self.always_open = always_open
         self.limits = limits or Limits()
-        self.audience: dict[Role, set[Session]] = {role: set() for role in Role}
+        self.fanout = Fanout(self.limits.outbox)
         self.buckets: dict[str, TokenBucket] = {}
         self.pin_failures: dict[str, list[float]] = {}
         self.pending: list[Work] = []
@@ -211,9 +148,6 @@ class HallServer:
         self._tasks: list[asyncio.Task[None]] = []
         self._lookups: set[asyncio.Task[None]] = set()  # requests under way (the loop holds
         #                                                  tasks weakly)
-        self.outbox: dict[Session, list[bytes]] = {}  # frames not yet written, per device
-        self._flush_at: asyncio.Handle | None = None  # the next paced write of events
-        self._flushed = 0.0  # loop time of the last paced write
         self._load()
 
     # ------------------------------------------------------------------ state
@@ -224,12 +158,7 @@ class HallServer:
                                  day=loaded.day, tickets=loaded.tickets, windows=loaded.windows)
         self.seq = loaded.seq
         self.replies: dict[tuple[str, str], str] = loaded.replies
-        self.role_prev: dict[Role, int] = {role: 0 for role in Role}
-        for role in Role:
-            for seq, name in loaded.recent_events:
-                if role in EVENT_ROLES.get(name, frozenset(Role)):
-                    self.role_prev[role] = seq
-                    break
+        self.fanout.restart(loaded.recent_events)
         logger.info("hall %s loaded: day %s, %d tickets today, seq %d", self.hall.name,
                     self.engine.day, len(loaded.tickets), self.seq)
 
@@ -300,14 +229,19 @@ class HallServer:
         self._commits += 1
         self._committed_works += len(works)
         try:
+            fanout = self.fanout
             for work in works:
-                self._queue_reply(work)
+                if work.session is not None:
+                    if work.register:
+                        fanout.join(work.session)
+                    if work.reply is not None:
+                        fanout.reply(work.session, work.reply)
             for work in works:  # the requesters: their replies leave now, ...
                 if work.session is not None and work.reply is not None:
-                    self._deliver(work.session)
-            for work in works:  # ... the events follow, paced
-                self._dispatch(work)
-            self._pace_flush()
+                    fanout.deliver(work.session)
+            for work in works:  # ... the events for everybody follow, paced
+                fanout.dispatch(work.events)
+            fanout.pace()
         except Exception:  # committed: a device that retries gets the stored reply
             logger.exception("sending the replies and events of a commit failed")
         if self.pending:  # what arrived during the commit: the next one
@@ -332,90 +266,14 @@ class HallServer:
             if work.idem_key:
                 self.replies.pop(work.idem_key, None)
             if work.session is not None and work.reply is not None:
-                self.outbox.setdefault(work.session, []).append(text_frame(encode(reply_error(
+                self.fanout.reply(work.session, encode(reply_error(
                     work.req_id, Code.INTERNAL, "the hub could not save this change; nothing was "
-                    "changed, please try again"))))
-                self._deliver(work.session)
+                    "changed, please try again")))
+                self.fanout.deliver(work.session)
         try:
             self._load()
         except StoreError:
             logger.exception("the store cannot be read back either")
-
-    def _queue_reply(self, work: Work) -> None:
-        """Queue the reply for the requester (after what already waits for it), and add a
-        device that said hello to the audience of the events that follow its snapshot."""
-        session = work.session
-        if session is None:
-            return
-        if work.register and not session.closed:
-            self.audience[session.role].add(session)
-        if work.reply is not None:
-            self.outbox.setdefault(session, []).append(text_frame(work.reply))
-
-    def _dispatch(self, work: Work) -> None:
-        """Queue this work's events, in order, on each device's outbox (one write per device per
-        flush: a call reaches 200 displays in 200 writes, not 800). The requester's reply went
-        before them: the encoding and queueing for everybody else does not delay it."""
-        outgoing = self.outbox
-        for seq, name, at, data, body in work.events:
-            for role in _entitled(name):
-                visible = data if role is not Role.DISPLAY else event_for(role, name, data)
-                if visible is None:
-                    continue
-                prev, self.role_prev[role] = self.role_prev[role], seq
-                members = self.audience[role]
-                if not members:
-                    continue
-                # the data is encoded once (for the store) and reused by every role that sees it
-                # whole; only a display's trimmed copy is encoded again
-                frame = text_frame(f'{{"event":"{name}","seq":{seq},"at":"{at}","data":'
-                                   f'{body if visible is data else encode(visible)},'
-                                   f'"prev":{prev}}}')
-                for member in members:
-                    outgoing.setdefault(member, []).append(frame)
-
-    def _deliver(self, session: Session) -> None:
-        """Write what waits for this device now, in order."""
-        frames = self.outbox.pop(session, None)
-        if frames:
-            self._send(session, *frames)
-
-    def _pace_flush(self) -> None:
-        """Write the events waiting for bystanders once the last such write is EVENT_FLUSH_S
-        old, and not before REPLY_LEAD_S has passed."""
-        if not self.outbox or self._flush_at is not None:
-            return
-        loop = asyncio.get_running_loop()
-        wait = max(REPLY_LEAD_S, self._flushed + EVENT_FLUSH_S - loop.time())
-        self._flush_at = loop.call_later(wait, self._flush)
-
-    def _flush(self) -> None:
-        """Write what waits, FLUSH_CHUNK devices at a time; the rest on the next turn of the loop
-        (their frames stay in the outbox meanwhile, so a reply never overtakes them)."""
-        loop = asyncio.get_running_loop()
-        self._flush_at = None
-        self._flushed = loop.time()
-        for _ in range(min(FLUSH_CHUNK, len(self.outbox))):
-            session = next(iter(self.outbox))
-            try:
-                self._deliver(session)
-            except Exception:  # one device's broken connection must not cost the others theirs
-                logger.exception("writing to %s failed", session.device)
-        if self.outbox:
-            self._flush_at = loop.call_soon(self._flush)
-
-    def _send(self, session: Session, *frames: bytes) -> None:
-        if not session.push(*frames) and not session.closed:
-            logger.warning("device %s fell more than %d KiB behind: closing it so it resyncs",
-                           session.device, self.limits.outbox)
-            self._drop(session, 1013, "too far behind: reconnect and sync")
-
-    def _drop(self, session: Session, code: int, reason: str) -> None:
-        """Close a device's connection (it is cut if it does not answer the close frame within
-        ``Limits.close_timeout``: a peer that stops reading cannot hold it open)."""
-        session.closed = True
-        self.audience[session.role].discard(session)
-        session.conn.close(code, reason)
 
     # ------------------------------------------------------------------ connections
 
@@ -448,7 +306,7 @@ class HallServer:
         session = inbound.session
         if session is not None:
             session.closed = True
-            self.audience[session.role].discard(session)
+            self.fanout.leave(session)
             logger.info("device %s (%s) disconnected", session.device, session.role)
 
     def message(self, conn: DeviceConnection, data: str | bytes) -> None:
@@ -764,8 +622,8 @@ class HallServer:
 
     def health(self) -> dict[str, Any]:
         return {"ok": True, "hall": self.hall.name, "seq": self.seq, "day": self.engine.day,
-                "devices": sum(len(s) for s in self.audience.values()),
-                "by_role": {role.value: len(s) for role, s in self.audience.items()},
+                "devices": sum(len(s) for s in self.fanout.audience.values()),
+                "by_role": {role.value: len(s) for role, s in self.fanout.audience.items()},
                 "pending": len(self.pending), "commits": self._commits,
                 "committed": self._committed_works, "at": datetime.now().astimezone().isoformat()}
 
@@ -777,10 +635,10 @@ class HallServer:
                 self._roll_day()
                 revoked = await loop.run_in_executor(self._reader_pool,
                                                      self.store.revoked_devices)
-                for members in self.audience.values():
+                for members in self.fanout.audience.values():
                     for session in list(members):
                         if session.device in revoked:
-                            self._drop(session, 1008, "device revoked")
+                            self.fanout.drop(session, 1008, "device revoked")
             except Exception:
                 logger.exception("hall tick failed")
 
@@ -826,13 +684,7 @@ class HallServer:
         return bound
 
     async def stop(self) -> None:
-        while self.outbox:  # the events already committed reach the devices before they close
-            if self._flush_at is not None:
-                self._flush_at.cancel()
-            self._flush()  # writes a chunk and leaves _flush_at set while some remain
-        if self._flush_at is not None:
-            self._flush_at.cancel()
-            self._flush_at = None
+        self.fanout.drain()  # the events already committed reach the devices before they close
         if self._server is not None:
             self._server.close()  # no new connections
             for conn in list(self._accepted):

@@ -113,7 +113,7 @@ async def test_a_device_that_answers_no_pings_is_dropped(tmp_path: Path,
         await asyncio.wait_for(count_pings(), WAIT)  # returns once the hub cut it
         assert pings == 2  # dropped after missing two
         assert (await answering.ok("sync"))["seq"] >= 0  # still connected after 3+ pings
-        assert not any(s.device == "kiosk-1" for s in hall.server.audience[Role.KIOSK])
+        assert not any(s.device == "kiosk-1" for s in hall.server.fanout.audience[Role.KIOSK])
 
 
 async def test_no_hello_in_time_closes_with_1008(tmp_path: Path,

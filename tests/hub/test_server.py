@@ -28,7 +28,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 
 from hub.config import load_hall
-from hub.server import HallServer, Limits, text_frame
+from hub.fanout import text_frame
+from hub.server import HallServer, Limits
 from hub.store import Store
 from tests.fakes import FakeClock
 from tests.hubproc import CLERKS, COUNTY, DEVICES, HubProcess

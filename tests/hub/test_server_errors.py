@@ -66,7 +66,7 @@ async def test_a_device_that_stops_reading_is_closed_and_delays_nobody(tmp_path:
         sent = 0
         try:
             # produce big events (desk and admin get device alerts) until the desk is dropped
-            while any(s.device == "desk-1" for s in hub.server.audience[Role.DESK]):
+            while any(s.device == "desk-1" for s in hub.server.fanout.audience[Role.DESK]):
                 assert sent < 3000, "the desk that does not read was never dropped"
                 assert await kiosk.ok("device_status", status=status) == {}
                 sent += 1
