@@ -138,7 +138,9 @@ def bench_voice(app: QApplication, hub: HubProcess, counter: Peer, spoken: int, 
     def one(op: str) -> float:
         before_events, before_played = len(heard), len(player.handed)
         counter.ask(op, window=1)
-        spin(app, lambda: len(player.handed) > before_played, f"speech after {op}")
+        # both: the event as the display's bus client emitted it, and the speech handed over
+        spin(app, lambda: len(player.handed) > before_played and len(heard) > before_events,
+             f"ticket_called and speech after {op}")
         return (player.handed[before_played] - heard[before_events]) * 1000
 
     # the worker checks the engine's voices once, on its first announcement: not part of a call
