@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.schema import CreateTable
 from sqlmodel import Field, SQLModel, create_engine
 
 from hub.errors import StoreError
@@ -266,9 +267,33 @@ class Store:
         self._write_lock = threading.Lock()
         try:
             SQLModel.metadata.create_all(self.engine)
+            self._upgrade()
         except Exception as err:
             raise StoreError(f"cannot open the database {self.path}: {err}") from err
         self._writer: sqlite3.Connection | None = None
+
+    def _upgrade(self) -> None:
+        """Bring a database written by an earlier version of the hub up to these tables, in one
+        transaction: processed request ids, once keyed by (day, device, request id), move to
+        the append-only table (see RequestRow)."""
+        with self._read() as conn:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(requests)")}
+            if "id" in columns:
+                return
+            logger.info("upgrading %s: processed request ids move to an append-only table",
+                        self.path)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("ALTER TABLE requests RENAME TO requests_before_upgrade")
+                table = SQLModel.metadata.tables[RequestRow.__tablename__]
+                conn.execute(str(CreateTable(table).compile(self.engine)))
+                conn.execute("INSERT INTO requests (day, device, req_id, reply) SELECT day, "
+                             "device, req_id, reply FROM requests_before_upgrade ORDER BY day")
+                conn.execute("DROP TABLE requests_before_upgrade")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         if self._writer is not None:

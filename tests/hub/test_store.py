@@ -140,3 +140,32 @@ def test_the_request_ids_of_the_hall_day_are_read_back_and_no_others(tmp_path: P
         assert store.load().replies == {("kiosk-1", "f"): "reply f"}
     finally:
         store.close()
+
+
+def test_a_database_of_the_earlier_request_table_is_upgraded_with_its_ids(
+        tmp_path: Path) -> None:
+    """Request ids were once keyed by (day, device, request id); a hub started on such a
+    database keeps answering retries of that day's requests."""
+    db = tmp_path / "hall.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE requests (day VARCHAR NOT NULL, device VARCHAR NOT NULL, "
+                     "req_id VARCHAR NOT NULL, reply VARCHAR NOT NULL, "
+                     "PRIMARY KEY (day, device, req_id)) WITHOUT ROWID")
+        conn.execute("CREATE TABLE meta (key VARCHAR NOT NULL PRIMARY KEY, value VARCHAR NOT NULL)")
+        conn.execute("INSERT INTO meta VALUES ('day', '2026-11-23')")
+        conn.executemany("INSERT INTO requests VALUES (?, ?, ?, ?)", [
+            ("2026-11-22", "kiosk-1", "old", "reply old"),
+            ("2026-11-23", "kiosk-1", "r1", "reply r1")])
+    store = Store(db)
+    try:
+        assert store.load().replies == {("kiosk-1", "r1"): "reply r1"}
+        store.commit(Batch(requests=[("kiosk-2", "2026-11-23", "r2", "reply r2")]))
+        assert store.load().replies == {("kiosk-1", "r1"): "reply r1",
+                                        ("kiosk-2", "r2"): "reply r2"}
+    finally:
+        store.close()
+    store = Store(db)  # a second start: nothing left to upgrade
+    try:
+        assert len(store.load().replies) == 2
+    finally:
+        store.close()
