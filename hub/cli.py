@@ -70,7 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def _serve(hall: Hall, store: Store, host: str, port: int, context: ssl.SSLContext | None,
                  always_open: bool, limits: Limits) -> int:
     loop = asyncio.get_running_loop()
-    # the hub logs every state change: the lines of one turn of the loop leave in one write
+    # the hub logs every state change: its lines leave together (hub/loglines.py)
     root = logging.getLogger()
     handlers, root.handlers = root.handlers, [loglines.LoopLines(sys.stderr, loop)]
     try:

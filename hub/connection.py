@@ -156,19 +156,18 @@ class DeviceConnection(asyncio.Protocol):
         """Bytes written that the peer has not taken yet (beyond the OS socket buffer)."""
         return self.transport.get_write_buffer_size() if self.transport is not None else 0
 
-    def ping(self) -> bool:
-        """Send a keep-alive ping; False once the device has missed PINGS_MISSED in a row (it is
-        then cut: a device that does not answer pings may not read its close frame either)."""
+    def ping(self) -> None:
+        """Send a keep-alive ping; once the device has missed PINGS_MISSED in a row, cut it
+        instead (a device that does not answer pings may not read its close frame either)."""
         if not self.open:
-            return True
+            return
         if self._pings_unanswered >= PINGS_MISSED:
             logger.info("%s missed %d pings: connection cut", self.remote_address, PINGS_MISSED)
             self.abort()
-            return False
+            return
         self._pings_unanswered += 1
         self.protocol.send_ping(os.urandom(4))
         self._write_protocol()
-        return True
 
     def close(self, code: int, reason: str) -> None:
         """Start the closing handshake; the connection is cut if the peer does not answer it

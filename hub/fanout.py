@@ -167,7 +167,6 @@ class Fanout:
                 self.deliver(session)
             except Exception:  # one device's broken connection must not cost the others theirs
                 logger.exception("writing to %s failed", session.device)
-                self.outbox.pop(session, None)
         if self.outbox:
             self._flush_at = loop.call_soon(self.flush)
 

@@ -193,7 +193,8 @@ class HallServer:
         """Write everything pending in one transaction; its replies and events leave once it is
         on disk (``_committed``). Plain callbacks, no task: a request costs no task switch."""
         self._commit_due = False
-        if self._committing or not self.pending or self._loop is None:
+        loop = self._loop
+        if self._committing or not self.pending or loop is None:
             return  # under way (what is pending follows it), nothing to do, or stopped
         works, self.pending = self.pending, []
         busy = len(works) > 1 or self._last_batch > 1
@@ -209,8 +210,7 @@ class HallServer:
                     # several devices at once, or a slow disk: the wait for the disk goes to a
                     # thread, and the loop reads and applies the requests arriving meanwhile,
                     # which share the next commit
-                    assert self._loop is not None
-                    done = self._loop.run_in_executor(self._writer_pool, self._finish)
+                    done = loop.run_in_executor(self._writer_pool, self._finish)
                     done.add_done_callback(functools.partial(self._committed, works))
                     return
                 # one device at a time on a fast disk: handing over to a thread and back would
@@ -675,8 +675,7 @@ class HallServer:
                        asyncio.create_task(self._keepalive())]
         self._roll_day()
         self._enqueue(Work(batch=Batch(meta={"day": self.engine.day})))
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self.new_connection, host, port, ssl=ssl_context)
+        self._server = await self._loop.create_server(self.new_connection, host, port, ssl=ssl_context)
         sock = next(iter(self._server.sockets))
         bound = int(sock.getsockname()[1])
         logger.info("hall bus listening on %s://%s:%d/", "wss" if ssl_context else "ws", host,
