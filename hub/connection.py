@@ -11,6 +11,14 @@ its handshake within ``OPEN_TIMEOUT`` is cut; one the hub closes gets ``close_ti
 answer the close frame, then is cut; fragmented messages are joined; a text message that is not
 UTF-8 fails the connection (1007); the hub pings every device (``ping``) and drops one that
 misses two pings.
+
+Once the websocket is open, the common frame (a whole, masked text or binary message within the
+size limit, no reserved bits) is read here directly: the library's generator-based parser costs
+more per request than anything else between the socket and the hub. Every other frame goes to the
+library untouched: a control frame whole (so its parser stays at a frame boundary and it answers
+pings and closes as before), and anything unusual (a fragment, an unmasked or oversized frame,
+reserved bits or opcodes) together with all that follows it, for good — the library then fails
+the connection with the right close code, or joins the fragments, exactly as before.
 """
 
 from __future__ import annotations
@@ -25,11 +33,13 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.typing import BytesLike
+from websockets.utils import apply_mask
 
 logger = logging.getLogger(__name__)
 
 OPEN_TIMEOUT = 10.0  # seconds from TCP connect to a finished websocket handshake
 PINGS_MISSED = 2  # a device that has not answered this many pings in a row is dropped
+CONTROL_MAX = 125  # the largest payload of a control frame (RFC 6455 5.5)
 
 
 def _short(reason: str) -> str:
@@ -56,6 +66,7 @@ class Owner(Protocol):
 class DeviceConnection(asyncio.Protocol):
     def __init__(self, owner: Owner, max_size: int, close_timeout: float) -> None:
         self.owner = owner
+        self.max_size = max_size
         self.protocol = ServerProtocol(max_size=max_size)
         self.close_timeout = close_timeout
         self.transport: asyncio.Transport | None = None
@@ -66,6 +77,8 @@ class DeviceConnection(asyncio.Protocol):
         self._close_timer: asyncio.TimerHandle | None = None
         self._pings_unanswered = 0
         self.gone = False  # the TCP connection is lost
+        self._direct = False  # frames are read here, not by the protocol (see the module doc)
+        self._partial = b""  # the start of a frame not yet whole (while _direct)
 
     @property
     def open(self) -> bool:
@@ -80,6 +93,13 @@ class DeviceConnection(asyncio.Protocol):
         self._open_timer = asyncio.get_running_loop().call_later(OPEN_TIMEOUT, self._too_slow)
 
     def data_received(self, data: bytes) -> None:
+        if self._direct:
+            data = self._read_frames(self._partial + data if self._partial else data)
+            if not data:
+                return
+        self._to_protocol(data)
+
+    def _to_protocol(self, data: bytes) -> None:
         protocol = self.protocol
         protocol.receive_data(data)
         events = protocol.events_received()
@@ -112,7 +132,53 @@ class DeviceConnection(asyncio.Protocol):
         if protocol.state is State.OPEN:
             if self._open_timer is not None:
                 self._open_timer.cancel()
+            # nothing after the request yet: the protocol's parser waits at a frame boundary
+            self._direct = not protocol.reader.buffer
             self.owner.opened(self)
+
+    def _read_frames(self, data: bytes) -> bytes:
+        """Handle the whole common frames at the start of ``data`` (see the module doc) and keep
+        an incomplete one for the next read. Returns the bytes the protocol must read from here
+        on (having stopped reading directly), or b"" if there are none."""
+        size = len(data)
+        at = 0
+        while size - at >= 2 and self.protocol.state is State.OPEN:
+            head, length = data[at], data[at + 1]
+            if not length & 0x80:
+                return self._give_up(data[at:])  # unmasked: the protocol fails it
+            length &= 0x7F
+            start = at + 6  # after two bytes of header and four of mask
+            if length == 126:
+                if size - at < 4:
+                    break  # the rest of the length comes next
+                length = (data[at + 2] << 8) | data[at + 3]
+                start = at + 8
+            elif length == 127:
+                return self._give_up(data[at:])  # 64 KiB or more: the protocol fails it
+            end = start + length
+            opcode = head & 0x0F
+            if opcode >= 0x8:  # a control frame: the protocol reads it whole and answers it
+                if length > CONTROL_MAX:
+                    return self._give_up(data[at:])
+                if end > size:
+                    break  # the rest comes next
+                self._to_protocol(data[at:end])
+            elif head & 0xF0 == 0x80 and 0 < opcode < 3 and length <= self.max_size:
+                if end > size:
+                    break  # the rest comes next
+                payload = apply_mask(data[start:end], data[start - 4:start])
+                self._message(Opcode.TEXT if opcode == 0x1 else Opcode.BINARY, payload)
+            else:  # a fragment, reserved bits or opcode, or too big
+                return self._give_up(data[at:])
+            at = end
+        if at < size and self.protocol.state is not State.OPEN:
+            return self._give_up(data[at:])  # closing: the protocol reads the close frame
+        self._partial = data[at:]
+        return b""
+
+    def _give_up(self, rest: bytes) -> bytes:
+        self._direct, self._partial = False, b""
+        return rest
 
     def _frame(self, frame: Frame) -> None:
         opcode = frame.opcode

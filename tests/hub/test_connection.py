@@ -210,3 +210,156 @@ async def test_a_long_chinese_refusal_still_fits_its_close_frame(tmp_path: Path)
         closed = await stranger.closed()
         assert closed.code == 1008 and len(closed.reason.encode()) <= 123
         assert closed.reason.startswith("device '大厅屏幕")
+
+
+# ---------------------------------------------------------------------- frames read directly
+
+class Recorder:
+    """An owner that records what the connection hands over (no hub behind it)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str | bytes] = []
+
+    def http(self, request: object) -> None:
+        return None
+
+    def opened(self, conn: hub.connection.DeviceConnection) -> None:
+        pass
+
+    def message(self, conn: hub.connection.DeviceConnection, data: str | bytes) -> None:
+        self.messages.append(data)
+
+    def closed(self, conn: hub.connection.DeviceConnection) -> None:
+        pass
+
+
+class Socket(asyncio.Transport):
+    """The transport's side of a connection: what the hub writes, kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = bytearray()
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.sent += data
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return ("127.0.0.1", 5000) if name == "peername" else default
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self.closed = True
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.closed = True
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+def _frames_of(data: bytes) -> list[tuple[int, bytes]]:
+    """The (opcode, payload) of the unmasked frames the hub wrote."""
+    out, at = [], 0
+    while at < len(data):
+        size, at = data[at + 1] & 0x7F, at + 2
+        if size == 126:
+            size, at = struct.unpack("!H", data[at:at + 2])[0], at + 2
+        out.append((data[at - 2 - (2 if size >= 126 else 0)] & 0x0F, data[at:at + size]))
+        at += size
+    return out
+
+
+def _open_connection() -> tuple[hub.connection.DeviceConnection, Recorder, Socket]:
+    owner, socket = Recorder(), Socket()
+    conn = hub.connection.DeviceConnection(owner, 64 * 1024, 1.0)
+    conn.connection_made(socket)
+    key = base64.b64encode(os.urandom(16)).decode()
+    conn.data_received(f"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade"
+                       f"\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                       .encode())
+    assert socket.sent.startswith(b"HTTP/1.1 101"), bytes(socket.sent[:40])
+    del socket.sent[:]
+    return conn, owner, socket
+
+
+async def test_frames_split_anywhere_read_directly_give_the_same_messages() -> None:
+    """The frames the connection reads itself: one text frame, a ping (answered by the protocol
+    with its pong), a long text frame (16-bit length), a binary frame, cut at every byte
+    boundary and also handed over one byte at a time."""
+    long_text = "长" * 100 + "x" * 200  # 500 bytes: a 16-bit length
+    stream = (_masked(b'{"op":"sync","id":"1"}') + _masked(b"are you there", 0x9)
+              + _masked(long_text.encode()) + _masked(b"\x00\x01", 0x2))
+    wanted: list[str | bytes] = ['{"op":"sync","id":"1"}', long_text, b"\x00\x01"]
+    cuts = [[stream[:k], stream[k:]] for k in range(1, len(stream))]
+    cuts.append([stream[i:i + 1] for i in range(len(stream))])
+    cuts.append([stream])
+    for pieces in cuts:
+        conn, owner, socket = _open_connection()
+        for piece in pieces:
+            conn.data_received(piece)
+        assert owner.messages == wanted, [len(p) for p in pieces]
+        assert _frames_of(bytes(socket.sent)) == [(0xA, b"are you there")]
+        assert conn._direct, "a ping must not stop the direct reading"
+        conn.connection_lost(None)
+
+
+async def test_unusual_frames_go_to_the_protocol_with_what_follows() -> None:
+    """A fragmented message after direct frames: the protocol joins it and reads on."""
+    conn, owner, _ = _open_connection()
+    first = b'{"op":"sync","id":"a"}'
+    conn.data_received(_masked(first))
+    assert conn._direct
+    text = b'{"op":"sync","id":"b"}'
+    fragments = (bytearray(_masked(text[:5])), _masked(text[5:], 0x0))
+    fragments[0][0] &= 0x7F  # FIN off: the first of two
+    conn.data_received(bytes(fragments[0]) + fragments[1] + _masked(b'"after"'))
+    assert not conn._direct
+    assert owner.messages == [first.decode(), text.decode(), '"after"']
+
+
+@pytest.mark.parametrize("case, code", [("unmasked", 1002), ("reserved bit", 1002),
+                                        ("reserved opcode", 1002), ("not UTF-8", 1007),
+                                        ("too big", 1009)])
+async def test_bad_frames_after_good_ones_close_with_the_protocols_code(case: str,
+                                                                        code: int) -> None:
+    conn, owner, socket = _open_connection()
+    conn.data_received(_masked(b'"fine"'))
+    bad = {
+        "unmasked": b"\x81\x02hi",
+        "reserved bit": b"\xc1" + _masked(b"hi")[1:],
+        "reserved opcode": b"\x83" + _masked(b"hi")[1:],
+        "not UTF-8": _masked(b"\xff\xfe"),
+        "too big": b"\x81\xff" + struct.pack("!Q", 70_000),
+    }[case]
+    conn.data_received(bad)
+    assert owner.messages == ['"fine"']
+    (opcode, payload), *_ = _frames_of(bytes(socket.sent))
+    assert opcode == 0x8 and struct.unpack("!H", payload[:2])[0] == code, payload
+
+
+async def test_many_requests_in_one_write_are_each_answered(tmp_path: Path) -> None:
+    """Over a real socket: requests written back to back in one segment, then one cut in
+    two writes, with a ping in between; each is answered and the ping gets its pong."""
+    async with in_process(tmp_path / "hub", always_open=True) as hall:
+        peer = await RawPeer.open(hall.url)
+        await peer.hello("kiosk-1", hall.tokens["kiosk-1"])
+        frames = [_masked(json.dumps({"op": "issue", "id": f"i{n}", "service": "pay"}).encode())
+                  for n in range(5)]
+        peer.writer.write(b"".join(frames[:4]) + _masked(b"ping", 0x9) + frames[4][:3])
+        await peer.writer.drain()
+        await asyncio.sleep(0.05)
+        peer.writer.write(frames[4][3:])
+        numbers, pongs = {}, 0
+        while len(numbers) < 5 or not pongs:
+            opcode, payload = await asyncio.wait_for(peer.frame(), WAIT)
+            pongs += opcode == 0xA
+            message = json.loads(payload) if opcode == 0x1 else {}
+            if "re" in message:
+                numbers[message["re"]] = message["result"]["ticket"]["number"]
+        assert numbers == {f"i{n}": f"P00{n + 1}" for n in range(5)}
