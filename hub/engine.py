@@ -61,6 +61,8 @@ class HallEngine:
         self.by_number: dict[str, Ticket] = {}
         self.lines = WaitingLines(hall.services)
         self.windows: dict[int, WindowState] = {n: WindowState(n) for n in hall.windows}
+        self._serving = {sid: tuple(w.number for w in hall.windows_serving(sid))
+                         for sid in hall.services}  # the hall does not change while it runs
         self.next_seqno: dict[str, int] = {sid: 1 for sid in hall.services}
         self.issued_today: dict[str, int] = {sid: 0 for sid in hall.services}
         self.stats: dict[str, _ServiceStats] = {sid: _ServiceStats() for sid in hall.services}
@@ -214,7 +216,8 @@ class HallEngine:
         return self.hall.services[sid].minutes
 
     def open_windows(self, sid: str) -> int:
-        return sum(1 for w in self.hall.windows_serving(sid) if self.windows[w.number].state == "open")
+        windows = self.windows
+        return sum(windows[number].state == "open" for number in self._serving.get(sid, ()))
 
     def estimate(self, sid: str, ahead: int) -> int:
         if sid not in self.hall.services:
