@@ -6,7 +6,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from hub.errors import StoreError
 from hub.store import Batch, Store
@@ -60,6 +64,51 @@ def test_checkpoints_beside_a_busy_writer_keep_the_wal_small(tmp_path: Path) -> 
         assert len(complete) == len(results), results
         # one commit writes a frame or two: a WAL that never started over would hold them all
         assert max(frames for frames, _ in results[1:]) < written[0] / 2, (results, written)
+    finally:
+        store.close()
+
+
+def test_a_checkpoint_copies_the_bulk_beside_the_commits(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bulk of the copy runs without the write lock (commits go on meanwhile); under the
+    lock, the checkpoint only catches up with what they appended."""
+    store = Store(tmp_path / "hall.db")
+    commits(store, 300, 1)
+    real_read = store._read
+    seen: list[tuple[int, ...]] = []
+
+    class Bulk:
+        """The bulk copy's connection: commits are made right after its copy, as they would be
+        by the loop while it runs."""
+
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def execute(self, sql: str) -> Bulk:
+            self.row = self.conn.execute(sql).fetchone()
+            assert store._write_lock.acquire(timeout=5), "the bulk copy holds the write lock"
+            store._write_lock.release()
+            commits(store, 20, 301)
+            return self
+
+        def fetchone(self) -> tuple[int, ...]:
+            seen.append(tuple(self.row))
+            return tuple(self.row)
+
+    @contextmanager
+    def reading() -> Iterator[Bulk]:
+        with real_read() as conn:
+            yield Bulk(conn)
+
+    monkeypatch.setattr(store, "_read", reading)
+    try:
+        frames, copied = store.checkpoint()
+        assert len(seen) == 1 and seen[0][1] == seen[0][2]  # the bulk: all there was then
+        # the commits after the bulk copy started the WAL over, and the catch-up copied them
+        assert 0 < frames < seen[0][1] and copied == frames
+        monkeypatch.undo()
+        commits(store, 1, 321)
+        assert store.checkpoint()[0] < 10  # and the WAL started over
     finally:
         store.close()
 
