@@ -20,6 +20,7 @@ import json
 import os
 import socket
 import struct
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -150,6 +151,7 @@ class LeanPeer(asyncio.Protocol):
         self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.counter = 0
         self.events = 0
+        self.called: dict[str, float] = {}  # ticket number -> arrival of its ticket_called
         self.transport: asyncio.Transport | None = None
 
     @classmethod
@@ -192,12 +194,19 @@ class LeanPeer(asyncio.Protocol):
                 future.set_exception(ConnectionError(f"{self.name}: connection lost"))
 
     def _frames(self) -> None:
-        """Take the whole frames in the buffer: replies are decoded, events only counted."""
+        """Take the whole frames in the buffer: replies are decoded, events only counted, but
+        for ``ticket_called``, whose arrival is noted (system-wide clock: comparable with the
+        process that made the call)."""
         buf = self.buffer
         taken = 0
+        now = time.monotonic()
         for opcode, start, end in _whole_frames(buf):
             taken = end
-            if opcode == 0x1 and buf.startswith(b'{"re"', start):
+            if opcode == 0x1 and buf.startswith(b'{"event":"ticket_called"', start):
+                self.events += 1
+                message = json.loads(bytes(buf[start:end]))
+                self.called[message["data"]["ticket"]["number"]] = now
+            elif opcode == 0x1 and buf.startswith(b'{"re"', start):
                 message = json.loads(bytes(buf[start:end]))
                 future = self.waiting.pop(message["re"], None)
                 if future is not None and not future.done():
