@@ -19,7 +19,7 @@ import hub.connection
 import hub.server
 from hub.protocol import Role
 from tests.hub.test_server import WAIT, Wire, in_process, new_id
-from tests.perf.loadgen import _masked
+from tests.perf.loadgen import _masked, _whole_frames
 
 
 class RawPeer:
@@ -265,14 +265,8 @@ class Socket(asyncio.Transport):
 
 def _frames_of(data: bytes) -> list[tuple[int, bytes]]:
     """The (opcode, payload) of the unmasked frames the hub wrote."""
-    out, at = [], 0
-    while at < len(data):
-        size, at = data[at + 1] & 0x7F, at + 2
-        if size == 126:
-            size, at = struct.unpack("!H", data[at:at + 2])[0], at + 2
-        out.append((data[at - 2 - (2 if size >= 126 else 0)] & 0x0F, data[at:at + size]))
-        at += size
-    return out
+    buf = bytearray(data)
+    return [(opcode, bytes(buf[start:end])) for opcode, start, end in _whole_frames(buf)]
 
 
 def _open_connection() -> tuple[hub.connection.DeviceConnection, Recorder, Socket]:
