@@ -75,6 +75,7 @@ class HallEngine:
         self._events: list[EngineEvent] = []
         self._touched: set[str] = set()
         self._last_queue: dict[str, tuple[int, int]] = {}
+        self._earlier: dict[str, Ticket] = {}  # tickets of earlier days followed up today
         for ticket in tickets:
             self._restore_ticket(ticket)
         for window in windows:
@@ -335,6 +336,7 @@ class HallEngine:
         self.stats = {sid: _ServiceStats() for sid in self.hall.services}
         self.used_codes.clear()
         self.calls.clear()
+        self._earlier.clear()
         self._last_queue = {sid: (0, 0) for sid in self.hall.services}
         self._emit("day_started", {"day": today})
         return self._done({})
@@ -671,6 +673,33 @@ class HallEngine:
         view = self.ticket_view(ticket)
         self._emit("ticket_rated", {"ticket": view, "score": score})
         logger.info("%s rated %d at window %s", ticket.number, score, ticket.window)
+        return self._done({"ticket": view})
+
+    def follow_up(self, ref: str, note: str, by: str | None = None,
+                  stored: Ticket | None = None) -> Outcome:
+        """Record how a "dissatisfied" rating was followed up (once). ``stored`` is the ticket
+        as the store has it when it is not one of today's: a follow-up often comes days after
+        the rating."""
+        if stored is not None and stored.id not in self.tickets:
+            ticket = self._earlier.setdefault(stored.id, stored)
+        else:
+            ticket = self.ticket(ref)
+        note = note.strip()
+        if not note:
+            raise RequestError(Code.BAD_REQUEST, "follow_up: 'note' is blank: say what was done")
+        if ticket.score != 1:
+            rated = "was not rated" if ticket.score is None else f"was rated {ticket.score}"
+            raise RequestError(Code.INVALID_STATE, f"{ticket.number} of {ticket.day} {rated}: "
+                               "only a ticket rated dissatisfied (1) is followed up")
+        if ticket.followed_up_at is not None:
+            raise RequestError(Code.INVALID_STATE, f"{ticket.number} of {ticket.day} was "
+                               f"followed up already ({iso(ticket.followed_up_at)})")
+        ticket.follow_up_note, ticket.followed_up_by = note, by
+        ticket.followed_up_at = self._now()
+        self._dirty_tickets[ticket.id] = ticket
+        view = self.ticket_view(ticket)
+        self._emit("ticket_followed_up", {"ticket": view, "follow_up": ticket.follow_up_view()})
+        logger.info("%s of %s followed up by %s: %s", ticket.number, ticket.day, by, note)
         return self._done({"ticket": view})
 
     def find(self, ref: str) -> Outcome:

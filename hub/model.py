@@ -51,6 +51,10 @@ class Ticket:
     appointment: str | None = None
     reason: str | None = None  # why it was cancelled
     issued_by: str | None = None  # the device that issued it
+    # a "dissatisfied" rating followed up (一事一评价: dissatisfaction is followed up)
+    follow_up_note: str | None = None
+    followed_up_at: datetime | None = None
+    followed_up_by: str | None = None  # the desk device that recorded it
 
     def sort_key(self) -> tuple[int, int, datetime, int]:
         """Place within its priority class: those placed first (in the order they were placed
@@ -63,7 +67,7 @@ class Ticket:
         return (PRIORITY_RANK[self.priority], *self.sort_key())
 
     def to_dict(self, ahead: int | None = None, est_wait_min: int | None = None) -> dict[str, Any]:
-        return {
+        view: dict[str, Any] = {
             "id": self.id,
             "number": self.number,
             "service": self.service,
@@ -83,6 +87,15 @@ class Ticket:
             "lang": self.lang,
             "appointment": self.appointment is not None,
         }
+        if self.followed_up_at is not None:
+            view["follow_up"] = self.follow_up_view()
+        return view
+
+    def follow_up_view(self) -> dict[str, Any] | None:
+        if self.followed_up_at is None:
+            return None
+        return {"note": self.follow_up_note, "at": iso(self.followed_up_at),
+                "by": self.followed_up_by}
 
 
 @dataclass

@@ -59,7 +59,7 @@ def _max_min(values: list[float]) -> float | None:
 def build_report(hall: Hall, tickets: list[Ticket], first_day: str, last_day: str
                  ) -> dict[str, Any]:
     """Figures for the days ``first_day`` .. ``last_day`` (inclusive), and the tickets rated
-    "dissatisfied" that must be followed up."""
+    "dissatisfied", each with its follow-up (null until one is recorded)."""
     total = _Figures()
     groups: dict[str, dict[str, _Figures]] = {
         "service": defaultdict(_Figures), "department": defaultdict(_Figures),
@@ -77,8 +77,9 @@ def build_report(hall: Hall, tickets: list[Ticket], first_day: str, last_day: st
         if t.clerk:
             groups["clerk"][t.clerk].add(t)
         if t.score == 1:
-            follow_up.append({"ticket": t.number, "day": t.day, "service": t.service,
-                              "window": t.window, "clerk": t.clerk})
+            follow_up.append({"ticket": t.number, "id": t.id, "day": t.day,
+                              "service": t.service, "window": t.window, "clerk": t.clerk,
+                              "follow_up": t.follow_up_view()})
     return {
         "from": first_day, "to": last_day, "total": total.view(),
         **{f"by_{name}": {key: figures.view() for key, figures in sorted(group.items())}

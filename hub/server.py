@@ -40,7 +40,7 @@ from hub.connection import DeviceConnection
 from hub.engine import HallEngine, Outcome
 from hub.errors import RequestError, StoreError
 from hub.fanout import Event, Fanout, Session, text_frame
-from hub.model import Appointment, Clerk
+from hub.model import Appointment, Clerk, Ticket
 from hub.protocol import (
     MAX_FRAME,
     PROTOCOL_VERSION,
@@ -66,7 +66,8 @@ TICK_SECONDS = 10.0
 CHECKPOINT_SECONDS = 1.0
 INLINE_COMMIT_S = 0.001  # a disk whose commits take longer is waited for in a thread, always
 PIN_ATTEMPTS = 5
-LOOKUPS = frozenset({"check_in", "sign_in"})  # changing ops that first read the disk or a PIN
+# changing ops that may first read the disk (or check a PIN)
+LOOKUPS = frozenset({"check_in", "sign_in", "follow_up"})
 PIN_LOCK_SECONDS = 300.0
 
 
@@ -487,7 +488,8 @@ class HallServer:
         self._settle(session, req, key, found, None)
 
     def _settle(self, session: Session, req: Request, key: tuple[str, str],
-                found: Clerk | Appointment | None, refusal: RequestError | None) -> None:
+                found: Clerk | Appointment | Ticket | None,
+                refusal: RequestError | None) -> None:
         """Apply a changing request to the engine and queue its rows, events and reply; a
         refusal is remembered like a success (a retry gets the same answer)."""
         outcome: Outcome | None = None
@@ -527,7 +529,7 @@ class HallServer:
 
     # ------------------------------------------------------------------ ops
 
-    async def _prepare(self, req: Request) -> Clerk | Appointment | None:
+    async def _prepare(self, req: Request) -> Clerk | Appointment | Ticket | None:
         """What an op needs from the database or the slow PIN check, looked up before the engine
         is touched (so that the engine is only ever changed without awaiting in between)."""
         if req.op == "check_in":
@@ -540,9 +542,20 @@ class HallServer:
             return appointment
         if req.op == "sign_in":
             return await self._check_clerk(req.params["clerk"], req.params["pin"])
+        if req.op == "follow_up":
+            ref = req.params["ticket"]
+            if ref in self.engine.tickets or ref.upper() in self.engine.by_number:
+                return None  # one of today's: the engine has it
+            loop = asyncio.get_running_loop()
+            ticket = await loop.run_in_executor(self._reader_pool, self.store.ticket, ref)
+            if ticket is None:
+                raise RequestError(Code.NOT_FOUND, f"no ticket '{ref}' (a ticket of an earlier "
+                                   "day is named by its id, e.g. 20261120-A012)")
+            return ticket
         return None
 
-    def _apply(self, session: Session, req: Request, found: Clerk | Appointment | None) -> Outcome:
+    def _apply(self, session: Session, req: Request,
+               found: Clerk | Appointment | Ticket | None) -> Outcome:
         p = req.params
         e = self.engine
         op = req.op
@@ -559,6 +572,9 @@ class HallServer:
         if op == "rate":
             window = session.window if session.role == Role.COUNTER else None
             return e.rate(p["ticket"], p["score"], window)
+        if op == "follow_up":
+            return e.follow_up(p["ticket"], p["note"], session.device,
+                               found if isinstance(found, Ticket) else None)
         if op == "announce":
             return e.announce(p["text"], p.get("lang"))
         if op == "device_status":

@@ -61,6 +61,9 @@ class TicketRow(SQLModel, table=True):
     appointment: str | None = None
     reason: str | None = None
     issued_by: str | None = None
+    follow_up_note: str | None = None
+    followed_up_at: str | None = None
+    followed_up_by: str | None = None
 
 
 class WindowRow(SQLModel, table=True):
@@ -162,7 +165,8 @@ def ticket_row(t: Ticket) -> tuple[Any, ...]:
     return (t.id, t.day, t.number, t.seqno, t.service, t.issued_service, t.state, t.priority,
             _ts(t.issued_at), _ts(t.line_at), t.line_ord, t.lang, t.window, t.to_window,
             int(t.first), t.calls, _ts(t.called_at), _ts(t.started_at), _ts(t.finished_at),
-            t.clerk, t.score, t.appointment, t.reason, t.issued_by)
+            t.clerk, t.score, t.appointment, t.reason, t.issued_by, t.follow_up_note,
+            _ts(t.followed_up_at), t.followed_up_by)
 
 
 def ticket_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Ticket:
@@ -176,6 +180,8 @@ def ticket_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Ticket:
         called_at=_dt(r["called_at"]), started_at=_dt(r["started_at"]),
         finished_at=_dt(r["finished_at"]), clerk=r["clerk"], score=r["score"],
         appointment=r["appointment"], reason=r["reason"], issued_by=r["issued_by"],
+        follow_up_note=r["follow_up_note"], followed_up_at=_dt(r["followed_up_at"]),
+        followed_up_by=r["followed_up_by"],
     )
 
 
@@ -273,9 +279,34 @@ class Store:
         self._writer: sqlite3.Connection | None = None
 
     def _upgrade(self) -> None:
-        """Bring a database written by an earlier version of the hub up to these tables, in one
-        transaction: processed request ids, once keyed by (day, device, request id), move to
-        the append-only table (see RequestRow)."""
+        """Bring a database written by an earlier version of the hub up to these tables."""
+        self._upgrade_requests()
+        self._upgrade_tickets()
+
+    def _upgrade_tickets(self) -> None:
+        """Columns added to the tickets table since it was made (the follow-up of a
+        "dissatisfied" rating), added empty."""
+        with self._read() as conn:
+            have = {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
+            table = SQLModel.metadata.tables[TicketRow.__tablename__]
+            missing = [column for column in table.columns if column.name not in have]
+            if not missing:
+                return
+            logger.info("upgrading %s: tickets gain the columns %s", self.path,
+                        ", ".join(column.name for column in missing))
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for column in missing:
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    conn.execute(f"ALTER TABLE tickets ADD COLUMN {column.name} {kind}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _upgrade_requests(self) -> None:
+        """Processed request ids, once keyed by (day, device, request id), move to the
+        append-only table (see RequestRow), in one transaction."""
         with self._read() as conn:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(requests)")}
             if "id" in columns:
@@ -530,6 +561,14 @@ class Store:
         return Appointment(code=row[0], service=row[1], date=row[2],
                            slot_start=datetime.fromisoformat(row[3]),
                            slot_end=datetime.fromisoformat(row[4]), ticket_id=row[5])
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        """One ticket of any day, by its id (a follow-up may come days after the rating)."""
+        cols = ", ".join(TICKET_COLUMNS)
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {cols} FROM tickets WHERE id = ?",
+                               (ticket_id,)).fetchone()
+        return ticket_from_row(row) if row is not None else None
 
     # ------------------------------------------------------------------ reports
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -399,6 +400,60 @@ def test_rate_once_after_done_only() -> None:
     assert out.events[0].name == "ticket_rated" and out.events[0].data["score"] == 4
     refused("invalid_state", e.rate, "C001", 3)
     refused("not_found", e.rate, "C404", 3)
+
+
+def finished_and_rated(e: HallEngine, score: int | None) -> str:
+    number = e.issue("social").result["ticket"]["number"]
+    e.sign_in(1, ZHANG)
+    e.call_next(1)
+    e.finish(1)
+    if score is not None:
+        e.rate(number, score)
+    return str(number)
+
+
+@pytest.mark.parametrize("score", [None, 2, 3, 4])
+def test_only_a_dissatisfied_rating_is_followed_up(score: int | None) -> None:
+    e = engine()
+    number = finished_and_rated(e, score)
+    e.take_changes()
+    error = refused("invalid_state", e.follow_up, number, "called back")
+    assert "dissatisfied" in error.message
+    assert e.take_changes()[0] == []
+
+
+def test_a_dissatisfied_rating_is_followed_up_once() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    number = finished_and_rated(e, 1)
+    e.take_changes()
+    refused("bad_request", e.follow_up, number, "   ")
+    refused("not_found", e.follow_up, "C404", "called back")
+    clock.advance(minutes=30)
+    out = e.follow_up(number, " 电话回访，已解释办理时限 ", "desk-1")
+    follow = {"note": "电话回访，已解释办理时限", "at": out.result["ticket"]["follow_up"]["at"],
+              "by": "desk-1"}
+    assert follow["at"] == clock.now().isoformat(timespec="seconds")
+    assert names(out) == ["ticket_followed_up"]
+    assert out.events[0].data == {"ticket": out.result["ticket"], "follow_up": follow}
+    tickets, _ = e.take_changes()
+    assert [t.number for t in tickets] == [number] and tickets[0].follow_up_note == follow["note"]
+    error = refused("invalid_state", e.follow_up, number, "again")
+    assert "already" in error.message
+
+
+def test_a_ticket_of_an_earlier_day_is_followed_up_from_the_store_copy() -> None:
+    yesterday = engine()
+    number = finished_and_rated(yesterday, 1)
+    stored = yesterday.ticket(number)
+    today = engine(day="2099-01-01")
+    out = today.follow_up(stored.id, "visited", "desk-1", stored)
+    assert out.result["ticket"]["id"] == stored.id
+    assert [t.id for t in today.take_changes()[0]] == [stored.id]
+    assert stored.id not in today.tickets  # an earlier day's ticket does not join today's
+    # a second request read the store before the first was written: the engine remembers
+    fresh = replace(stored, follow_up_note=None, followed_up_at=None, followed_up_by=None)
+    refused("invalid_state", today.follow_up, stored.id, "again", "desk-2", fresh)
 
 
 def test_announce_and_device_status() -> None:

@@ -50,6 +50,7 @@ EVENT_AUDIENCE: dict[str, frozenset[str]] = {
     "ticket_transferred": ALL_ROLES,
     "ticket_prioritised": ALL_ROLES,
     "ticket_rated": frozenset({"desk", "admin"}),
+    "ticket_followed_up": frozenset({"desk", "admin"}),
     "queue_changed": ALL_ROLES,
     "window_changed": ALL_ROLES,
     "announcement": ALL_ROLES,

@@ -145,6 +145,7 @@ async def test_each_event_reaches_exactly_the_roles_entitled(tmp_path: Path) -> 
         await counter.ok("start", window=1)  # ticket_started
         await counter.ok("finish", window=1)  # ticket_finished
         await counter.ok("rate", ticket="C002", score=1)  # ticket_rated
+        await desk.ok("follow_up", ticket="C002", note="回访")  # ticket_followed_up
         await counter.ok("call_next", window=1)  # C001
         await counter.ok("no_show", window=1)  # ticket_no_show
         await desk.ok("reinstate", ticket="C001")  # ticket_reinstated

@@ -378,6 +378,49 @@ async def test_rate_a_finished_ticket_once(hall: Hall) -> None:
     assert (await admin.ok("rate", ticket=ticket_id, score=1))["ticket"]["score"] == 1
 
 
+async def test_follow_up_a_dissatisfied_rating_that_day_and_days_later(tmp_path: Path) -> None:
+    async with in_process(tmp_path / "hub") as hub:
+        kiosk, one = await hub.wire("kiosk-1"), await hub.wire("counter-1")
+        desk, admin = await hub.wire("desk-1"), await hub.wire("admin-1")
+        await one.ok("sign_in", window=1, clerk="1001", pin="1234")
+        for score in (1, 4, 1):
+            await kiosk.ok("issue", service="social")
+            await one.ok("call_next", window=1)
+            await one.ok("finish", window=1)
+            await one.ok("rate", ticket=(await one.ok("sync"))["snapshot"]["recent_calls"][0][
+                "ticket"]["number"], score=score)
+        assert await one.fail("follow_up", ticket="C001", note="called") == "forbidden"
+        assert await kiosk.fail("follow_up", ticket="C001", note="called") == "forbidden"
+        assert await desk.fail("follow_up", ticket="C001") == "bad_request"  # what was done?
+        assert await desk.fail("follow_up", ticket="C001", note="x" * 501) == "bad_request"
+        assert await desk.fail("follow_up", ticket="C001", note="  ") == "bad_request"
+        assert await desk.fail("follow_up", ticket="C002", note="called") == "invalid_state"
+        assert await desk.fail("follow_up", ticket="C404", note="called") == "not_found"
+        done = check_ticket((await desk.ok("follow_up", ticket="C001", note="电话回访，已致歉"))[
+            "ticket"])
+        assert done["number"] == "C001" and done["score"] == 1
+        assert done["follow_up"] == {"note": "电话回访，已致歉", "by": "desk-1",
+                                     "at": done["follow_up"]["at"]}
+        event = await admin.event("ticket_followed_up")
+        assert event["data"] == {"ticket": done, "follow_up": done["follow_up"]}
+        assert await admin.fail("follow_up", ticket="C001", note="again") == "invalid_state"
+        later_id = (await desk.ok("find", ticket="C003"))["ticket"]["id"]
+
+        hub.clock.set(local("2026-11-26", "09:30"))  # three days later
+        await kiosk.ok("issue", service="social")  # today's C001
+        assert await desk.fail("follow_up", ticket="C003", note="visited") == "not_found"
+        assert await desk.fail("follow_up", ticket="20261123-C404", note="x") == "not_found"
+        assert await desk.fail("follow_up", ticket="C001", note="x") == "invalid_state"  # today's
+        late = (await desk.ok("follow_up", ticket=later_id, note="上门回访"))["ticket"]
+        assert late["id"] == later_id and late["follow_up"]["by"] == "desk-1"
+        assert late["follow_up"]["at"].startswith("2026-11-26T09:30")
+        assert await admin.fail("follow_up", ticket=later_id, note="again") == "invalid_state"
+        report = await desk.ok("report", **{"from": "2026-11-23", "to": "2026-11-26"})
+        follow = {item["ticket"]: item["follow_up"] for item in report["dissatisfied"]}
+        assert follow == {"C001": done["follow_up"], "C003": late["follow_up"]}
+        assert [item["id"] for item in report["dissatisfied"]] == ["20261123-C001", later_id]
+
+
 # ------------------------------------------------------------------------------ the desk
 
 async def test_reassign_reinstate_cancel_prioritise(hall: Hall) -> None:

@@ -8,12 +8,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from hub.errors import StoreError
-from hub.store import Batch, Store
+from hub.model import Ticket
+from hub.store import TICKET_COLUMNS, Batch, Store, ticket_row
 
 
 def commits(store: Store, count: int, start: int) -> None:
@@ -216,5 +218,38 @@ def test_a_database_of_the_earlier_request_table_is_upgraded_with_its_ids(
     store = Store(db)  # a second start: nothing left to upgrade
     try:
         assert len(store.load().replies) == 2
+    finally:
+        store.close()
+
+
+def test_a_database_of_tickets_without_follow_ups_gains_their_columns(tmp_path: Path) -> None:
+    """Tickets gained three columns (the follow-up of a "dissatisfied" rating); a hub started
+    on a database made before keeps its tickets and records follow-ups."""
+    db = tmp_path / "hall.db"
+    before = [c for c in TICKET_COLUMNS if not c.startswith(("follow_up", "followed_up"))]
+    assert len(before) == len(TICKET_COLUMNS) - 3
+    ticket = Ticket(id="20261120-C001", day="2026-11-20", number="C001", seqno=1,
+                    service="social", issued_service="social", state="done", priority="normal",
+                    issued_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+                    line_at=datetime(2026, 11, 20, 9, tzinfo=UTC), line_ord=1, window=1, score=1)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"CREATE TABLE tickets ({', '.join(before)}, PRIMARY KEY (id)) "
+                     "WITHOUT ROWID")
+        conn.execute(f"INSERT INTO tickets VALUES ({', '.join('?' for _ in before)})",
+                     ticket_row(ticket)[:len(before)])
+    store = Store(db)
+    try:
+        old = store.ticket(ticket.id)
+        assert old == ticket and old.followed_up_at is None
+        old.follow_up_note, old.followed_up_by = "回访", "desk-1"
+        old.followed_up_at = datetime(2026, 11, 23, 10, tzinfo=UTC)
+        store.commit(Batch(tickets=[ticket_row(old)]))
+        assert store.ticket(ticket.id) == old
+        assert store.ticket("20261120-C404") is None
+    finally:
+        store.close()
+    store = Store(db)  # a second start: nothing left to upgrade
+    try:
+        assert store.tickets_between("2026-11-20", "2026-11-20") == [old]
     finally:
         store.close()
