@@ -250,9 +250,13 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(f"{key:14}{f['issued']:>8}{f['served']:>8}{f['no_show']:>8}"
                   f"{f['mean_wait_min'] or '-':>8}{f['mean_service_min'] or '-':>8}{sat:>9}")
     if report["dissatisfied"]:
-        print("\nto follow up (dissatisfied):")
+        print("\ndissatisfied ratings and their follow-up:")
         for item in report["dissatisfied"]:
-            print(f"  {item['day']} {item['ticket']} window {item['window']} clerk {item['clerk']}")
+            follow = item["follow_up"]
+            done = (f"followed up {follow['at']} by {follow['by']}: {follow['note']}" if follow
+                    else "TO FOLLOW UP")
+            print(f"  {item['day']} {item['ticket']} window {item['window']} clerk "
+                  f"{item['clerk']}  {done}")
     return 0
 
 

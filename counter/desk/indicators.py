@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -137,13 +137,45 @@ class DeviceLine:
 
 @dataclass(frozen=True)
 class FollowUp:
-    """A "dissatisfied" rating to follow up."""
+    """A "dissatisfied" rating to follow up, and how it was (``at`` is None until then)."""
 
-    ticket: str
+    ticket: str  # its number
     day: str
     service: str
     window: int | None
     clerk: str | None
+    id: str = ""  # the ticket's id: names it on any day
+    note: str | None = None
+    at: str | None = None  # ISO 8601, when the follow-up was recorded
+    by: str | None = None  # the desk that recorded it
+
+    @property
+    def done(self) -> bool:
+        return self.at is not None
+
+    def with_follow_up(self, follow_up: Mapping[str, Any] | None) -> FollowUp:
+        if not isinstance(follow_up, Mapping):
+            return self
+        return replace(self, note=_text_or_none(follow_up.get("note")),
+                       at=_text_or_none(follow_up.get("at")),
+                       by=_text_or_none(follow_up.get("by")))
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def follow_ups_of(report: Mapping[str, Any], day: str = "") -> list[FollowUp]:
+    """The report's "dissatisfied" list as FollowUps."""
+    out = []
+    for item in report.get("dissatisfied") or []:
+        if isinstance(item, Mapping):
+            window = item.get("window")
+            out.append(FollowUp(
+                str(item.get("ticket")), str(item.get("day") or day), str(item.get("service")),
+                window if isinstance(window, int) else None, _text_or_none(item.get("clerk")),
+                str(item.get("id") or "")).with_follow_up(item.get("follow_up")))
+    return out
 
 
 @dataclass(frozen=True)
@@ -224,6 +256,7 @@ class HallWatch:
         self._no_show_delta = 0
         self._rating_delta: dict[int, int] = {}
         self._follow_extra: list[FollowUp] = []
+        self._followed: dict[str, Mapping[str, Any]] = {}  # ticket id -> its follow-up
 
     # ------------------------------------------------------------------ feeding
 
@@ -298,6 +331,7 @@ class HallWatch:
         self._no_show_delta = 0
         self._rating_delta = {}
         self._follow_extra = []
+        self._followed = {}
 
     def _set_window(self, window: Mapping[str, Any], at: datetime, *, exact: bool) -> None:
         number = int(window["number"])
@@ -331,6 +365,8 @@ class HallWatch:
             self._no_show_delta -= 1
         elif name == "ticket_cancelled":
             self.missed.pop(ticket_id, None)
+        elif name == "ticket_followed_up" and isinstance(data.get("follow_up"), Mapping):
+            self._followed[ticket_id] = data["follow_up"]
         elif name == "ticket_rated":
             score = data.get("score", ticket.get("score"))
             if isinstance(score, int) and 1 <= score <= 4:
@@ -338,7 +374,7 @@ class HallWatch:
                 if score == 1:
                     self._follow_extra.append(FollowUp(
                         str(ticket.get("number")), self.day, str(ticket.get("service")),
-                        ticket.get("window"), ticket.get("clerk")))
+                        ticket.get("window"), ticket.get("clerk"), ticket_id))
 
     # ------------------------------------------------------------------ today's counts
 
@@ -353,15 +389,12 @@ class HallWatch:
                 for score in (1, 2, 3, 4)}
 
     def follow_ups(self) -> list[FollowUp]:
-        seen: set[tuple[str, str]] = set()
-        out: list[FollowUp] = []
-        for item in (self._report or {}).get("dissatisfied", []):
-            follow = FollowUp(str(item.get("ticket")), str(item.get("day", self.day)),
-                              str(item.get("service")), item.get("window"), item.get("clerk"))
-            out.append(follow)
-            seen.add((follow.ticket, follow.day))
+        """Today's "dissatisfied" ratings: those of today's report, those rated since, each
+        with its follow-up as last heard of."""
+        out = follow_ups_of(self._report or {}, self.day)
+        seen = {(f.ticket, f.day) for f in out}
         out += [f for f in self._follow_extra if (f.ticket, f.day) not in seen]
-        return out
+        return [f.with_follow_up(self._followed.get(f.id)) if f.id else f for f in out]
 
     def window_since(self, number: int) -> tuple[datetime, bool] | None:
         known = self._since.get(number)
@@ -444,6 +477,8 @@ def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
     follow_ups = watch.follow_ups()
     if targets.dissatisfied:
         for follow in follow_ups:
+            if follow.done:
+                continue
             alerts.append(Alert(f"dissatisfied:{follow.day}:{follow.ticket}", "dissatisfied",
                                 "alarm", {"number": follow.ticket, "service": _service_name(
                                     watch, follow.service), "service_en": _service_name(

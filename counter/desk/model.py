@@ -21,10 +21,12 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from counter.desk.errors import PeriodError
 from counter.desk.indicators import (
     Alert,
+    FollowUp,
     HallWatch,
     Indicators,
     Targets,
     compute,
+    follow_ups_of,
     parse_time,
     waited_min,
 )
@@ -166,6 +168,8 @@ class DeskModel(QObject):
             self._refresh_today = True
         if name == "day_started":
             self._refresh_line = self._refresh_today = True
+        if name == "ticket_followed_up":
+            self._report_followed_up(data)
         if name == "announcement":
             self.announcements.insert(0, {"text": data.get("text", ""), "lang": data.get("lang"),
                                           "at": parse_time(frame.get("at")) or self.clock.now()})
@@ -531,6 +535,35 @@ class DeskModel(QObject):
 
         return self._send("cancel", {"ticket": ticket.get("id") or number, "reason": words},
                           done, number)
+
+    def follow_up(self, item: FollowUp, note: str) -> str | None:
+        """Record how a "dissatisfied" rating was followed up (a call, a visit, an apology),
+        on the hub, once; an earlier day's ticket is named by its id."""
+        note = note.strip()
+        if not note:
+            self._say(False, self.t("err_no_follow_note", number=item.ticket), "follow_up")
+            return None
+
+        def done(_payload: dict[str, Any]) -> None:
+            self._say(True, self.t("followed_up", number=item.ticket, day=item.day), "follow_up")
+
+        return self._send("follow_up", {"ticket": item.id or item.ticket, "note": note}, done,
+                          item.ticket)
+
+    def report_follow_ups(self) -> list[FollowUp]:
+        """The shown report's "dissatisfied" ratings and their follow-ups."""
+        return follow_ups_of(self.report) if self.report is not None else []
+
+    def _report_followed_up(self, data: Mapping[str, Any]) -> None:
+        """A follow-up recorded (here or at another desk) shows in the report on screen."""
+        ticket = data.get("ticket")
+        if self.report is None or not isinstance(ticket, Mapping):
+            return
+        for item in self.report.get("dissatisfied") or []:
+            if isinstance(item, dict) and item.get("id") == ticket.get("id"):
+                item["follow_up"] = data.get("follow_up")
+                self.report_ready.emit(self.report)
+                return
 
     def lookup(self, number: str) -> str | None:
         """Find a ticket of today by its number (A001) or id."""

@@ -36,6 +36,7 @@ from counter.desk.views_common import (
     set_role,
     table,
 )
+from counter.desk.views_follow import FollowUpPanel
 
 SERVED_COLOR = BLUE
 ISSUED_COLOR = "#b9c9e6"
@@ -169,12 +170,9 @@ class ReportsPage(DeskPage):
         lower_layout.addWidget(self.chart, 3)
         follow_box = QGroupBox(t("report_follow_title"))
         follow_layout = QVBoxLayout(follow_box)
-        self.follow = table([t("col_day"), t("col_number"), t("col_service"), t("col_window"),
-                             t("col_clerk")], stretch=2)
-        self.follow_none = label(t("follow_none"), role="hint")
+        self.follow = FollowUpPanel(model, with_day=True)
         follow_layout.addWidget(self.follow)
-        follow_layout.addWidget(self.follow_none, 1)
-        lower_layout.addWidget(follow_box, 2)
+        lower_layout.addWidget(follow_box, 3)
         split.addWidget(lower)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
@@ -248,16 +246,7 @@ class ReportsPage(DeskPage):
                 self.table.setItem(r, c, cell(row.cell(column), align_right=True,
                                               bold=is_total, color=RED if low else None))
         self.chart.show_rows(rows, (t("col_issued"), t("col_served")))
-        follow = report.get("dissatisfied") or []
-        self.follow.setRowCount(len(follow))
-        for r, item in enumerate(follow):
-            values = [item.get("day"), item.get("ticket"), m.service_name(item.get("service")),
-                      m.window_name(item["window"]) if item.get("window") is not None else "-",
-                      m.clerk_name(str(item["clerk"])) if item.get("clerk") else "-"]
-            for c, value in enumerate(values):
-                self.follow.setItem(r, c, cell(value, color=RED if c == 1 else None))
-        self.follow.setVisible(bool(follow))
-        self.follow_none.setVisible(not follow)
+        self.follow.show_items(m.report_follow_ups())
 
     def export(self) -> None:
         report = self.model.report

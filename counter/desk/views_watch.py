@@ -33,6 +33,7 @@ from counter.desk.views_common import (
     label,
     table,
 )
+from counter.desk.views_follow import FollowUpPanel
 
 LEVEL_COLORS = {"alarm": (RED, RED_SOFT), "warning": (AMBER, AMBER_SOFT)}
 STATE_COLORS = {"open": GREEN, "paused": AMBER, "closed": GREY}
@@ -98,13 +99,9 @@ class WatchPage(DeskPage):
 
         follow_box = QGroupBox(t("follow_title"))
         follow = QVBoxLayout(follow_box)
-        self.follow_stack = QStackedWidget()
-        self.follow = table([t("col_number"), t("col_service"), t("col_window"), t("col_clerk")],
-                            stretch=1)
-        self.follow_stack.addWidget(self.follow)
-        self.follow_stack.addWidget(empty_state(t("follow_none")))
-        follow.addWidget(self.follow_stack)
-        middle.addWidget(follow_box, 1)
+        self.follow = FollowUpPanel(model, with_day=False)
+        follow.addWidget(self.follow)
+        middle.addWidget(follow_box, 2)
         outer.addLayout(middle, 3)
 
         lower = QGridLayout()
@@ -194,14 +191,7 @@ class WatchPage(DeskPage):
             self.devices.setItem(r, 2, cell(m.device_status(line.value) or "-", color=level_color,
                                             bold=level_color is not None))
         self.device_stack.setCurrentIndex(0 if figures.devices else 1)
-        self.follow.setRowCount(len(figures.follow_ups))
-        for r, follow in enumerate(figures.follow_ups):
-            self.follow.setItem(r, 0, cell(follow.ticket, bold=True, color=RED))
-            self.follow.setItem(r, 1, cell(m.service_name(follow.service)))
-            self.follow.setItem(r, 2, cell(m.window_name(follow.window)
-                                           if follow.window is not None else "-"))
-            self.follow.setItem(r, 3, cell(m.clerk_name(follow.clerk) if follow.clerk else "-"))
-        self.follow_stack.setCurrentIndex(0 if figures.follow_ups else 1)
+        self.follow.show_items(figures.follow_ups)
 
     def _fill_services(self, figures: Indicators) -> None:
         m, t = self.model, self.model.t

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from hub import cli
-from hub.store import Store
+from hub.model import Ticket
+from hub.store import Batch, Store, ticket_row
 from tests.hub.test_server import in_process
 from tests.hubproc import COUNTY, ROOT
 
@@ -205,3 +207,26 @@ def test_tokens_are_safe_on_a_command_line(tmp_path: Path) -> None:
     finally:
         store.close()
     assert all(t[0].isalnum() and t.isalnum() and len(t) >= 40 for t in tokens)
+
+
+def test_report_lists_the_dissatisfied_ratings_and_their_follow_up(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "hall.db"
+    store = Store(db)
+    try:
+        at = datetime(2026, 11, 20, 9, tzinfo=UTC)
+        rows = [Ticket(id=f"20261120-C00{n}", day="2026-11-20", number=f"C00{n}", seqno=n,
+                       service="social", issued_service="social", state="done",
+                       priority="normal", issued_at=at, line_at=at, line_ord=n, window=1,
+                       clerk="1001", score=1) for n in (1, 2)]
+        rows[0].follow_up_note, rows[0].followed_up_by = "已电话回访", "desk-1"
+        rows[0].followed_up_at = datetime(2026, 11, 21, 10, tzinfo=UTC)
+        store.commit(Batch(tickets=[ticket_row(t) for t in rows]))
+    finally:
+        store.close()
+    code, out, _err = run(capsys, "report", "--config", str(COUNTY), "--db", str(db),
+                          "--from", "2026-11-20", "--to", "2026-11-20")
+    assert code == 0
+    assert ("2026-11-20 C001 window 1 clerk 1001  followed up 2026-11-21T10:00:00+00:00 by "
+            "desk-1: 已电话回访") in out
+    assert "2026-11-20 C002 window 1 clerk 1001  TO FOLLOW UP" in out

@@ -260,13 +260,33 @@ def test_every_desk_action_against_a_real_hub(hub: HubProcess, qtbot: QtBot,
             click(qtbot, watch.ack)
             assert watch.alerts.count() == count - 1
 
+            # the dissatisfied citizen is called back, and the desk records it on the hub
+            panel = watch.follow
+            qtbot.waitUntil(lambda: [f.ticket for f in panel.items] == [served["number"]],
+                            timeout=WAIT_MS)
+            assert not panel.record.isEnabled()  # no rating chosen
+            panel.table.selectRow(0)
+            assert not panel.record.isEnabled()  # nothing written down yet
+            panel.note.insert("已电话回访，说明了办理时限")  # as an input method enters it
+            assert panel.record.isEnabled()
+            click(qtbot, panel.record)
+            qtbot.waitUntil(lambda: panel.items[0].done, timeout=WAIT_MS)
+            assert (panel.items[0].note, panel.items[0].by) == ("已电话回访，说明了办理时限",
+                                                                "desk-1")
+            assert said(window, f"{served['number']}（{m.watch.day}）的回访已记录。")
+            assert panel.note.text() == "" and not panel.record.isEnabled()
+            assert "已回访" in panel.table.item(0, 4).text()
+            assert "dissatisfied" not in {a.kind for a in m.indicators.alerts}
+
             # reports: today's figures, exported as CSV
             window.tabs.setCurrentWidget(window.reports)
             reports = window.reports
             click(qtbot, reports.show_button)
             qtbot.waitUntil(lambda: m.report is not None, timeout=WAIT_MS)
             assert reports.table.rowCount() >= 3
-            assert reports.follow.rowCount() == 1
+            assert [(f.ticket, f.done) for f in reports.follow.items] == [
+                (served["number"], True)]
+            assert reports.follow.table.rowCount() == 1
             click(qtbot, reports.export_button)
             day = m.watch.day
             exported = tmp_path / f"report-{day}-{day}.csv"
@@ -387,6 +407,14 @@ def test_screenshots_of_every_tab(hub: HubProcess, qtbot: QtBot, tmp_path: Path,
         shoot(window, folder, f"{lang}-7-reports-window")
         kinds = {a.kind for a in m.active_alerts()}
         assert {"long_wait", "long_pause", "device", "dissatisfied"} <= kinds
+        follow = window.reports.follow
+        follow.table.selectRow(0)
+        follow.note.insert("已电话回访，致歉并说明办理时限" if lang == "zh"
+                           else "Called back; apologised and explained the time limit")
+        click(qtbot, follow.record)
+        qtbot.waitUntil(lambda: bool(follow.items) and follow.items[0].done, timeout=WAIT_MS)
+        shoot(window, folder, f"{lang}-8-reports-followed-up")
+        assert "dissatisfied" not in {a.kind for a in m.indicators.alerts}
 
 
 # ---------------------------------------------------------------------------------- command line

@@ -295,6 +295,32 @@ def test_no_shows_and_ratings_add_events_to_the_days_report() -> None:
     assert (figures.no_shows, figures.rated, len(figures.follow_ups)) == (3, 6, 2)
 
 
+def test_a_followed_up_rating_shows_how_and_is_no_longer_an_alert() -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot(), clock)
+    done = {"note": "已电话回访", "at": iso(T0), "by": "desk-2"}
+    watch.apply_report_today(report(ratings={"1": 2}, dissatisfied=[
+        {"ticket": "C001", "id": f"{DAY.replace('-', '')}-C001", "day": DAY, "service": "social",
+         "window": 1, "clerk": "1001", "follow_up": done},
+        {"ticket": "C002", "id": f"{DAY.replace('-', '')}-C002", "day": DAY, "service": "social",
+         "window": "1", "follow_up": None}]))
+    first, second = watch.follow_ups()
+    assert (first.done, first.note, first.at, first.by) == (True, "已电话回访", iso(T0), "desk-2")
+    assert (second.done, second.window, second.clerk) == (False, None, None)  # "1": not a number
+    assert [a.params["number"] for a in compute(watch, Targets(), clock.now()).alerts] == ["C002"]
+    # rated since the report, then followed up at another desk: both heard as events
+    rated = ticket("C003", "social", T0, "done", window=1)
+    watch.apply_event({"event": "ticket_rated", "seq": 11, "at": iso(T0),
+                       "data": {"ticket": rated, "score": 1}}, clock.now())
+    for seq, number in ((12, "C002"), (13, "C003")):
+        followed = {**ticket(number, "social", T0, "done"), "follow_up": done}
+        watch.apply_event({"event": "ticket_followed_up", "seq": seq, "at": iso(T0),
+                           "data": {"ticket": followed, "follow_up": done}}, clock.now())
+    assert [(f.ticket, f.done) for f in watch.follow_ups()] == [("C001", True), ("C002", True),
+                                                                ("C003", True)]
+    assert compute(watch, Targets(), clock.now()).alerts == ()
+
+
 def test_dissatisfied_alerts_can_be_switched_off() -> None:
     clock = FakeClock()
     watch = watch_of(snapshot(), clock)

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from counter.desk.indicators import Targets
+from counter.desk.indicators import FollowUp, Targets
 from counter.desk.model import ActionResult, DeskModel
 from counter.desk.reprint import DeskPrinter, ticket_content
 from kiosk.printer import FakePrinter, PreviewPrinter
@@ -98,6 +98,8 @@ def make_model(bus: AnsweringBus, clock: FakeClock, lang: str = "zh",
 
 
 C001 = ticket("C001", "social", FakeClock().now())
+LAST_WEEK = FollowUp("C007", "2026-11-16", "social", 1, "1001", "20261116-C007")
+TODAY = FollowUp("C001", DAY, "social", 1, None)  # heard as an event, before any report
 
 
 # ---------------------------------------------------------------------------------- commands
@@ -120,6 +122,10 @@ C001 = ticket("C001", "social", FakeClock().now())
     (lambda m: m.cancel(C001, "走错了大厅"), "cancel", {"ticket": "20261123-C001",
                                                          "reason": "走错了大厅"}),
     (lambda m: m.lookup(" c001 "), "find", {"ticket": "C001"}),
+    (lambda m: m.follow_up(LAST_WEEK, " 已电话回访 "), "follow_up",
+     {"ticket": "20261116-C007", "note": "已电话回访"}),
+    (lambda m: m.follow_up(TODAY, "called back"), "follow_up",
+     {"ticket": "C001", "note": "called back"}),
     (lambda m: m.announce(" 请保持安静 ", "zh"), "announce", {"text": "请保持安静", "lang": "zh"}),
     (lambda m: m.load_report("week", date(2026, 11, 25)), "report",
      {"from": "2026-11-23", "to": "2026-11-29"}),
@@ -148,6 +154,7 @@ def test_every_click_has_its_own_request_id(bus: AnsweringBus, clock: FakeClock)
     (lambda m: m.cancel(C001, "  "), "请先选择或填写取消 C001 的原因"),
     (lambda m: m.lookup(""), "请先输入要查找的号码"),
     (lambda m: m.announce("   "), "请先输入广播内容"),
+    (lambda m: m.follow_up(LAST_WEEK, "  "), "请先写明对 C007 的回访情况"),
     (lambda m: m.check_in(""), "请先输入预约签到码"),
     (lambda m: m.reassign(C001), "请选择要改到的业务或窗口"),
     (lambda m: m.load_report("custom", date(2026, 11, 23), date(2026, 11, 23),
@@ -197,11 +204,14 @@ def test_nothing_is_sent_while_the_hub_is_unreachable(bus: AnsweringBus, clock: 
     ("en", lambda m: m.lookup("C001"), {"ticket": {**C001, "state": "no_show"}},
      "Found C001: "),
     ("zh", lambda m: m.announce("请保持安静"), {}, "广播已发出：请保持安静"),
+    ("zh", lambda m: m.follow_up(LAST_WEEK, "已上门回访"), {}, "C007（2026-11-16）的回访已记录"),
+    ("en", lambda m: m.follow_up(LAST_WEEK, "visited"), {},
+     "Follow-up of C007 (2026-11-16) recorded."),
 ])
 def test_results_in_plain_words(bus: AnsweringBus, clock: FakeClock, lang: str,
                                 call: Callable[[DeskModel], object], reply: dict[str, Any],
                                 words: str) -> None:
-    op = {"issue", "reassign", "cancel", "reinstate", "announce"}
+    op = {"issue", "reassign", "cancel", "reinstate", "announce", "follow_up"}
     bus.answers = {name: (True, reply) for name in (*op, "find")}
     model, said = make_model(bus, clock, lang)
     call(model)
@@ -224,12 +234,17 @@ def test_results_in_plain_words(bus: AnsweringBus, clock: FakeClock, lang: str,
      "服务中心没有应答"),
     ("en", lambda m: m.announce("hi"), {"code": "teapot", "message": "I am a teapot"},
      "That did not work: I am a teapot"),
+    ("zh", lambda m: m.follow_up(LAST_WEEK, "回访"), {"code": "invalid_state", "message": "..."},
+     "C007 已经回访过"),
+    ("en", lambda m: m.follow_up(LAST_WEEK, "x"), {"code": "not_found", "message": "..."},
+     "Ticket C007 cannot be found."),
 ])
 def test_refusals_in_plain_words(bus: AnsweringBus, clock: FakeClock, lang: str,
                                  call: Callable[[DeskModel], object], error: dict[str, Any],
                                  words: str) -> None:
     bus.answers = {op: (False, error) for op in ("reassign", "reinstate", "find", "issue",
-                                                 "check_in", "prioritise", "announce")}
+                                                 "check_in", "prioritise", "announce",
+                                                 "follow_up")}
     model, said = make_model(bus, clock, lang)
     call(model)
     assert not said[-1].ok
@@ -438,6 +453,28 @@ def test_a_report_is_shown_and_exported_as_csv(bus: AnsweringBus, clock: FakeClo
     assert "按工作人员,1001,张三 (1001),5,4,1,0,3.5,8.0,6.0,2,100.0%" in lines
     assert not model.export_report(tmp_path / "missing" / "r.csv")
     assert "无法写入" in said[-1].text
+
+
+def test_a_follow_up_heard_as_an_event_shows_in_the_report_on_screen(
+        bus: AnsweringBus, clock: FakeClock) -> None:
+    item = {"ticket": "C007", "id": "20261116-C007", "day": "2026-11-16", "service": "social",
+            "window": 1, "clerk": "1001", "follow_up": None}
+    bus.answers = {"report": (True, {"from": "2026-11-16", "to": "2026-11-22",
+                                     "total": {}, "dissatisfied": [item]})}
+    model, _said = make_model(bus, clock)
+    model.load_report("week", date(2026, 11, 16))
+    assert [f.done for f in model.report_follow_ups()] == [False]
+    shown: list[object] = []
+    model.report_ready.connect(shown.append)
+    done = {"note": "已上门回访", "at": "2026-11-23T10:00:00+08:00", "by": "desk-2"}
+    model.on_event({"event": "ticket_followed_up", "seq": 11, "at": "2026-11-23T02:00:00Z",
+                    "data": {"ticket": {**ticket("C007", "social", clock.now(), "done"),
+                                        "id": "20261116-C007", "follow_up": done},
+                             "follow_up": done}})
+    (follow,) = model.report_follow_ups()
+    assert (follow.done, follow.note, follow.by, follow.id) == (True, "已上门回访", "desk-2",
+                                                                 "20261116-C007")
+    assert len(shown) == 1
 
 
 def test_the_clock_moves_waiting_times(bus: AnsweringBus, clock: FakeClock) -> None:

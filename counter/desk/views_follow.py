@@ -1,0 +1,112 @@
+"""The "dissatisfied" ratings and their follow-up (一事一评价: dissatisfaction is followed up):
+a list, each line with what was done or "to follow up", and the line where the desk records a
+follow-up of the selected rating. The watch page shows today's, the reports page the period's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter.desk.indicators import FollowUp
+from counter.desk.model import DeskModel
+from counter.desk.views_common import AMBER, GREEN, RED, cell, empty_state, table
+
+NOTE_MAX = 500  # the hub's limit
+
+
+class FollowUpPanel(QWidget):
+    def __init__(self, model: DeskModel, *, with_day: bool,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.with_day = with_day
+        self.items: list[FollowUp] = []
+        t = model.t
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        headers = [t("col_number"), t("col_service"), t("col_window"), t("col_clerk"),
+                   t("col_follow_up")]
+        if with_day:
+            headers.insert(0, t("col_day"))
+        self.stack = QStackedWidget()
+        self.table = table(headers, stretch=len(headers) - 1)
+        self.table.setWordWrap(True)
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(empty_state(t("follow_none")))
+        layout.addWidget(self.stack, 1)
+        row = QHBoxLayout()
+        self.note = QLineEdit()
+        self.note.setMaxLength(NOTE_MAX)
+        self.note.setPlaceholderText(t("follow_note_placeholder"))
+        self.record = QPushButton(t("follow_record"))
+        row.addWidget(self.note, 1)
+        row.addWidget(self.record)
+        layout.addLayout(row)
+
+        self.table.itemSelectionChanged.connect(self.refresh_actions)
+        self.note.textChanged.connect(lambda _text: self.refresh_actions())
+        self.note.returnPressed.connect(self._record)
+        self.record.clicked.connect(self._record)
+        model.busy_changed.connect(self.refresh_actions)
+        model.status_changed.connect(lambda _ok, _detail: self.refresh_actions())
+        self.refresh_actions()
+
+    def show_items(self, items: Sequence[FollowUp]) -> None:
+        m, t = self.model, self.model.t
+        selected = self.selected()
+        self.items = list(items)
+        self.table.setRowCount(len(self.items))
+        first = 1 if self.with_day else 0
+        for r, item in enumerate(self.items):
+            if self.with_day:
+                self.table.setItem(r, 0, cell(item.day))
+            self.table.setItem(r, first, cell(item.ticket, bold=True,
+                                              color=GREEN if item.done else RED))
+            self.table.setItem(r, first + 1, cell(m.service_name(item.service)))
+            self.table.setItem(r, first + 2, cell(m.window_name(item.window)
+                                                  if item.window is not None else "-"))
+            self.table.setItem(r, first + 3, cell(m.clerk_name(item.clerk) if item.clerk
+                                                  else "-"))
+            if item.done:
+                status = t("follow_done", at=m.local_time(item.at, "%m-%d %H:%M"),
+                           note=item.note or "", by=item.by or "-")
+                self.table.setItem(r, first + 4, cell(status, color=GREEN))
+            else:
+                self.table.setItem(r, first + 4, cell(t("follow_pending"), color=AMBER,
+                                                      bold=True))
+        self.table.resizeRowsToContents()
+        self.stack.setCurrentIndex(0 if self.items else 1)
+        if selected is not None:
+            for r, item in enumerate(self.items):
+                if (item.id, item.ticket, item.day) == (selected.id, selected.ticket,
+                                                        selected.day):
+                    self.table.selectRow(r)
+        self.refresh_actions()
+
+    def selected(self) -> FollowUp | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.items):
+            return None
+        return self.items[rows[0].row()]
+
+    def refresh_actions(self) -> None:
+        item = self.selected()
+        self.record.setEnabled(item is not None and not item.done and self.model.can_act()
+                               and not self.model.busy("follow_up")
+                               and bool(self.note.text().strip()))
+        self.note.setEnabled(item is None or not item.done)
+
+    def _record(self) -> None:
+        item = self.selected()
+        if item is None or item.done or not self.record.isEnabled():
+            return
+        if self.model.follow_up(item, self.note.text()):
+            self.note.clear()
