@@ -34,7 +34,8 @@ from websockets.asyncio.client import ClientConnection, connect
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from hub.store import TICKET_COLUMNS, Store  # noqa: E402
+from hub.model import Ticket  # noqa: E402
+from hub.store import TICKET_COLUMNS, Store, ticket_row  # noqa: E402
 from tests.hubproc import HubProcess  # noqa: E402
 from tests.perf.figures import line  # noqa: E402
 from tests.perf.loadgen import LeanPeer, SyncPeer  # noqa: E402
@@ -137,11 +138,12 @@ def make_history(db: Path, tickets: int) -> None:
             called = issued + timedelta(minutes=rng.randint(1, 40))
             finished = called + timedelta(minutes=rng.randint(2, 20))
             number = f"{prefix}{seqnos[service]:03d}"
-            rows.append((f"{day.replace('-', '')}-{number}", day, number, seqnos[service],
-                         service, service, "done", "normal", issued.isoformat(),
-                         issued.isoformat(), ordinal, None, 1, None, 0, 1, called.isoformat(),
-                         called.isoformat(), finished.isoformat(), "1001",
-                         rng.choice([None, 3, 4, 4]), None, None, "kiosk-1"))
+            rows.append(ticket_row(Ticket(
+                id=f"{day.replace('-', '')}-{number}", day=day, number=number,
+                seqno=seqnos[service], service=service, issued_service=service, state="done",
+                priority="normal", issued_at=issued, line_at=issued, line_ord=ordinal, window=1,
+                calls=1, called_at=called, started_at=called, finished_at=finished,
+                clerk="1001", score=rng.choice([None, 3, 4, 4]), issued_by="kiosk-1")))
             if len(rows) >= 50000:
                 conn.executemany(insert, rows)
                 rows.clear()
