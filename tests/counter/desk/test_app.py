@@ -273,7 +273,9 @@ def test_every_desk_action_against_a_real_hub(hub: HubProcess, qtbot: QtBot,
             qtbot.waitUntil(lambda: panel.items[0].done, timeout=WAIT_MS)
             assert (panel.items[0].note, panel.items[0].by) == ("已电话回访，说明了办理时限",
                                                                 "desk-1")
-            assert said(window, f"{served['number']}（{m.watch.day}）的回访已记录。")
+            # the reply and the event reach the window by different paths: wait for both
+            qtbot.waitUntil(lambda: said(window, f"{served['number']}（{m.watch.day}）的回访已记录。"),
+                            timeout=WAIT_MS)
             assert panel.note.text() == "" and not panel.record.isEnabled()
             assert "已回访" in panel.table.item(0, 4).text()
             assert "dissatisfied" not in {a.kind for a in m.indicators.alerts}
@@ -412,7 +414,8 @@ def test_screenshots_of_every_tab(hub: HubProcess, qtbot: QtBot, tmp_path: Path,
         follow.note.insert("已电话回访，致歉并说明办理时限" if lang == "zh"
                            else "Called back; apologised and explained the time limit")
         click(qtbot, follow.record)
-        qtbot.waitUntil(lambda: bool(follow.items) and follow.items[0].done, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: bool(follow.items) and follow.items[0].done
+                        and not m.busy("follow_up"), timeout=WAIT_MS)
         shoot(window, folder, f"{lang}-8-reports-followed-up")
         assert "dissatisfied" not in {a.kind for a in m.indicators.alerts}
 
