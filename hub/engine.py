@@ -170,9 +170,13 @@ class HallEngine:
                                f"{ticket.state}, not {' or '.join(states)}")
         return ticket
 
+    def today(self, ref: str) -> Ticket | None:
+        """A ticket of today by id or by number, or None."""
+        return self.tickets.get(ref) or self.by_number.get(ref.upper())
+
     def ticket(self, ref: str) -> Ticket:
         """A ticket of today by id or by number; not_found otherwise."""
-        found = self.tickets.get(ref) or self.by_number.get(ref.upper())
+        found = self.today(ref)
         if found is None:
             raise RequestError(Code.NOT_FOUND, f"no ticket '{ref}' today ({self.day})")
         return found
@@ -680,10 +684,8 @@ class HallEngine:
         """Record how a "dissatisfied" rating was followed up (once). ``stored`` is the ticket
         as the store has it when it is not one of today's: a follow-up often comes days after
         the rating."""
-        if stored is not None and stored.id not in self.tickets:
-            ticket = self._earlier.setdefault(stored.id, stored)
-        else:
-            ticket = self.ticket(ref)
+        ticket = (self._earlier.setdefault(stored.id, stored) if stored is not None
+                  else self.ticket(ref))
         note = note.strip()
         if not note:
             raise RequestError(Code.BAD_REQUEST, "follow_up: 'note' is blank: say what was done")

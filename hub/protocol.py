@@ -137,6 +137,7 @@ WINDOW = Param("window", _int_range(1, 999))
 TICKET_REF = Param("ticket", _text(1, 64))
 SERVICE_ID = _text(1, 32)
 POSITION2 = _one_of("first", "last")
+NOTE_MAX = 500  # a follow-up's note, in characters (the desk's entry line holds no more)
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
     OpSpec("prioritise", STAFF, (TICKET_REF,)),
     OpSpec("reinstate", STAFF, (TICKET_REF, Param("position", POSITION2, False))),
     OpSpec("cancel", STAFF, (TICKET_REF, Param("reason", _text(0, 200), False))),
-    OpSpec("follow_up", STAFF, (TICKET_REF, Param("note", _text(1, 500)))),
+    OpSpec("follow_up", STAFF, (TICKET_REF, Param("note", _text(1, NOTE_MAX)))),
     OpSpec("find", ALL - {Role.DISPLAY}, (TICKET_REF,), mutates=False),
     OpSpec("announce", STAFF, (Param("text", _text(1, 500)),
                                Param("lang", _text(2, 3, r"[a-z]{2,3}"), False))),

@@ -544,7 +544,7 @@ class HallServer:
             return await self._check_clerk(req.params["clerk"], req.params["pin"])
         if req.op == "follow_up":
             ref = req.params["ticket"]
-            if ref in self.engine.tickets or ref.upper() in self.engine.by_number:
+            if self.engine.today(ref) is not None:
                 return None  # one of today's: the engine has it
             loop = asyncio.get_running_loop()
             ticket = await loop.run_in_executor(self._reader_pool, self.store.ticket, ref)

@@ -18,8 +18,7 @@ from PySide6.QtWidgets import (
 from counter.desk.indicators import FollowUp
 from counter.desk.model import DeskModel
 from counter.desk.views_common import AMBER, GREEN, RED, cell, empty_state, table
-
-NOTE_MAX = 500  # the hub's limit
+from hub.protocol import NOTE_MAX
 
 
 class FollowUpPanel(QWidget):
