@@ -31,7 +31,7 @@ from counter.desk.indicators import (
     waited_min,
 )
 from counter.desk.periods import period_range
-from counter.desk.report_table import COLUMNS, GROUPS, report_csv
+from counter.desk.report_table import COLUMNS, GROUPS, CsvSection, report_csv
 from counter.desk.reprint import PRINTABLE_STATES, DeskPrinter, PrintOutcome, ticket_content
 from hub.client import new_request_id
 from hub.clock import Clock
@@ -638,7 +638,23 @@ class DeskModel(QObject):
             return ""
         headers = {c: self.t(f"col_{c}") for c in ("group", "key", "name", *COLUMNS)}
         groups = {g: self.t(f"group_{g}") for g in (*GROUPS, "total")}
-        return report_csv(self.report, self.name_of, headers, groups, self.t("group_total"))
+        follow_ups = self.report_follow_ups()
+        sections = [self._follow_up_section(follow_ups)] if follow_ups else []
+        return report_csv(self.report, self.name_of, headers, groups, self.t("group_total"),
+                          sections)
+
+    def _follow_up_section(self, items: list[FollowUp]) -> CsvSection:
+        """The period's dissatisfied ratings and how each was followed up, for the CSV."""
+        t = self.t
+        header = [t(f"col_{c}") for c in ("day", "number", "service", "window", "clerk",
+                                         "follow_up", "follow_at", "follow_by", "follow_note")]
+        rows = [[item.day, item.ticket, self.service_name(item.service),
+                 self.window_name(item.window) if item.window is not None else "-",
+                 self.clerk_name(item.clerk) if item.clerk else "-",
+                 t("follow_done_short") if item.done else t("follow_pending"),
+                 self.local_time(item.at, "%Y-%m-%d %H:%M") if item.done else "",
+                 item.by or "", item.note or ""] for item in items]
+        return CsvSection(t("report_follow_title"), header, rows)
 
     def export_report(self, path: str | Path) -> bool:
         """Write the report shown as CSV (UTF-8 with BOM, so spreadsheets read the Chinese)."""

@@ -2,14 +2,15 @@
 
 Pure: the hub's figures are grouped ``by_service``, ``by_department``, ``by_window``,
 ``by_clerk`` and ``by_day``; each row gets a display name from a function the caller gives (the
-view-model knows the hall's names in each language).
+view-model knows the hall's names in each language). The CSV can carry a second table after
+the figures (the dissatisfied ratings and their follow-up), after a blank line and its title.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,9 +59,20 @@ def total_row(report: Mapping[str, Any], name: str) -> ReportRow:
     return ReportRow("total", "", name, report.get("total") or {})
 
 
+@dataclass(frozen=True)
+class CsvSection:
+    """A table written after the figures: a title line, a header line, then its rows."""
+
+    title: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]]
+
+
 def report_csv(report: Mapping[str, Any], name_of: Namer, headers: Mapping[str, str],
-               group_names: Mapping[str, str], total_name: str) -> str:
-    """Every grouping of the report in one CSV table: group, key, name, then the figures.
+               group_names: Mapping[str, str], total_name: str,
+               sections: Sequence[CsvSection] = ()) -> str:
+    """Every grouping of the report in one CSV table: group, key, name, then the figures;
+    then each of ``sections``, after a blank line.
 
     ``headers`` names the columns (``group``, ``key``, ``name`` and each of ``COLUMNS``),
     ``group_names`` the groupings, in the desk's language."""
@@ -73,4 +85,9 @@ def report_csv(report: Mapping[str, Any], name_of: Namer, headers: Mapping[str, 
     for row in rows:
         writer.writerow([group_names.get(row.group, row.group), row.key, row.name,
                          *(row.cell(c) for c in COLUMNS)])
+    for section in sections:
+        writer.writerow([])
+        writer.writerow([section.title])
+        writer.writerow(section.header)
+        writer.writerows(section.rows)
     return out.getvalue()

@@ -451,8 +451,38 @@ def test_a_report_is_shown_and_exported_as_csv(bus: AnsweringBus, clock: FakeClo
     assert "按业务,social,社会保险,5,4,1,0,3.5,8.0,6.0,2,100.0%" in lines
     assert "按窗口,1,1号窗口 · 综合受理 1,5,4,1,0,3.5,8.0,6.0,2,100.0%" in lines
     assert "按工作人员,1001,张三 (1001),5,4,1,0,3.5,8.0,6.0,2,100.0%" in lines
+    assert "不满意评价（需回访）" not in lines  # none this period: no second table
     assert not model.export_report(tmp_path / "missing" / "r.csv")
     assert "无法写入" in said[-1].text
+
+
+def test_the_csv_lists_the_dissatisfied_ratings_and_their_follow_up(
+        bus: AnsweringBus, clock: FakeClock, tmp_path: Path) -> None:
+    pending = {"ticket": "C007", "id": "20261116-C007", "day": "2026-11-16", "service": "social",
+               "window": 1, "clerk": "1001", "follow_up": None}
+    done = {"ticket": "C002", "id": "20261117-C002", "day": "2026-11-17", "service": "social",
+            "window": None, "clerk": None,
+            "follow_up": {"note": "已电话回访, 说明时限", "at": "2026-11-18T02:05:00+00:00",
+                          "by": "desk-2"}}
+    bus.answers = {"report": (True, {"from": "2026-11-16", "to": "2026-11-22", "total": {},
+                                     "dissatisfied": [pending, done]})}
+    for lang, title, rows in (
+            ("zh", "不满意评价（需回访）", [
+                "日期,号码,业务,窗口,工作人员,回访,回访时间,记录台,回访情况",
+                "2026-11-16,C007,社会保险,1号窗口 · 综合受理 1,张三 (1001),待回访,,,",
+                '2026-11-17,C002,社会保险,-,-,已回访,2026-11-18 10:05,desk-2,"已电话回访, 说明时限"']),
+            ("en", "Dissatisfied ratings to follow up", [
+                "Day,Number,Service,Window,Clerk,Follow-up,Followed up at,Recorded by,What was done",
+                "2026-11-16,C007,Social insurance,Window 1 · Comprehensive 1,张三 (1001),To follow up,,,",
+                "2026-11-17,C002,Social insurance,-,-,Followed up,2026-11-18 10:05,desk-2,"
+                '"已电话回访, 说明时限"'])):
+        model, _said = make_model(bus, clock, lang=lang)
+        model.load_report("week", date(2026, 11, 16))
+        assert model.export_report(tmp_path / f"{lang}.csv")
+        lines = (tmp_path / f"{lang}.csv").read_text(encoding="utf-8-sig").splitlines()
+        at = lines.index(title)
+        assert lines[at - 1] == ""  # a blank line after the figures
+        assert lines[at + 1:] == rows
 
 
 def test_a_follow_up_heard_as_an_event_shows_in_the_report_on_screen(
