@@ -124,7 +124,7 @@ class CounterApp(QObject):
         self.device_timer.start()
         self.rating_timer = QTimer(self)
         self.rating_timer.setInterval(RATING_CHECK_MS)
-        self.rating_timer.timeout.connect(self.model.refresh_ratings)
+        self.rating_timer.timeout.connect(lambda: self.model.refresh_figures())
         self.rating_timer.start()
 
     def _snapshot(self, seq: int, snapshot: Mapping[str, Any]) -> None:

@@ -15,10 +15,10 @@ Rules it keeps:
   and the hub is reachable; a keypad key pressed when its action is not possible says why.
 - Every reply ends in a :class:`Notice` in plain words, in the screen's language.
 
-The clerk's figures (served today, mean service time, ratings) are a tally this client keeps: the
-tickets finished at this window by the signed-in clerk that it saw (the snapshot's recent calls
-after a restart, then the ``ticket_finished`` events), and their scores looked up with ``find`` a
-little after each finish, since counters do not receive ``ticket_rated``.
+The clerk's figures (served today, mean service time, ratings) are the hub's (op
+``window_figures``): asked after each sync and each change at this window, and now and then for
+two minutes after a finish, since counters do not receive ``ticket_rated`` and the citizen rates
+on another device. So they are the day's whole figures also after a restart of this client.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 ReplyHandler = Callable[[bool, dict[str, Any]], None]
 WallClock = Callable[[], datetime]
 
-# how long after a finish the client still asks the hub whether the ticket was rated
+# how long after a finish the client still asks the hub for its figures (the rating comes later)
 RATING_LOOKUP_SECONDS = 120.0
 SHOWN_WAITING = 6
 
@@ -82,6 +82,9 @@ class Action(StrEnum):
 
 
 TICKET_ACTIONS = (Action.RECALL, Action.START, Action.NO_SHOW, Action.FINISH, Action.TRANSFER)
+# what may change the clerk's figures (a call finishes the ticket before it)
+CHANGES_FIGURES = frozenset({Action.SIGN_IN, Action.CALL_NEXT, Action.CALL_NUMBER, Action.FINISH,
+                             Action.NO_SHOW, Action.TRANSFER})
 # the states of the current ticket each ticket action needs (as the hub checks them)
 NEEDS_STATE: dict[Action, tuple[str, ...]] = {
     Action.RECALL: ("called",),
@@ -130,23 +133,21 @@ class Words:
 
 
 @dataclass(frozen=True)
-class Finished:
-    """A ticket this window finished: who served it, how long it took, its score if known."""
-
-    id: str
-    number: str
-    clerk: str | None
-    seconds: float | None
-    score: int | None
-    finished_at: datetime | None
-
-
-@dataclass(frozen=True)
 class Figures:
     served: int
     mean_seconds: float | None
     rated: int
     scores: dict[int, int]
+
+    @classmethod
+    def of(cls, figures: Mapping[str, Any]) -> Figures:
+        """From the hub's figures (a report's FIGURES)."""
+        mean = figures.get("mean_service_min")
+        ratings = figures.get("ratings") or {}
+        scores = {int(k): int(v) for k, v in ratings.items() if str(k).isdigit() and v}
+        return cls(served=int(figures.get("served") or 0),
+                   mean_seconds=float(mean) * 60 if isinstance(mean, int | float) else None,
+                   rated=int(figures.get("rated") or 0), scores=scores)
 
     @property
     def mean_score(self) -> float | None:
@@ -216,8 +217,10 @@ class ClerkModel(QObject):
         self.services: dict[str, dict[str, Any]] = {}
         self.windows: dict[int, dict[str, Any]] = {}
         self._waiting: dict[str, dict[str, Any]] = {}
-        self._finished: dict[str, Finished] = {}
-        self._looking_up: set[str] = set()
+        self._figures: tuple[str, Figures] | None = None  # the hub's: (clerk, figures)
+        self._figures_asked = False  # a window_figures request is on its way
+        self._figures_again = False  # something changed meanwhile: ask once more
+        self._last_finish: datetime | None = None  # of a ticket at this window (for ratings)
         self.pending: Action | None = None
         self._notice: tuple[NoticeKind, Words] | None = None
         self._retry: tuple[Action, dict[str, Any], str] | None = None
@@ -242,7 +245,8 @@ class ClerkModel(QObject):
     def on_snapshot(self, seq: int, snapshot: Mapping[str, Any]) -> None:
         day = str(snapshot.get("day", ""))
         if day != self.day:
-            self._finished.clear()
+            self._figures = None
+            self._last_finish = None
             self.day = day
         self.hall = dict(snapshot.get("hall") or {})
         self.services = {s["id"]: s for s in snapshot.get("services", []) if "id" in s}
@@ -250,12 +254,9 @@ class ClerkModel(QObject):
         self._waiting = {}
         for ticket in snapshot.get("waiting", []):
             self._place(ticket)
-        for call in snapshot.get("recent_calls", []):
-            ticket = call.get("ticket") or {}
-            if ticket.get("state") == "done":
-                self._note_finished(ticket, keep_score=False)
         self.synced = True
         self.connected = True
+        self.refresh_figures(force=True)
         logger.debug("snapshot %d: window %s is %s", seq, self.window, self.window_state)
         self.changed.emit()
 
@@ -287,8 +288,10 @@ class ClerkModel(QObject):
                     "serving",
                 )
                 mine["current"] = ticket if here else None
-        if event == "ticket_finished" and ticket.get("window") == self.window:
-            self._note_finished(ticket, keep_score=True)
+        if event in ("ticket_finished", "ticket_no_show") and ticket.get("window") == self.window:
+            if event == "ticket_finished":
+                self._last_finish = self._clock()
+            self.refresh_figures(force=True)
 
     def _place(self, ticket: dict[str, Any]) -> None:
         """Keep ``ticket`` in this window's waiting list if it waits for this window."""
@@ -304,26 +307,6 @@ class ClerkModel(QObject):
             return bool(to_window == self.window)
         state = self.window_state
         return state is not None and ticket.get("service") in state.get("serves", ())
-
-    def _note_finished(self, ticket: Mapping[str, Any], *, keep_score: bool) -> None:
-        if ticket.get("window") != self.window:
-            return
-        ticket_id = str(ticket["id"])
-        started = parse_time(ticket.get("started_at")) or parse_time(ticket.get("called_at"))
-        finished = parse_time(ticket.get("finished_at"))
-        seconds = (finished - started).total_seconds() if started and finished else None
-        score = ticket.get("score")
-        known = self._finished.get(ticket_id)
-        if keep_score and known is not None and score is None:
-            score = known.score
-        self._finished[ticket_id] = Finished(
-            id=ticket_id,
-            number=str(ticket.get("number", "")),
-            clerk=ticket.get("clerk"),
-            seconds=seconds,
-            score=score if isinstance(score, int) else None,
-            finished_at=finished,
-        )
 
     # ------------------------------------------------------------------ reading
 
@@ -384,19 +367,11 @@ class ClerkModel(QObject):
         return (self._clock() - min(known)).total_seconds()
 
     def figures(self) -> Figures:
-        """The signed-in clerk's tally at this window today."""
-        mine = [f for f in self._finished.values() if f.clerk and f.clerk == self.clerk_id]
-        times = [f.seconds for f in mine if f.seconds is not None]
-        scores: dict[int, int] = {}
-        for f in mine:
-            if f.score is not None:
-                scores[f.score] = scores.get(f.score, 0) + 1
-        return Figures(
-            served=len(mine),
-            mean_seconds=sum(times) / len(times) if times else None,
-            rated=sum(scores.values()),
-            scores=scores,
-        )
+        """The signed-in clerk's figures at this window today, as the hub last gave them."""
+        known = self._figures
+        if known is None or known[0] != self.clerk_id:
+            return Figures(served=0, mean_seconds=None, rated=0, scores={})
+        return known[1]
 
     def enabled(self, action: Action) -> bool:
         """Whether ``action`` can be pressed now."""
@@ -542,36 +517,35 @@ class ClerkModel(QObject):
         if not self.enabled(action):
             self._say(NoticeKind.ERROR, self._refusal(action))
 
-    def refresh_ratings(self) -> int:
-        """Ask the hub for the scores of this clerk's recent unrated tickets; how many asked."""
-        if not self.connected:
-            return 0
-        now = self._clock()
-        asked = 0
-        for item in list(self._finished.values()):
-            if item.score is not None or item.id in self._looking_up or item.finished_at is None:
-                continue
-            if item.clerk is None or item.clerk != self.clerk_id:
-                continue
-            if (now - item.finished_at).total_seconds() > RATING_LOOKUP_SECONDS:
-                continue
-            self._looking_up.add(item.id)
-            self._bus.request("find", {"ticket": item.id}, on_done=partial(self._found, item.id))
-            asked += 1
-        return asked
+    def refresh_figures(self, force: bool = False) -> bool:
+        """Ask the hub for the clerk's figures: at once if ``force`` (something changed at this
+        window), else (the app's timer) only while a recent finish may still be rated. Returns
+        whether a request went (or will go, once the one on its way is answered)."""
+        if not self.connected or not self.synced or self.window is None or not self.signed_in:
+            return False
+        if not force:
+            last = self._last_finish
+            if last is None or (self._clock() - last).total_seconds() > RATING_LOOKUP_SECONDS:
+                return False
+        if self._figures_asked:
+            self._figures_again = True
+            return True
+        self._figures_asked = True
+        self._bus.request("window_figures", {"window": self.window}, on_done=self._figured)
+        return True
 
-    def _found(self, ticket_id: str, ok: bool, payload: dict[str, Any]) -> None:
-        self._looking_up.discard(ticket_id)
-        ticket = payload.get("ticket") if ok else None
-        if not isinstance(ticket, dict) or ticket_id not in self._finished:
-            return
-        score = ticket.get("score")
-        if isinstance(score, int):
-            known = self._finished[ticket_id]
-            self._finished[ticket_id] = Finished(
-                known.id, known.number, known.clerk, known.seconds, score, known.finished_at
-            )
+    def _figured(self, ok: bool, payload: dict[str, Any]) -> None:
+        self._figures_asked = False
+        if ok and payload.get("window") == self.window and isinstance(payload.get("figures"),
+                                                                      dict):
+            clerk = payload.get("clerk")
+            self._figures = (str(clerk), Figures.of(payload["figures"])) if clerk else None
             self.changed.emit()
+        elif not ok:
+            logger.info("window %s: figures not available: %s", self.window, payload)
+        if self._figures_again:
+            self._figures_again = False
+            self.refresh_figures(force=True)
 
     def _refusal(self, action: Action) -> Words:
         """Why ``action`` cannot be done now, for a key pressed when its button is disabled."""
@@ -652,7 +626,9 @@ class ClerkModel(QObject):
                 ):
                     state["current"] = None
             if ticket.get("state") == "done":
-                self._note_finished(ticket, keep_score=True)
+                self._last_finish = self._clock()
+        if action in CHANGES_FIGURES:
+            self.refresh_figures(force=True)
 
     def _success_text(
         self, action: Action, params: Mapping[str, Any], result: Mapping[str, Any]

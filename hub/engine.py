@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from hub import hours
+from hub import hours, reports
 from hub.clock import Clock
 from hub.config import Hall, Service
 from hub.errors import RequestError
@@ -706,6 +706,18 @@ class HallEngine:
 
     def find(self, ref: str) -> Outcome:
         return self._done({"ticket": self.ticket_view(self.ticket(ref))})
+
+    def window_figures(self, number: int) -> Outcome:
+        """Today's figures of the clerk signed in at a window, over the tickets called to that
+        window by that clerk (as the reports count them): what the clerk's screen shows, the
+        same after a restart of the counter as before. Nobody signed in: ``clerk`` null and
+        figures of no ticket."""
+        window = self._window(number, signed_in=False)
+        clerk = window.clerk
+        mine = [t for t in self.tickets.values()
+                if clerk is not None and t.window == number and t.clerk == clerk]
+        return self._done({"window": number, "clerk": clerk, "day": self.day,
+                           "figures": reports.figures(mine)})
 
     def announce(self, text: str, lang: str | None = None) -> Outcome:
         text = text.strip()

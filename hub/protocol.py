@@ -188,6 +188,7 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
     OpSpec("cancel", STAFF, (TICKET_REF, Param("reason", _text(0, 200), False))),
     OpSpec("follow_up", STAFF, (TICKET_REF, Param("note", _text(1, NOTE_MAX)))),
     OpSpec("find", ALL - {Role.DISPLAY}, (TICKET_REF,), mutates=False),
+    OpSpec("window_figures", COUNTER, (WINDOW,), mutates=False, windowed=True),
     OpSpec("announce", STAFF, (Param("text", _text(1, 500)),
                                Param("lang", _text(2, 3, r"[a-z]{2,3}"), False))),
     OpSpec("device_status", ALL, (Param("status", _status),)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,14 @@ class _Figures:
             "ratings": {str(k): v for k, v in self.scores.items()}, "rated": rated,
             "satisfaction": round((self.scores[3] + self.scores[4]) / rated, 3) if rated else None,
         }
+
+
+def figures(tickets: Iterable[Ticket]) -> dict[str, Any]:
+    """The report's figures (issued, served, waits, service times, ratings) of ``tickets``."""
+    total = _Figures()
+    for t in tickets:
+        total.add(t)
+    return total.view()
 
 
 def _mean_min(values: list[float]) -> float | None:

@@ -625,6 +625,9 @@ class HallServer:
                                                               self.engine.snapshot())}
         if req.op == "find":
             return self.engine.find(req.params["ticket"]).result
+        if req.op == "window_figures":
+            self._roll_day()  # the new day's figures start at nothing
+            return self.engine.window_figures(req.params["window"]).result
         raise RequestError(Code.BAD_REQUEST, f"op {req.op} is not handled by this hub")
 
     async def _report(self, session: Session, req: Request) -> None:

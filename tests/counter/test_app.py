@@ -257,6 +257,38 @@ def test_portrait_layout_stacks_the_panels(
     shoot(window, counter, screens, "calling-portrait")
 
 
+def test_a_restarted_counter_shows_the_clerk_s_whole_day(
+    qtbot: QtBot, hub: HubProcess, counter: CounterApp, desk: Desk, screens: Path
+) -> None:
+    model = counter.model
+    model.sign_in("1001", "1234")
+    qtbot.waitUntil(lambda: model.signed_in and model.pending is None, timeout=WAIT)
+    # more than the snapshot's recent calls (10): the figures are the hub's, not a tally of them
+    numbers = [desk.issue("social") for _ in range(12)]
+    for _ in numbers:
+        model.call_next()
+        settle(qtbot, counter)
+        model.finish()
+        settle(qtbot, counter)
+    qtbot.waitUntil(lambda: model.figures().served == 12, timeout=WAIT)
+    counter.bus.stop()
+    counter.close()
+
+    bus = QtBus(DeviceSettings(hub.url, "counter-1", hub.tokens["counter-1"]))
+    again = CounterApp(bus, lang="zh")
+    qtbot.addWidget(again.window)
+    again.window.resize(1280, 800)
+    again.window.show()
+    bus.start()
+    try:
+        qtbot.waitUntil(lambda: again.model.figures().served == 12, timeout=WAIT)
+        assert again.window.work_page.figures_served.text() == "已办结 12 件"
+        shoot(again.window, again, screens, "restarted-figures")
+    finally:
+        bus.stop()
+        again.close()
+
+
 def test_a_lost_hub_disables_the_actions_and_comes_back(
     qtbot: QtBot, hub: HubProcess, counter: CounterApp, screens: Path
 ) -> None:

@@ -34,9 +34,12 @@ class Sent:
 
 @dataclass
 class RecordingBus:
-    """Records requests; a test answers them with :meth:`reply`."""
+    """Records requests; a test answers them with :meth:`reply`. The figures' requests
+    (``window_figures``, sent after syncs and changes) are kept apart in ``asked_figures``, so
+    that ``sent`` holds what the clerk's presses sent."""
 
     sent: list[Sent] = field(default_factory=list)
+    asked_figures: list[Sent] = field(default_factory=list)
     counter: int = 0
 
     def request(
@@ -50,7 +53,8 @@ class RecordingBus:
     ) -> str:
         self.counter += 1
         rid = req_id or f"r{self.counter}"
-        self.sent.append(Sent(op, dict(params or {}), on_done, rid))
+        sent = Sent(op, dict(params or {}), on_done, rid)
+        (self.asked_figures if op == "window_figures" else self.sent).append(sent)
         return rid
 
     def reply(self, ok: bool, payload: dict[str, Any], index: int = -1) -> None:
@@ -445,47 +449,95 @@ def test_elapsed_counts_from_the_call_then_from_the_start() -> None:
     assert duration_text(3725) == "1:02:05"
 
 
-def finished(number: str, seconds: int, clerk: str = "1001", score: int | None = None) -> dict[str, Any]:
-    end = NOW - timedelta(seconds=30)
-    return ticket(number, "done", window=1, clerk=clerk, score=score,
-                  called_at=iso(end - timedelta(seconds=seconds + 10)),
-                  started_at=iso(end - timedelta(seconds=seconds)), finished_at=iso(end))
+def finished(number: str, clerk: str = "1001") -> dict[str, Any]:
+    return ticket(number, "done", window=1, clerk=clerk, finished_at=iso(NOW))
 
 
-def test_figures_count_this_clerks_finished_tickets() -> None:
-    recent = [{"ticket": finished("C001", 300, score=4), "window": 1, "at": iso(NOW)},
-              {"ticket": finished("C002", 100, clerk="1002"), "window": 1, "at": iso(NOW)}]
-    model, bus, _ = make(recent=recent)
+def hub_figures(clerk: str | None = "1001", window_number: int = 1, served: int = 2,
+                mean_min: float | None = 6.5, **ratings: int) -> dict[str, Any]:
+    """A ``window_figures`` result, as the hub answers it."""
+    scores = {"1": 0, "2": 0, "3": 0, "4": 0, **{k.lstrip("s"): v for k, v in ratings.items()}}
+    return {"window": window_number, "clerk": clerk, "day": "2026-11-23",
+            "figures": {"issued": served + 1, "served": served, "no_show": 1, "cancelled": 0,
+                        "mean_wait_min": 3.0, "max_wait_min": 5.0, "mean_service_min": mean_min,
+                        "ratings": scores, "rated": sum(ratings.values()),
+                        "satisfaction": None}}
+
+
+def answer_figures(bus: RecordingBus, result: dict[str, Any], ok: bool = True) -> None:
+    handler = bus.asked_figures[-1].on_done
+    assert handler is not None
+    handler(ok, result)
+
+
+def test_the_figures_are_the_hub_s_asked_after_the_sync_and_each_change() -> None:
+    model, bus, _ = make(window(current=called()))
+    assert [(s.op, s.params) for s in bus.asked_figures] == [("window_figures", {"window": 1})]
+    assert model.figures().served == 0  # not answered yet
+    answer_figures(bus, hub_figures(served=7, mean_min=6.5, s4=2, s2=1))
     figures = model.figures()
-    assert (figures.served, figures.mean_seconds, figures.rated, figures.scores) == (1, 300, 1, {4: 1})
-    model.on_event(event("ticket_finished", ticket=finished("C003", 500)))
-    model.on_event(event("ticket_finished", ticket=finished("C003", 500)))  # seen twice: once
-    model.on_event(event("ticket_finished", ticket={**finished("A001", 50), "window": 4}))
-    figures = model.figures()
-    assert (figures.served, figures.mean_seconds, figures.rated) == (2, 400, 1)
-    assert model.refresh_ratings() == 1
-    assert bus.sent[-1].op == "find" and bus.sent[-1].params == {"ticket": "20261123-C003"}
-    assert model.refresh_ratings() == 0  # already being looked up
-    bus.reply(True, {"ticket": finished("C003", 500, score=2)})
-    figures = model.figures()
-    assert figures.rated == 2 and figures.scores == {4: 1, 2: 1} and figures.mean_score == 3
+    assert (figures.served, figures.mean_seconds, figures.rated, figures.scores) == (
+        7, 390.0, 3, {4: 2, 2: 1})
+    assert figures.mean_score == 10 / 3
+    model.on_event(event("ticket_finished", ticket=finished("C003")))
+    model.on_event(event("ticket_no_show", ticket=finished("C004")))  # one on its way: once more
+    model.on_event(event("ticket_finished", ticket={**finished("A001"), "window": 4}))  # not mine
+    assert len(bus.asked_figures) == 2
+    answer_figures(bus, hub_figures(served=8))
+    assert len(bus.asked_figures) == 3 and model.figures().served == 8
+    answer_figures(bus, hub_figures(served=8))
+    assert len(bus.asked_figures) == 3
+    model.start()  # a start changes no figure
+    bus.reply(True, {"ticket": called(state="serving")})
+    assert len(bus.asked_figures) == 3
+    model.finish()
+    bus.reply(True, {"ticket": finished("C001")})
+    assert len(bus.asked_figures) == 4
 
 
-def test_ratings_are_not_looked_up_forever() -> None:
-    model, _, clock = make()
-    model.on_event(event("ticket_finished", ticket=finished("C003", 500)))
+def test_figures_of_another_clerk_or_window_or_a_refusal_are_not_shown() -> None:
+    model, bus, _ = make()
+    answer_figures(bus, hub_figures(window_number=4, served=9))
+    assert model.figures().served == 0
+    model.refresh_figures(force=True)
+    answer_figures(bus, {"code": "internal", "message": "x"}, ok=False)
+    assert model.figures().served == 0
+    model.refresh_figures(force=True)
+    answer_figures(bus, hub_figures(served=3))
+    assert model.figures().served == 3
+    # another clerk signs in at this window: the last clerk's figures are not theirs
+    model.on_event(event("window_changed", window=window(clerk="1002", clerk_name="李四")))
+    assert model.figures().served == 0
+
+
+def test_ratings_are_asked_for_a_while_after_a_finish_then_no_more() -> None:
+    model, bus, clock = make()
+    answer_figures(bus, hub_figures())
+    assert not model.refresh_figures()  # nothing finished yet: the timer asks nothing
+    model.on_event(event("ticket_finished", ticket=finished("C003")))
+    answer_figures(bus, hub_figures())
+    clock.now += timedelta(minutes=1)
+    assert model.refresh_figures()  # the citizen may be rating it now
+    answer_figures(bus, hub_figures(s3=1))
+    assert model.figures().rated == 1
     clock.now += timedelta(minutes=5)
-    assert model.refresh_ratings() == 0
+    assert not model.refresh_figures()
     model.on_status(False, "gone")
-    assert model.refresh_ratings() == 0
+    assert not model.refresh_figures(force=True)
 
 
 def test_a_new_day_starts_the_figures_again() -> None:
-    model, _, _ = make()
-    model.on_event(event("ticket_finished", ticket=finished("C003", 500)))
-    assert model.figures().served == 1
+    model, bus, _ = make()
+    answer_figures(bus, hub_figures(served=5))
+    assert model.figures().served == 5
     model.on_snapshot(9, {**snapshot(), "day": "2026-11-24"})
     assert model.figures().served == 0
+    assert len(bus.asked_figures) == 2
+
+
+def test_a_window_nobody_is_signed_in_at_asks_no_figures() -> None:
+    model, bus, _ = make(window(state="closed"))
+    assert bus.asked_figures == [] and not model.refresh_figures(force=True)
 
 
 def test_the_view_model_says_when_it_changed() -> None:

@@ -402,6 +402,40 @@ def test_rate_once_after_done_only() -> None:
     refused("not_found", e.rate, "C404", 3)
 
 
+def test_window_figures_are_the_signed_in_clerk_s_day_at_that_window() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    nobody = e.window_figures(1).result
+    assert (nobody["window"], nobody["clerk"], nobody["figures"]["served"]) == (1, None, 0)
+    for _ in range(4):
+        e.issue("social")
+    e.sign_in(1, ZHANG)
+    e.call_next(1)  # C001: 5 minutes, very satisfied
+    clock.advance(minutes=5)
+    e.call_next(1)  # finishes C001; C002: a no-show
+    e.rate("C001", 4)
+    e.no_show(1)
+    e.call_next(1)  # C003: started after a minute, finished 9 minutes later
+    clock.advance(minutes=1)
+    e.start(1)
+    clock.advance(minutes=9)
+    e.finish(1)
+    e.issue("hukou")
+    e.sign_in(4, LI)
+    e.call_next(4)  # A001, at another window by another clerk: not Zhang's
+    e.finish(4)
+    figures = e.window_figures(1).result
+    assert (figures["clerk"], figures["day"]) == ("1001", e.day)
+    got = figures["figures"]
+    assert (got["issued"], got["served"], got["no_show"], got["mean_service_min"]) == (
+        3, 2, 1, 7.0)
+    assert (got["rated"], got["ratings"]) == (1, {"1": 0, "2": 0, "3": 0, "4": 1})
+    assert e.window_figures(4).result["figures"]["served"] == 1
+    e.sign_in(1, LI)  # another clerk at window 1: that clerk's figures there (none)
+    assert e.window_figures(1).result["figures"]["served"] == 0
+    refused("not_found", e.window_figures, 99)
+
+
 def finished_and_rated(e: HallEngine, score: int | None) -> str:
     number = e.issue("social").result["ticket"]["number"]
     e.sign_in(1, ZHANG)

@@ -378,6 +378,30 @@ async def test_rate_a_finished_ticket_once(hall: Hall) -> None:
     assert (await admin.ok("rate", ticket=ticket_id, score=1))["ticket"]["score"] == 1
 
 
+async def test_window_figures_for_the_clerk_s_own_screen(hall: Hall) -> None:
+    kiosk, one, admin = await hall("kiosk-1"), await hall("counter-1"), await hall("admin-1")
+    empty = await one.ok("window_figures", window=1)
+    assert (empty["window"], empty["clerk"], empty["figures"]["served"]) == (1, None, 0)
+    await one.ok("sign_in", window=1, clerk="1001", pin="1234")
+    for _ in range(3):
+        await kiosk.ok("issue", service="social")
+    await one.ok("call_next", window=1)
+    await one.ok("finish", window=1)
+    await one.ok("rate", ticket="C001", score=3)
+    await one.ok("call_next", window=1)
+    await one.ok("no_show", window=1)
+    mine = await one.ok("window_figures", window=1)
+    assert mine["clerk"] == "1001" and mine["day"] == one.hello["snapshot"]["day"]
+    assert {k: mine["figures"][k] for k in ("served", "no_show", "rated", "satisfaction")} == {
+        "served": 1, "no_show": 1, "rated": 1, "satisfaction": 1.0}
+    assert (await admin.ok("window_figures", window=1)) == mine
+    assert await one.fail("window_figures", window=4) == "forbidden"  # not its window
+    assert await kiosk.fail("window_figures", window=1) == "forbidden"
+    assert await admin.fail("window_figures", window=99) == "not_found"
+    assert await one.fail("window_figures") == "bad_request"
+    assert await one.fail("window_figures", window="1") == "bad_request"
+
+
 async def test_follow_up_a_dissatisfied_rating_that_day_and_days_later(tmp_path: Path) -> None:
     async with in_process(tmp_path / "hub") as hub:
         kiosk, one = await hub.wire("kiosk-1"), await hub.wire("counter-1")
