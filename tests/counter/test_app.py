@@ -36,8 +36,8 @@ def desk(qtbot: QtBot, hub: HubProcess) -> Iterator[Desk]:
     desk.bus.stop()
 
 
-@pytest.fixture
-def counter(qtbot: QtBot, hub: HubProcess) -> Iterator[CounterApp]:
+def open_counter(qtbot: QtBot, hub: HubProcess) -> CounterApp:
+    """Window 1's clerk client, on screen and synced with the hub."""
     bus = QtBus(DeviceSettings(hub.url, "counter-1", hub.tokens["counter-1"]))
     app = CounterApp(bus, lang="zh")
     qtbot.addWidget(app.window)
@@ -45,8 +45,14 @@ def counter(qtbot: QtBot, hub: HubProcess) -> Iterator[CounterApp]:
     app.window.show()
     bus.start()
     qtbot.waitUntil(lambda: app.model.synced and app.model.window == 1, timeout=WAIT)
+    return app
+
+
+@pytest.fixture
+def counter(qtbot: QtBot, hub: HubProcess) -> Iterator[CounterApp]:
+    app = open_counter(qtbot, hub)
     yield app
-    bus.stop()
+    app.bus.stop()
     app.close()
 
 
@@ -274,18 +280,13 @@ def test_a_restarted_counter_shows_the_clerk_s_whole_day(
     counter.bus.stop()
     counter.close()
 
-    bus = QtBus(DeviceSettings(hub.url, "counter-1", hub.tokens["counter-1"]))
-    again = CounterApp(bus, lang="zh")
-    qtbot.addWidget(again.window)
-    again.window.resize(1280, 800)
-    again.window.show()
-    bus.start()
+    again = open_counter(qtbot, hub)
     try:
         qtbot.waitUntil(lambda: again.model.figures().served == 12, timeout=WAIT)
         assert again.window.work_page.figures_served.text() == "已办结 12 件"
         shoot(again.window, again, screens, "restarted-figures")
     finally:
-        bus.stop()
+        again.bus.stop()
         again.close()
 
 
