@@ -539,7 +539,11 @@ class ClerkModel(QObject):
         if ok and payload.get("window") == self.window and isinstance(payload.get("figures"),
                                                                       dict):
             clerk = payload.get("clerk")
-            self._figures = (str(clerk), Figures.of(payload["figures"])) if clerk else None
+            try:
+                self._figures = (str(clerk), Figures.of(payload["figures"])) if clerk else None
+            except (TypeError, ValueError, AttributeError):
+                logger.warning("window %s: figures the hub sent cannot be read: %s", self.window,
+                               payload)
             self.changed.emit()
         elif not ok:
             logger.info("window %s: figures not available: %s", self.window, payload)

@@ -505,6 +505,9 @@ def test_figures_of_another_clerk_or_window_or_a_refusal_are_not_shown() -> None
     model.refresh_figures(force=True)
     answer_figures(bus, hub_figures(served=3))
     assert model.figures().served == 3
+    model.refresh_figures(force=True)
+    answer_figures(bus, {**hub_figures(), "figures": {"served": "many", "ratings": []}})
+    assert model.figures().served == 3  # a reply that cannot be read changes nothing
     # another clerk signs in at this window: the last clerk's figures are not theirs
     model.on_event(event("window_changed", window=window(clerk="1002", clerk_name="李四")))
     assert model.figures().served == 0
