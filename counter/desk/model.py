@@ -554,6 +554,13 @@ class DeskModel(QObject):
         """The shown report's "dissatisfied" ratings and their follow-ups."""
         return follow_ups_of(self.report) if self.report is not None else []
 
+    def follow_up_names(self, item: FollowUp) -> tuple[str, str, str]:
+        """A follow-up's service, window and clerk as the desk names them ("-" if none), on
+        screen and in the CSV alike."""
+        return (self.service_name(item.service),
+                self.window_name(item.window) if item.window is not None else "-",
+                self.clerk_name(item.clerk) if item.clerk else "-")
+
     def _report_followed_up(self, data: Mapping[str, Any]) -> None:
         """A follow-up recorded (here or at another desk) shows in the report on screen."""
         ticket = data.get("ticket")
@@ -648,9 +655,7 @@ class DeskModel(QObject):
         t = self.t
         header = [t(f"col_{c}") for c in ("day", "number", "service", "window", "clerk",
                                          "follow_up", "follow_at", "follow_by", "follow_note")]
-        rows = [[item.day, item.ticket, self.service_name(item.service),
-                 self.window_name(item.window) if item.window is not None else "-",
-                 self.clerk_name(item.clerk) if item.clerk else "-",
+        rows = [[item.day, item.ticket, *self.follow_up_names(item),
                  t("follow_done_short") if item.done else t("follow_pending"),
                  self.local_time(item.at, "%Y-%m-%d %H:%M") if item.done else "",
                  item.by or "", item.note or ""] for item in items]

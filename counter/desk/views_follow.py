@@ -69,11 +69,8 @@ class FollowUpPanel(QWidget):
                 self.table.setItem(r, 0, cell(item.day))
             self.table.setItem(r, first, cell(item.ticket, bold=True,
                                               color=GREEN if item.done else RED))
-            self.table.setItem(r, first + 1, cell(m.service_name(item.service)))
-            self.table.setItem(r, first + 2, cell(m.window_name(item.window)
-                                                  if item.window is not None else "-"))
-            self.table.setItem(r, first + 3, cell(m.clerk_name(item.clerk) if item.clerk
-                                                  else "-"))
+            for c, name in enumerate(m.follow_up_names(item), start=first + 1):
+                self.table.setItem(r, c, cell(name))
             if item.done:
                 status = t("follow_done", at=m.local_time(item.at, "%m-%d %H:%M"),
                            note=item.note or "", by=item.by or "-")
