@@ -16,9 +16,11 @@ Rules it keeps:
 - Every reply ends in a :class:`Notice` in plain words, in the screen's language.
 
 The clerk's figures (served today, mean service time, ratings) are the hub's (op
-``window_figures``): asked after each sync and each change at this window, and now and then for
-two minutes after a finish, since counters do not receive ``ticket_rated`` and the citizen rates
-on another device. So they are the day's whole figures also after a restart of this client.
+``window_figures``): asked after each sync and sign-in, on each ``ticket_finished`` and
+``ticket_no_show`` at this window (also those of a call that finishes the ticket before it), and
+now and then for two minutes after a finish, since counters do not receive ``ticket_rated``
+and the citizen rates on another device. So they are the day's whole figures also after a
+restart of this client.
 """
 
 from __future__ import annotations
@@ -82,9 +84,6 @@ class Action(StrEnum):
 
 
 TICKET_ACTIONS = (Action.RECALL, Action.START, Action.NO_SHOW, Action.FINISH, Action.TRANSFER)
-# what may change the clerk's figures (a call finishes the ticket before it)
-CHANGES_FIGURES = frozenset({Action.SIGN_IN, Action.CALL_NEXT, Action.CALL_NUMBER, Action.FINISH,
-                             Action.NO_SHOW, Action.TRANSFER})
 # the states of the current ticket each ticket action needs (as the hub checks them)
 NEEDS_STATE: dict[Action, tuple[str, ...]] = {
     Action.RECALL: ("called",),
@@ -629,9 +628,7 @@ class ClerkModel(QObject):
                     state["current"].get("id") == ticket["id"]
                 ):
                     state["current"] = None
-            if ticket.get("state") == "done":
-                self._last_finish = self._clock()
-        if action in CHANGES_FIGURES:
+        if action is Action.SIGN_IN:  # a finish or a no-show asks when its event comes
             self.refresh_figures(force=True)
 
     def _success_text(

@@ -492,6 +492,8 @@ def test_the_figures_are_the_hub_s_asked_after_the_sync_and_each_change() -> Non
     assert len(bus.asked_figures) == 3
     model.finish()
     bus.reply(True, {"ticket": finished("C001")})
+    assert len(bus.asked_figures) == 3  # the reply does not ask: its event, which follows, does
+    model.on_event(event("ticket_finished", ticket=finished("C001")))
     assert len(bus.asked_figures) == 4
 
 
