@@ -25,7 +25,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from datetime import time as clock_time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -34,6 +33,7 @@ from PySide6.QtCore import QObject, Signal
 from hub.clock import Clock, SystemClock
 from hub.i18n import languages as catalogue_languages
 from hub.i18n import tr
+from kiosk.offer import DepartmentView, Offer, ServiceView
 from kiosk.printer_status import PrinterStatus
 from kiosk.ticket import Priority, TicketContent
 
@@ -99,30 +99,6 @@ class PrintJobs(Protocol):
 
 
 @dataclass(frozen=True)
-class ServiceView:
-    id: str
-    name: str
-    department: str
-    waiting: int
-    est_wait_min: int
-    state: str  # "open", "closed" or "quota"
-    status: str  # "3 waiting · about 20 min", or why it is unavailable
-    hours: str  # "Today 08:30-17:30", "" when always open
-
-    @property
-    def available(self) -> bool:
-        return self.state == "open"
-
-
-@dataclass(frozen=True)
-class DepartmentView:
-    id: str
-    name: str
-    summary: str
-    available: bool
-
-
-@dataclass(frozen=True)
 class Notice:
     title: str
     body: str
@@ -146,21 +122,6 @@ class Touch:
     started: float
     req_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     waiting_for_hub: bool = False
-
-
-def hours_open(spans: list[str], now: clock_time) -> bool:
-    """Whether ``now`` falls in one of the spans ("08:30-11:30"); no spans is always open."""
-    if not spans:
-        return True
-    for span in spans:
-        start, _, end = span.partition("-")
-        try:
-            if clock_time.fromisoformat(start) <= now < clock_time.fromisoformat(end):
-                return True
-        except ValueError:
-            logger.warning("cannot read opening hours %r", span)
-            return True
-    return False
 
 
 def ticket_content(ticket: dict[str, Any], hall: dict[str, Any],
@@ -211,10 +172,7 @@ class KioskModel(QObject):
         self.ticket: dict[str, Any] | None = None  # the last ticket issued here
         self.printer_status = PrinterStatus.UNKNOWN
         self.touch: Touch | None = None
-        self._services: dict[str, dict[str, Any]] = {}
-        self._forced_open: dict[str, bool] = {}  # the hub's word overrides the hours
-        self._refused: set[str] = set()  # closed by the hub's refusal until the next snapshot
-        self._departments: list[dict[str, Any]] = []
+        self.offer = Offer(self.t, self._named, lambda: self.local_now().time())
         now = monotonic()
         self._last_touch = now
         self._screen_since = now
@@ -236,37 +194,22 @@ class KioskModel(QObject):
         self.languages = hall_langs or catalogue_languages()
         if self.lang not in self.languages:
             self.lang = self.default_lang
-        self._departments = list(self.hall.get("departments") or [])
-        self._services = {s["id"]: dict(s) for s in snapshot.get("services") or []}
-        self._refused.clear()
-        self._forced_open = {}
-        local = self.local_now().time()
-        for sid, service in self._services.items():
-            by_hours = hours_open(service.get("hours_today") or [], local)
-            if bool(service.get("open", True)) != by_hours:
-                self._forced_open[sid] = bool(service.get("open", True))
+        self.offer.load(self.hall, list(snapshot.get("services") or []))
         if self.screen is Screen.STARTING:
             self.home()
-        logger.debug("snapshot %d: %d services", seq, len(self._services))
+        logger.debug("snapshot %d: %d services", seq, len(self.offer.by_id))
         self.changed.emit()
 
     def on_event(self, frame: dict[str, Any]) -> None:
         name, data = frame.get("event"), frame.get("data") or {}
         if name == "queue_changed":
-            service = self._services.get(data.get("service", ""))
-            if service is None:
-                return
-            service["waiting"] = data.get("waiting", service.get("waiting", 0))
-            service["est_wait_min"] = data.get("est_wait_min", service.get("est_wait_min", 0))
+            shown = self.offer.queue_changed(data)
         elif name == "ticket_issued":
-            ticket = data.get("ticket") or {}
-            service = self._services.get(ticket.get("service", ""))
-            if service is None or service.get("quota_left") is None:
-                return
-            service["quota_left"] = max(0, int(service["quota_left"]) - 1)
+            shown = self.offer.ticket_issued(data.get("ticket") or {})
         else:
-            return
-        self.changed.emit()
+            shown = False
+        if shown:
+            self.changed.emit()
 
     def on_status(self, connected: bool, detail: str) -> None:
         was = self.connected
@@ -326,71 +269,17 @@ class KioskModel(QObject):
         return tr(lang, "kiosk.language_name")
 
     def services(self, department: str | None = None) -> list[ServiceView]:
-        return [self._service_view(s) for s in self._services.values()
-                if department is None or s.get("department") == department]
+        return self.offer.services(department)
 
     def service(self, sid: str) -> ServiceView | None:
-        raw = self._services.get(sid)
-        return self._service_view(raw) if raw else None
+        return self.offer.service(sid)
 
     def departments(self) -> list[DepartmentView]:
-        views = []
-        for dept in self._departments:
-            services = self.services(dept["id"])
-            if not services:
-                continue
-            open_services = [s for s in services if s.available]
-            if open_services:
-                waiting = sum(s.waiting for s in open_services)
-                summary = self.t("department_summary", services=len(services), waiting=waiting)
-            else:
-                summary = self.t("department_unavailable")
-            views.append(DepartmentView(dept["id"], self._named(dept), summary, bool(open_services)))
-        return views
+        return self.offer.departments()
 
     @property
     def department_name(self) -> str:
-        for dept in self._departments:
-            if dept["id"] == self.department:
-                return self._named(dept)
-        return ""
-
-    def _state(self, service: dict[str, Any]) -> str:
-        quota = service.get("quota_left")
-        if quota is not None and quota <= 0:
-            return "quota"
-        sid = service["id"]
-        if sid in self._refused:
-            return "closed"
-        if sid in self._forced_open:
-            return "open" if self._forced_open[sid] else "closed"
-        if service.get("closed_today"):
-            return "closed"
-        return "open" if hours_open(service.get("hours_today") or [],
-                                    self.local_now().time()) else "closed"
-
-    def _service_view(self, service: dict[str, Any]) -> ServiceView:
-        state = self._state(service)
-        waiting = int(service.get("waiting") or 0)
-        est = int(service.get("est_wait_min") or 0)
-        spans = service.get("hours_today") or []
-        if service.get("closed_today"):
-            hours = self.t("hours_none_today")
-        elif spans:
-            hours = self.t("hours_today", hours=self.t("hours_separator").join(
-                span.replace("-", "–") for span in spans))
-        else:
-            hours = ""
-        if state == "quota":
-            status = self.t("unavailable_quota")
-        elif state == "closed":
-            status = self.t("unavailable_closed")
-        elif waiting == 0:
-            status = self.t("no_wait")
-        else:
-            status = self.t("waiting", waiting=waiting, minutes=max(1, est))
-        return ServiceView(service["id"], self._named(service), str(service.get("department")),
-                           waiting, est, state, status, hours)
+        return self.offer.department_name(self.department)
 
     @property
     def notice(self) -> Notice | None:
@@ -416,7 +305,7 @@ class KioskModel(QObject):
         """What the confirmation screen says under the number."""
         if self.ticket is None:
             return []
-        service = self._services.get(self.ticket.get("service", ""), {})
+        service = self.offer.by_id.get(self.ticket.get("service", ""), {})
         lines = [self._named(service)] if service else []
         ahead = int(self.ticket.get("ahead") or 0)
         if ahead <= 0:
@@ -596,10 +485,7 @@ class KioskModel(QObject):
     def _refusal(self, touch: Touch, code: str, message: str) -> None:
         if touch.op == "issue":
             sid = touch.params["service"]
-            if code == "service_closed":
-                self._refused.add(sid)
-            elif code == "quota_reached" and sid in self._services:
-                self._services[sid]["quota_left"] = 0
+            self.offer.refused(sid, code)
             key = code if code in ("service_closed", "quota_reached", "unknown_service") else "other"
             self._show_notice(NoticeSpec(sid, f"refused_{key}"))
             return
@@ -614,7 +500,7 @@ class KioskModel(QObject):
         self._show_notice(NoticeSpec(None, f"check_in_{reason}", (("code", str(touch.params["code"])),)))
 
     def ticket_content(self, ticket: dict[str, Any]) -> TicketContent:
-        return ticket_content(ticket, self.hall, self._services, self.lang, self.languages)
+        return ticket_content(ticket, self.hall, self.offer.by_id, self.lang, self.languages)
 
     def _print(self, content: TicketContent) -> None:
         self._printing = True

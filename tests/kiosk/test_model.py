@@ -17,8 +17,8 @@ from kiosk.model import (
     PRINT_RETRY_S,
     KioskModel,
     Screen,
-    hours_open,
 )
+from kiosk.offer import hours_open
 from kiosk.printer import FakePrinter
 from kiosk.printer_status import PrinterStatus
 from kiosk.ticket import PrintMode, TicketContent
