@@ -714,8 +714,8 @@ class HallEngine:
         figures of no ticket."""
         window = self._window(number, signed_in=False)
         clerk = window.clerk
-        mine = [t for t in self.tickets.values()
-                if clerk is not None and t.window == number and t.clerk == clerk]
+        mine = [] if clerk is None else [t for t in self.tickets.values()
+                                         if t.window == number and t.clerk == clerk]
         return self._done({"window": number, "clerk": clerk, "day": self.day,
                            "figures": reports.figures(mine)})
 
