@@ -19,7 +19,10 @@ def add_bus_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--hub", help=f"the hub's bus address (default {DEFAULT_HUB})")
     group.add_argument("--device", help="this device's enrolled name")
     group.add_argument("--token", help="this device's token (from hall-hub device add)")
-    group.add_argument("--device-file", help="a TOML file with hub, device and token")
+    group.add_argument("--device-file", help="a TOML file with hub, device and token "
+                       "(and ca_file)")
+    group.add_argument("--ca-file", help="for a wss:// hub: the PEM file of the certificate to "
+                       "trust (the hub's own, or the hall's CA); default: the system's")
     group.add_argument("--log-level", default="INFO",
                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
@@ -29,13 +32,16 @@ def settings_from_args(args: argparse.Namespace) -> DeviceSettings:
     if args.device_file:
         settings = DeviceSettings.from_file(args.device_file)
         settings = DeviceSettings(args.hub or settings.hub, args.device or settings.device,
-                                  args.token or settings.token)
+                                  args.token or settings.token, args.ca_file or settings.ca_file)
     elif not args.device or not args.token:
         raise HubError("say who this device is: --device NAME --token TOKEN, or --device-file FILE")
     else:
-        settings = DeviceSettings(args.hub or DEFAULT_HUB, args.device, args.token)
+        settings = DeviceSettings(args.hub or DEFAULT_HUB, args.device, args.token, args.ca_file)
     if not settings.hub.startswith(("ws://", "wss://")):
         raise HubError(f"the hub must be a ws:// or wss:// address, not '{settings.hub}'")
+    if settings.ca_file and not settings.hub.startswith("wss://"):
+        raise HubError(f"--ca-file is for a wss:// hub; {settings.hub} is not one")
+    settings.tls()  # a certificate file that cannot be used: said now, in one line
     return settings
 
 

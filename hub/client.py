@@ -55,20 +55,41 @@ class BusUnavailable(BusError):
 
 @dataclass(frozen=True)
 class DeviceSettings:
-    """Where the hub is and who this device is (``--hub --device --token`` or a device file)."""
+    """Where the hub is and who this device is (``--hub --device --token`` or a device file), and
+    for a ``wss://`` hub with a certificate of the hall's own, the file that certificate is in
+    (``--ca-file``; otherwise the system's trusted certificates)."""
 
     hub: str
     device: str
     token: str
+    ca_file: str | None = None
 
     @classmethod
     def from_file(cls, path: str | Path) -> DeviceSettings:
-        """Read a per-device TOML file: ``hub = "ws://..."``, ``device = "..."``, ``token = "..."``."""
+        """Read a per-device TOML file: ``hub = "ws://..."``, ``device = "..."``, ``token = "..."``
+        and, optionally, ``ca_file = "/etc/hall/hub.pem"``."""
         data = read_toml(path, "device file")
         missing = [key for key in ("hub", "device", "token") if not isinstance(data.get(key), str)]
         if missing:
             raise HubError(f"the device file {path} lacks {', '.join(missing)}")
-        return cls(data["hub"], data["device"], data["token"])
+        ca_file = data.get("ca_file")
+        if ca_file is not None and not isinstance(ca_file, str):
+            raise HubError(f"the device file {path}: ca_file must be the path of a PEM file")
+        return cls(data["hub"], data["device"], data["token"], ca_file)
+
+    def tls(self) -> ssl.SSLContext | None:
+        """The TLS context for the hub: None for ``ws://``; for ``wss://``, one that trusts the
+        system's certificates or the ``ca_file`` alone. Raises HubError if that file is unusable."""
+        if not self.hub.startswith("wss://"):
+            return None
+        try:
+            return ssl.create_default_context(cafile=self.ca_file)
+        except (OSError, ssl.SSLError) as err:
+            raise HubError(f"cannot use the certificate file {self.ca_file}: {err}") from err
+
+    def client(self, **options: Any) -> BusClient:
+        """A bus client for this device (``options`` as :class:`BusClient` takes them)."""
+        return BusClient(self.hub, self.device, self.token, ssl_context=self.tls(), **options)
 
 
 def new_request_id() -> str:
@@ -87,7 +108,9 @@ class BusClient:
         self.on_snapshot = on_snapshot
         self.on_event = on_event
         self.on_status = on_status
-        self.ssl_context = ssl_context
+        # wss:// without a context of the caller's: the system's trusted certificates
+        self.ssl_context = ssl_context or (ssl.create_default_context()
+                                           if url.startswith("wss://") else None)
         self.backoff = backoff
         self.open_timeout = open_timeout
         self.role: str | None = None
@@ -298,4 +321,7 @@ def _describe(err: BaseException) -> str:
         return "the hub refuses connections (is it running?)"
     if isinstance(err, TimeoutError):
         return "the hub does not answer"
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return (f"its certificate is not trusted: {err.verify_message}; give the hub's "
+                f"certificate with --ca-file")
     return str(err) or type(err).__name__

@@ -54,8 +54,7 @@ class QtBus(QObject):
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
-        self._client = BusClient(
-            self.settings.hub, self.settings.device, self.settings.token,
+        self._client = self.settings.client(
             on_snapshot=lambda seq, snap: self.snapshot.emit(seq, snap),
             on_event=self.bus_event.emit,
             on_status=lambda ok, detail: self.status.emit(ok, detail),

@@ -50,7 +50,7 @@ def take_ticket(settings: DeviceSettings, service: str, lang: str | None,
 
 async def _take(settings: DeviceSettings, service: str, lang: str | None,
                 printer: TicketPrinter, timeout: float, status: PrinterStatus) -> TakenTicket:
-    client = BusClient(settings.hub, settings.device, settings.token, open_timeout=timeout)
+    client = settings.client(open_timeout=timeout)
     runner = asyncio.create_task(client.run())
     try:
         try:

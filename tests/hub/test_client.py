@@ -20,7 +20,7 @@ from hub.client import BusClient, BusError, BusUnavailable, DeviceSettings
 from hub.errors import HubError
 from hub.qtbus import QtBus
 from tests.hub.test_server import WAIT, wire
-from tests.hubproc import HubProcess
+from tests.hubproc import HubProcess, self_signed
 
 
 class Recorder:
@@ -245,9 +245,36 @@ def test_device_settings_from_a_file_and_arguments(tmp_path: Path) -> None:
     assert settings_from_args(args).hub == "ws://127.0.0.1:8765/"
     for argv in (["--device", "kiosk-1"],
                  ["--device", "kiosk-1", "--token", "abc", "--hub", "http://x/"],
-                 ["--device-file", str(good), "--hub", "10.0.0.2:8765"]):
+                 ["--device-file", str(good), "--hub", "10.0.0.2:8765"],
+                 ["--device-file", str(good), "--ca-file", str(good)],  # not a wss:// hub
+                 ["--device-file", str(good), "--hub", "wss://10.0.0.2:8765/",
+                  "--ca-file", str(good)]):  # not a certificate
         with pytest.raises(HubError):
             settings_from_args(parser.parse_args(argv))
+    cert, _ = self_signed(tmp_path / "tls")
+    tls = tmp_path / "tls.toml"
+    tls.write_text(f'hub = "wss://10.0.0.2:8765/"\ndevice = "kiosk-1"\ntoken = "abc"\n'
+                   f'ca_file = "{cert}"\n')
+    assert settings_from_args(parser.parse_args(["--device-file", str(tls)])).ca_file == str(cert)
+    assert DeviceSettings.from_file(good).tls() is None  # ws://: no TLS
+
+
+def test_qtbus_talks_to_a_wss_hub_that_the_ca_file_vouches_for(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path / "tls")
+    hub = HubProcess(tmp_path / "hub", extra=("--cert", str(cert), "--key", str(key)))
+    hub.enroll_standard().start()
+    bus = QtBus(DeviceSettings(hub.url, "desk-1", hub.tokens["desk-1"], str(cert)))
+    replies: list[dict[str, Any]] = []
+    try:
+        with qtbot.waitSignal(bus.snapshot, timeout=int(WAIT * 1000)):
+            bus.start()
+        bus.request("issue", {"service": "pay"}, on_done=lambda ok, payload: replies.append(payload))
+        qtbot.waitUntil(lambda: bool(replies), timeout=int(WAIT * 1000))
+        assert replies[0]["ticket"]["number"] == "P001"
+    finally:
+        bus.stop()
+        hub.stop()
 
 
 def test_qtbus_delivers_snapshots_events_and_replies_in_the_gui_thread(

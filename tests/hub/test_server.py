@@ -32,7 +32,7 @@ from hub.fanout import text_frame
 from hub.server import HallServer, Limits
 from hub.store import Store
 from tests.fakes import FakeClock
-from tests.hubproc import CLERKS, COUNTY, DEVICES, HubProcess
+from tests.hubproc import CLERKS, COUNTY, DEVICES, HubProcess, self_signed
 
 WAIT = 10.0  # the longest any test waits for one frame
 
@@ -507,10 +507,7 @@ def test_sigterm_and_sigint_stop_the_hub_with_exit_code_0(tmp_path: Path, sig: i
 
 
 def test_the_hub_serves_wss_with_a_certificate(tmp_path: Path) -> None:
-    cert, key = tmp_path / "hub.pem", tmp_path / "hub.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    cert, key = self_signed(tmp_path)
     proc = start_hub(tmp_path / "hub", extra=("--cert", str(cert), "--key", str(key)))
     try:
         assert proc.url.startswith("wss://127.0.0.1:")

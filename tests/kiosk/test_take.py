@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from kiosk.main import main
-from tests.hubproc import HubProcess
+from tests.hubproc import HubProcess, self_signed
 from tests.kiosk.escpos_decode import decode
 
 
@@ -83,6 +83,26 @@ def test_an_unreachable_hub_is_one_plain_line(tmp_path: Path,
     _, err = capsys.readouterr()
     assert code != 0
     assert "unreachable" in err.strip().splitlines()[-1]
+
+
+def test_take_from_a_wss_hub_trusting_its_certificate(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cert, key = self_signed(tmp_path / "tls")
+    hub = HubProcess(tmp_path / "hub", extra=("--cert", str(cert), "--key", str(key)))
+    hub.enroll_standard().start()
+    try:
+        assert hub.url.startswith("wss://")
+        take = ["--take", "social", "--printer", f"preview:{tmp_path / 't'}", *bus_args(hub)]
+        assert main([*take, "--ca-file", str(cert)]) == 0
+        assert capsys.readouterr().out.strip().splitlines()[-1] == "C001"
+        # without it, the system's certificates do not vouch for the hall's own
+        assert main(take) != 0
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert "unreachable" in last and "certificate" in last
+        assert main([*take, "--ca-file", str(tmp_path / "nowhere.pem")]) != 0
+        assert "nowhere.pem" in capsys.readouterr().err.strip().splitlines()[-1]
+    finally:
+        hub.stop()
 
 
 def test_bad_arguments_are_one_plain_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
