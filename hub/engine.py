@@ -663,6 +663,8 @@ class HallEngine:
     # ------------------------------------------------------------------ the rest
 
     def rate(self, ref: str, score: int, window: int | None = None) -> Outcome:
+        """A citizen's rating of a finished ticket. ``window``: the counter's own window, which
+        must be the one that served it and have a clerk signed in (as for its other ops)."""
         ticket = self.ticket(ref)
         if ticket.state != "done":
             raise RequestError(Code.INVALID_STATE, f"{ticket.number} is {ticket.state}: only a "
@@ -670,6 +672,8 @@ class HallEngine:
         if window is not None and ticket.window != window:
             raise RequestError(Code.FORBIDDEN, f"{ticket.number} was served at window "
                                f"{ticket.window}, not {window}: a window rates only its own tickets")
+        if window is not None:
+            self._window(window)  # a clerk signed in there
         if ticket.score is not None:
             raise RequestError(Code.INVALID_STATE, f"{ticket.number} has already been rated")
         ticket.score = score

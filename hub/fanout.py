@@ -48,6 +48,9 @@ class Session:
     role: Role
     window: int | None
     backlog: int  # bytes the transport may hold for this device before it is dropped
+    # the seq of the device's last hello or sync reply: the events up to it are in that reply's
+    # snapshot, so those still on their way (their commit not yet on disk) are not sent after it
+    floor: int = 0
     closed: bool = False
 
     def push(self, *frames: bytes) -> bool:
@@ -138,7 +141,8 @@ class Fanout:
                                    f'{body if visible is data else encode(visible)},'
                                    f'"prev":{prev}}}')
                 for member in members:
-                    outgoing.setdefault(member, []).append(frame)
+                    if seq > member.floor:
+                        outgoing.setdefault(member, []).append(frame)
 
     def deliver(self, session: Session) -> None:
         """Write what waits for this device now, in order."""

@@ -153,12 +153,12 @@ class OpSpec:
 
 OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
     OpSpec("hello", ALL, (Param("device", _text(1, 64)), Param("token", _text(1, 256)),
-                          Param("protocol", _int_range(1, 99), False)), mutates=False),
+                          Param("protocol", _int_range(1, 99))), mutates=False),
     OpSpec("sync", ALL, mutates=False),
     OpSpec("issue", frozenset({Role.KIOSK, Role.DESK, Role.ADMIN}),
            (Param("service", SERVICE_ID), Param("priority", _one_of("normal", "green"), False),
             Param("lang", _text(2, 3, r"[a-z]{2,3}"), False))),
-    OpSpec("check_in", frozenset({Role.KIOSK, Role.DESK, Role.ADMIN}),
+    OpSpec("check_in", frozenset({Role.KIOSK, Role.DESK}),
            (Param("code", _text(1, 64)),)),
     OpSpec("sign_in", COUNTER, (WINDOW, Param("clerk", _text(1, 32)), Param("pin", _text(1, 64))),
            windowed=True),
@@ -296,14 +296,32 @@ def event_for(role: Role, name: str, data: dict[str, Any]) -> dict[str, Any] | N
     return trimmed
 
 
+def ticket_for(role: Role, ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket as ``role`` may see it in a snapshot or a lookup: a display sees its number,
+    service and window; a kiosk or counter all but its rating (ratings go to desk and admin):
+    ``score`` null, as on every ticket in the events they receive, and no ``follow_up``."""
+    if role == Role.DISPLAY:
+        return public_ticket(ticket)
+    if role in EVENT_ROLES["ticket_rated"] or (ticket.get("score") is None
+                                               and "follow_up" not in ticket):
+        return ticket
+    out = {key: value for key, value in ticket.items() if key != "follow_up"}
+    out["score"] = None
+    return out
+
+
 def snapshot_for(role: Role, snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The snapshot ``role`` receives: no waiting list for kiosks and displays, no personal data."""
+    """The snapshot ``role`` receives: no waiting list for kiosks and displays, no personal data
+    for displays, ratings and the devices' state only for the roles that get their events."""
     out = dict(snapshot)
     if role in (Role.KIOSK, Role.DISPLAY):
         out.pop("waiting", None)
-    if role == Role.DISPLAY:
-        out["windows"] = [_public_window(w) for w in snapshot["windows"]]
-        out["recent_calls"] = [{**c, "ticket": public_ticket(c["ticket"])}
+    if role not in EVENT_ROLES["device_alert"]:
+        out.pop("devices", None)
+    if role not in EVENT_ROLES["ticket_rated"]:
+        out["windows"] = [{**w, "current": ticket_for(role, w["current"])} if w.get("current")
+                          else w for w in snapshot["windows"]]
+        out["recent_calls"] = [{**c, "ticket": ticket_for(role, c["ticket"])}
                                for c in snapshot["recent_calls"]]
     return out
 

@@ -53,6 +53,7 @@ from hub.protocol import (
     reply_error,
     reply_ok,
     snapshot_for,
+    ticket_for,
 )
 from hub.reports import build_report
 from hub.store import Batch, Store, ticket_row, window_row
@@ -382,9 +383,9 @@ class HallServer:
         if req.op != "hello":
             self._refuse(conn, req.id, Code.UNAUTHORIZED, "the first frame must be hello")
             return None
-        protocol = req.params.get("protocol", PROTOCOL_VERSION)
+        protocol = req.params["protocol"]
         if protocol != PROTOCOL_VERSION:
-            self._refuse(conn, req.id, Code.BAD_REQUEST, f"this hub speaks protocol "
+            self._refuse(conn, req.id, Code.UNAUTHORIZED, f"this hub speaks protocol "
                          f"{PROTOCOL_VERSION}, not {protocol}")
             return None
         return self._admit(conn, inbound, req)
@@ -401,7 +402,7 @@ class HallServer:
                          "its token is wrong")
             return
         session = Session(conn, device.name, Role(device.role), device.window,
-                          self.limits.outbox * 1024)
+                          self.limits.outbox * 1024, floor=self.seq)
         inbound.session = session
         result = {"role": session.role.value, "window": session.window, "seq": self.seq,
                   "snapshot": snapshot_for(session.role, self.engine.snapshot()),
@@ -621,10 +622,12 @@ class HallServer:
     def _read(self, session: Session, req: Request) -> dict[str, Any]:
         if req.op == "sync":
             self._roll_day()
+            session.floor = self.seq  # the events up to here are in the snapshot
             return {"seq": self.seq, "snapshot": snapshot_for(session.role,
                                                               self.engine.snapshot())}
         if req.op == "find":
-            return self.engine.find(req.params["ticket"]).result
+            found = self.engine.find(req.params["ticket"]).result
+            return {**found, "ticket": ticket_for(session.role, found["ticket"])}
         if req.op == "window_figures":
             self._roll_day()  # the new day's figures start at nothing
             return self.engine.window_figures(req.params["window"]).result

@@ -341,13 +341,16 @@ async def test_a_bad_first_frame_is_unauthorized_then_closed_1008(shared: HubPro
     assert closed.code == 1008
 
 
-async def test_protocol_2_is_refused(shared: HubProcess) -> None:
-    reply, closed = await refused_hello(shared.url, json.dumps(
-        {"op": "hello", "id": "h2", "device": "kiosk-1", "token": shared.tokens["kiosk-1"],
-         "protocol": 2}))
+@pytest.mark.parametrize("protocol", [2, None])
+async def test_a_hello_without_protocol_1_is_unauthorized(shared: HubProcess,
+                                                          protocol: int | None) -> None:
+    hello = {"op": "hello", "id": "h2", "device": "kiosk-1", "token": shared.tokens["kiosk-1"]}
+    if protocol is not None:
+        hello["protocol"] = protocol
+    reply, closed = await refused_hello(shared.url, json.dumps(hello))
     assert reply["re"] == "h2" and reply["ok"] is False
-    assert reply["error"]["code"] == "bad_request"
-    assert "protocol 1" in reply["error"]["message"]
+    assert reply["error"]["code"] == "unauthorized"
+    assert "protocol" in reply["error"]["message"]
     assert closed.code == 1008
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import itertools
 import json
 from collections import Counter
@@ -158,7 +159,9 @@ async def test_each_event_reaches_exactly_the_roles_entitled(tmp_path: Path) -> 
         await desk.ok("announce", text="请注意")  # announcement
         await kiosk.ok("device_status", status={"printer": "paper_low"})  # device_alert
         hub.clock.set(local("2026-11-24", "09:00"))  # the next hall day begins
-        await kiosk.ok("sync")  # day_started
+        # day_started; a device's own sync gets the new day in its snapshot, not as an event
+        # after it (its seq is past that event's), so another kiosk asks
+        await (await hub.wire("kiosk-2")).ok("sync")
 
         seen = {name: await w.flush() for name, w in wires.items()}
         produced = {e["event"] for e in seen["admin-1"]}
@@ -254,3 +257,36 @@ async def test_a_burst_reaches_every_device_complete_and_in_order(tmp_path: Path
         assert events[0]["prev"] == start and events[-1]["seq"] == mine_seq
         for prev, e in itertools.pairwise(events):
             assert e["prev"] == prev["seq"]
+
+
+async def test_no_event_a_hello_or_sync_snapshot_holds_follows_its_reply(tmp_path: Path) -> None:
+    """A hello or sync answered while earlier changes still wait for the disk: its snapshot
+    holds them, so their events (numbered up to its seq) do not follow its reply; the next do."""
+    async with in_process(tmp_path / "hub", always_open=True) as hub:
+        finish = hub.store.finish
+
+        def slow_finish() -> None:  # a slow disk: the next requests gather behind the commit
+            time.sleep(0.1)
+            finish()
+
+        hub.store.finish = slow_finish  # type: ignore[method-assign]
+        hub.server._commit_s = 1.0  # the wait for the disk in its thread, as on a slow disk
+        kiosk = await hub.wire("kiosk-1")
+
+        async def two_issues(tag: str) -> None:
+            """The second waits behind the first's commit, and so will what follows it."""
+            for n in range(2):
+                await kiosk.send({"op": "issue", "id": f"{tag}-{n}", "service": "fund"})
+                await asyncio.sleep(0.02)
+
+        async def events_after(seq: int) -> None:
+            await asyncio.sleep(0.3)  # every commit on disk, every event sent
+            await kiosk.ok("issue", service="fund")  # one the device must get
+            seen = [e["seq"] for e in await admin.flush()]
+            assert seen and min(seen) > seq and seen == sorted(seen), (seq, seen)
+
+        await two_issues("before-hello")
+        admin = await hub.wire("admin-1")
+        await events_after(admin.hello["seq"])
+        await two_issues("before-sync")
+        await events_after((await admin.ok("sync"))["seq"])

@@ -206,6 +206,7 @@ async def test_check_in_turns_an_appointment_into_a_ticket(tmp_path: Path) -> No
         assert edge["number"] == "C002"
         assert await (await hub.wire("counter-1")).fail("check_in", code="EARLY") == "forbidden"
         assert await display.fail("check_in", code="EARLY") == "forbidden"
+        assert await (await hub.wire("admin-1")).fail("check_in", code="EARLY") == "forbidden"
         hub.clock.set(local("2026-11-23", "10:31"))
         assert (await kiosk.ok("check_in", code="EARLY"))["ticket"]["number"] == "C003"
         # booked names and phone numbers never leave the hub
@@ -376,6 +377,38 @@ async def test_rate_a_finished_ticket_once(hall: Hall) -> None:
     await one.ok("call_next", window=1)  # finishes C002
     await one.ok("finish", window=1)  # C003
     assert (await admin.ok("rate", ticket=ticket_id, score=1))["ticket"]["score"] == 1
+    # a counter rates only while a clerk is signed in at its window (the admin at any time)
+    await kiosk.ok("issue", service="social")
+    await one.ok("call_next", window=1)
+    await one.ok("finish", window=1)  # C004
+    await one.ok("sign_out", window=1)
+    assert await one.fail("rate", ticket="C004", score=4) == "invalid_state"
+    await one.ok("sign_in", window=1, clerk="1001", pin="1234")
+    assert (await one.ok("rate", ticket="C004", score=4))["ticket"]["score"] == 4
+
+
+async def test_ratings_and_device_state_reach_only_desk_and_admin(hall: Hall) -> None:
+    kiosk, one, four = await hall("kiosk-1"), await hall("counter-1"), await hall("counter-4")
+    desk = await hall("desk-1")
+    await one.ok("sign_in", window=1, clerk="1001", pin="1234")
+    await kiosk.ok("issue", service="social")
+    await one.ok("call_next", window=1)
+    await one.ok("finish", window=1)
+    await one.ok("rate", ticket="C001", score=1)
+    await desk.ok("follow_up", ticket="C001", note="已致电道歉")
+    await kiosk.ok("device_status", status={"printer": "paper_low"})
+    for w in (kiosk, one, four):
+        snapshot = (await w.ok("sync"))["snapshot"]
+        assert "devices" not in snapshot
+        [call] = snapshot["recent_calls"]
+        assert call["ticket"]["number"] == "C001" and call["ticket"]["score"] is None
+        assert "follow_up" not in call["ticket"]
+        found = (await w.ok("find", ticket="C001"))["ticket"]
+        assert found["score"] is None and "follow_up" not in found
+    snapshot = (await desk.ok("sync"))["snapshot"]
+    assert snapshot["devices"]["kiosk-1"] == {"printer": "paper_low"}
+    assert snapshot["recent_calls"][0]["ticket"]["score"] == 1
+    assert (await desk.ok("find", ticket="C001"))["ticket"]["follow_up"]["note"] == "已致电道歉"
 
 
 async def test_window_figures_for_the_clerk_s_own_screen(hall: Hall) -> None:
