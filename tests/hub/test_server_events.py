@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import itertools
 import json
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
