@@ -16,13 +16,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.errors import ConfigError, ConfigProblem
+from hub.i18n import languages as catalogue_languages
 
 logger = logging.getLogger(__name__)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SERVICE_ID = re.compile(r"^[a-z0-9_-]{1,32}$")
-PREFIX = re.compile(r"^[A-Z]{1,2}$")
-LANG = re.compile(r"^[a-z]{2,3}$")
+# whole values only (fullmatch): "B\n" is not a prefix
+SERVICE_ID = re.compile(r"[a-z0-9_-]{1,32}")
+PREFIX = re.compile(r"[A-Z]{1,2}")
+LANG = re.compile(r"[a-z]{2,3}")
 POLICIES = ("fifo", "ordered")
 
 
@@ -99,7 +101,7 @@ class _Locator:
     """Finds the line of a table or key in the raw TOML text, for error messages."""
 
     HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
-    KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
+    KEY = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*=")  # dotted too: hall.day_starts = ...
 
     def __init__(self, text: str) -> None:
         self.tables: dict[tuple[str, int], int] = {}
@@ -118,19 +120,32 @@ class _Locator:
                 continue
             key = self.KEY.match(line)
             if key:
-                self.keys.setdefault((current[0], current[1], key.group(1)), lineno)
+                *path, name = key.group(1).split(".")
+                if path:  # a dotted key: its own table, under the current one
+                    where = (".".join(filter(None, [current[0], *path])), 0)
+                    self.tables.setdefault(where, lineno)
+                else:
+                    where = current
+                self.keys.setdefault((where[0], where[1], name), lineno)
 
     def line(self, table: str, index: int = 0, key: str | None = None) -> int | None:
         if key is not None and (table, index, key) in self.keys:
             return self.keys[(table, index, key)]
-        return self.tables.get((table, index))
+        if (table, index) in self.tables:
+            return self.tables[(table, index)]
+        parent, _, name = table.rpartition(".")
+        if parent:  # written inline (hall's hours = [{...}]): the line of the key holding it
+            return self.line(parent, 0, name)
+        return None
 
 
 class _Checker:
     def __init__(self, text: str) -> None:
         self.at = _Locator(text)
         self.problems: list[ConfigProblem] = []
-        self.declared_services: set[str] = set()  # ids written, even on a service with errors
+        # ids written, even on a service with errors, and where: their [[services]] index
+        self.declared_services: dict[str, int] = {}
+        self.serving: set[str] = set()  # services named by windows that have errors
 
     def error(self, message: str, table: str, index: int = 0, key: str | None = None) -> None:
         self.problems.append(ConfigProblem(self.at.line(table, index, key), message))
@@ -205,12 +220,18 @@ def _parse_hall(data: dict[str, Any], check: _Checker) -> dict[str, Any]:
                     "hall", 0, "timezone")
     languages = hall.get("languages", ["zh"])
     if (not isinstance(languages, list) or not languages
-            or not all(isinstance(x, str) and LANG.match(x) for x in languages)):
+            or not all(isinstance(x, str) and LANG.fullmatch(x) for x in languages)):
         check.error("[hall]: languages must be a list of language codes like [\"zh\", \"en\"]",
                     "hall", 0, "languages")
         languages = ["zh"]
     elif len(set(languages)) != len(languages):
         check.error("[hall]: a language is listed twice", "hall", 0, "languages")
+    else:
+        without = [lang for lang in languages if lang not in catalogue_languages()]
+        if without:
+            check.warn(f"[hall]: no strings for {', '.join(without)} in assets/i18n (there are "
+                       f"{', '.join(catalogue_languages())}): screens, tickets and announcements "
+                       f"leave {'it' if len(without) == 1 else 'them'} out", "hall", 0, "languages")
     out["languages"] = tuple(languages)
     out["day_starts"] = check.clock_time(hall.get("day_starts", "05:00"), "[hall] day_starts",
                                          "hall", 0, "day_starts")
@@ -225,13 +246,14 @@ def _parse_hall(data: dict[str, Any], check: _Checker) -> dict[str, Any]:
             check.error(f"{where}: must be a table", "hall.hours", i)
             continue
         days = rule.get("days", list(DAYS))
-        if not isinstance(days, list) or not days or any(d not in DAYS for d in days):
+        days_ok = isinstance(days, list) and bool(days) and all(d in DAYS for d in days)
+        if not days_ok:
             check.error(f"{where}: days must be a list from {', '.join(DAYS)}",
                         "hall.hours", i, "days")
-            continue
-        spans = check.spans(rule, where, "hall.hours", i, None)
-        for span in spans:
-            rules.append(HoursRule(frozenset(DAYS.index(d) for d in days), span))
+        spans = check.spans(rule, where, "hall.hours", i, None)  # checked either way
+        if days_ok:
+            rules.extend(HoursRule(frozenset(DAYS.index(d) for d in days), span)
+                         for span in spans)
     out["hours"] = tuple(rules)
     known = {"name", "name_en", "timezone", "languages", "day_starts", "hours"}
     for key in hall:
@@ -246,12 +268,13 @@ def _parse_departments(data: dict[str, Any], check: _Checker) -> dict[str, Depar
         where = f"[[departments]] #{i + 1}"
         dep_id = check.text(node, "id", where, "departments", i)
         name = check.text(node, "name", where, "departments", i)
+        name_en = check.text(node, "name_en", where, "departments", i, required=False)
         if dep_id is None or name is None:
             continue
         if dep_id in departments:
             check.error(f"{where}: department id '{dep_id}' is used twice", "departments", i, "id")
             continue
-        departments[dep_id] = Department(dep_id, name, node.get("name_en"))
+        departments[dep_id] = Department(dep_id, name, name_en)
     return departments
 
 
@@ -263,22 +286,23 @@ def _parse_services(data: dict[str, Any], check: _Checker,
         where = f"[[services]] #{i + 1}"
         sid = check.text(node, "id", where, "services", i)
         if sid is not None:
-            check.declared_services.add(sid)
+            check.declared_services.setdefault(sid, i)
             where = f"service '{sid}'"
-            if not SERVICE_ID.match(sid):
+            if not SERVICE_ID.fullmatch(sid):
                 check.error(f"{where}: id must be 1-32 of a-z, 0-9, '_' or '-'", "services", i, "id")
                 sid = None
             elif sid in services:
                 check.error(f"{where}: id is used twice", "services", i, "id")
                 sid = None
         name = check.text(node, "name", where, "services", i)
+        name_en = check.text(node, "name_en", where, "services", i, required=False)
         department = check.text(node, "department", where, "services", i)
         if department is not None and department not in departments:
             check.error(f"{where}: department '{department}' is not defined in [[departments]]",
                         "services", i, "department")
         prefix = check.text(node, "prefix", where, "services", i)
         if prefix is not None:
-            if not PREFIX.match(prefix):
+            if not PREFIX.fullmatch(prefix):
                 check.error(f"{where}: prefix '{prefix}' must be 1 or 2 capital letters",
                             "services", i, "prefix")
                 prefix = None
@@ -303,7 +327,7 @@ def _parse_services(data: dict[str, Any], check: _Checker,
             continue
         prefixes[prefix] = sid
         services[sid] = Service(sid, department, name, prefix, float(minutes),
-                                node.get("name_en"), quota, tuple(spans))
+                                name_en, quota, tuple(spans))
     return services
 
 
@@ -313,21 +337,25 @@ def _parse_windows(data: dict[str, Any], check: _Checker,
     for i, node in enumerate(_list_of_tables(data, "windows", check)):
         number = node.get("number")
         where = f"[[windows]] #{i + 1}"
+        valid = True
         if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 999:
             check.error(f"{where}: number must be a whole number from 1 to 999",
                         "windows", i, "number")
-            continue
-        where = f"window {number}"
+            number, valid = 0, False  # the rest of the window is checked all the same
+        else:
+            where = f"window {number}"
         if number in windows:
             check.error(f"{where}: number is used twice", "windows", i, "number")
-            continue
+            valid = False
         name = check.text(node, "name", where, "windows", i, required=False) or f"{number}"
         zone = check.text(node, "zone", where, "windows", i, required=False) or ""
+        name_en = check.text(node, "name_en", where, "windows", i, required=False)
+        zone_en = check.text(node, "zone_en", where, "windows", i, required=False)
         serves = node.get("serves")
         if not isinstance(serves, list) or not serves or not all(isinstance(s, str) for s in serves):
             check.error(f"{where}: serves must be a non-empty list of service ids",
                         "windows", i, "serves")
-            continue
+            serves, valid = [], False
         for sid in serves:
             if sid not in check.declared_services:
                 check.error(f"{where}: serves '{sid}', which is not a service id",
@@ -339,8 +367,12 @@ def _parse_windows(data: dict[str, Any], check: _Checker,
             check.error(f"{where}: policy must be \"fifo\" or \"ordered\", not '{policy}'",
                         "windows", i, "policy")
             policy = "fifo"
-        windows[number] = Window(number, name, zone, tuple(s for s in serves if s in services),
-                                 policy, node.get("name_en"), node.get("zone_en"))
+        if valid:
+            windows[number] = Window(number, name, zone,
+                                     tuple(s for s in serves if s in services), policy,
+                                     name_en, zone_en)
+        else:  # still counted as serving its services: no false "served by no window"
+            check.serving.update(serves)
     return windows
 
 
@@ -361,10 +393,10 @@ def parse_hall(text: str, source: str = "<config>") -> tuple[Hall | None, list[C
         check.error("no [[services]] are defined: a hall needs at least one", "services")
     if not windows:
         check.error("no [[windows]] are defined: a hall needs at least one", "windows")
-    for i, sid in enumerate(services):
-        if not any(sid in w.serves for w in windows.values()):
+    for sid in services:
+        if sid not in check.serving and not any(sid in w.serves for w in windows.values()):
             check.warn(f"service '{sid}' is served by no window: its tickets can never be called",
-                       "services", i, "id")
+                       "services", check.declared_services[sid], "id")
     if any(not p.warning for p in check.problems):
         return None, check.problems
     result = Hall(

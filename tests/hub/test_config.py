@@ -89,3 +89,92 @@ def test_unserved_service_is_a_warning_not_an_error() -> None:
 def test_broken_files(text: str, message: str) -> None:
     hall, problems = parse_hall(text)
     assert hall is None and any(message in p.message for p in problems)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('prefix = "B"', 'prefix = "B\\n"', "1 or 2 capital letters"),  # TOML "B\n": a newline
+    ('id = "idcard"', 'id = "idcard\\n"', "id must be 1-32"),
+    ('languages = ["zh", "en"]', 'languages = ["zh", "en\\n"]', "languages must be a list"),
+    ('name_en = "ID card"', "name_en = 5", "'name_en' must be a non-empty string"),
+    ('name_en = "Household Registration"', "name_en = []", "'name_en' must be a non-empty"),
+    ('name_en = "Collection"', 'name_en = ""', "'name_en' must be a non-empty string"),
+    ('zone = "文印缴费区"', 'zone = "文印缴费区"\nzone_en = 3', "'zone_en' must be a non-empty"),
+])
+def test_a_value_that_only_looks_right_is_found(old: str, new: str, message: str) -> None:
+    """A trailing newline is not part of an id, a prefix or a language code; the *_en keys
+    are optional, but text when given (a number there broke tickets and screens)."""
+    text = TEXT.replace(old, new, 1)
+    assert text != TEXT
+    hall, problems = parse_hall(text)
+    assert hall is None
+    assert any(message in p.message and p.line for p in problems), [str(p) for p in problems]
+
+
+@pytest.mark.parametrize("old, new, messages", [
+    ('days = ["sat"]\nopen = "09:00"', 'days = ["saturday"]\nopen = "9h00"',
+     ["days must be a list", "'9h00' is not a time"]),
+    ('number = 12\nname = "出件"', 'number = 3\nname = "出件"',
+     ["number is used twice"]),
+    ('serves = ["collect", "pay"]', 'serves = []\npolicy = "lifo"',
+     ["serves must be a non-empty list", 'policy must be "fifo" or "ordered"']),
+    ('number = 12\nname = "出件"', 'number = "twelve"\nname = "出件"\npolicy = "lifo"',
+     ["number must be a whole number", 'policy must be "fifo" or "ordered"']),
+])
+def test_one_mistake_does_not_hide_the_next_in_the_same_table(old: str, new: str,
+                                                              messages: list[str]) -> None:
+    text = TEXT.replace(old, new, 1)
+    assert text != TEXT
+    hall, problems = parse_hall(text)
+    assert hall is None
+    for message in messages:
+        assert any(message in p.message for p in problems), (message, [str(p) for p in problems])
+    if "used twice" in messages[0]:  # a window with mistakes still serves its services: no
+        assert not [p for p in problems if p.warning]  # false "served by no window"
+
+
+def test_a_language_without_strings_is_a_warning() -> None:
+    text = TEXT.replace('languages = ["zh", "en"]', 'languages = ["zh", "fr"]', 1)
+    hall, problems = parse_hall(text)
+    assert hall is not None
+    [warning] = [p for p in problems if p.warning]
+    assert "no strings for fr" in warning.message
+    assert warning.line == line_of(text, 'languages = ["zh", "fr"]')
+
+
+def test_the_served_by_no_window_warning_is_on_its_service_s_line() -> None:
+    """Even when an earlier service was rejected (the warning named the wrong line then)."""
+    text = (TEXT.replace('prefix = "B"', 'prefix = "A"', 1)
+            .replace('serves = ["collect", "pay"]', 'serves = ["pay"]', 1))
+    _, problems = parse_hall(text)
+    [warning] = [p for p in problems if p.warning]
+    assert "'collect'" in warning.message
+    assert warning.line == line_of(text, 'id = "collect"')
+
+
+MINI = """{hall}
+[[departments]]
+id = "d"
+name = "部门"
+
+[[services]]
+id = "s"
+department = "d"
+name = "业务"
+prefix = "A"
+
+[[windows]]
+number = 1
+serves = ["s"]
+"""
+
+
+@pytest.mark.parametrize("hall, needle", [
+    ('hall.name = "小厅"\nhall.day_starts = "5am"', 'hall.day_starts = "5am"'),
+    ('[hall]\nname = "小厅"\nhours = [{ days = ["sat"], open = "9h00", close = "12:00" }]',
+     "hours = [{"),
+])
+def test_mistakes_in_dotted_keys_and_inline_tables_have_their_line(hall: str, needle: str) -> None:
+    text = MINI.format(hall=hall)
+    _, problems = parse_hall(text)
+    [error] = [p for p in problems if not p.warning]
+    assert error.line == line_of(text, needle), str(error)
