@@ -41,7 +41,7 @@ from counter.model import ClerkModel
 from counter.sign import SignConfig, WindowSign, open_sign, read_sign_config
 from counter.views import ClerkWindow
 from counter.views_pad import RatingPadView
-from hub.appargs import add_bus_arguments, fail, settings_from_args, setup_logging
+from hub.appargs import AppParser, add_bus_arguments, fail, settings_from_args, setup_logging
 from hub.errors import HubError
 from hub.qtbus import QtBus
 from hub.settings_file import read_toml
@@ -54,7 +54,7 @@ RATING_CHECK_MS = 15000
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="The window clerk's counter client.")
+    parser = AppParser(prog=PROG, description="The window clerk's counter client.")
     parser.add_argument("--evaluator", action="store_true",
                         help="run as the window's citizen-facing rating pad")
     parser.add_argument("--keypad", metavar="SPEC",

@@ -44,7 +44,7 @@ from display.settings import DisplaySettings, load_settings
 from display.speech import check_window
 from display.views import BoardView, Screen
 from display.voice import Pyttsx3Voice, Voice
-from hub.appargs import add_bus_arguments, fail, settings_from_args, setup_logging
+from hub.appargs import AppParser, add_bus_arguments, fail, settings_from_args, setup_logging
 from hub.client import DeviceSettings
 from hub.clock import Clock, SystemClock
 from hub.errors import HubError
@@ -213,7 +213,7 @@ class DisplayApp(QObject):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="The hall's screens and speakers.")
+    parser = AppParser(prog=PROG, description="The hall's screens and speakers.")
     parser.add_argument("--mode", choices=MODES, default="hall",
                         help="hall: every call and queue; window: one window; zone: one zone's windows")
     parser.add_argument("--window", type=int, help="the window shown in --mode window")
@@ -278,7 +278,7 @@ def options_from_args(args: argparse.Namespace) -> DisplayOptions:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.log_level)
+    setup_logging(args.log_level, one_shot=bool(args.say_call))
     if args.say_call:
         return run_say_call(args)
     try:

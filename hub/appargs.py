@@ -6,12 +6,21 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import NoReturn
 
 from hub.client import DeviceSettings
 from hub.errors import HubError
 from hub.protocol import DEFAULT_PORT
 
 DEFAULT_HUB = f"ws://127.0.0.1:{DEFAULT_PORT}/"
+
+
+class AppParser(argparse.ArgumentParser):
+    """An app's command line. A mistake in it is one plain line (docs/config.md: a one-shot run
+    that fails prints one line saying what is wrong), not argparse's usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def add_bus_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,8 +32,9 @@ def add_bus_arguments(parser: argparse.ArgumentParser) -> None:
                        "(and ca_file)")
     group.add_argument("--ca-file", help="for a wss:// hub: the PEM file of the certificate to "
                        "trust (the hub's own, or the hall's CA); default: the system's")
-    group.add_argument("--log-level", default="INFO",
-                       choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    group.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                       help="default INFO; WARNING for a one-shot run, whose output is its "
+                            "result or one line saying what is wrong")
 
 
 def settings_from_args(args: argparse.Namespace) -> DeviceSettings:
@@ -45,7 +55,8 @@ def settings_from_args(args: argparse.Namespace) -> DeviceSettings:
     return settings
 
 
-def setup_logging(level: str) -> None:
+def setup_logging(level: str | None, *, one_shot: bool = False) -> None:
+    level = level or ("WARNING" if one_shot else "INFO")
     # force: python-escpos calls logging.basicConfig() when it is imported
     logging.basicConfig(level=level, stream=sys.stderr, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -8,7 +8,6 @@ and the guidance desk. Ctrl-C stops them all together.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import importlib.util
 import logging
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from hub.appargs import AppParser
 from hub.client import BusClient, BusError
 from hub.config import load_hall
 from hub.errors import ConfigError, HubError
@@ -136,7 +136,7 @@ def _stop(procs: dict[str, subprocess.Popen[str]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hall-demo", description=__doc__.splitlines()[0])
+    parser = AppParser(prog="hall-demo", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(DEMO_HALL), help="the hall (default: the demo)")
     parser.add_argument("--data", help="data folder (default: a fresh temporary one)")
     parser.add_argument("--port", type=int, default=8765)
@@ -146,12 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s hall-demo: %(message)s")
 
+    config = Path(args.config).resolve()  # the hub and the apps run from the project's folder
     try:
-        hall = load_hall(args.config)
+        hall = load_hall(config)
     except ConfigError as err:
         print(f"hall-demo: the hall configuration is wrong:\n{err}", file=sys.stderr)
         return 2
-    folder = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="hall-demo-"))
+    folder = Path(args.data).resolve() if args.data else Path(tempfile.mkdtemp(prefix="hall-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "hall.db"
     store = Store(db)
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
     procs: dict[str, subprocess.Popen[str]] = {}
     try:
-        hub, url = _start_hub(Path(args.config), db, args.port, folder / "hub.log")
+        hub, url = _start_hub(config, db, args.port, folder / "hub.log")
     except HubError as err:
         print(f"hall-demo: {err}", file=sys.stderr)
         return 1

@@ -7,7 +7,7 @@ import argparse
 import logging
 import sys
 
-from hub.appargs import add_bus_arguments, fail, settings_from_args, setup_logging
+from hub.appargs import AppParser, add_bus_arguments, fail, settings_from_args, setup_logging
 from hub.client import DeviceSettings
 from hub.errors import HubError
 from hub.i18n import languages
@@ -21,7 +21,7 @@ PROG = "hall-kiosk"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = AppParser(
         prog=PROG,
         description="The ticket kiosk at the hall's entrance (full screen, touch). "
                     "With --take SERVICE it issues and prints one ticket and exits.")
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.log_level)
+    setup_logging(args.log_level, one_shot=bool(args.take))
     try:
         settings = load_settings(args.settings).override(
             printer=args.printer, print_mode=args.print_mode, paper=args.paper, lang=args.lang)
@@ -73,6 +73,10 @@ def take(bus: DeviceSettings, service: str, settings: KioskSettings, printer: Ti
         taken = take_ticket(bus, service, settings.lang, printer)
     except KioskError as err:
         return fail(PROG, str(err), 1)
+    except Exception as err:  # the one-shot's boundary: still one line (the details at DEBUG)
+        logger.debug("the test ticket failed", exc_info=True)
+        return fail(PROG, f"the test ticket failed: {type(err).__name__}: {err} "
+                          f"(--log-level DEBUG shows where)", 1)
     finally:
         printer.close()
     content = taken.content

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from counter.desk.errors import SettingsError
 from counter.desk.indicators import load_targets
-from hub.appargs import add_bus_arguments, fail, settings_from_args, setup_logging
+from hub.appargs import AppParser, add_bus_arguments, fail, settings_from_args, setup_logging
 from hub.errors import HubError
 from kiosk.errors import PrinterSpecError
 
@@ -32,7 +32,7 @@ SPEC_HELP = "preview:DIR | usb:VID:PID | serial:DEV[:BAUD] | net:HOST[:PORT] | f
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Guidance desk console (咨询导办台).")
+    parser = AppParser(prog=PROG, description="Guidance desk console (咨询导办台).")
     add_bus_arguments(parser)
     parser.add_argument("--windowed", action="store_true",
                         help="a normal window instead of full screen")

@@ -44,6 +44,7 @@ def test_say_call_writes_the_wav_and_prints_the_sentence_last(
     wav = tmp_path / f"call-{lang}.wav"
     done = run_display("--say-call", "A012", "5", "--lang", lang, "--wav", str(wav))
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # the sentence is the output; no log lines unless asked
     assert done.stdout.endswith(sentence + "\n")
     assert done.stdout.splitlines()[-1] == sentence
     assert frames(wav) > 22050  # the chime and the sentence: well over a second
@@ -54,6 +55,8 @@ def test_say_call_writes_the_wav_and_prints_the_sentence_last(
     (["--say-call", "A012", "five", "--wav", "x.wav"], "window 'five' is not a whole number"),
     (["--say-call", "A012", "0", "--wav", "x.wav"], "window 0 is not between 1 and 999"),
     (["--say-call", "A012", "5", "--lang", "fr", "--wav", "x.wav"], "language 'fr'"),
+    (["--say-call", "A012", "--lang", "zh", "--wav", "x.wav"], "--say-call: expected 2 arguments"),
+    (["--mode", "lobby"], "argument --mode: invalid choice: 'lobby'"),
     (["--mode", "window", "--device", "d", "--token", "t"], "--mode window needs --window N"),
     (["--mode", "zone", "--device", "d", "--token", "t"], "--mode zone needs --zone Z"),
     (["--mode", "hall"], "say who this device is"),
@@ -66,7 +69,10 @@ def test_a_bad_argument_is_one_plain_line_and_a_failure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code = main([*args, "--log-level", "ERROR"])
+    try:
+        code = main(args)
+    except SystemExit as exited:  # argparse's own checks
+        code = exited.code
     out, err = capsys.readouterr()
     assert code != 0
     assert out == ""

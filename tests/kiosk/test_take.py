@@ -105,6 +105,28 @@ def test_take_from_a_wss_hub_trusting_its_certificate(
         hub.stop()
 
 
+@pytest.mark.parametrize("argv", [["--paper", "70"], ["--print-mode", "foo"], ["--lang", "fr"],
+                                  ["--take"]])
+def test_a_mistaken_flag_is_one_plain_line(argv: list[str],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--take", "social", "--device", "k", "--token", "t", *argv])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and err.startswith("hall-kiosk: ")
+    assert argv[0] in err
+
+
+def test_a_take_prints_nothing_on_stderr_unless_asked(
+        hub: HubProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A script reads stdout, a technician the one line of a failure: no log chatter by default."""
+    take = ["--take", "hukou", "--printer", f"preview:{tmp_path / 't'}", *bus_args(hub)]
+    assert main(take) == 0
+    assert capsys.readouterr().err == ""
+    assert main([*take, "--log-level", "INFO"]) == 0
+    assert "bus connected" in capsys.readouterr().err
+
+
 def test_bad_arguments_are_one_plain_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--take", "social", "--printer", "lpt:1", "--device", "k", "--token", "t"])
     assert code != 0
