@@ -104,6 +104,12 @@ class RatingPad(QObject):
             window = data.get("window") or {}
             if window.get("number") == self.window:
                 self.window_state = dict(window)
+                if self.state is PadState.ASKING and not self.window_open:
+                    # the hub takes a window's ratings only while a clerk is signed in there
+                    logger.info("window closed: %s is no longer asked for a rating",
+                                self.ticket.get("number") if self.ticket else None)
+                    self._rest()
+                    return
                 self.changed.emit()
         elif name == "ticket_finished":
             ticket = data.get("ticket") or {}
@@ -203,7 +209,7 @@ class RatingPad(QObject):
         else:
             code = str(payload.get("code", "internal"))
             logger.warning("rating of %s not taken: %s", ticket.get("number"), payload)
-            if code == "invalid_state":
+            if code == "invalid_state" and self.window_open:
                 self.error = self.t("rate_error_rated")
             elif code == "unavailable":
                 self.error = self.t("rate_error_offline")

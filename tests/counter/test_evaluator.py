@@ -132,6 +132,23 @@ def test_a_refused_rating_says_so_then_rests(code: str, text: str) -> None:
     assert state(pad) is PadState.REST
 
 
+def test_a_clerk_signing_out_ends_the_question() -> None:
+    """The hub takes a window's ratings only while a clerk is signed in there: a sign-out ends
+    the question, and a rating refused because of one is not called "rated already"."""
+    pad, bus, _ = make_pad()
+    pad.on_event(finished())
+    pad.on_event(event("window_changed", window=window(1, "paused")))
+    assert pad.state is PadState.ASKING  # a pause keeps the clerk signed in
+    pad.on_event(event("window_changed", window=window(1, "closed")))
+    assert state(pad) is PadState.REST and not pad.rate(4)
+    pad.on_event(event("window_changed", window=window(1)))
+    pad.on_event(finished("C002"))
+    pad.rate(4)
+    pad.window_state = {**pad.window_state, "state": "closed", "clerk": None}  # crossed on the way
+    bus.reply(False, {"code": "invalid_state", "message": "window 1 is closed"})
+    assert pad.state is PadState.FAILED and pad.error == "评价未能提交，请告知窗口工作人员。"
+
+
 def test_the_question_is_in_the_citizens_language() -> None:
     pad, _, _ = make_pad("zh")
     pad.on_event(finished(lang="en"))
