@@ -159,6 +159,7 @@ class Announcer:
         self._closed = False
         self._silent: str | None = None
         self._checked = False
+        self._failing: str | None = None  # the last failure, said once while it lasts
 
     # Feeding: any thread, returns at once.
 
@@ -261,8 +262,16 @@ class Announcer:
             )
             self.player.play(wav, volume)
         except (VoiceError, AudioError) as err:
-            logger.error("could not announce %s of %s: %s", item.kind, label, err)
+            problem = str(err)
+            if problem != self._failing:  # a sound server that is down: said once, not per call
+                logger.error("could not announce %s of %s: %s", item.kind, label, problem)
+            else:
+                logger.info("could not announce %s of %s either (same problem)", item.kind, label)
+            self._failing = problem
             return Outcome(item, "failed", volume, now)
+        if self._failing is not None:
+            logger.warning("announcements work again")
+            self._failing = None
         logger.info("announced %s of %s at volume %.2f", item.kind, label, volume)
         return Outcome(item, "announced", volume, now)
 

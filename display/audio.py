@@ -12,6 +12,7 @@ else ALSA's ``aplay`` (the file is scaled first). With no program or no sound ou
 from __future__ import annotations
 
 import array
+import contextlib
 import hashlib
 import logging
 import os
@@ -77,12 +78,15 @@ def join_wavs(parts: Sequence[Path], out: Path, gap_s: float = 0.3) -> Path:
     if not parts:
         raise AudioError("nothing to join")
     target = wav_format(parts[0])
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_file():  # /dev/full, a folder: not replaced by a WAV file
+        raise AudioError(f"cannot write the sound to {out}: it is not a regular file")
     gap = b"\0" * (int(target.rate * gap_s) * target.channels * target.sample_width)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     with tempfile.TemporaryDirectory(prefix="hall-join-") as scratch:
         try:
-            with wave.open(str(tmp), "wb") as joined:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            # the file opened first: a wave writer never half-made (it complains when collected)
+            with open(tmp, "wb") as file, wave.open(file, "wb") as joined:
                 joined.setnchannels(target.channels)
                 joined.setsampwidth(target.sample_width)
                 joined.setframerate(target.rate)
@@ -96,7 +100,8 @@ def join_wavs(parts: Sequence[Path], out: Path, gap_s: float = 0.3) -> Path:
                         joined.writeframes(w.readframes(w.getnframes()))
             tmp.replace(out)
         except (OSError, EOFError, wave.Error) as err:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # not there, or its folder cannot be
+                tmp.unlink()
             raise AudioError(f"cannot join {len(parts)} sounds into {out}: {err}") from err
     return out
 

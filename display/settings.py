@@ -32,6 +32,7 @@ from typing import Any
 
 from display.announcer import VolumeSchedule
 from display.errors import DisplayError
+from hub.i18n import languages as catalogue_languages
 from hub.settings_file import read_toml
 
 KNOWN_KEYS = frozenset(
@@ -99,6 +100,10 @@ def parse_settings(data: Mapping[str, Any]) -> DisplaySettings:
         default_volume=float(_number(data, "default_volume", defaults.default_volume, 0, 1)),
         volume_rules=rules,
     )
+    without = [lang for lang in settings.languages or () if lang not in catalogue_languages()]
+    if without:  # the voice would read another language's sentence
+        raise SettingsError(f"languages: no strings for {', '.join(without)} (there are "
+                            f"{', '.join(catalogue_languages())})")
     try:
         settings.schedule("UTC")
     except ValueError as err:

@@ -20,5 +20,8 @@ def read_toml(path: str | Path, what: str = "settings file",
         raise error(f"cannot read the {what} {path}: it does not exist") from None
     except OSError as err:
         raise error(f"cannot read the {what} {path}: {err.strerror or err}") from err
+    except UnicodeDecodeError as err:  # saved in GBK, say: TOML is UTF-8
+        raise error(f"cannot read the {what} {path}: it is not UTF-8 text (byte "
+                    f"{err.object[err.start]:#04x} at offset {err.start}); save it as UTF-8") from err
     except tomllib.TOMLDecodeError as err:
         raise error(f"cannot read the {what} {path}: it is not valid TOML: {err}") from err

@@ -13,6 +13,7 @@ from hub.errors import HubError
 from hub.i18n import languages
 from kiosk.errors import KioskError
 from kiosk.printer import SPEC_HELP, TicketPrinter, default_preview_dir, open_printer
+from kiosk.scanner import open_scanner
 from kiosk.settings import KioskSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.settings).override(
             printer=args.printer, print_mode=args.print_mode, paper=args.paper, lang=args.lang)
         bus = settings_from_args(args)
+        try:  # a scanner spec it cannot read: said now, naming the file it is in
+            scanner = open_scanner(settings.scanner)
+        except KioskError as err:
+            raise KioskError(f"{args.settings}: {err}") from err
         printer = open_printer(settings.printer, settings.print_mode, settings.paper)
     except (KioskError, HubError) as err:
         return fail(PROG, str(err))
@@ -62,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return take(bus, args.take, settings, printer)
     from kiosk.ui.app import run  # Qt widgets only for the screen
 
-    return run(bus, settings, printer, windowed=args.windowed, orientation=args.orientation)
+    return run(bus, settings, printer, scanner=scanner, windowed=args.windowed,
+               orientation=args.orientation)
 
 
 def take(bus: DeviceSettings, service: str, settings: KioskSettings, printer: TicketPrinter) -> int:

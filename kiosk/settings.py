@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from hub.i18n import languages as catalogue_languages
 from hub.settings_file import read_toml
 from kiosk.errors import KioskError
 
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_IDLE_SECONDS = 30.0
 MIN_IDLE_SECONDS = 5.0
+MAX_IDLE_SECONDS = 3600.0  # an hour without a touch: back to the start at the latest
 PRINT_MODES = ("text", "image")
 PAPERS = (58, 80)
 
@@ -74,15 +76,19 @@ def parse_settings(data: dict[str, Any], where: str = "settings") -> KioskSettin
         values["technician_pin"] = pin
     if "idle_seconds" in data:
         idle = data["idle_seconds"]
-        if isinstance(idle, bool) or not isinstance(idle, int | float) or idle < MIN_IDLE_SECONDS:
-            raise SettingsError(f"{where}: idle_seconds must be a number of at least "
-                                f"{MIN_IDLE_SECONDS:g}")
+        if (isinstance(idle, bool) or not isinstance(idle, int | float)
+                or not MIN_IDLE_SECONDS <= idle <= MAX_IDLE_SECONDS):  # nan, inf: no
+            raise SettingsError(f"{where}: idle_seconds must be a number from "
+                                f"{MIN_IDLE_SECONDS:g} to {MAX_IDLE_SECONDS:g}")
         values["idle_seconds"] = float(idle)
     for key in ("scanner", "printer", "lang"):
         if key in data:
             if not isinstance(data[key], str):
                 raise SettingsError(f"{where}: {key} must be a string")
             values[key] = data[key] or None
+    if values.get("lang") and values["lang"] not in catalogue_languages():
+        raise SettingsError(f"{where}: lang {values['lang']!r} has no strings here (there are "
+                            f"{', '.join(catalogue_languages())})")
     if "print_mode" in data:
         if data["print_mode"] not in PRINT_MODES:
             raise SettingsError(f"{where}: print_mode must be text or image")

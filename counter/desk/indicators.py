@@ -53,9 +53,14 @@ class Targets:
         return self.max_wait_by_service.get(service, self.max_wait_min)
 
 
+MINUTES_MAX = 24 * 60  # a target longer than a day is a mistake (nan and inf included)
+
+
 def _minutes(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise SettingsError(f"{where} must be a number of minutes above 0, not {value!r}")
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not 0 < value <= MINUTES_MAX):  # False for nan too
+        raise SettingsError(f"{where} must be a number of minutes above 0 and at most "
+                            f"{MINUTES_MAX}, not {value!r}")
     return float(value)
 
 
@@ -67,6 +72,10 @@ def _flag(value: Any, where: str) -> bool:
 
 def targets_from_dict(data: Mapping[str, Any], source: str = "settings") -> Targets:
     """Targets from the parsed settings; raises SettingsError naming the bad key."""
+    misspelt = sorted(set(data) - {"targets"})
+    if misspelt:
+        raise SettingsError(f"{source}: unknown {', '.join(misspelt)} (the desk settings have "
+                            "one table, [targets])")
     section = data.get("targets", {})
     if not isinstance(section, dict):
         raise SettingsError(f"{source}: [targets] must be a table")

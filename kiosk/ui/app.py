@@ -4,18 +4,18 @@ window, wired together; returns when the technician leaves with the PIN."""
 from __future__ import annotations
 
 import logging
+import signal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication
 
 from hub.client import DeviceSettings
 from hub.qtbus import QtBus
-from kiosk.errors import KioskError
 from kiosk.model import KioskModel
 from kiosk.printer import TicketPrinter
 from kiosk.raster import ensure_qt_app
-from kiosk.scanner import KeyboardScanner, Scanner, open_scanner
+from kiosk.scanner import KeyboardScanner, Scanner
 from kiosk.settings import KioskSettings
 from kiosk.ui.printjobs import ThreadedPrintJobs
 from kiosk.ui.window import KioskWindow
@@ -61,14 +61,10 @@ class Kiosk:
 
 
 def run(bus_settings: DeviceSettings, settings: KioskSettings, printer: TicketPrinter, *,
-        windowed: bool = False, orientation: str = "auto") -> int:
+        scanner: Scanner | None = None, windowed: bool = False, orientation: str = "auto") -> int:
+    """Run the kiosk until the technician leaves, or SIGTERM/SIGINT (a clean close either way)."""
     app = ensure_qt_app()
     assert isinstance(app, QApplication)
-    try:
-        scanner = open_scanner(settings.scanner)
-    except KioskError as err:
-        logger.error("%s; running without a scanner", err)
-        scanner = None
     kiosk = Kiosk(bus_settings, settings, printer, orientation=orientation, scanner=scanner)
     window = kiosk.window
     if windowed:
@@ -81,7 +77,14 @@ def run(bus_settings: DeviceSettings, settings: KioskSettings, printer: TicketPr
     kiosk.start()
     logger.info("kiosk %s started (%s printer, %s mode, %d mm)", bus_settings.device,
                 type(printer).__name__, printer.mode.value, printer.paper)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: app.quit())
+    wake = QTimer()  # lets Python see the signals while Qt runs
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
     try:
         return app.exec()
     finally:
+        wake.stop()
         kiosk.close()
+        logger.info("kiosk stopped")

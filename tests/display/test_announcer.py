@@ -14,7 +14,7 @@ import pytest
 
 from display.announcer import Announcer, VolumeSchedule
 from display.audio import CHIME, FakePlayer, wav_duration
-from display.errors import BadCall, VoiceError
+from display.errors import AudioError, BadCall, VoiceError
 from display.say import say_call
 from display.voice import FakeVoice, Pyttsx3Voice
 
@@ -214,6 +214,31 @@ def test_a_voice_failure_skips_that_announcement_only(
     announcer.call("A001", 1)
     announcer.call("A002", 2)
     assert drain(announcer) == [("A001", "failed"), ("A002", "announced")]
+
+
+def test_a_sound_server_that_fails_every_call_is_an_error_once_until_it_works_again(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The player is there but its sound server is down (sox: no default audio device): one
+    ERROR for the hall's technician, not one per call all day."""
+    announcer = make_announcer(voice, player, clock, tmp_path)
+    real_play = player.play
+
+    def no_server(wav: Path, volume: float) -> None:
+        raise AudioError("/usr/bin/play failed: no default audio device configured")
+
+    monkeypatch.setattr(player, "play", no_server)
+    for n in range(1, 4):
+        announcer.call(f"A00{n}", n)
+    with caplog.at_level(logging.INFO, logger="display.announcer"):
+        assert [r for _, r in drain(announcer)] == ["failed"] * 3
+        monkeypatch.setattr(player, "play", real_play)
+        announcer.call("A004", 4)
+        assert [r for _, r in drain(announcer)] == ["announced"]
+    assert [r.levelname for r in caplog.records if "could not announce" in r.message] == \
+        ["ERROR", "INFO", "INFO"]
+    assert "announcements work again" in caplog.text
 
 
 def test_bad_calls_and_empty_messages_are_refused_when_fed(

@@ -53,6 +53,8 @@ def test_say_call_writes_the_wav_and_prints_the_sentence_last(
 @pytest.mark.parametrize(("args", "says"), [
     (["--say-call", "A0123X", "5", "--wav", "x.wav"], "ticket number 'A0123X'"),
     (["--say-call", "A012", "five", "--wav", "x.wav"], "window 'five' is not a whole number"),
+    (["--say-call", "A012", "٥", "--wav", "x.wav"], "window '٥' is not a whole number"),
+    (["--say-call", "A012", "-1", "--wav", "x.wav"], "window '-1' is not a whole number"),
     (["--say-call", "A012", "0", "--wav", "x.wav"], "window 0 is not between 1 and 999"),
     (["--say-call", "A012", "5", "--lang", "fr", "--wav", "x.wav"], "language 'fr'"),
     (["--say-call", "A012", "--lang", "zh", "--wav", "x.wav"], "--say-call: expected 2 arguments"),
@@ -79,6 +81,21 @@ def test_a_bad_argument_is_one_plain_line_and_a_failure(
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith("hall-display: ") and says in err
     assert not (tmp_path / "x.wav").exists()
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "folder", "file/call.wav"])
+def test_say_call_to_somewhere_that_is_not_a_wav_file_is_one_line(
+        target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A device node is never replaced by a WAV file, nor a folder; a file in the way of the
+    folders to make is a plain failure."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("in the way")
+    assert main(["--say-call", "A012", "5", "--wav", target]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and target in err, err
+    assert Path("/dev/null").is_char_device()
 
 
 def test_say_call_without_wav_plays_on_the_speaker(
@@ -129,6 +146,7 @@ def test_the_settings_file(tmp_path: Path) -> None:
     ("[[volume]]\nstart = \"12:00\"\nend = \"13:00\"\nvolume = 2\n", "volume 2.0 is not between 0 and 1"),
     ("[[volume]]\nstart = \"12:00\"\n", "needs exactly start, end and volume"),
     ("repeat = \n", "not valid TOML"),
+    ('languages = ["zh", "fr"]\n', "languages: no strings for fr"),
 ])
 def test_a_bad_settings_file_says_what_is_wrong(tmp_path: Path, text: str, says: str) -> None:
     path = tmp_path / "display.toml"

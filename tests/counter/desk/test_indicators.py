@@ -101,6 +101,10 @@ def test_targets_read_from_the_settings_file(tmp_path: Path) -> None:
     ("[targets]\ndissatisfied = 1\n", "dissatisfied"),
     ("[targets.max_wait_by_service]\nrealty = -5\n", "realty"),
     ("[targets\n", "not valid TOML"),
+    ("[targets]\nmax_wait_min = nan\n", "max_wait_min"),  # the screen divided by it
+    ("[targets]\nmax_pause_min = inf\n", "max_pause_min"),
+    ("[targets]\nmax_wait_min = 100000\n", "at most 1440"),
+    ("[targts]\nmax_wait_min = 10\n", "unknown targts"),
 ])
 def test_a_bad_settings_file_says_what_is_wrong(tmp_path: Path, text: str, named: str) -> None:
     path = tmp_path / "desk.toml"
