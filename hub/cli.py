@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import io
 import json
 import logging
+import re
 import signal
 import ssl
 import sys
@@ -176,29 +178,50 @@ def cmd_clerk_add(args: argparse.Namespace) -> int:
     return 0
 
 
+APPOINTMENT_COLUMNS = "code,service,date,start,end[,name,phone]"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def read_appointments(path: Path, tz: ZoneInfo, hall: Hall | None) -> list[AppointmentRow]:
-    """Rows of ``code,service,date,start,end[,name,phone]``; raises CliError listing bad lines."""
+    """Rows of ``code,service,date,start,end[,name,phone]``; raises CliError listing every bad
+    line (by the line of the file it starts on) and importing nothing."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise CliError(f"cannot read {path}: {err}") from err
     rows: list[AppointmentRow] = []
     problems: list[str] = []
-    for lineno, cells in enumerate(csv.reader(text.splitlines()), start=1):
+    seen: dict[str, int] = {}  # code -> the line it was first on
+    reader = csv.reader(io.StringIO(text, newline=""))
+    read_to = 0  # the file's lines read so far: the next record starts after them
+    header_possible = True
+    for cells in reader:
+        lineno, read_to = read_to + 1, reader.line_num
         if not cells or not "".join(cells).strip():
             continue
-        if lineno == 1 and cells[0].strip().lower() == "code":
+        cells = [c.strip() for c in cells]
+        if header_possible and cells[0].lower() == "code":
+            header_possible = False
             continue
-        cells = [c.strip() for c in cells] + ["", ""]
-        code, service, day, start, end, name, phone = cells[:7]
+        header_possible = False
         where = f"{path}:{lineno}"
+        if not 5 <= len(cells) <= 7:
+            problems.append(f"{where}: {len(cells)} column(s); a row is {APPOINTMENT_COLUMNS}")
+            continue
+        code, service, day, start, end, name, phone = [*cells, "", ""][:7]
         if not code or len(code) > 64:
             problems.append(f"{where}: the code must be 1 to 64 characters")
             continue
+        if code in seen:
+            problems.append(f"{where}: code '{code}' is already booked on line {seen[code]}")
+            continue
+        seen[code] = lineno
         if hall is not None and service not in hall.services:
             problems.append(f"{where}: service '{service}' is not in this hall")
             continue
         try:
+            if not ISO_DATE.fullmatch(day):
+                raise ValueError(day)
             slot_day = date.fromisoformat(day)
             begin = datetime.combine(slot_day, datetime.strptime(start, "%H:%M").time(), tz)
             finish = datetime.combine(slot_day, datetime.strptime(end, "%H:%M").time(), tz)

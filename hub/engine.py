@@ -390,12 +390,17 @@ class HallEngine:
 
     def check_in(self, appointment: Appointment, device: str | None = None) -> Outcome:
         """Turn a booked appointment into an ``appointment`` ticket (30 min early to slot end)."""
-        service = self._service(appointment.service)
+        service = self.hall.services.get(appointment.service)
+        if service is None:  # imported without the hall file to check it against
+            raise RequestError(Code.INVALID_STATE, f"appointment {appointment.code} is for "
+                               f"service '{appointment.service}', which this hall does not offer")
         now = self._now()
         if appointment.code in self.used_codes or appointment.ticket_id:
             raise RequestError(Code.INVALID_STATE,
                                f"appointment {appointment.code} has already been checked in")
-        if appointment.date != self.day:
+        # the hall day the slot is in: a slot before day_starts belongs to the day before
+        slot_day = hours.hall_day(self.hall, appointment.slot_start).isoformat()
+        if slot_day != self.day:
             raise RequestError(Code.INVALID_STATE, f"appointment {appointment.code} is booked for "
                                f"{appointment.date}, not today ({self.day})")
         if now < appointment.slot_start - CHECK_IN_EARLY:
@@ -728,6 +733,9 @@ class HallEngine:
         if not text:
             raise RequestError(Code.BAD_REQUEST, "announce: 'text' is blank")
         lang = lang or self.hall.languages[0]
+        if lang not in self.hall.languages:  # the displays would have no voice to say it in
+            raise RequestError(Code.BAD_REQUEST, f"announce: lang '{lang}' is not one of the "
+                               f"hall's languages ({', '.join(self.hall.languages)})")
         self._emit("announcement", {"text": text, "lang": lang})
         logger.info("announcement (%s): %s", lang, text)
         return self._done({})

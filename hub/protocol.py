@@ -164,7 +164,7 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
            windowed=True),
     OpSpec("sign_out", COUNTER, (WINDOW,), windowed=True),
     OpSpec("call_next", COUNTER, (WINDOW,), windowed=True),
-    OpSpec("call_number", COUNTER, (WINDOW, Param("number", _text(2, 8, r"[A-Z]{1,2}\d{1,5}"))),
+    OpSpec("call_number", COUNTER, (WINDOW, Param("number", _text(2, 8, r"[A-Za-z]{1,2}\d{1,5}"))),
            windowed=True),
     OpSpec("recall", COUNTER, (WINDOW,), windowed=True),
     OpSpec("start", COUNTER, (WINDOW,), windowed=True),

@@ -199,6 +199,29 @@ def test_appointments_import_all_or_nothing(tmp_path: Path,
         store.close()
 
 
+def test_every_bad_appointment_row_is_reported_on_the_line_it_starts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Short and long rows, a code booked twice, a date not written YYYY-MM-DD: each on the line
+    it starts on, even after a name written over two lines, and nothing imported."""
+    db = str(tmp_path / "hall.db")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n\ncode,service,date,start,end,name,phone\n"  # a header after blank lines
+                   'C1,social,2026-11-24,09:00,09:30,"王\n五",138\n'  # lines 4-5
+                   "C2,social,2026-11-24,10:00\n"  # line 6: four columns
+                   "C3;social;2026-11-24;10:00;10:30\n"  # line 7: one column
+                   "C1,pay,2026-11-24,11:00,11:30\n"  # line 8: C1 again
+                   "C4,pay,20261124,11:00,11:30\n"  # line 9
+                   "C5,pay,2026-11-24,11:00,11:30,n,p,extra\n", encoding="utf-8")  # line 10
+    code, out, err = run(capsys, "appointments", "import", str(bad), "--config", str(COUNTY),
+                         "--db", db)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert [line.split(": ", 1)[0] for line in err.strip().splitlines()[1:]] == \
+        [f"{bad}:{n}" for n in (6, 7, 8, 9, 10)], err
+    assert "4 column(s); a row is code,service,date,start,end[,name,phone]" in err
+    assert "code 'C1' is already booked on line 4" in err
+    assert "(got '20261124'" in err
+
+
 def test_tokens_are_safe_on_a_command_line(tmp_path: Path) -> None:
     """A token is passed as --token TOKEN: it must never look like an option."""
     store = Store(tmp_path / "t.db")

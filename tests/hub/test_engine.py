@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -520,9 +521,34 @@ def test_check_in_window(minutes_to_slot: int, ok: bool) -> None:
 def test_check_in_another_day() -> None:
     clock = FakeClock()
     e = engine(clock)
-    start = clock.now()
+    start = clock.now() + timedelta(days=1)
     refused("invalid_state", e.check_in,
             Appointment("AP8", "social", "2026-11-24", start, start + timedelta(minutes=30)))
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_a_slot_before_day_starts_belongs_to_the_hall_day_before() -> None:
+    """With day_starts 05:00, a 03:44-04:14 slot on the 24th is in the hall day of the 23rd: it
+    is checked in then (its booked date is the 24th), and a ticket of the 23rd it is."""
+    clock = FakeClock(datetime(2026, 11, 24, 3, 54, tzinfo=SHANGHAI))
+    e = engine(clock)
+    assert e.day == "2026-11-23"
+    slot = datetime(2026, 11, 24, 3, 44, tzinfo=SHANGHAI)
+    ticket = e.check_in(Appointment("U2", "social", "2026-11-24", slot,
+                                    slot + timedelta(minutes=30))).result["ticket"]
+    assert ticket["priority"] == "appointment" and ticket["id"].startswith("20261123-")
+
+
+def test_an_appointment_for_a_service_the_hall_does_not_offer_is_invalid_state() -> None:
+    """Imported without the hall file to check it against: check_in's errors stay the
+    contract's (not_found, invalid_state)."""
+    clock = FakeClock()
+    e = engine(clock)
+    start = clock.now()
+    refused("invalid_state", e.check_in,
+            Appointment("U1", "nosuch", "2026-11-23", start, start + timedelta(minutes=30)))
 
 
 # ------------------------------------------------------------------------------ estimates

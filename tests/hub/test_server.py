@@ -424,7 +424,7 @@ DEEP = '{"op": "sync", "id": "deep", "x": ' + "[" * 20000 + "]" * 20000 + "}"
     ('{"op": "device_status", "id": "t16", "status": {}}', "t16"),
     ('{"op": "device_status", "id": "t17", "status": {"printer": {"deep": 1}}}', "t17"),
     ('{"op": "report", "id": "t18", "from": "yesterday", "to": "2026-01-01"}', "t18"),
-    ('{"op": "call_number", "id": "t19", "window": 1, "number": "a001"}', "t19"),
+    ('{"op": "call_number", "id": "t19", "window": 1, "number": "A01B"}', "t19"),
 ])
 async def test_bad_input_is_a_bad_request_and_the_connection_goes_on(
         shared: HubProcess, frame: str | bytes, re: str | None) -> None:

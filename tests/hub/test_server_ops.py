@@ -201,7 +201,7 @@ async def test_check_in_turns_an_appointment_into_a_ticket(tmp_path: Path) -> No
         assert await kiosk.fail("check_in", code="EARLY") == "invalid_state"
         assert await kiosk.fail("check_in", code="LATE") == "invalid_state"
         assert await kiosk.fail("check_in", code="TOMORROW") == "invalid_state"
-        assert await kiosk.fail("check_in", code="GONE") == "unknown_service"
+        assert await kiosk.fail("check_in", code="GONE") == "invalid_state"  # not offered
         edge = (await desk.ok("check_in", code="EDGE"))["ticket"]  # exactly 30 minutes early
         assert edge["number"] == "C002"
         assert await (await hub.wire("counter-1")).fail("check_in", code="EARLY") == "forbidden"
@@ -302,8 +302,8 @@ async def test_call_number_and_pause_resume(hall: Hall) -> None:
     third = (await counter.ok("call_number", window=4, number="A003"))["ticket"]
     assert third["number"] == "A003" and third["state"] == "called" and third["window"] == 4
     assert await counter.fail("call_number", window=4, number="A003") == "invalid_state"
-    assert (await counter.ok("call_number", window=4, number="A001"))["ticket"]["number"] == \
-        "A001"
+    assert (await counter.ok("call_number", window=4, number="a001"))["ticket"]["number"] == \
+        "A001"  # typed in lower case, as find takes it
     assert (await kiosk.ok("find", ticket="A003"))["ticket"]["state"] == "done"
 
     paused = (await counter.ok("pause", window=4, reason="午休"))["window"]
@@ -549,6 +549,7 @@ async def test_find_announce_device_status_sync_report(shared_hall: Hall) -> Non
     assert await admin.ok("announce", text="  Welcome  ", lang="en") == {}
     assert (await display.event("announcement"))["data"] == {"text": "Welcome", "lang": "en"}
     assert await desk.fail("announce", text=" \t ") == "bad_request"
+    assert await desk.fail("announce", text="bonjour", lang="fr") == "bad_request"  # not the hall's
     assert await kiosk.fail("announce", text="hi") == "forbidden"
 
     assert await kiosk.ok("device_status", status={"printer": "paper_out"}) == {}
