@@ -11,8 +11,12 @@ turns the ``--printer`` argument of ``hall-kiosk`` into a backend::
 
 Serial and network printers are asked for their state with the ESC/POS real-time status
 requests (``DLE EOT 1/2/4``, :mod:`kiosk.printer_status`); a printer that does not answer in
-time is offline. ``status()`` is cheap enough to call before each ticket; printing itself does
-not ask, so a printer that never answers status requests still prints.
+time is offline, one that answers with bytes that are no status is unreadable. ``status()`` is
+cheap enough to call before each ticket, and ``status_detail()`` then says in a technician's
+words why the printer cannot print. After each ticket the same requests go down the connection
+the ticket took: a printer that hangs up, goes quiet or stops there has not printed it, and
+``print_ticket`` raises. File and USB printers cannot answer; their tickets count as printed
+once written.
 
 python-escpos, pyserial and socket errors leave this module as :class:`PrinterError` subclasses.
 """
@@ -24,6 +28,7 @@ import logging
 import os
 import re
 import socket
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +47,7 @@ from kiosk.printer_status import (
     PAPER_SENSOR,
     PRINTER_STATUS,
     PrinterStatus,
+    is_status_byte,
     status_from_replies,
     status_request,
 )
@@ -54,6 +60,13 @@ DEFAULT_BAUD = 9600
 DEFAULT_NET_PORT = 9100
 #: How long a printer has to answer one real-time status request.
 STATUS_TIMEOUT_S = 0.5
+#: How long a printer has to answer the first status request after a ticket: the request may
+#: wait behind the ticket's last bytes until the printer's buffer takes it.
+CONFIRM_TIMEOUT_S = 5.0
+#: Ports a network printer may listen on.
+NET_PORTS = range(1, 65536)
+#: How many bytes of an answer that is not a status the log and the error show.
+ANSWER_SHOWN = 16
 CONNECT_TIMEOUT_S = 3.0
 WRITE_TIMEOUT_S = 10.0
 
@@ -81,6 +94,9 @@ class TicketPrinter(Protocol):
 
     def status(self) -> PrinterStatus: ...
 
+    def status_detail(self) -> str:
+        """Why the last :meth:`status` was not ok, for a technician ("" when it has no more to say)."""
+
     def is_available(self) -> bool:
         """Whether the printer's device or host is there to be opened (no paper check)."""
 
@@ -107,6 +123,9 @@ class _Rendering(abc.ABC):
         logger.info("printed ticket %s (%d bytes, %s mode)", content.number, len(data),
                     self.mode.value)
         return data
+
+    def status_detail(self) -> str:
+        return ""
 
 
 def _refuse_unless_ready(status: PrinterStatus) -> None:
@@ -189,6 +208,9 @@ class FakePrinter(_Rendering):
     def status(self) -> PrinterStatus:
         return self.current_status if self.available else PrinterStatus.OFFLINE
 
+    def status_detail(self) -> str:
+        return "" if self.available else "fake printer is unplugged"
+
     def is_available(self) -> bool:
         return self.available
 
@@ -218,7 +240,7 @@ class Link:
     connect: Callable[[], Any]  # returns an opened python-escpos printer
     read_byte: Callable[[Any, float], int | None] | None  # None: this link cannot read
     keep_open: bool  # serial and USB stay open; network and file connect per ticket
-    present: Callable[[], bool]
+    missing: Callable[[], str]  # why the printer is not there to be opened; "" if it may be
     drain: Callable[[Any], None] | None = None  # drop stale input before asking for status
 
 
@@ -228,7 +250,10 @@ class EscposPrinter(_Rendering):
 
     link: Link | None = None
     status_timeout: float = STATUS_TIMEOUT_S
+    confirm_timeout: float = CONFIRM_TIMEOUT_S
     _device: Any = None
+    _detail: str = ""
+    _noted: tuple[PrinterStatus, str] | None = None  # the condition the log last told of
 
     def _open(self) -> Any:
         assert self.link is not None
@@ -236,7 +261,8 @@ class EscposPrinter(_Rendering):
             try:
                 self._device = self.link.connect()
             except (EscposError, OSError, RuntimeError, ValueError) as err:
-                raise PrinterOfflineError(f"cannot open printer {self.link.name}: {err}") from err
+                raise PrinterOfflineError(
+                    f"cannot open printer {self.link.name}: {_plain(err)}") from err
         return self._device
 
     def _done(self, failed: bool = False) -> None:
@@ -245,48 +271,121 @@ class EscposPrinter(_Rendering):
             self.close()
 
     def print_ticket(self, data: bytes) -> None:
+        """Send the ticket; where the link can read, the printer must then confirm it."""
         assert self.link is not None
         printer = self._open()
         try:
             printer._raw(data)
         except (EscposError, OSError) as err:  # serial.SerialException is an OSError
             self._done(failed=True)
-            raise PrinterOfflineError(f"printer {self.link.name} stopped taking data: {err}") from err
+            raise PrinterOfflineError(
+                f"printer {self.link.name} stopped taking data: {_plain(err)}") from err
+        if self.link.read_byte is not None:
+            self._confirm(printer)
         self._done()
+
+    def _confirm(self, printer: Any) -> None:
+        """Ask for the status down the connection the ticket took: bytes sent are not a ticket
+        printed until the printer answers, after them, that it can still print."""
+        assert self.link is not None
+        name = self.link.name
+        try:
+            replies = self._ask(printer, self.confirm_timeout)
+            status = _status_of(replies)
+            answered = self._answered(printer, replies) if status is PrinterStatus.UNREADABLE else ""
+        except (EscposError, OSError) as err:
+            self._done(failed=True)
+            raise PrinterOfflineError(f"printer {name} did not confirm the ticket "
+                                      f"({_plain(err)}): it may not have printed") from err
+        if replies[PRINTER_STATUS] is None:
+            self._done(failed=True)
+            raise PrinterOfflineError(
+                f"printer {name} did not confirm the ticket (no answer to a status request "
+                f"within {self.confirm_timeout:g} s): it may not have printed")
+        if status is PrinterStatus.UNREADABLE:
+            self._done(failed=True)
+            raise PrinterNotReadyError(status, f"{_unreadable(name)}{answered}: "
+                                               "the ticket may not have printed")
+        if not status.can_print:
+            self._done(failed=True)
+            raise PrinterNotReadyError(
+                status, f"printer {name} is {status.value} after the ticket: it may not have printed")
 
     def status(self) -> PrinterStatus:
         assert self.link is not None
         if self.link.read_byte is None:
-            return PrinterStatus.UNKNOWN if self.is_available() else PrinterStatus.OFFLINE
+            problem = "" if self._device is not None else self.link.missing()
+            if problem:
+                return self._note(PrinterStatus.OFFLINE,
+                                  f"cannot open printer {self.link.name}: {problem}")
+            return self._note(PrinterStatus.UNKNOWN)
         try:
             printer = self._open()
         except PrinterOfflineError as err:
-            logger.info("%s", err)
-            return PrinterStatus.OFFLINE
-        read = self.link.read_byte
-        replies: dict[int, int | None] = {}
+            return self._note(PrinterStatus.OFFLINE, str(err))
         try:
-            if self.link.drain is not None:
-                self.link.drain(printer.device)
-            for n in (PRINTER_STATUS, OFFLINE_CAUSE, PAPER_SENSOR):
-                printer._raw(status_request(n))
-                replies[n] = read(printer.device, self.status_timeout)
-                if replies[n] is None:
-                    break
+            replies = self._ask(printer, self.status_timeout)
+            status = _status_of(replies)
+            answered = self._answered(printer, replies) if status is PrinterStatus.UNREADABLE else ""
         except (EscposError, OSError) as err:
-            logger.info("status request to %s failed: %s", self.link.name, err)
             self._done(failed=True)
-            return PrinterStatus.OFFLINE
+            return self._note(PrinterStatus.OFFLINE, f"status request to printer {self.link.name} "
+                                                     f"failed: {_plain(err)}")
         self._done()
-        status = status_from_replies(
-            replies.get(PRINTER_STATUS), replies.get(OFFLINE_CAUSE), replies.get(PAPER_SENSOR)
-        )
         logger.debug("printer %s status %s from %s", self.link.name, status.value, replies)
+        if replies[PRINTER_STATUS] is None:
+            return self._note(status, f"printer {self.link.name} did not answer a status request "
+                                      f"within {self.status_timeout:g} s (switched off, unplugged "
+                                      "or hung?)")
+        if status is PrinterStatus.UNREADABLE:
+            return self._note(status, _unreadable(self.link.name), answered)
+        return self._note(status)
+
+    def status_detail(self) -> str:
+        return self._detail
+
+    def _ask(self, printer: Any, timeout: float) -> dict[int, int | None]:
+        """Send ``DLE EOT`` 1, 2 and 4, one byte back for each, until one gets no status byte.
+
+        ``timeout`` is for the first answer, the others get :attr:`status_timeout`.
+        """
+        assert self.link is not None and self.link.read_byte is not None
+        if self.link.drain is not None:
+            self.link.drain(printer.device)
+        replies: dict[int, int | None] = {}
+        for n in (PRINTER_STATUS, OFFLINE_CAUSE, PAPER_SENSOR):
+            printer._raw(status_request(n))
+            reply = replies[n] = self.link.read_byte(printer.device, timeout)
+            if reply is None or not is_status_byte(reply):
+                break
+            timeout = self.status_timeout
+        return replies
+
+    def _answered(self, printer: Any, replies: dict[int, int | None]) -> str:
+        """What came back, in hex: the replies and a few bytes that followed (for the log)."""
+        assert self.link is not None and self.link.read_byte is not None
+        got = [r for r in replies.values() if r is not None]
+        try:
+            while len(got) < ANSWER_SHOWN and (byte := self.link.read_byte(printer.device,
+                                                                            0.05)) is not None:
+                got.append(byte)
+        except OSError:  # it hung up after answering: what it said is enough
+            pass
+        return f" (it answered {bytes(got[:ANSWER_SHOWN]).hex(' ')})"
+
+    def _note(self, status: PrinterStatus, detail: str = "", evidence: str = "") -> PrinterStatus:
+        """Keep what :meth:`status` found; say it in the log when it changes, not on every poll."""
+        self._detail = detail + evidence
+        if (status, detail) != self._noted:
+            self._noted = (status, detail)
+            if detail:
+                level = logging.WARNING if status is PrinterStatus.UNREADABLE else logging.INFO
+                logger.log(level, "%s", self._detail)
         return status
 
     def is_available(self) -> bool:
         assert self.link is not None
-        return self._device is not None or self.link.present()
+        return self._device is not None or not self.link.missing()
 
     def close(self) -> None:
         device, self._device = self._device, None
@@ -296,6 +395,28 @@ class EscposPrinter(_Rendering):
             device.close()
         except (EscposError, OSError) as err:
             logger.info("closing printer: %s", err)
+
+
+def _status_of(replies: dict[int, int | None]) -> PrinterStatus:
+    return status_from_replies(
+        replies.get(PRINTER_STATUS), replies.get(OFFLINE_CAUSE), replies.get(PAPER_SENSOR)
+    )
+
+
+def _unreadable(name: str) -> str:
+    return (f"printer {name} answers status requests with bytes that are not ESC/POS status: "
+            "is that a receipt printer, and is the --printer spec right?")
+
+
+def _plain(err: BaseException) -> str:
+    """What went wrong, in one line: the innermost cause (python-escpos wraps it in two lines)."""
+    while (inner := err.__cause__ or err.__context__) is not None:
+        err = inner
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    if len(err.args) == 2 and isinstance(err.args[0], int) and isinstance(err.args[1], str):
+        return err.args[1]  # termios.error: (errno, message)
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def _read_serial_byte(port: Any, timeout: float) -> int | None:
@@ -310,11 +431,29 @@ def _read_socket_byte(sock: socket.socket, timeout: float) -> int | None:
         reply = sock.recv(1)
     except TimeoutError:
         return None
-    return reply[0] if reply else None
+    if not reply:
+        raise ConnectionError("the printer closed the connection")
+    return reply[0]
+
+
+def _refuse_if_missing(missing: Callable[[], str]) -> None:
+    problem = missing()
+    if problem:
+        raise RuntimeError(problem)
 
 
 def _serial_link(device: str, baud: int) -> Link:
+    def missing() -> str:
+        try:
+            mode = os.stat(device).st_mode
+        except FileNotFoundError:
+            return "no such serial device"
+        except OSError as err:
+            return _plain(err)
+        return "" if stat.S_ISCHR(mode) else "it is not a serial device"
+
     def connect() -> Any:
+        _refuse_if_missing(missing)
         printer = Serial(devfile=device, baudrate=baud, timeout=STATUS_TIMEOUT_S, dsrdtr=False)
         printer.open()
         printer.device.write_timeout = WRITE_TIMEOUT_S
@@ -324,7 +463,7 @@ def _serial_link(device: str, baud: int) -> Link:
         port.reset_input_buffer()
 
     return Link(f"serial {device}", connect, _read_serial_byte, keep_open=True,
-                present=lambda: os.path.exists(device), drain=drain)
+                missing=missing, drain=drain)
 
 
 def _network_link(host: str, port: int) -> Link:
@@ -333,50 +472,58 @@ def _network_link(host: str, port: int) -> Link:
         printer.open()
         return printer
 
-    def present() -> bool:
+    def missing() -> str:
         try:
             with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
-                return True
-        except OSError:
-            return False
+                return ""
+        except OSError as err:
+            return f"nothing answers at {host}:{port} ({_plain(err)})"
 
     return Link(f"net {host}:{port}", connect, _read_socket_byte, keep_open=False,
-                present=present)
+                missing=missing)
 
 
 def _file_link(path: str) -> Link:
+    def missing() -> str:
+        if os.path.isdir(path):
+            return "it is a folder, not a printer device or file"
+        if os.path.exists(path):
+            return "" if os.access(path, os.W_OK) else "no permission to write to it"
+        if path.startswith("/dev/"):
+            return "no such device"
+        parent = os.path.dirname(path) or "."
+        if not os.path.isdir(parent):
+            return f"folder {parent} does not exist"
+        return "" if os.access(parent, os.W_OK) else f"no permission to create it in {parent}"
+
     def connect() -> Any:
+        _refuse_if_missing(missing)
         printer = File(devfile=path)
         printer.open()
         return printer
 
-    def present() -> bool:
-        if os.path.exists(path):
-            return os.access(path, os.W_OK)
-        parent = os.path.dirname(path) or "."
-        return not path.startswith("/dev/") and os.access(parent, os.W_OK)
-
-    return Link(f"file {path}", connect, None, keep_open=False, present=present)
+    return Link(f"file {path}", connect, None, keep_open=False, missing=missing)
 
 
 def _usb_link(vendor: int, product: int) -> Link:
     name = f"usb {vendor:04x}:{product:04x}"
 
-    def connect() -> Any:
+    def missing() -> str:
         if not Usb.is_usable():
-            raise RuntimeError("USB printers need the pyusb package and libusb")
+            return "USB printers need the pyusb package and libusb"
+        import usb.core  # type: ignore[import-not-found]  # pyusb: optional, untyped
+
+        if usb.core.find(idVendor=vendor, idProduct=product) is None:
+            return f"no USB device {vendor:04x}:{product:04x} is connected"
+        return ""
+
+    def connect() -> Any:
+        _refuse_if_missing(missing)
         printer = Usb(idVendor=vendor, idProduct=product)
         printer.open()
         return printer
 
-    def present() -> bool:
-        if not Usb.is_usable():
-            return False
-        import usb.core  # type: ignore[import-not-found]  # pyusb: optional, untyped
-
-        return usb.core.find(idVendor=vendor, idProduct=product) is not None
-
-    return Link(name, connect, None, keep_open=True, present=present)
+    return Link(name, connect, None, keep_open=True, missing=missing)
 
 
 # --- SPEC --------------------------------------------------------------------------------------
@@ -400,6 +547,13 @@ def _hex_id(spec: str, text: str) -> int:
 def _port_number(spec: str, text: str, what: str) -> int:
     if not text.isdigit() or int(text) <= 0:
         raise _bad_spec(spec, f"{text!r} is not a {what}")
+    return int(text)
+
+
+def _net_port(spec: str, text: str) -> int:
+    if not text.isdigit() or int(text) not in NET_PORTS:
+        raise _bad_spec(spec, f"{text!r} is not a TCP port: ports are "
+                              f"{NET_PORTS.start}-{NET_PORTS.stop - 1}")
     return int(text)
 
 
@@ -427,7 +581,7 @@ def parse_spec(spec: str) -> tuple[str, tuple[str | int, ...]]:
             raise _bad_spec(spec, "use net:HOST[:PORT], IPv6 as [ADDR]:PORT")
         host = match["v6"] or match["host"]
         port = match["p6"] if match["v6"] else match["port"]
-        return kind, (host, DEFAULT_NET_PORT if port is None else _port_number(spec, port, "port"))
+        return kind, (host, DEFAULT_NET_PORT if port is None else _net_port(spec, port))
     raise _bad_spec(spec)
 
 

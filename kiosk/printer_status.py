@@ -10,14 +10,15 @@ offline or its buffer is full. Each reply byte has bit 0 = 0, bit 1 = 1, bit 4 =
     n = 3  error cause           bit 3: auto-cutter error;  bit 5: unrecoverable error;
                                  bit 6: auto-recoverable error (e.g. head too hot)
     n = 4  roll paper sensor     bits 2-3: paper near its end;  bits 5-6: paper not present
+
+A printer that cannot be asked (a file, USB without read-back) is ``unknown`` and still tried;
+one that is asked and answers with bytes that are no such reply is ``unreadable`` and is not:
+whatever is on the line (another device, a wrong port or baud rate) cannot be trusted to print.
 """
 
 from __future__ import annotations
 
 import enum
-import logging
-
-logger = logging.getLogger(__name__)
 
 DLE_EOT = b"\x10\x04"
 PRINTER_STATUS = 1
@@ -37,7 +38,8 @@ class PrinterStatus(enum.Enum):
     PAPER_OUT = "paper_out"
     OFFLINE = "offline"
     COVER_OPEN = "cover_open"
-    UNKNOWN = "unknown"
+    UNKNOWN = "unknown"  # the printer cannot be asked
+    UNREADABLE = "unreadable"  # asked, it answers with bytes that are not ESC/POS status
 
     @property
     def can_print(self) -> bool:
@@ -64,14 +66,13 @@ def status_from_replies(
 
     ``None`` is a request the printer did not answer. No answer to the printer-status request
     means the printer is offline (switched off, unplugged or hung); a reply that is not a status
-    byte means something else is on the line, reported as unknown.
+    byte means something else is on the line: ``unreadable`` (the caller says so in its log).
     """
     if printer is None:
         return PrinterStatus.OFFLINE
     replies = [r for r in (printer, offline_cause, paper) if r is not None]
     if not all(is_status_byte(r) for r in replies):
-        logger.warning("printer status replies are not ESC/POS status bytes: %s", replies)
-        return PrinterStatus.UNKNOWN
+        return PrinterStatus.UNREADABLE
     paper_out = paper is not None and paper & 0x60 != 0
     paper_near_end = paper is not None and paper & 0x0C != 0
     if offline_cause is not None:

@@ -1,8 +1,8 @@
 """``hall-kiosk --take SERVICE``: a technician's test ticket, with no screen.
 
-Connect to the hub, ask the printer whether it can print (nothing is issued if it cannot),
-issue one ticket as a touch would, print it, and say what happened; the caller prints the ticket
-number alone on the last line of stdout.
+Connect to the hub, ask the printer whether it can print (nothing is issued if it cannot, and
+the error says why), issue one ticket as a touch would, print it, and say what happened; the
+caller prints the ticket number alone on the last line of stdout.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ class TakenTicket:
 def take_ticket(settings: DeviceSettings, service: str, lang: str | None,
                 printer: TicketPrinter, *, timeout: float = CONNECT_TIMEOUT_S) -> TakenTicket:
     """Issue one ticket of ``service`` and print it; raises :class:`TakeError`."""
-    status = printer.status()
+    status = _printer_status(printer)
     if not status.can_print:
-        raise TakeError(f"the printer cannot print ({status.value}): no ticket was issued")
+        raise TakeError(f"the printer cannot print ({_why(printer, status)}): no ticket was issued")
     if printer.mode is PrintMode.IMAGE or isinstance(printer, PreviewPrinter):
         ensure_qt_app()  # Qt draws the image ticket and the preview PNG
     return asyncio.run(_take(settings, service, lang, printer, timeout, status))
@@ -88,6 +88,30 @@ async def _report(client: BusClient, status: dict[str, str]) -> None:
         await client.request("device_status", timeout=REQUEST_TIMEOUT_S, status=status)
     except BusError as err:
         logger.warning("device_status not taken: %s", err)
+
+
+class _SaidInTheErrorLine(logging.Filter):
+    """Holds back the printer layer's warnings: the one line of a failed --take says them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < logging.WARNING
+
+
+def _printer_status(printer: TicketPrinter) -> PrinterStatus:
+    """Whether the printer can print; what it finds wrong goes into the error, not the log."""
+    printer_log = logging.getLogger("kiosk.printer")
+    held = _SaidInTheErrorLine()
+    printer_log.addFilter(held)
+    try:
+        return printer.status()
+    finally:
+        printer_log.removeFilter(held)
+
+
+def _why(printer: TicketPrinter, status: PrinterStatus) -> str:
+    """The status, and what the printer layer found (a one-shot run does not show its log)."""
+    detail = printer.status_detail()
+    return f"{status.value}: {detail}" if detail else status.value
 
 
 def _refusal(err: BusError, service: str) -> str:

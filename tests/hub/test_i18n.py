@@ -32,3 +32,14 @@ def test_every_key_is_in_every_language_with_the_same_placeholders(lang: str) ->
 def test_a_missing_key_falls_back_to_its_name_and_a_bad_fit_to_the_template() -> None:
     assert tr("en", "desk.no_such_string") == "desk.no_such_string"
     assert tr("en", "desk.follow_done", at="10:05") == catalogue("en")["desk.follow_done"]
+
+
+@pytest.mark.parametrize("lang", languages())
+def test_every_printer_state_has_words_on_the_kiosk_and_at_the_desk(lang: str) -> None:
+    from kiosk.printer_status import PrinterStatus
+
+    words = catalogue(lang)
+    missing = [key for status in PrinterStatus
+               for key in (f"kiosk.printer_{status.value}", f"desk.device_status_{status.value}")
+               if key not in words]
+    assert missing == []

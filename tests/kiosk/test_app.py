@@ -368,6 +368,10 @@ def test_screenshots_of_every_screen(k: Kiosk, qtbot: QtBot, artifacts: Path) ->
         m.choose_service("fund")
         qtbot.waitUntil(lambda: m.screen is Screen.OUT_OF_SERVICE, timeout=5000)
         shoot("out_of_service", orientation)
+        printer.set_status(PrinterStatus.UNREADABLE)
+        qtbot.waitUntil(lambda: m.printer_status is PrinterStatus.UNREADABLE,
+                        timeout=5000)
+        shoot("out_of_service_unreadable", orientation)
         printer.set_status(PrinterStatus.OK)
         qtbot.waitUntil(lambda: m.screen is Screen.HOME, timeout=5000)
         clock = m.monotonic
@@ -384,7 +388,7 @@ def test_screenshots_of_every_screen(k: Kiosk, qtbot: QtBot, artifacts: Path) ->
         shoot("technician", orientation)
         m.home()
     starting.deleteLater()
-    assert len(shot_names) == 2 * 2 * 11
+    assert len(shot_names) == 2 * 2 * 12
 
 
 def test_the_technician_leaves_with_the_pin_after_a_long_press(k: Kiosk, qtbot: QtBot) -> None:

@@ -3,6 +3,7 @@ a real TCP socket and a real file."""
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
@@ -21,6 +22,7 @@ from kiosk.errors import (
     PrinterOfflineError,
     PrinterSpecError,
 )
+from kiosk.model import PRINT_RETRY_S, KioskModel, Screen
 from kiosk.printer import (
     SPEC_HELP,
     EscposPrinter,
@@ -33,7 +35,21 @@ from kiosk.printer import (
 from kiosk.printer_status import PrinterStatus, status_from_replies
 from kiosk.raster import ensure_qt_app, ticket_image
 from kiosk.ticket import PrintMode, TicketContent, ticket_bytes
+from kiosk.ui.printjobs import InlinePrintJobs
+from tests.fakes import FakeClock
 from tests.kiosk.escpos_decode import decode
+from tests.kiosk.fake_printers import (
+    COVER_OPEN,
+    NEAR_END,
+    PAPER_OUT,
+    READY,
+    STATUS_REQUESTS,
+    FakeNetPrinter,
+    StatusRequests,
+    answer_with,
+    garbage,
+)
+from tests.kiosk.test_model import RecordingBus, snapshot, ticket
 from tests.serial_pair import socat_pair, wait_for
 
 TICKET = TicketContent(
@@ -49,11 +65,7 @@ TICKET = TicketContent(
     timezone="Asia/Shanghai",
 )
 
-# Replies to DLE EOT 1 / 2 / 4 (ESC/POS real-time status), by printer state.
-READY = {1: 0x12, 2: 0x12, 4: 0x12}
-PAPER_OUT = {1: 0x1A, 2: 0x32, 4: 0x72}  # offline, stopped at paper end, no paper
-NEAR_END = {1: 0x12, 2: 0x12, 4: 0x1E}
-COVER_OPEN = {1: 0x1A, 2: 0x16, 4: 0x12}
+GARBAGE = [b"\xff\x00garbage", b"garbage!" * 8192]  # a short answer, and a 64 KB flood
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -75,6 +87,7 @@ def qt() -> None:
         ("net:192.168.1.50", "net", ("192.168.1.50", 9100)),
         ("net:printer.lan:9101", "net", ("printer.lan", 9101)),
         ("net:[fe80::1]:9100", "net", ("fe80::1", 9100)),
+        ("net:printer.lan:65535", "net", ("printer.lan", 65535)),
         ("file:/dev/usb/lp0", "file", ("/dev/usb/lp0",)),
     ],
 )
@@ -85,7 +98,8 @@ def test_spec_is_parsed(spec: str, kind: str, args: tuple[object, ...]) -> None:
 @pytest.mark.parametrize(
     "spec",
     ["xyz", "lpt:1", "usb:0416", "usb:zz:5011", "usb:10000:1", "net:", "net:host:port",
-     "serial:", "preview:", "serial:/dev/ttyS0:0"],
+     "serial:", "preview:", "serial:/dev/ttyS0:0", "net:host:0", "net:host:99999",
+     "net:[::1]:65536"],
 )
 def test_bad_spec_is_refused_with_the_forms_that_work(spec: str) -> None:
     with pytest.raises(PrinterSpecError) as caught:
@@ -122,11 +136,18 @@ def test_paper_must_be_58_or_80() -> None:
         (COVER_OPEN, PrinterStatus.COVER_OPEN),
         ({1: 0x1A, 2: 0x12, 4: 0x12}, PrinterStatus.OFFLINE),
         ({1: None, 2: None, 4: None}, PrinterStatus.OFFLINE),
-        ({1: 0xFF, 2: 0x12, 4: 0x12}, PrinterStatus.UNKNOWN),
+        ({1: 0xFF, 2: 0x12, 4: 0x12}, PrinterStatus.UNREADABLE),
+        ({1: 0x12, 2: 0x00, 4: 0x12}, PrinterStatus.UNREADABLE),
+        ({1: 0xFF, 2: None, 4: None}, PrinterStatus.UNREADABLE),
     ],
 )
 def test_status_from_real_time_replies(replies: dict[int, int | None], status: PrinterStatus) -> None:
     assert status_from_replies(replies[1], replies[2], replies[4]) is status
+
+
+def test_answers_that_cannot_be_read_stop_printing_but_a_printer_that_cannot_say_does_not() -> None:
+    assert not PrinterStatus.UNREADABLE.can_print
+    assert PrinterStatus.UNKNOWN.can_print
 
 
 # --- serial, through a socat pty pair ----------------------------------------------------------
@@ -162,17 +183,24 @@ class StatusAnswerer(threading.Thread):
 
 
 class Receiver(threading.Thread):
-    """The printer's side of the line taking data as fast as it comes, as a real one does."""
+    """The printer's side of the line taking data as fast as it comes, as a real one does, and
+    answering DLE EOT with ``replies`` (``None``: a printer that never answers)."""
 
-    def __init__(self, port: serial.Serial) -> None:
+    def __init__(self, port: serial.Serial, replies: dict[int, int] | None = READY) -> None:
         super().__init__(daemon=True)
         self.port = port
+        self.replies = replies
         self.data = bytearray()
         self.stop = threading.Event()
 
     def run(self) -> None:
+        requests = StatusRequests()
         while not self.stop.is_set():
-            self.data.extend(self.port.read(65536))
+            chunk = self.port.read(65536)
+            self.data.extend(chunk)
+            for n in requests.feed(chunk):
+                if self.replies is not None:
+                    self.port.write(bytes([self.replies[n]]))
 
 
 @pytest.mark.parametrize("mode", list(PrintMode))
@@ -188,13 +216,33 @@ def test_serial_printer_gets_the_exact_bytes(
         sent = printer.print_content(TICKET)
         assert sent == ticket_bytes(TICKET, mode, 58)
         assert wait_for(lambda: len(receiver.data) >= len(sent), timeout=10)
-        assert bytes(receiver.data) == sent
+        # the ticket, then the status requests that confirm the printer took it
+        assert bytes(receiver.data) == sent + STATUS_REQUESTS
     finally:
         printer.close()
         receiver.stop.set()
         receiver.join(timeout=5)
     if mode is PrintMode.TEXT:
         assert "C007" in decode(sent).text
+
+
+def test_serial_printer_that_takes_a_ticket_without_confirming_it_has_not_printed(
+    serial_line: tuple[str, serial.Serial],
+) -> None:
+    kiosk_end, port = serial_line
+    receiver = Receiver(port, replies=None)
+    receiver.start()
+    printer = open_printer(f"serial:{kiosk_end}:19200")
+    assert isinstance(printer, EscposPrinter)
+    printer.confirm_timeout = 0.5
+    try:
+        with pytest.raises(PrinterOfflineError, match="did not confirm the ticket"):
+            printer.print_content(TICKET)
+    finally:
+        printer.close()
+        receiver.stop.set()
+        receiver.join(timeout=5)
+    assert bytes(receiver.data).startswith(ticket_bytes(TICKET, PrintMode.TEXT, 58))
 
 
 @pytest.mark.parametrize(
@@ -236,58 +284,159 @@ def test_missing_serial_port_is_offline_and_printing_fails_plainly(tmp_path: Pat
     printer = open_printer(f"serial:{tmp_path}/ttyUSB9")
     assert not printer.is_available()
     assert printer.status() is PrinterStatus.OFFLINE
-    with pytest.raises(PrinterOfflineError, match="cannot open printer serial"):
+    assert printer.status_detail() == (f"cannot open printer serial {tmp_path}/ttyUSB9: "
+                                      "no such serial device")
+    with pytest.raises(PrinterOfflineError, match="cannot open printer serial") as caught:
         printer.print_content(TICKET)
+    assert "no such serial device" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_file_that_is_not_a_serial_port_is_offline_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a port")
+    printer = open_printer(f"serial:{tmp_path}/notes.txt")
+    assert printer.status() is PrinterStatus.OFFLINE
+    assert "is not a serial device" in printer.status_detail()
 
 
 # --- network, through a real socket on localhost -----------------------------------------------
 
 
-class NetworkPrinterServer(threading.Thread):
-    """A raw port-9100 printer on 127.0.0.1: keeps what it gets, answers DLE EOT."""
-
-    def __init__(self, replies: dict[int, int] | None) -> None:
-        super().__init__(daemon=True)
-        self.replies = replies
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(0.1)
-        self.port = self.server.getsockname()[1]
-        self.received = bytearray()
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.server.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                while chunk := conn.recv(65536):
-                    self.received.extend(chunk)
-                    if self.replies and chunk[:2] == b"\x10\x04" and len(chunk) == 3:
-                        conn.sendall(bytes([self.replies[chunk[2]]]))
-        self.server.close()
-
-
 @pytest.fixture
-def net_printer() -> Iterator[NetworkPrinterServer]:
-    server = NetworkPrinterServer(NEAR_END)
-    server.start()
-    yield server
-    server.stop.set()
-    server.join(timeout=5)
+def net_printer() -> Iterator[FakeNetPrinter]:
+    with FakeNetPrinter(answer_with(NEAR_END)) as server:
+        yield server
 
 
 def test_network_printer_gets_the_exact_bytes_and_answers_status(
-    net_printer: NetworkPrinterServer,
+    net_printer: FakeNetPrinter,
 ) -> None:
-    printer = open_printer(f"net:127.0.0.1:{net_printer.port}", "text", 80)
+    printer = open_printer(net_printer.spec, "text", 80)
     assert printer.is_available()
     sent = printer.print_content(TICKET)
-    assert wait_for(lambda: len(net_printer.received) >= len(sent))
-    assert bytes(net_printer.received) == sent
+    # the ticket, then on the same connection the status requests that confirm it was taken
+    assert bytes(net_printer.received) == sent + STATUS_REQUESTS
     assert printer.status() is PrinterStatus.PAPER_NEAR_END
+    assert printer.status_detail() == ""
     printer.close()
+
+
+@pytest.mark.parametrize("mode", list(PrintMode))
+def test_network_printer_hanging_up_in_the_middle_of_a_ticket_has_not_printed(
+    mode: PrintMode,
+) -> None:
+    mid_ticket = 4096 if mode is PrintMode.IMAGE else 512  # a text ticket is under 1 KB
+    assert len(ticket_bytes(TICKET, mode, 80)) > mid_ticket
+    with FakeNetPrinter(answer_with(READY), hang_up_after=mid_ticket) as server:
+        printer = open_printer(server.spec, mode, 80)
+        assert printer.status() is PrinterStatus.OK  # it answers while there is no ticket
+        with pytest.raises(PrinterOfflineError) as caught:
+            printer.print_content(TICKET)
+        assert server.hung_up == 1
+    message = str(caught.value)
+    assert message.startswith(f"printer net 127.0.0.1:{server.port} ")
+    # usually the bytes were all in the socket's buffers before it closed; if not, sending failed
+    assert "did not confirm the ticket" in message or "stopped taking data" in message
+    assert "\n" not in message
+
+
+def test_network_printer_that_never_confirms_a_ticket_has_not_printed() -> None:
+    with FakeNetPrinter(None) as server:
+        printer = open_printer(server.spec)
+        assert isinstance(printer, EscposPrinter)
+        printer.confirm_timeout = 0.3
+        with pytest.raises(PrinterOfflineError, match=r"did not confirm the ticket .*0\.3 s"):
+            printer.print_content(TICKET)
+        assert bytes(server.received) == ticket_bytes(TICKET, PrintMode.TEXT, 58) + b"\x10\x04\x01"
+
+
+def test_network_printer_out_of_paper_after_a_ticket_has_not_printed_it() -> None:
+    length = len(ticket_bytes(TICKET, PrintMode.TEXT, 58))
+
+    def paper_ends_in_the_ticket(n: int, taken: int) -> bytes:
+        return bytes([(PAPER_OUT if taken > length else READY)[n]])
+
+    with FakeNetPrinter(paper_ends_in_the_ticket) as server:
+        printer = open_printer(server.spec)
+        assert printer.status() is PrinterStatus.OK
+        with pytest.raises(PrinterNotReadyError, match="paper_out") as caught:
+            printer.print_content(TICKET)
+    assert caught.value.status is PrinterStatus.PAPER_OUT
+
+
+def kiosk_on(printer: TicketPrinter) -> tuple[KioskModel, RecordingBus, FakeClock]:
+    """The kiosk's view-model printing on ``printer`` (in this thread), its hub a recording."""
+    clock = FakeClock()
+    bus = RecordingBus()
+    model = KioskModel(bus, InlinePrintJobs(printer), clock=clock,
+                       monotonic=lambda: clock.now().timestamp())
+    model.on_status(True, "connected")
+    model.on_snapshot(7, snapshot())
+    return model, bus, clock
+
+
+def test_the_kiosk_retries_and_reports_a_ticket_the_network_printer_hung_up_on() -> None:
+    with FakeNetPrinter(answer_with(READY), hang_up_after=512) as server:
+        model, bus, clock = kiosk_on(open_printer(server.spec))
+        model.choose_department("hrss")
+        model.choose_service("social")
+        bus.answer("issue", True, {"ticket": ticket("C010")})
+        assert model.screen is Screen.UNPRINTED and model.unprinted_number == "C010"
+        assert {"printer": "offline", "unprinted": "C010"} in bus.statuses()
+        server.hang_up_after = None  # the printer is fixed
+        clock.advance(PRINT_RETRY_S)
+        model.tick()
+        assert model.screen is Screen.DONE and model.unprinted_number is None
+        assert {"printer": "ok", "reprinted": "C010"} in bus.statuses()
+        assert server.hung_up == 1
+
+
+@pytest.mark.parametrize("answer", GARBAGE, ids=["short", "flood"])
+def test_the_kiosk_issues_nothing_while_the_printer_answers_garbage(answer: bytes) -> None:
+    with FakeNetPrinter(garbage(answer)) as server:
+        model, bus, _ = kiosk_on(open_printer(server.spec))
+        model.choose_department("hrss")
+        model.choose_service("social")
+        assert model.screen is Screen.OUT_OF_SERVICE
+        assert not bus.ops("issue")
+        assert {"printer": "unreadable"} in bus.statuses()
+
+
+@pytest.mark.parametrize("answer", GARBAGE, ids=["short", "flood"])
+def test_network_printer_answering_garbage_cannot_print(
+    answer: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    with FakeNetPrinter(garbage(answer)) as server:
+        printer = open_printer(server.spec)
+        caplog.set_level(logging.INFO, logger="kiosk")
+        assert printer.status() is PrinterStatus.UNREADABLE
+        assert not printer.status().can_print
+        assert "not ESC/POS status" in printer.status_detail()
+        assert server.spec[4:] in printer.status_detail()
+        with pytest.raises(PrinterNotReadyError) as caught:
+            printer.print_content(TICKET)
+        assert caught.value.status is PrinterStatus.UNREADABLE
+    assert server.requests[0] == 1
+
+
+def test_garbage_answers_are_logged_once_per_change_not_on_every_poll(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+    with FakeNetPrinter(garbage(b"\xff\x00garbage")) as server:
+        printer = open_printer(server.spec)
+        caplog.set_level(logging.INFO, logger="kiosk")
+        for _ in range(3):
+            assert printer.status() is PrinterStatus.UNREADABLE
+        assert len(warnings()) == 1
+        assert "not ESC/POS status" in warnings()[0] and "ff 00 67" in warnings()[0]
+        server.answer = answer_with(READY)
+        assert printer.status() is PrinterStatus.OK
+        server.answer = garbage(b"\x00")
+        assert printer.status() is PrinterStatus.UNREADABLE
+        assert printer.status() is PrinterStatus.UNREADABLE
+        assert len(warnings()) == 2
 
 
 def test_unreachable_network_printer_is_offline() -> None:
@@ -296,6 +445,7 @@ def test_unreachable_network_printer_is_offline() -> None:
     printer = open_printer(f"net:127.0.0.1:{port}")
     assert not printer.is_available()
     assert printer.status() is PrinterStatus.OFFLINE
+    assert "Connection refused" in printer.status_detail()
     with pytest.raises(PrinterOfflineError, match=re.escape("cannot open printer net 127.0.0.1")):
         printer.print_ticket(b"\x1b@")
 
@@ -316,7 +466,21 @@ def test_missing_line_printer_device_is_offline() -> None:
     printer = open_printer("file:/dev/usb/no-such-lp9")
     assert not printer.is_available()
     assert printer.status() is PrinterStatus.OFFLINE
+    assert printer.status_detail() == "cannot open printer file /dev/usb/no-such-lp9: no such device"
     with pytest.raises(PrinterOfflineError, match="no-such-lp9"):
+        printer.print_content(TICKET)
+
+
+@pytest.mark.parametrize(("where", "why"), [("missing/lp0", "does not exist"),
+                                             (".", "is a folder")])
+def test_a_file_printer_that_cannot_be_written_is_offline_and_says_why(
+    tmp_path: Path, where: str, why: str
+) -> None:
+    printer = open_printer(f"file:{tmp_path / where}")
+    assert not printer.is_available()
+    assert printer.status() is PrinterStatus.OFFLINE
+    assert why in printer.status_detail()
+    with pytest.raises(PrinterOfflineError, match=why):
         printer.print_content(TICKET)
 
 
@@ -324,6 +488,7 @@ def test_absent_usb_printer_is_offline() -> None:
     printer = open_printer("usb:0416:5011")
     assert not printer.is_available()
     assert printer.status() is PrinterStatus.OFFLINE
+    assert re.search("pyusb|no USB device 0416:5011", printer.status_detail())
     with pytest.raises(PrinterOfflineError, match="usb 0416:5011"):
         printer.print_content(TICKET)
 

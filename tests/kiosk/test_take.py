@@ -9,8 +9,10 @@ import pytest
 from PySide6.QtGui import QImage
 
 from kiosk.main import main
+from kiosk.ticket import PrintMode
 from tests.hubproc import HubProcess, self_signed
 from tests.kiosk.escpos_decode import decode
+from tests.kiosk.fake_printers import READY, STATUS_REQUESTS, FakeNetPrinter, answer_with, garbage
 
 
 def bus_args(hub: HubProcess, device: str = "kiosk-1") -> list[str]:
@@ -74,6 +76,120 @@ def test_an_offline_printer_issues_nothing(hub: HubProcess, tmp_path: Path,
     assert code != 0 and "printer" in err.strip().splitlines()[-1]
     assert main(["--take", "social", "--printer", f"preview:{tmp_path / 't'}", *bus_args(hub)]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "C001"  # nothing was issued before
+
+
+def one_failure_line(capsys: pytest.CaptureFixture[str]) -> str:
+    """The one line a failed --take leaves on stderr (and nothing on stdout)."""
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hall-kiosk: "), err
+    return lines[0]
+
+
+def next_number_is(hub: HubProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                   number: str) -> None:
+    assert main(["--take", "social", "--printer", f"preview:{tmp_path / 'next'}", *bus_args(hub)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == number
+
+
+@pytest.mark.parametrize("mode", [m.value for m in PrintMode])
+def test_a_network_printer_confirming_the_ticket_prints_it(
+        hub: HubProcess, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeNetPrinter(answer_with(READY)) as printer:
+        code = main(["--take", "social", "--printer", printer.spec, "--print-mode", mode,
+                     *bus_args(hub)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[-1] == "C001"
+    printed = int(lines[1].split()[1])  # "printed N bytes to the printer"
+    received, asked = bytes(printer.received), len(STATUS_REQUESTS)
+    assert received[:asked] == STATUS_REQUESTS  # can it print?
+    ticket = received[asked:asked + printed]
+    assert received[asked + printed:] == STATUS_REQUESTS  # after the ticket: did it take it?
+    assert ticket.startswith(b"\x1b@") and decode(ticket).cuts == 1
+
+
+@pytest.mark.parametrize("mode", [m.value for m in PrintMode])
+def test_a_network_printer_hanging_up_mid_ticket_is_an_unprinted_ticket(
+        hub: HubProcess, tmp_path: Path, mode: str, capsys: pytest.CaptureFixture[str]) -> None:
+    mid_ticket = 4096 if mode == "image" else 512  # a text ticket is under 1 KB
+    with FakeNetPrinter(answer_with(READY), hang_up_after=mid_ticket) as printer:
+        code = main(["--take", "social", "--printer", printer.spec, "--print-mode", mode,
+                     *bus_args(hub)])
+    assert code != 0
+    line = one_failure_line(capsys)
+    assert "ticket C001 was issued but not printed" in line
+    assert f"net 127.0.0.1:{printer.port}" in line
+    assert printer.hung_up == 1
+    next_number_is(hub, tmp_path, capsys, "C002")  # C001 was issued: the hub counted it
+
+
+@pytest.mark.parametrize("answer", [b"\xff\x00garbage", b"garbage!" * 8192],
+                         ids=["short", "flood"])
+def test_a_printer_answering_garbage_issues_nothing(
+        hub: HubProcess, tmp_path: Path, answer: bytes, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeNetPrinter(garbage(answer)) as printer:
+        code = main(["--take", "social", "--printer", printer.spec, *bus_args(hub)])
+    assert code != 0
+    line = one_failure_line(capsys)
+    assert "the printer cannot print (unreadable" in line and "no ticket was issued" in line
+    assert "not ESC/POS status" in line and f"127.0.0.1:{printer.port}" in line
+    next_number_is(hub, tmp_path, capsys, "C001")
+
+
+def _serial_missing(tmp_path: Path) -> tuple[str, str]:
+    return f"serial:{tmp_path}/ttyUSB9", "no such serial device"
+
+
+def _serial_not_a_port(tmp_path: Path) -> tuple[str, str]:
+    (tmp_path / "notes.txt").write_text("not a port")
+    return f"serial:{tmp_path}/notes.txt", "is not a serial device"
+
+
+def _file_in_no_folder(tmp_path: Path) -> tuple[str, str]:
+    return f"file:{tmp_path}/missing/lp0", f"folder {tmp_path}/missing does not exist"
+
+
+def _file_is_a_folder(tmp_path: Path) -> tuple[str, str]:
+    return f"file:{tmp_path}", "is a folder"
+
+
+def _usb_absent(tmp_path: Path) -> tuple[str, str]:
+    from escpos.printer import Usb
+
+    return "usb:0416:5011", "pyusb" if not Usb.is_usable() else "no USB device 0416:5011"
+
+
+def _net_refused(tmp_path: Path) -> tuple[str, str]:
+    port = free_port()
+    return f"net:127.0.0.1:{port}", f"net 127.0.0.1:{port}: Connection refused"
+
+
+@pytest.mark.parametrize("case", [_serial_missing, _serial_not_a_port, _file_in_no_folder,
+                                  _file_is_a_folder, _usb_absent, _net_refused],
+                         ids=lambda case: case.__name__.strip("_"))
+def test_a_printer_that_cannot_print_says_why_in_the_one_line(
+        hub: HubProcess, tmp_path: Path, case: object,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    spec, why = case(tmp_path)  # type: ignore[operator]
+    assert main(["--take", "social", "--printer", spec, *bus_args(hub)]) != 0
+    line = one_failure_line(capsys)
+    assert line.startswith("hall-kiosk: the printer cannot print (offline: ")
+    assert why in line and line.endswith("no ticket was issued")
+    next_number_is(hub, tmp_path, capsys, "C001")
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999"])
+def test_a_network_port_out_of_range_is_one_plain_line(
+        port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--take", "social", "--printer", f"net:127.0.0.1:{port}", "--device", "k",
+                 "--token", "t"])
+    assert code != 0
+    line = one_failure_line(capsys)
+    assert f"printer spec 'net:127.0.0.1:{port}' not understood" in line
+    assert "1-65535" in line
 
 
 def test_an_unreachable_hub_is_one_plain_line(tmp_path: Path,
