@@ -26,7 +26,10 @@ Settings come from a ``[keypad]`` TOML table (every key optional)::
 
 Default serial map: ``1`` call_next, ``2`` recall, ``3`` no_show, ``4`` finish, ``5`` start,
 ``6`` pause, ``7`` resume, and the same digits framed as STX ``K`` digit ETX (``b"\\x02K1\\x03"``).
-No byte sequence may begin another one. Unknown bytes are logged and skipped.
+No byte sequence may begin another one. Unknown bytes are skipped: the first of a burst is a
+warning (how many, and what they began with), the rest of the burst is only counted
+(:class:`hub.serial_link.NoiseReport`), so line noise or a pad at the wrong baud rate cannot flood
+the log. A key after the noise still acts.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from typing import Protocol
 
 from counter.errors import KeypadError
 from hub.serial_link import (
+    NoiseReport,
     SerialLink,
     SerialLinkError,
     SerialPort,
@@ -240,56 +244,100 @@ class Debouncer:
         return True
 
 
+#: How many of a burst's unknown bytes the warning shows.
+STRAY_SAMPLE = 16
+
+
 class KeypadDecoder:
     """Turns a serial keypad's byte stream into actions (pure: bytes and clock in, actions out)."""
 
     def __init__(self, config: KeypadConfig, clock: MonotonicClock = time.monotonic) -> None:
         self._keys = dict(config.keys)
-        self._starts = frozenset(code[0] for code in self._keys)
+        self._by_start: dict[int, list[bytes]] = {}
+        for code in self._keys:
+            self._by_start.setdefault(code[0], []).append(code)
         self._ignore = frozenset(config.ignore)
         self._frame_timeout = config.frame_timeout
         self._clock = clock
         self._debouncer = Debouncer(config.debounce, clock)
         self._buffer = b""
         self._since = 0.0
+        self._noise = NoiseReport(logger, "keypad", "unknown bytes", clock=clock)
 
     def feed(self, data: bytes) -> list[KeypadAction]:
         """Take received bytes; return the actions they complete, repeats removed."""
         now = self._clock()
         if self._buffer and now - self._since > self._frame_timeout:
-            logger.warning("keypad: unfinished frame %r thrown away", self._buffer)
+            self._stray(f"unfinished frame of {len(self._buffer)} bytes", self._buffer,
+                        len(self._buffer))
             self._buffer = b""
         if not self._buffer:
             self._since = now
-        self._buffer += data
-        actions: list[KeypadAction] = []
-        while self._buffer:
-            action = self._take()
-            if action is None:
-                break
-            if self._debouncer.accept(action):
-                actions.append(action)
+        actions = [
+            action for action in self._parse(self._buffer + data) if self._debouncer.accept(action)
+        ]
         if not self._buffer:
             self._since = now
         return actions
 
     def reset(self) -> None:
-        """Forget a half-received frame."""
+        """Forget a half-received frame (the pad reconnected): its unknown bytes are news again."""
         self._buffer = b""
+        self._noise.reset()
 
-    def _take(self) -> KeypadAction | None:
-        """Consume the buffer's first key or stray byte; the action found, or None to wait."""
-        buffer = self._buffer
-        for code, action in self._keys.items():
-            if buffer.startswith(code):
-                self._buffer = buffer[len(code) :]
-                return action
-        if any(code.startswith(buffer) for code in self._keys):
-            return None
-        stray, self._buffer = buffer[:1], buffer[1:]
-        if stray[0] not in self._ignore or stray[0] in self._starts:
-            logger.warning("keypad: unknown byte %r ignored", stray)
-        return self._take() if self._buffer else None
+    def _parse(self, buffer: bytes) -> list[KeypadAction]:
+        """The keys in ``buffer``, in order; unknown bytes are skipped, a key's beginning is kept."""
+        actions: list[KeypadAction] = []
+        stray = bytearray()  # the first STRAY_SAMPLE unknown bytes since the last key
+        stray_count = 0
+        pos = 0
+        while pos < len(buffer):
+            code = self._key_at(buffer, pos)
+            if code is None and self._begins_key(buffer, pos):
+                break  # the rest of this key is still on its way
+            if code is None:
+                byte = buffer[pos]
+                pos += 1
+                if byte in self._ignore and byte not in self._by_start:
+                    continue
+                stray_count += 1
+                if len(stray) < STRAY_SAMPLE:
+                    stray.append(byte)
+                continue
+            if stray_count:
+                self._stray(_unknown_bytes(stray_count), bytes(stray), stray_count)
+                stray.clear()
+                stray_count = 0
+            self._noise.clear()
+            actions.append(self._keys[code])
+            pos += len(code)
+        if stray_count:
+            self._stray(_unknown_bytes(stray_count), bytes(stray), stray_count)
+        self._buffer = buffer[pos:]
+        return actions
+
+    def _key_at(self, buffer: bytes, pos: int) -> bytes | None:
+        """The key whose bytes start at ``pos``, if one does."""
+        for code in self._by_start.get(buffer[pos], ()):
+            if buffer.startswith(code, pos):
+                return code
+        return None
+
+    def _begins_key(self, buffer: bytes, pos: int) -> bool:
+        """Whether the bytes from ``pos`` to the end are the first part of a key."""
+        rest = len(buffer) - pos
+        return any(
+            len(code) > rest and buffer.startswith(code[:rest], pos)
+            for code in self._by_start.get(buffer[pos], ())
+        )
+
+    def _stray(self, what: str, sample: bytes, count: int) -> None:
+        shown = repr(sample) + ("…" if count > len(sample) else "")
+        self._noise.junk(count, "%s ignored: %s", what, shown)
+
+
+def _unknown_bytes(count: int) -> str:
+    return "1 unknown byte" if count == 1 else f"{count} unknown bytes"
 
 
 class SerialKeypad:

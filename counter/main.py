@@ -28,9 +28,10 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QWidget
 
 from counter.devices import DeviceWatch, KeypadBridge, SignFollower, SignThread
-from counter.errors import CounterError
+from counter.errors import CounterError, KeypadError
 from counter.evaluator import MonotonicClock, RatingPad
 from counter.keypad import (
+    KEYPAD_KEYS,
     KeyboardKeypad,
     KeypadConfig,
     SerialKeypad,
@@ -38,7 +39,7 @@ from counter.keypad import (
     keypad_from_spec,
 )
 from counter.model import ClerkModel
-from counter.sign import SignConfig, WindowSign, open_sign, read_sign_config
+from counter.sign import SignConfig, WindowSign, open_sign, read_sign_config, unknown_tables
 from counter.views import ClerkWindow
 from counter.views_pad import RatingPadView
 from hub.appargs import AppParser, add_bus_arguments, fail, settings_from_args, setup_logging
@@ -72,13 +73,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def read_keypad_config(path: str | None) -> KeypadConfig:
+    """The ``[keypad]`` table of ``--keypad-config`` (defaults without one); errors name the file."""
     if path is None:
         return KeypadConfig()
     data = read_toml(path, "keypad settings file", CounterError)
+    problem = unknown_tables(data)
+    if problem:
+        raise KeypadError(f"{path}: {problem}")
+    misplaced = sorted(key for key in data if key in KEYPAD_KEYS)
+    if misplaced:
+        raise KeypadError(f"{path}: keypad key {misplaced[0]!r} is above the [keypad] header: "
+                          "move it into the [keypad] table")
     table = data.get("keypad", {})
     if not isinstance(table, dict):
         raise CounterError(f"{path}: [keypad] must be a table")
-    return keypad_config_from_toml(table)
+    try:
+        return keypad_config_from_toml(table)
+    except KeypadError as err:
+        raise KeypadError(f"{path}: {err}") from err
 
 
 class CounterApp(QObject):

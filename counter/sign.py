@@ -13,7 +13,7 @@ a counter's device file, say); every key is optional::
     preset = "rs485"        # "plain" (text + CRLF, the default) or "rs485"; the keys below
                             # override the preset's values
     encoding = "gb2312"     # gb2312 | gbk | gb18030 | ascii; characters outside it show as "?"
-    lang = "zh"             # catalogue language of the texts
+    lang = "zh"             # catalogue language of the texts (one of assets/i18n)
     prefix = "\\u0002"      # bytes before the frame (STX); a string of U+0000..U+00FF
                             # characters, or a list of numbers such as [2]
     address = 1             # the sign's address byte (0-255); leave out for none
@@ -23,6 +23,10 @@ a counter's device file, say); every key is optional::
     max_chars = 16          # characters per line (0: no limit); longer text wraps onto lines
     line_break = "\\n"      # bytes between lines of one text
     clear = "\\u0002\\u0001\\u0000\\u0001\\u0003"   # sent as-is to blank the sign (on close)
+
+:func:`read_sign_config` reads the table from a file and names the file in every error. Besides
+``[sign]`` such a file may hold ``[keypad]`` (and the device file's own keys): any other table is a
+mistake (a misspelt ``[sgin]``), and so is a sign key above the ``[sign]`` header.
 
 A frame is ``prefix [address] [length] payload [checksum] suffix``; the payload is the text in
 the encoding. Control characters in a text are dropped; a payload too long for its length field
@@ -41,7 +45,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, cast, get_args
 
 from counter.errors import SignError
-from hub.i18n import tr
+from hub.i18n import languages, tr
 from hub.serial_link import (
     SerialLink,
     SerialLinkError,
@@ -281,19 +285,56 @@ def sign_config_from_toml(table: Mapping[str, object]) -> SignConfig:
         changes["checksum"] = table["checksum"]
     framing = replace(SIGN_PRESETS[preset], **changes)
     encoding = table.get("encoding", "gb2312")
+    return SignConfig(framing=framing, encoding=cast(Encoding, encoding), lang=_lang(table))
+
+
+def _lang(table: Mapping[str, object]) -> str:
     lang = table.get("lang", "zh")
     if not isinstance(lang, str):
         raise SignError("sign key 'lang' must be a string")
-    return SignConfig(framing=framing, encoding=cast(Encoding, encoding), lang=lang)
+    known = languages()
+    if lang not in known:
+        raise SignError(f"sign key 'lang' is {lang!r}: there are texts for {', '.join(known)}")
+    return lang
+
+
+#: The tables a counter's settings file may hold: one file may serve the sign and the keypad, and
+#: be the device file too (whose own keys are not tables).
+COUNTER_FILE_TABLES = ("sign", "keypad")
+
+
+def unknown_tables(data: Mapping[str, object], known: tuple[str, ...] = COUNTER_FILE_TABLES
+                   ) -> str | None:
+    """What is wrong if ``data`` (a whole TOML file) holds a table other than ``known``."""
+    unknown = sorted(key for key, value in data.items() if isinstance(value, dict)
+                     and key not in known)
+    if not unknown:
+        return None
+    names = ", ".join(f"[{key}]" for key in unknown)
+    allowed = " and ".join(f"[{key}]" for key in known)
+    return f"unknown table {names}: this file may hold {allowed}"
 
 
 def read_sign_config(path: Path, table: str = "sign") -> SignConfig:
-    """The :class:`SignConfig` in table ``table`` of a TOML file (defaults if there is none)."""
+    """The :class:`SignConfig` in table ``table`` of a TOML file (defaults if there is none).
+
+    Every :class:`SignError` names the file.
+    """
     data = read_toml(path, "sign settings file", SignError)
+    problem = unknown_tables(data, tuple(dict.fromkeys((table, *COUNTER_FILE_TABLES))))
+    if problem:
+        raise SignError(f"{path}: {problem}")
+    misplaced = sorted(key for key in data if key in SIGN_KEYS)
+    if misplaced:
+        raise SignError(f"{path}: sign key {misplaced[0]!r} is above the [{table}] header: "
+                        f"move it into the [{table}] table")
     section = data.get(table, {})
     if not isinstance(section, dict):
         raise SignError(f"{path}: [{table}] must be a table")
-    return sign_config_from_toml(section)
+    try:
+        return sign_config_from_toml(section)
+    except SignError as err:
+        raise SignError(f"{path}: {err}") from err
 
 
 def _lines(text: str, max_chars: int) -> list[str]:

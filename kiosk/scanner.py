@@ -9,7 +9,13 @@ Two kinds are in use in halls:
 * a **serial** scanner (``serial:/dev/ttyACM0[:BAUD]``, often a USB CDC device) sends the code
   followed by CR and/or LF; :class:`SerialScanner` reads it through :class:`hub.serial_link.SerialLink`
   on the link's own thread and calls back on that thread (the Qt app hands the code to its GUI
-  thread itself).
+  thread itself). A half code with nothing more for :data:`SERIAL_GAP_S` is thrown away, so it
+  cannot glue itself to the next code.
+
+A code is printable text (:func:`clean_code`): a serial scanner's bytes are read as UTF-8, as a QR
+code carries text, so a booking system's code in Chinese stays scannable; bytes that are not text
+are junk: dropped, and warned about once per burst
+(:class:`hub.serial_link.NoiseReport`), so a noisy line or a wrong baud rate cannot flood the log.
 
 :class:`FakeScanner` scans codes in tests and in the demo. ``open_scanner(SPEC)`` turns the
 ``scanner`` setting into one of them.
@@ -24,6 +30,7 @@ from typing import Protocol
 
 from hub.serial_link import (
     FrameSplitter,
+    NoiseReport,
     SerialLink,
     SerialLinkError,
     SerialPort,
@@ -40,9 +47,12 @@ CodeListener = Callable[[str], None]
 #: Characters of one keyboard-wedge code arrive closer together than this (scanners type a
 #: character every few milliseconds; a pause longer than this starts a new code).
 KEYSTROKE_GAP_S = 0.3
+#: A serial scanner sends a whole code in one go: a half code older than this is noise.
+SERIAL_GAP_S = KEYSTROKE_GAP_S
 MIN_CODE_LENGTH = 3
 MAX_CODE_LENGTH = 64  # the hub's longest appointment code
 _ENDS = ("\r", "\n", "\t")
+_NOT_TEXT = "\ufffd"  # what decoding puts where the bytes were not UTF-8
 
 
 class ScannerError(KioskError):
@@ -60,9 +70,13 @@ class Scanner(Protocol):
 
 
 def clean_code(raw: str) -> str | None:
-    """A code as the hub wants it: printable, trimmed, 1-64 characters; None if it is not one."""
+    """A code as the hub wants it: printable, trimmed, 3-64 characters; None if it is not one.
+
+    Control characters (a scanner's prefix or suffix bytes) are left out; U+FFFD (bytes that
+    were not text) makes it no code.
+    """
     code = "".join(c for c in raw if c.isprintable()).strip()
-    if not MIN_CODE_LENGTH <= len(code) <= MAX_CODE_LENGTH:
+    if _NOT_TEXT in code or not MIN_CODE_LENGTH <= len(code) <= MAX_CODE_LENGTH:
         return None
     return code
 
@@ -111,13 +125,26 @@ class KeyboardScanner:
 class SerialScanner:
     """A scanner on a serial line: each code ends with CR and/or LF."""
 
-    def __init__(self, spec: SerialSpec,
-                 opener: Callable[[SerialSpec], SerialPort] = open_pyserial) -> None:
+    def __init__(
+        self,
+        spec: SerialSpec,
+        opener: Callable[[SerialSpec], SerialPort] = open_pyserial,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.spec = spec
-        self._splitter = FrameSplitter(b"\r\n", max_length=4 * MAX_CODE_LENGTH)
+        self._splitter = FrameSplitter(
+            b"\r\n",
+            max_length=4 * MAX_CODE_LENGTH,
+            gap=SERIAL_GAP_S,
+            clock=clock,
+            on_drop=self._junk,
+        )
         self._on_code: CodeListener | None = None
+        self._noise = NoiseReport(logger, "serial scanner", "things that are not codes",
+                                  clock=clock)
         self._link = SerialLink(spec, name="barcode scanner", on_data=self._received,
-                                opener=opener)
+                                on_connect=self._connected, opener=opener)
 
     def start(self, on_code: CodeListener) -> None:
         """Open the line (or keep trying in the background until the scanner is plugged in)."""
@@ -131,15 +158,24 @@ class SerialScanner:
         self._link.close()
         self._on_code = None
 
+    def _connected(self) -> None:
+        """A scanner plugged in again starts afresh: no half code, and its junk is news again."""
+        self._splitter.reset()
+        self._noise.reset()
+
     def _received(self, data: bytes) -> None:
         for frame in self._splitter.feed(data):
             code = clean_code(frame.decode("utf-8", errors="replace"))
             if code is None:
-                logger.warning("serial scanner sent something that is not a code: %r", frame[:80])
+                self._junk("something that is not a code", frame)
                 continue
+            self._noise.clear()
             logger.info("serial scanner read a code of %d characters", len(code))
             if self._on_code is not None:
                 self._on_code(code)
+
+    def _junk(self, what: str, data: bytes) -> None:
+        self._noise.junk(1, "%s: %r dropped", what, data[:80])
 
 
 class FakeScanner:

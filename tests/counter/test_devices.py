@@ -8,6 +8,7 @@ frames appear on the LED sign's line.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from counter.devices import DeviceWatch, KeypadBridge, SignFollower
 from counter.keypad import FakeKeypad, KeypadAction, KeypadConfig, SerialKeypad
-from counter.main import CounterApp
+from counter.main import CounterApp, main
 from counter.model import ClerkModel
 from counter.sign import RS485_FRAMING, FakeSign, SerialSign, SignConfig, SignKind, decode_sign_frame
 from hub.client import DeviceSettings
@@ -203,3 +204,40 @@ def test_keypad_bytes_make_calls_and_calls_make_sign_frames(
         admin.bus.stop()
         pad.close()
         line.close()
+
+
+DEVICE_ARGS = ["--device", "counter-1", "--token", "x"]
+
+
+class AppMustNotStart:
+    """Stands in for QApplication: a file that should have been refused must not start the app."""
+
+    @staticmethod
+    def instance() -> None:
+        raise AssertionError("hall-counter took the file and started")
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "problem"),
+    [
+        ("--sign-config", '[sign]\nencodng = "gbk"\n', "unknown sign keys ['encodng']: known are "),
+        ("--sign-config", '[sign]\nlength = "1"\n', "sign key 'length' must be a whole number"),
+        ("--sign-config", '[sgin]\nencoding = "gbk"\n', "unknown table [sgin]: this file may hold "),
+        ("--sign-config", '[sign]\nlang = "fr"\n', "sign key 'lang' is 'fr': there are texts for "),
+        ("--keypad-config", "[keypad]\nbogus = 1\n", "unknown keypad keys ['bogus']: known are "),
+        ("--keypad-config", '[keypad.keys]\ncall_now = "1"\n', "keypad action 'call_now' unknown"),
+        ("--keypad-config", "[kepad]\ndebounce_ms = 200\n", "unknown table [kepad]: this file "),
+        ("--keypad-config", "debounce_ms = 200\n", "keypad key 'debounce_ms' is above the [keypad] "),
+    ],
+)
+def test_a_wrong_sign_or_keypad_file_is_one_line_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    option: str, text: str, problem: str
+) -> None:
+    monkeypatch.setattr("counter.main.QApplication", AppMustNotStart)
+    path = tmp_path / "counter-1.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main([*DEVICE_ARGS, "--sign", "fake", option, str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"hall-counter: {path}: {problem}")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 import tomllib
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from counter.keypad import (
     keypad_config_from_toml,
     keypad_from_spec,
 )
-from hub.serial_link import SerialSpec
+from hub.serial_link import NOISE_QUIET_S, SerialSpec
 from tests.serial_pair import wait_for
 
 A = KeypadAction
@@ -94,13 +96,45 @@ def test_unknown_bytes_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) 
     decoder = KeypadDecoder(KeypadConfig(), ManualClock())
     with caplog.at_level(logging.WARNING, logger="counter.keypad"):
         assert decoder.feed(b"9x\x02Z\x034") == [A.FINISH]
-    stray = [r.getMessage() for r in caplog.records]
-    assert stray == [
-        "keypad: unknown byte b'9' ignored",
-        "keypad: unknown byte b'x' ignored",
-        "keypad: unknown byte b'\\x02' ignored",
-        "keypad: unknown byte b'Z' ignored",
-        "keypad: unknown byte b'\\x03' ignored",
+    stray = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(stray) == 1
+    assert stray[0].startswith("keypad: 5 unknown bytes ignored: b'9x\\x02Z\\x03' (more unknown bytes")
+
+
+def test_a_burst_of_unknown_bytes_is_one_warning_and_a_key_after_it_acts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = ManualClock()
+    decoder = KeypadDecoder(KeypadConfig(), clock)
+    noise = random.Random(7).randbytes(1_000_000)  # holds "1".."7" too: those are keys
+    with caplog.at_level(logging.INFO, logger="counter.keypad"):
+        assert decoder.feed(b"z" * 3000) == []  # was a RecursionError: one call per byte
+        for i in range(0, len(noise), 4096):
+            decoder.feed(noise[i : i + 4096])
+            clock.advance(0.01)
+        clock.advance(NOISE_QUIET_S + 0.5)
+        assert decoder.feed(b"\x02K4\x03") == [A.FINISH]
+        clock.advance(NOISE_QUIET_S + 0.5)
+        assert decoder.feed(b"zz") == []  # a new burst is news again
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("keypad: 3000 unknown bytes ignored: b'zzzzzzzzzzzzzzzz'…")
+    assert warnings[1].startswith("keypad: 2 unknown bytes ignored: b'zz'")
+    summaries = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len(summaries) == 1
+    assert "more unknown bytes dropped after the warning" in summaries[0]
+
+
+def test_a_stale_half_frame_is_part_of_the_burst(caplog: pytest.LogCaptureFixture) -> None:
+    clock = ManualClock()
+    decoder = KeypadDecoder(KeypadConfig(frame_timeout=0.5), clock)
+    with caplog.at_level(logging.WARNING, logger="counter.keypad"):
+        assert decoder.feed(b"\x02K") == []
+        clock.advance(0.6)
+        assert decoder.feed(b"zz") == []
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage().split(" (")[0] for r in warnings] == [
+        "keypad: unfinished frame of 2 bytes ignored: b'\\x02K'"
     ]
 
 
@@ -299,3 +333,30 @@ def test_a_failing_handler_does_not_lose_the_next_press(pty_pair: tuple[str, str
             assert wait_for(lambda: handled == [A.CALL_NEXT, A.RECALL])
     finally:
         keypad.close()
+
+
+def test_a_flood_of_noise_on_a_real_line_is_one_warning_and_the_next_key_acts(
+    pty_pair: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    a, b = pty_pair
+    got = Collected()
+    keypad = SerialKeypad(SerialSpec(a))
+    keys = set(b"1234567\x02")
+    noise = bytes(byte for byte in random.Random(3).randbytes(200_000) if byte not in keys)
+    with caplog.at_level(logging.INFO):
+        keypad.start(got, required=True)
+        try:
+            with serial.Serial(b, 9600, timeout=2.0) as pad:
+                pad.write(b"z" * 3000 + noise)
+                pad.flush()
+                time.sleep(NOISE_QUIET_S + 0.5)  # the flood has been read, the line is quiet
+                pad.write(b"\x02K1\x03")
+                pad.flush()
+                assert wait_for(lambda: got.actions == [A.CALL_NEXT])
+        finally:
+            keypad.close()
+    ours = [r for r in caplog.records if r.name in ("counter.keypad", "hub.serial_link")]
+    assert [r for r in ours if r.levelno >= logging.ERROR] == []  # no RecursionError
+    warnings = [r.getMessage() for r in ours if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].startswith("keypad: ")
+    assert any("more unknown bytes dropped after the warning" in r.getMessage() for r in ours)

@@ -187,6 +187,8 @@ def test_sign_settings_from_toml() -> None:
         ({"suffix": [1, 256]}, "suffix"),
         ({"max_chars": "8"}, "max_chars"),
         ({"colour": "red"}, "unknown sign keys"),
+        ({"lang": "fr"}, "sign key 'lang' is 'fr': there are texts for zh, en"),
+        ({"lang": 1}, "'lang' must be a string"),
     ],
 )
 def test_bad_sign_settings_say_what_is_wrong(table: dict[str, object], problem: str) -> None:
@@ -201,6 +203,38 @@ def test_sign_settings_from_a_file(tmp_path: Path) -> None:
     assert read_sign_config(path) == SignConfig(framing=RS485_FRAMING, encoding="gb18030")
     with pytest.raises(SignError, match="cannot read"):
         read_sign_config(tmp_path / "missing.toml")
+
+
+def test_the_counters_device_file_may_hold_the_sign_and_the_keypad(tmp_path: Path) -> None:
+    path = tmp_path / "counter-5.toml"
+    path.write_text('hub = "ws://hub:8765/"\ndevice = "counter-5"\ntoken = "t"\n'
+                    'ca_file = "/etc/hall/hub.pem"\n\n[sign]\nlang = "en"\n\n'
+                    '[keypad]\ndebounce_ms = 200\n', encoding="utf-8")
+    assert read_sign_config(path) == SignConfig(lang="en")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('[sign]\nencodng = "gbk"\n', "unknown sign keys ['encodng']: known are preset, "),
+        ('[sign]\nlength = "1"\n', "sign key 'length' must be a whole number"),
+        ('[sign]\nlength = 3\n', "sign length field of 3 bytes: use 0, 1 or 2"),
+        ('[sign]\nlang = "fr"\n', "sign key 'lang' is 'fr': there are texts for zh, en"),
+        ('[sgin]\nencoding = "gbk"\n', "unknown table [sgin]: this file may hold [sign] and [keypad]"),
+        ('[sign]\n[sign.extra]\nx = 1\n', "unknown sign keys ['extra']"),
+        ('encoding = "gbk"\n[sign]\n', "sign key 'encoding' is above the [sign] header: move it "
+                                        "into the [sign] table"),
+        ('sign = "rs485"\n', "[sign] must be a table"),
+    ],
+)
+def test_sign_file_errors_name_the_file(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "window-5.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SignError) as caught:
+        read_sign_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: {problem}")
+    assert "\n" not in message
 
 
 def test_sign_spec_errors_are_plain() -> None:

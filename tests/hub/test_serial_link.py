@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +16,10 @@ from hub.errors import HubError
 from hub.serial_link import (
     DEFAULT_BAUD,
     FrameSplitter,
+    NoiseReport,
     SerialLink,
     SerialLinkError,
+    SerialPort,
     SerialSpec,
     parse_serial_spec,
 )
@@ -60,6 +65,21 @@ def open_other_end(path: str) -> serial.Serial:
             "/dev/serial/by-path/pci-0000:00:14.0-usb-0:1.2:1.0-port0",
             9600,
         ),
+        (  # a CDC-ACM scanner's by-path name has no -port0
+            "serial:/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0",
+            "/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0",
+            9600,
+        ),
+        (
+            "serial:/dev/serial/by-path/pci-0000:00:14.0-usb-0:1.2:1.0-port0:19200",
+            "/dev/serial/by-path/pci-0000:00:14.0-usb-0:1.2:1.0-port0",
+            19200,
+        ),
+        (
+            "serial:/dev/serial/by-id/usb-Espressif_JTAG_7C:DF:A1:00:11:22-if00",
+            "/dev/serial/by-id/usb-Espressif_JTAG_7C:DF:A1:00:11:22-if00",
+            9600,
+        ),
     ],
 )
 def test_spec_names_device_and_baud(spec: str, device: str, baud: int) -> None:
@@ -67,13 +87,35 @@ def test_spec_names_device_and_baud(spec: str, device: str, baud: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", ["foo", "serial:", "serial", "usb:1a86:7523", "serial:/dev/x:", "serial:/dev/x:0", ":9"]
+    "spec", ["foo", "serial:", "serial", "usb:1a86:7523", "serial:/dev/x:", "serial::9600", ":9"]
 )
 def test_spec_not_understood_is_said_plainly(spec: str) -> None:
     with pytest.raises(SerialLinkError) as caught:
         parse_serial_spec(spec, what="keypad", alternatives=("keyboard",))
     assert str(caught.value) == (f"keypad spec {spec!r} not understood: use serial:DEV[:BAUD] or keyboard")
     assert isinstance(caught.value, HubError)
+
+
+@pytest.mark.parametrize(
+    ("spec", "baud"),
+    [
+        ("serial:DEV:abc", "abc"),
+        ("serial:/dev/hall-sign:-5", "-5"),
+        ("serial:/dev/hall-sign:0", "0"),
+        ("serial:/dev/hall-sign:96k", "96k"),
+        ("serial:/dev/hall-sign:+9600", "+9600"),
+        ("serial:/dev/hall-sign:4000001", "4000001"),
+    ],
+)
+def test_a_baud_rate_that_is_not_a_positive_whole_number_is_a_spec_error(
+    spec: str, baud: str
+) -> None:
+    with pytest.raises(SerialLinkError) as caught:
+        parse_serial_spec(spec, what="sign", alternatives=("fake",))
+    assert str(caught.value) == (
+        f"sign spec {spec!r} not understood: the baud rate {baud!r} must be a whole number from 1 "
+        "to 4000000 (9600, 19200, 115200…); use serial:DEV[:BAUD] or fake"
+    )
 
 
 def test_spec_prints_back_as_a_spec() -> None:
@@ -111,6 +153,68 @@ def test_a_missing_device_is_an_error_only_when_required(tmp_path: Path) -> None
             link.write(b"x")
     finally:
         link.close()
+
+
+def test_a_path_that_is_no_serial_device_is_said_plainly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0::/root:/bin/sh\n")
+    missing = tmp_path / "hall-sign"
+    cases = [
+        (passwd, f"{passwd} is not a serial device (a file or another kind of device)"),
+        (tmp_path, f"{tmp_path} is not a serial device: it is a folder"),
+        (missing, f"no such device {missing} (not plugged in, or no udev rule gives it this name?)"),
+    ]
+    for path, problem in cases:
+        link = SerialLink(SerialSpec(str(path)), name="window sign", retry_interval=60)
+        with pytest.raises(SerialLinkError) as caught:
+            link.open(required=True)
+        assert str(caught.value) == f"cannot open window sign at serial:{path}:9600: {problem}"
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="hub.serial_link"):
+            assert link.open() is False
+            link.close()
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert warnings == [f"{caught.value}; will keep trying"]
+
+
+class Refusing:
+    """An opener that fails as pyserial does, with an error number a test can change."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.calls = 0
+
+    def __call__(self, spec: SerialSpec) -> SerialPort:
+        self.calls += 1
+        text = errno.errorcode[self.number]
+        raise serial.SerialException(self.number, f"could not open port {spec.device}: {text}")
+
+
+def test_retries_warn_again_only_when_the_reason_changes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    opener = Refusing(errno.ENOENT)
+    link = SerialLink(SerialSpec("/dev/hall-sign"), name="window sign", opener=opener,
+                      retry_interval=FAST_RETRY)
+    with caplog.at_level(logging.DEBUG, logger="hub.serial_link"):
+        link.open()
+        try:
+            assert wait_for(lambda: opener.calls >= 4)
+            opener.number = errno.EACCES  # plugged in, but the user may not open it
+            calls = opener.calls
+            assert wait_for(lambda: opener.calls >= calls + 4)
+        finally:
+            link.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "cannot open window sign at serial:/dev/hall-sign:9600: no such device /dev/hall-sign "
+        "(not plugged in, or no udev rule gives it this name?); will keep trying",
+        "cannot open window sign at serial:/dev/hall-sign:9600: permission denied on "
+        "/dev/hall-sign (is this app's user in the dialout group?); will keep trying",
+    ]
+    assert sum(r.levelno == logging.DEBUG for r in caplog.records) >= 6
 
 
 def test_pyserial_refusing_settings_becomes_our_error(pair: tuple[str, str]) -> None:
@@ -207,6 +311,29 @@ def test_link_reconnects_when_the_device_comes_back(tmp_path: Path) -> None:
         socat.close()
 
 
+def test_an_unplugged_device_is_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    links = (tmp_path / "hall-keypad", tmp_path / "host")
+    socat = SocatPair(links)
+    socat.start()
+    link = SerialLink(SerialSpec(str(links[0])), name="caller keypad", retry_interval=FAST_RETRY)
+    try:
+        assert link.open(required=True)
+        with caplog.at_level(logging.WARNING, logger="hub.serial_link"):
+            socat.stop()  # the USB-serial adapter is pulled out
+            assert wait_for(lambda: not link.is_available())
+            time.sleep(10 * FAST_RETRY)  # several attempts to open it again
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1
+        assert warnings[0].startswith(f"caller keypad at serial:{links[0]}:9600 lost (unplugged?)")
+        socat.start()
+        assert wait_for(link.is_available)
+    finally:
+        link.close()
+        socat.close()
+
+
 def test_a_failing_callback_does_not_stop_the_reader(pair: tuple[str, str]) -> None:
     a, b = pair
     seen: list[bytes] = []
@@ -275,6 +402,58 @@ def test_splitter_throws_away_endless_lines() -> None:
     splitter = FrameSplitter(max_length=8)
     assert splitter.feed(b"0123456789abcdef") == []
     assert splitter.feed(b"rest of it\nok\n") == [b"ok"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 50.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_splitter_with_a_gap_drops_a_stale_half_frame() -> None:
+    clock = Clock()
+    dropped: list[tuple[str, bytes]] = []
+    splitter = FrameSplitter(gap=0.3, clock=clock, on_drop=lambda why, data: dropped.append((why, data)))
+    assert splitter.feed(b"x") == []
+    clock.now += 2.0
+    assert splitter.feed(b"880003\r") == [b"880003"]
+    assert dropped == [("half a frame with nothing more for over 0.3 s", b"x")]
+    assert splitter.feed(b"8800") == []
+    clock.now += 0.1
+    assert splitter.feed(b"04\r") == [b"880004"]  # close together: one frame
+
+
+def test_splitter_without_a_gap_waits_for_the_end() -> None:
+    clock = Clock()
+    splitter = FrameSplitter(clock=clock)
+    assert splitter.feed(b"x") == []
+    clock.now += 60.0
+    assert splitter.feed(b"880003\r") == [b"x880003"]
+
+
+def test_noise_report_warns_once_per_burst(caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    log = logging.getLogger("tests.noise")
+    noise = NoiseReport(log, "scanner", "frames", quiet=1.0, clock=clock)
+    with caplog.at_level(logging.INFO, logger="tests.noise"):
+        for _ in range(1000):
+            noise.junk(1, "%r dropped", b"ab")
+            clock.now += 0.001
+            noise.clear()  # a good frame inside the burst does not end it
+        clock.now += 0.5
+        noise.junk(1, "%r dropped", b"cd")
+        clock.now += 1.5
+        noise.clear()
+        noise.junk(2, "%r dropped", b"ef")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", "scanner: b'ab' dropped (more frames are not logged until the line is clear "
+                    "for 1 s; many of them mean line noise, a loose cable or a wrong baud rate)"),
+        ("INFO", "scanner: 1000 more frames dropped after the warning about them"),
+        ("WARNING", "scanner: b'ef' dropped (more frames are not logged until the line is clear "
+                    "for 1 s; many of them mean line noise, a loose cable or a wrong baud rate)"),
+    ]
 
 
 def test_splitter_needs_a_terminator() -> None:

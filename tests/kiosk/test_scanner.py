@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 
 import pytest
 import serial
 
-from hub.serial_link import parse_serial_spec
+from hub.serial_link import NOISE_QUIET_S, parse_serial_spec
 from kiosk.scanner import (
+    SERIAL_GAP_S,
     FakeScanner,
     KeyboardScanner,
     ScannerError,
@@ -16,7 +19,7 @@ from kiosk.scanner import (
     clean_code,
     open_scanner,
 )
-from tests.serial_pair import socat_pair
+from tests.serial_pair import socat_pair, wait_for
 
 
 class Ticks:
@@ -58,6 +61,16 @@ def test_codes_are_cleaned() -> None:
     assert clean_code("x" * 65) is None
 
 
+@pytest.mark.parametrize("raw", ["\ufffd\ufffd\ufffd", "APT\ufffd42"])
+def test_bytes_that_were_not_text_are_no_code(raw: str) -> None:
+    assert clean_code(raw) is None
+
+
+def test_a_code_may_be_any_printable_text() -> None:
+    assert clean_code("预约0043") == "预约0043"
+    assert clean_code("ＡＰＴ0042") == "ＡＰＴ0042"
+
+
 def test_scanner_specs() -> None:
     assert open_scanner(None) is None and open_scanner("") is None
     assert isinstance(open_scanner("keyboard"), KeyboardScanner)
@@ -95,9 +108,71 @@ def test_a_serial_scanner_reads_codes_over_a_real_line() -> None:
             with serial.Serial(scanner_end, 9600, timeout=1) as device:
                 device.write(b"APT-20261123-0042\r\n")
                 device.write(b"\xff\r")  # line noise: not a code
-                device.write("预约0043\r".encode())
+                device.write("预约0043\r".encode())  # a QR code's UTF-8 text is a code
                 device.flush()
             assert arrived.wait(5)
         finally:
             scanner.close()
     assert got == ["APT-20261123-0042", "预约0043"]
+
+
+class Codes:
+    def __init__(self) -> None:
+        self.codes: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, code: str) -> None:
+        with self._lock:
+            self.codes.append(code)
+
+
+def test_junk_from_a_serial_scanner_is_dropped_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    got = Codes()
+    with socat_pair() as (scanner_end, kiosk_end), caplog.at_level(logging.INFO):
+        scanner = SerialScanner(parse_serial_spec(f"serial:{kiosk_end}"))
+        scanner.start(got)
+        try:
+            with serial.Serial(scanner_end, 9600, timeout=1) as device:
+                device.write(b"ab\r" * 30_000)  # too short to be codes
+                device.write(b"\xff\xfe\xfd\r" * 100)  # not text: was U+FFFD x 3, "a code"
+                device.write(b"\xc0" * 1000 + b"\r")  # longer than any code, no end in time
+                device.flush()
+                time.sleep(NOISE_QUIET_S + 0.5)  # the junk has been read, the line is quiet
+                device.write(b"880003\r")
+                device.flush()
+                assert wait_for(lambda: got.codes == ["880003"])
+        finally:
+            scanner.close()
+    ours = [r for r in caplog.records if r.name == "kiosk.scanner"]
+    warnings = [r.getMessage() for r in ours if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("serial scanner: something that is not a code: b'ab' dropped")
+    summaries = [r.getMessage() for r in ours if r.levelno == logging.INFO and "more" in r.getMessage()]
+    assert len(summaries) == 1 and "more things that are not codes dropped" in summaries[0]
+
+
+def test_a_stale_half_code_is_not_glued_to_the_next_one(caplog: pytest.LogCaptureFixture) -> None:
+    got = Codes()
+    with socat_pair() as (scanner_end, kiosk_end), caplog.at_level(logging.WARNING):
+        scanner = SerialScanner(parse_serial_spec(f"serial:{kiosk_end}"))
+        scanner.start(got)
+        try:
+            with serial.Serial(scanner_end, 9600, timeout=1) as device:
+                device.write(b"x")  # a scan cut short, or noise
+                device.flush()
+                time.sleep(SERIAL_GAP_S + 0.5)
+                device.write(b"880003\r")
+                device.flush()
+                assert wait_for(lambda: got.codes == ["880003"])
+                device.write(b"8800")  # a code in two reads, close together, is one code
+                device.flush()
+                time.sleep(SERIAL_GAP_S / 3)
+                device.write(b"04\r")
+                device.flush()
+                assert wait_for(lambda: got.codes == ["880003", "880004"])
+        finally:
+            scanner.close()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "kiosk.scanner"]
+    assert len(warnings) == 1 and "b'x' dropped" in warnings[0]
