@@ -16,7 +16,7 @@ cheap enough to call before each ticket, and ``status_detail()`` then says in a 
 words why the printer cannot print. After each ticket the same requests go down the connection
 the ticket took: a printer that hangs up, goes quiet or stops there has not printed it, and
 ``print_ticket`` raises. File and USB printers cannot answer; their tickets count as printed
-once written.
+once written (a serial printer wired to send nothing back is configured as ``file:DEV``).
 
 python-escpos, pyserial and socket errors leave this module as :class:`PrinterError` subclasses.
 """
