@@ -290,9 +290,7 @@ class EscposPrinter(_Rendering):
         assert self.link is not None
         name = self.link.name
         try:
-            replies = self._ask(printer, self.confirm_timeout)
-            status = _status_of(replies)
-            answered = self._answered(printer, replies) if status is PrinterStatus.UNREADABLE else ""
+            replies, status, answered = self._query(printer, self.confirm_timeout)
         except (EscposError, OSError) as err:
             self._done(failed=True)
             raise PrinterOfflineError(f"printer {name} did not confirm the ticket "
@@ -324,9 +322,7 @@ class EscposPrinter(_Rendering):
         except PrinterOfflineError as err:
             return self._note(PrinterStatus.OFFLINE, str(err))
         try:
-            replies = self._ask(printer, self.status_timeout)
-            status = _status_of(replies)
-            answered = self._answered(printer, replies) if status is PrinterStatus.UNREADABLE else ""
+            replies, status, answered = self._query(printer, self.status_timeout)
         except (EscposError, OSError) as err:
             self._done(failed=True)
             return self._note(PrinterStatus.OFFLINE, f"status request to printer {self.link.name} "
@@ -343,6 +339,15 @@ class EscposPrinter(_Rendering):
 
     def status_detail(self) -> str:
         return self._detail
+
+    def _query(self, printer: Any, timeout: float
+               ) -> tuple[dict[int, int | None], PrinterStatus, str]:
+        """Ask for the status: the replies, what they mean and, when they mean nothing, what
+        came back (for the technician)."""
+        replies = self._ask(printer, timeout)
+        status = _status_of(replies)
+        answered = self._answered(printer, replies) if status is PrinterStatus.UNREADABLE else ""
+        return replies, status, answered
 
     def _ask(self, printer: Any, timeout: float) -> dict[int, int | None]:
         """Send ``DLE EOT`` 1, 2 and 4, one byte back for each, until one gets no status byte.

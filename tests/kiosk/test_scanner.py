@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import serial
@@ -91,31 +93,6 @@ def test_the_fake_scanner_hands_on_codes_until_closed() -> None:
     assert codes == ["A1B2"] and not fake.is_available()
 
 
-def test_a_serial_scanner_reads_codes_over_a_real_line() -> None:
-    got: list[str] = []
-    arrived = threading.Event()
-
-    def on_code(code: str) -> None:
-        got.append(code)
-        if len(got) == 2:
-            arrived.set()
-
-    with socat_pair() as (scanner_end, kiosk_end):
-        scanner = SerialScanner(parse_serial_spec(f"serial:{kiosk_end}"))
-        scanner.start(on_code)
-        try:
-            assert scanner.is_available()
-            with serial.Serial(scanner_end, 9600, timeout=1) as device:
-                device.write(b"APT-20261123-0042\r\n")
-                device.write(b"\xff\r")  # line noise: not a code
-                device.write("预约0043\r".encode())  # a QR code's UTF-8 text is a code
-                device.flush()
-            assert arrived.wait(5)
-        finally:
-            scanner.close()
-    assert got == ["APT-20261123-0042", "预约0043"]
-
-
 class Codes:
     def __init__(self) -> None:
         self.codes: list[str] = []
@@ -126,25 +103,48 @@ class Codes:
             self.codes.append(code)
 
 
+@contextmanager
+def scanner_line(got: Codes) -> Iterator[serial.Serial]:
+    """A serial scanner on the kiosk's end of a pty pair; the test writes as the scanner."""
+    with socat_pair() as (scanner_end, kiosk_end):
+        scanner = SerialScanner(parse_serial_spec(f"serial:{kiosk_end}"))
+        scanner.start(got)
+        try:
+            assert scanner.is_available()
+            with serial.Serial(scanner_end, 9600, timeout=1) as device:
+                yield device
+        finally:
+            scanner.close()
+
+
+def send(device: serial.Serial, *chunks: bytes) -> None:
+    for chunk in chunks:
+        device.write(chunk)
+    device.flush()
+
+
+def test_a_serial_scanner_reads_codes_over_a_real_line() -> None:
+    got = Codes()
+    with scanner_line(got) as device:
+        send(device,
+             b"APT-20261123-0042\r\n",
+             b"\xff\r",  # line noise: not a code
+             "预约0043\r".encode())  # a QR code's UTF-8 text is a code
+        assert wait_for(lambda: got.codes == ["APT-20261123-0042", "预约0043"])
+
+
 def test_junk_from_a_serial_scanner_is_dropped_with_one_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     got = Codes()
-    with socat_pair() as (scanner_end, kiosk_end), caplog.at_level(logging.INFO):
-        scanner = SerialScanner(parse_serial_spec(f"serial:{kiosk_end}"))
-        scanner.start(got)
-        try:
-            with serial.Serial(scanner_end, 9600, timeout=1) as device:
-                device.write(b"ab\r" * 30_000)  # too short to be codes
-                device.write(b"\xff\xfe\xfd\r" * 100)  # not text: was U+FFFD x 3, "a code"
-                device.write(b"\xc0" * 1000 + b"\r")  # longer than any code, no end in time
-                device.flush()
-                time.sleep(NOISE_QUIET_S + 0.5)  # the junk has been read, the line is quiet
-                device.write(b"880003\r")
-                device.flush()
-                assert wait_for(lambda: got.codes == ["880003"])
-        finally:
-            scanner.close()
+    with caplog.at_level(logging.INFO), scanner_line(got) as device:
+        send(device,
+             b"ab\r" * 30_000,  # too short to be codes
+             b"\xff\xfe\xfd\r" * 100,  # not text: was U+FFFD x 3, "a code"
+             b"\xc0" * 1000 + b"\r")  # longer than any code, no end in time
+        time.sleep(NOISE_QUIET_S + 0.5)  # the junk has been read, the line is quiet
+        send(device, b"880003\r")
+        assert wait_for(lambda: got.codes == ["880003"])
     ours = [r for r in caplog.records if r.name == "kiosk.scanner"]
     warnings = [r.getMessage() for r in ours if r.levelno == logging.WARNING]
     assert len(warnings) == 1
@@ -155,24 +155,14 @@ def test_junk_from_a_serial_scanner_is_dropped_with_one_warning(
 
 def test_a_stale_half_code_is_not_glued_to_the_next_one(caplog: pytest.LogCaptureFixture) -> None:
     got = Codes()
-    with socat_pair() as (scanner_end, kiosk_end), caplog.at_level(logging.WARNING):
-        scanner = SerialScanner(parse_serial_spec(f"serial:{kiosk_end}"))
-        scanner.start(got)
-        try:
-            with serial.Serial(scanner_end, 9600, timeout=1) as device:
-                device.write(b"x")  # a scan cut short, or noise
-                device.flush()
-                time.sleep(SERIAL_GAP_S + 0.5)
-                device.write(b"880003\r")
-                device.flush()
-                assert wait_for(lambda: got.codes == ["880003"])
-                device.write(b"8800")  # a code in two reads, close together, is one code
-                device.flush()
-                time.sleep(SERIAL_GAP_S / 3)
-                device.write(b"04\r")
-                device.flush()
-                assert wait_for(lambda: got.codes == ["880003", "880004"])
-        finally:
-            scanner.close()
+    with caplog.at_level(logging.WARNING), scanner_line(got) as device:
+        send(device, b"x")  # a scan cut short, or noise
+        time.sleep(SERIAL_GAP_S + 0.5)
+        send(device, b"880003\r")
+        assert wait_for(lambda: got.codes == ["880003"])
+        send(device, b"8800")  # a code in two reads, close together, is one code
+        time.sleep(SERIAL_GAP_S / 3)
+        send(device, b"04\r")
+        assert wait_for(lambda: got.codes == ["880003", "880004"])
     warnings = [r.getMessage() for r in caplog.records if r.name == "kiosk.scanner"]
     assert len(warnings) == 1 and "b'x' dropped" in warnings[0]
