@@ -136,3 +136,25 @@ class HubProcess:
             code = self.proc.wait(5)
         self.proc = None
         return code
+
+
+def app_stops_on_signal(module: str, args: list[str], log: Path, signum: int) -> str:
+    """Run ``python -m MODULE ARGS`` offscreen until it says "bus connected", send ``signum``,
+    and return its log once it has exited with 0 (the test fails otherwise)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    with open(log, "w", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-m", module, *args],
+                                stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while "bus connected" not in log.read_text(encoding="utf-8"):
+            assert proc.poll() is None, log.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            time.sleep(0.1)
+        proc.send_signal(signum)
+        assert proc.wait(15) == 0, log.read_text(encoding="utf-8")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    return log.read_text(encoding="utf-8")

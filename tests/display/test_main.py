@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import wave
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from display.audio import FakePlayer
 from display.main import DisplayOptions, main, speaks
 from display.settings import DisplaySettings, SettingsError, load_settings
 from hub.clock import SystemClock
-from tests.hubproc import ROOT, HubProcess
+from tests.hubproc import ROOT, HubProcess, app_stops_on_signal
 
 
 def run_display(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -164,26 +163,9 @@ def test_which_displays_speak_by_default() -> None:
 
 
 def test_the_display_runs_against_a_hub_and_stops_on_sigterm(hub: HubProcess, tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
-    log = tmp_path / "display.log"
-    with open(log, "w", encoding="utf-8") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "display.main", "--mode", "zone", "--zone", "综合服务区",
-             "--hub", hub.url, "--device", "display-1", "--token", hub.tokens["display-1"],
-             "--windowed", "--voice", "off"],
-            stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT, env=env,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while "bus connected" not in log.read_text(encoding="utf-8"):
-            assert proc.poll() is None, log.read_text(encoding="utf-8")
-            assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(15) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
-    text = log.read_text(encoding="utf-8")
+    text = app_stops_on_signal(
+        "display.main",
+        ["--mode", "zone", "--zone", "综合服务区", "--hub", hub.url, "--device", "display-1",
+         "--token", hub.tokens["display-1"], "--windowed", "--voice", "off"],
+        tmp_path / "display.log", signal.SIGTERM)
     assert "voice off" in text and "display stopped" in text

@@ -3,17 +3,13 @@ the file and the key, before anything starts; the running kiosk stops cleanly on
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from kiosk.main import main
-from tests.hubproc import ROOT, HubProcess
+from tests.hubproc import HubProcess, app_stops_on_signal
 
 
 @pytest.mark.parametrize(("text", "says"), [
@@ -41,24 +37,9 @@ def test_the_kiosk_runs_against_a_hub_and_stops_cleanly_on_a_signal(
         signum: int, hub: HubProcess, tmp_path: Path) -> None:
     """Ctrl-C (hall-demo stops everything with it) and systemd's SIGTERM close the kiosk the
     same way the technician's PIN does."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
-    log = tmp_path / "kiosk.log"
-    with open(log, "w", encoding="utf-8") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.main", "--hub", hub.url, "--device", "kiosk-1",
-             "--token", hub.tokens["kiosk-1"], "--windowed", "--printer",
-             f"preview:{tmp_path / 't'}"],
-            stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while "bus connected" not in log.read_text(encoding="utf-8"):
-            assert proc.poll() is None, log.read_text(encoding="utf-8")
-            assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
-            time.sleep(0.1)
-        proc.send_signal(signum)
-        assert proc.wait(15) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
-    assert "kiosk stopped" in log.read_text(encoding="utf-8")
+    text = app_stops_on_signal(
+        "kiosk.main",
+        ["--hub", hub.url, "--device", "kiosk-1", "--token", hub.tokens["kiosk-1"], "--windowed",
+         "--printer", f"preview:{tmp_path / 't'}"],
+        tmp_path / "kiosk.log", signum)
+    assert "kiosk stopped" in text
