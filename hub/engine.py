@@ -401,8 +401,10 @@ class HallEngine:
         # the hall day the slot is in: a slot before day_starts belongs to the day before
         slot_day = hours.hall_day(self.hall, appointment.slot_start).isoformat()
         if slot_day != self.day:
+            local = appointment.slot_start.astimezone(self.hall.timezone)
             raise RequestError(Code.INVALID_STATE, f"appointment {appointment.code} is booked for "
-                               f"{appointment.date}, not today ({self.day})")
+                               f"{local:%Y-%m-%d %H:%M}, in the hall day of {slot_day}, "
+                               f"not today ({self.day})")
         if now < appointment.slot_start - CHECK_IN_EARLY:
             local = appointment.slot_start.astimezone(self.hall.timezone)
             raise RequestError(Code.INVALID_STATE, f"appointment {appointment.code} is at "

@@ -541,6 +541,17 @@ def test_a_slot_before_day_starts_belongs_to_the_hall_day_before() -> None:
     assert ticket["priority"] == "appointment" and ticket["id"].startswith("20261123-")
 
 
+def test_a_slot_of_another_hall_day_is_refused_saying_which_day_it_is_in() -> None:
+    """At 10:00 on the 24th, a 03:44 slot booked for the 24th is in the 23rd's hall day."""
+    clock = FakeClock(datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI))
+    e = engine(clock)
+    slot = datetime(2026, 11, 24, 3, 44, tzinfo=SHANGHAI)
+    err = refused("invalid_state", e.check_in,
+                  Appointment("U3", "social", "2026-11-24", slot, slot + timedelta(minutes=30)))
+    assert err.message == ("appointment U3 is booked for 2026-11-24 03:44, in the hall day of "
+                           "2026-11-23, not today (2026-11-24)")
+
+
 def test_an_appointment_for_a_service_the_hall_does_not_offer_is_invalid_state() -> None:
     """Imported without the hall file to check it against: check_in's errors stay the
     contract's (not_found, invalid_state)."""

@@ -105,6 +105,8 @@ def test_spec_not_understood_is_said_plainly(spec: str) -> None:
         ("serial:/dev/hall-sign:96k", "96k"),
         ("serial:/dev/hall-sign:+9600", "+9600"),
         ("serial:/dev/hall-sign:4000001", "4000001"),
+        ("serial:/dev/hall-sign:²", "²"),  # a digit to str.isdigit, not to int()
+        ("serial:/dev/hall-sign:１２００", "１２００"),
     ],
 )
 def test_a_baud_rate_that_is_not_a_positive_whole_number_is_a_spec_error(
