@@ -13,9 +13,11 @@ import re
 import signal
 import ssl
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub import loglines
 from hub.config import Hall, check_hall, load_hall
@@ -193,10 +195,8 @@ def read_appointments(path: Path, tz: ZoneInfo, hall: Hall | None) -> list[Appoi
     problems: list[str] = []
     seen: dict[str, int] = {}  # code -> the line it was first on
     reader = csv.reader(io.StringIO(text, newline=""))
-    read_to = 0  # the file's lines read so far: the next record starts after them
     header_possible = True
-    for cells in reader:
-        lineno, read_to = read_to + 1, reader.line_num
+    for lineno, cells in _records(reader, path):
         if not cells or not "".join(cells).strip():
             continue
         cells = [c.strip() for c in cells]
@@ -240,9 +240,31 @@ def read_appointments(path: Path, tz: ZoneInfo, hall: Hall | None) -> list[Appoi
     return rows
 
 
+def _records(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each record of the CSV with the line of the file it starts on; a record the csv module
+    cannot read (a field over its size limit, say) is a CliError naming its line."""
+    read_to = 0  # the file's lines read so far: the next record starts after them
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise CliError(f"nothing imported: {path}:{read_to + 1}: {err}") from err
+        yield read_to + 1, cells
+        read_to = reader.line_num
+
+
+def _timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise CliError(f"--timezone {name!r} is not a time zone (Asia/Shanghai, say)") from err
+
+
 def cmd_appointments_import(args: argparse.Namespace) -> int:
     hall = load_hall(args.config) if args.config else None
-    tz = hall.timezone if hall else ZoneInfo(args.timezone)
+    tz = hall.timezone if hall else _timezone(args.timezone)
     rows = read_appointments(Path(args.file), tz, hall)
     store = _store(args)
     try:

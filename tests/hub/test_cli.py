@@ -222,6 +222,24 @@ def test_every_bad_appointment_row_is_reported_on_the_line_it_starts(
     assert "(got '20261124'" in err
 
 
+def test_a_record_the_csv_reader_cannot_read_and_an_unknown_zone_are_one_line_each(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "hall.db")
+    big = tmp_path / "big.csv"
+    big.write_text("C1,social,2026-11-24,09:00,09:30\n"
+                   "C2,social,2026-11-24,09:00,09:30," + "x" * 200_000 + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "appointments", "import", str(big), "--config", str(COUNTY),
+                         "--db", db)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert f"{big}:2: field larger than field limit" in err
+    good = tmp_path / "good.csv"
+    good.write_text("C1,social,2026-11-24,09:00,09:30\n", encoding="utf-8")
+    code, out, err = run(capsys, "appointments", "import", str(good), "--timezone", "Nowhere/Place",
+                         "--db", db)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "--timezone 'Nowhere/Place' is not a time zone" in err
+
+
 def test_tokens_are_safe_on_a_command_line(tmp_path: Path) -> None:
     """A token is passed as --token TOKEN: it must never look like an option."""
     store = Store(tmp_path / "t.db")
