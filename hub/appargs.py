@@ -50,7 +50,8 @@ def settings_from_args(args: argparse.Namespace) -> DeviceSettings:
     if not settings.hub.startswith(("ws://", "wss://")):
         raise HubError(f"the hub must be a ws:// or wss:// address, not '{settings.hub}'")
     if settings.ca_file and not settings.hub.startswith("wss://"):
-        raise HubError(f"--ca-file is for a wss:// hub; {settings.hub} is not one")
+        raise HubError(f"a certificate file (--ca-file, or ca_file in the device file) is for a "
+                       f"wss:// hub; {settings.hub} is not one")
     settings.tls()  # a certificate file that cannot be used: said now, in one line
     return settings
 

@@ -75,6 +75,8 @@ class DeviceSettings:
         ca_file = data.get("ca_file")
         if ca_file is not None and not isinstance(ca_file, str):
             raise HubError(f"the device file {path}: ca_file must be the path of a PEM file")
+        if ca_file:  # a relative path is beside the device file, wherever the app was started
+            ca_file = str(Path(path).parent / Path(ca_file).expanduser())
         return cls(data["hub"], data["device"], data["token"], ca_file)
 
     def tls(self) -> ssl.SSLContext | None:
@@ -126,6 +128,9 @@ class BusClient:
         self._sync_task: asyncio.Task[None] | None = None
         self._closing = False
         self._ready = asyncio.Event()
+        # set when the hub refused this device in a way retrying will not mend (a certificate
+        # not trusted, a token refused): a one-shot run stops waiting then
+        self._refused = asyncio.Event()
 
     # ------------------------------------------------------------------ public
 
@@ -139,6 +144,8 @@ class BusClient:
             except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed,
                     BusError) as err:
                 self.last_error = _describe(err)
+                if _lasting(err):
+                    self._refused.set()
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # a loop boundary: log and go on reconnecting
@@ -150,8 +157,25 @@ class BusClient:
             await asyncio.sleep(delay)
             delay = min(self.backoff[1], delay * 2)
 
-    async def wait_ready(self, timeout: float | None = None) -> None:
-        await asyncio.wait_for(self._ready.wait(), timeout)
+    async def wait_ready(self, timeout: float | None = None, *, until_refused: bool = False) -> None:
+        """Wait for the first snapshot. With ``until_refused``, raise BusError as soon as the hub
+        refuses this device in a way retrying will not mend (``last_error`` says how)."""
+        if not until_refused:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+            return
+        ready = asyncio.ensure_future(self._ready.wait())
+        refused = asyncio.ensure_future(self._refused.wait())
+        try:
+            done, _ = await asyncio.wait((ready, refused), timeout=timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ready.cancel()
+            refused.cancel()
+        if ready in done:
+            return
+        if refused in done:
+            raise BusError("unauthorized", self.last_error)
+        raise TimeoutError
 
     async def request(self, op: str, /, *, req_id: str | None = None,
                       timeout: float | None = 10.0, **params: Any) -> dict[str, Any]:
@@ -314,6 +338,19 @@ class BusClient:
             self.on_status(connected, detail)
 
 
+def _lasting(err: BaseException) -> bool:
+    """Whether connecting again would meet the same refusal: an untrusted certificate, or a hub
+    that refuses this device's name or token."""
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return True
+    return isinstance(err, BusError) and err.code == "unauthorized"
+
+
+# OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH
+X509_HOSTNAME_MISMATCH = 62
+X509_IP_ADDRESS_MISMATCH = 64
+
+
 def _describe(err: BaseException) -> str:
     if isinstance(err, BusError):
         return err.message or err.code
@@ -322,6 +359,10 @@ def _describe(err: BaseException) -> str:
     if isinstance(err, TimeoutError):
         return "the hub does not answer"
     if isinstance(err, ssl.SSLCertVerificationError):
+        if err.verify_code in (X509_HOSTNAME_MISMATCH, X509_IP_ADDRESS_MISMATCH):
+            return (f"its certificate is not for this address: {err.verify_message}; use in --hub "
+                    "a name the certificate is issued for, or reissue it with this address in "
+                    "its subjectAltName")
         return (f"its certificate is not trusted: {err.verify_message}; give the hub's "
-                f"certificate with --ca-file")
+                "certificate (or the hall's CA) with --ca-file or ca_file in the device file")
     return str(err) or type(err).__name__

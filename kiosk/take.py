@@ -54,10 +54,13 @@ async def _take(settings: DeviceSettings, service: str, lang: str | None,
     runner = asyncio.create_task(client.run())
     try:
         try:
-            await client.wait_ready(timeout)
+            await client.wait_ready(timeout, until_refused=True)
         except TimeoutError:
             raise TakeError(f"the hub at {settings.hub} is unreachable "
                             f"({client.last_error or 'no answer'})") from None
+        except BusError as err:
+            # refused for good (certificate, token): said at once, not after the timeout
+            raise TakeError(f"cannot connect to the hub at {settings.hub}: {err.message}") from None
         hall = client.snapshot.get("hall") or {}
         services = {s["id"]: s for s in client.snapshot.get("services") or []}
         languages = [str(code) for code in hall.get("languages") or ["zh"]]

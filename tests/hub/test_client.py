@@ -256,6 +256,15 @@ def test_device_settings_from_a_file_and_arguments(tmp_path: Path) -> None:
     tls.write_text(f'hub = "wss://10.0.0.2:8765/"\ndevice = "kiosk-1"\ntoken = "abc"\n'
                    f'ca_file = "{cert}"\n')
     assert settings_from_args(parser.parse_args(["--device-file", str(tls)])).ca_file == str(cert)
+    beside = tmp_path / "tls" / "kiosk.toml"  # ca_file relative to the device file's folder
+    beside.write_text('hub = "wss://10.0.0.2:8765/"\ndevice = "kiosk-1"\ntoken = "abc"\n'
+                      'ca_file = "hub.pem"\n')
+    assert settings_from_args(parser.parse_args(["--device-file", str(beside)])).ca_file == str(cert)
+    plain = tmp_path / "plain.toml"
+    plain.write_text('hub = "ws://10.0.0.2:8765/"\ndevice = "kiosk-1"\ntoken = "abc"\n'
+                     f'ca_file = "{cert}"\n')
+    with pytest.raises(HubError, match="ca_file in the device file"):
+        settings_from_args(parser.parse_args(["--device-file", str(plain)]))
     assert DeviceSettings.from_file(good).tls() is None  # ws://: no TLS
 
 

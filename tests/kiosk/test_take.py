@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -214,9 +215,40 @@ def test_take_from_a_wss_hub_trusting_its_certificate(
         # without it, the system's certificates do not vouch for the hall's own
         assert main(take) != 0
         last = capsys.readouterr().err.strip().splitlines()[-1]
-        assert "unreachable" in last and "certificate" in last
+        assert "cannot connect" in last and "not trusted" in last and "--ca-file" in last
         assert main([*take, "--ca-file", str(tmp_path / "nowhere.pem")]) != 0
         assert "nowhere.pem" in capsys.readouterr().err.strip().splitlines()[-1]
+    finally:
+        hub.stop()
+
+
+def test_take_with_a_token_the_hub_refuses_stops_at_once(
+        hub: HubProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Retrying will not mend a refused token: the one-shot run says so without waiting out
+    its connect timeout."""
+    assert main(["--take", "social", "--printer", f"preview:{tmp_path / 't'}", "--hub", hub.url,
+                 "--device", "kiosk-1", "--token", "0" * 48]) != 0
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "cannot connect" in last and "token" in last, last  # not "unreachable": no wait
+    assert not (tmp_path / "t").exists()
+
+
+def test_take_from_a_wss_hub_whose_certificate_is_for_another_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Trusted, but issued for hall-hub, not 127.0.0.1: the address is what is wrong."""
+    folder = tmp_path / "tls"
+    folder.mkdir()
+    cert, key = folder / "hub.pem", folder / "hub.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=hall-hub", "-addext", "subjectAltName=DNS:hall-hub",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    hub = HubProcess(tmp_path / "hub", extra=("--cert", str(cert), "--key", str(key)))
+    hub.enroll_standard().start()
+    try:
+        assert main(["--take", "social", "--printer", f"preview:{tmp_path / 't'}",
+                     *bus_args(hub), "--ca-file", str(cert)]) != 0
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert "not for this address" in last and "subjectAltName" in last, last
     finally:
         hub.stop()
 
