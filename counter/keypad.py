@@ -273,11 +273,10 @@ class KeypadDecoder:
             self._buffer = b""
         if not self._buffer:
             self._since = now
-        actions = [
-            action for action in self._parse(self._buffer + data) if self._debouncer.accept(action)
-        ]
-        if not self._buffer:
-            self._since = now
+        received = self._buffer + data
+        actions = [action for action in self._parse(received) if self._debouncer.accept(action)]
+        if len(self._buffer) < len(received):
+            self._since = now  # what is left began after what was taken: its frame starts now
         return actions
 
     def reset(self) -> None:

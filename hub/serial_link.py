@@ -137,16 +137,26 @@ class SerialPort(Protocol):
 
 READ_TIMEOUT = 0.1
 WRITE_TIMEOUT = 1.0
+#: One read takes up to this much of what a device sends in one go (a code, a frame, a burst).
+READ_CHUNK = 4096
 _LOST = "lost"  # SerialLink._reported after the "lost" warning
 
 
+def burst_gap(baud: int) -> float:
+    """A pause on the line longer than this ends what the device sent in one go: three
+    characters' time (ten bits each), and at least 5 ms."""
+    return max(0.005, 30 / baud)
+
+
 def open_pyserial(spec: SerialSpec) -> SerialPort:
-    """Open the port with pyserial: 8N1, no flow control, bounded read and write timeouts."""
+    """Open the port with pyserial: 8N1, no flow control, bounded read and write timeouts; a read
+    returns once the line pauses (:func:`burst_gap`), so it holds a whole code, frame or burst."""
     port: SerialPort = serial.Serial(
         port=spec.device,
         baudrate=spec.baud,
         timeout=READ_TIMEOUT,
         write_timeout=WRITE_TIMEOUT,
+        inter_byte_timeout=burst_gap(spec.baud),
     )
     return port
 
@@ -288,7 +298,7 @@ class SerialLink:
                     self._stop.wait(self._retry_interval)
                 continue
             try:
-                data = port.read(max(1, port.in_waiting))
+                data = port.read(max(READ_CHUNK, port.in_waiting))
             except (OSError, ValueError, TypeError) as err:
                 # TypeError: pyserial reading a port that another thread has just closed.
                 if self._stop.is_set():

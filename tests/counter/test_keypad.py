@@ -178,6 +178,18 @@ def test_a_stale_half_frame_is_thrown_away() -> None:
     assert decoder.feed(b"6\x03") == [A.PAUSE]
 
 
+def test_a_frame_begun_in_the_read_that_ended_another_has_its_own_time() -> None:
+    """The second key's frame starts at 0.4 s, with the end of the first: at 0.6 s it is fresh."""
+    clock = ManualClock()
+    framed = {b"\x02K5\x03": A.START, b"\x02K6\x03": A.PAUSE}  # no one-byte keys to fall back on
+    decoder = KeypadDecoder(KeypadConfig(keys=framed, frame_timeout=0.5), clock)
+    assert decoder.feed(b"\x02K") == []
+    clock.advance(0.4)
+    assert decoder.feed(b"6\x03\x02K") == [A.PAUSE]
+    clock.advance(0.2)
+    assert decoder.feed(b"5\x03") == [A.START]
+
+
 def test_keypad_settings_from_toml() -> None:
     table = tomllib.loads(
         """
@@ -359,4 +371,6 @@ def test_a_flood_of_noise_on_a_real_line_is_one_warning_and_the_next_key_acts(
     assert [r for r in ours if r.levelno >= logging.ERROR] == []  # no RecursionError
     warnings = [r.getMessage() for r in ours if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and warnings[0].startswith("keypad: ")
+    # a read takes what the pad sent in one go: the warning shows a sample, not the first byte
+    assert "b'zzzzzzzzzzzzzzzz'" in warnings[0], warnings[0]
     assert any("more unknown bytes dropped after the warning" in r.getMessage() for r in ours)
