@@ -238,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run_say_call(args: argparse.Namespace, voice: Voice | None = None) -> int:
     number, window_text = args.say_call
     lang = args.lang or catalogue_languages()[0]
-    if not (window_text.isascii() and window_text.isdigit()):  # int() also reads "٥" as 5
+    digits = window_text.removeprefix("-")  # -1 is a number, out of range: check_window says so
+    if not (digits.isascii() and digits.isdigit()):  # int() also reads "٥" as 5
         return fail(PROG, f"window {window_text!r} is not a whole number")
     window = int(window_text)
     try:

@@ -409,7 +409,7 @@ def parse_hall(text: str, source: str = "<config>") -> tuple[Hall | None, list[C
 
 def check_hall(path: str | Path) -> list[ConfigProblem]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         return [ConfigProblem(None, f"cannot read the file: {err}")]
     return parse_hall(text, str(path))[1]
@@ -418,7 +418,7 @@ def check_hall(path: str | Path) -> list[ConfigProblem]:
 def load_hall(path: str | Path) -> Hall:
     """The hall described by ``path``; raises ConfigError with every problem if it is wrong."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(str(path), [ConfigProblem(None, f"cannot read the file: {err}")]) from err
     hall, problems = parse_hall(text, str(path))

@@ -9,13 +9,17 @@ from typing import Any
 
 from hub.errors import HubError
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
 
 def read_toml(path: str | Path, what: str = "settings file",
               error: type[Exception] = HubError) -> dict[str, Any]:
     """The file as a dict; raises ``error`` saying in plain words why it cannot be read."""
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            raw = f.read()
+        # Windows Notepad saves "UTF-8" with a byte-order mark, which TOML does not allow
+        return tomllib.loads(raw.removeprefix(UTF8_BOM).decode("utf-8"))
     except FileNotFoundError:
         raise error(f"cannot read the {what} {path}: it does not exist") from None
     except OSError as err:

@@ -53,7 +53,7 @@ def test_say_call_writes_the_wav_and_prints_the_sentence_last(
     (["--say-call", "A0123X", "5", "--wav", "x.wav"], "ticket number 'A0123X'"),
     (["--say-call", "A012", "five", "--wav", "x.wav"], "window 'five' is not a whole number"),
     (["--say-call", "A012", "٥", "--wav", "x.wav"], "window '٥' is not a whole number"),
-    (["--say-call", "A012", "-1", "--wav", "x.wav"], "window '-1' is not a whole number"),
+    (["--say-call", "A012", "-1", "--wav", "x.wav"], "window -1 is not between 1 and 999"),
     (["--say-call", "A012", "0", "--wav", "x.wav"], "window 0 is not between 1 and 999"),
     (["--say-call", "A012", "5", "--lang", "fr", "--wav", "x.wav"], "language 'fr'"),
     (["--say-call", "A012", "--lang", "zh", "--wav", "x.wav"], "--say-call: expected 2 arguments"),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from hub.config import load_hall, parse_hall
+from hub.config import check_hall, load_hall, parse_hall
 from hub.errors import ConfigError
 from tests.hubproc import COUNTY
 
@@ -18,6 +20,14 @@ def test_county_hall_loads() -> None:
     assert hall.windows[3].policy == "ordered" and hall.windows[1].policy == "fifo"
     assert hall.services["realty"].daily_quota == 120
     assert [f"{s.open:%H:%M}" for s in hall.services["marriage"].hours] == ["08:30", "14:00"]
+
+
+def test_a_hall_saved_with_a_byte_order_mark_loads_and_checks_clean(tmp_path: Path) -> None:
+    """Windows Notepad's "UTF-8" starts with EF BB BF; the hall is the same hall."""
+    path = tmp_path / "hall.toml"
+    path.write_text(TEXT, encoding="utf-8-sig")
+    assert load_hall(path).name == "县政务服务中心"
+    assert [p for p in check_hall(path) if not p.warning] == []
 
 
 def line_of(text: str, needle: str, occurrence: int = 1) -> int:

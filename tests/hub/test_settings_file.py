@@ -21,6 +21,14 @@ def test_a_file_saved_in_gbk_is_named_and_said_to_need_utf8(tmp_path: Path) -> N
     assert read_toml(path) == {"lang": "中"}
 
 
+def test_a_file_saved_as_utf8_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Windows Notepad's "UTF-8" starts with EF BB BF, which tomllib calls invalid TOML."""
+    path = tmp_path / "sign.toml"
+    path.write_text('[sign]\nencoding = "gbk"\n', encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert read_toml(path) == {"sign": {"encoding": "gbk"}}
+
+
 def test_an_app_given_one_says_so_in_one_line(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "display.toml"
