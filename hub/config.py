@@ -160,6 +160,9 @@ class _Checker:
             if required:
                 self.error(f"{where}: '{key}' is missing", table, index)
             return None
+        if isinstance(value, str) and not value.strip() and not required:
+            self.warn(f"{where}: '{key}' is empty, as if it were left out", table, index, key)
+            return None
         if not isinstance(value, str) or not value.strip():
             self.error(f"{where}: '{key}' must be a non-empty string", table, index, key)
             return None

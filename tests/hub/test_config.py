@@ -107,7 +107,6 @@ def test_broken_files(text: str, message: str) -> None:
     ('languages = ["zh", "en"]', 'languages = ["zh", "en\\n"]', "languages must be a list"),
     ('name_en = "ID card"', "name_en = 5", "'name_en' must be a non-empty string"),
     ('name_en = "Household Registration"', "name_en = []", "'name_en' must be a non-empty"),
-    ('name_en = "Collection"', 'name_en = ""', "'name_en' must be a non-empty string"),
     ('zone = "文印缴费区"', 'zone = "文印缴费区"\nzone_en = 3', "'zone_en' must be a non-empty"),
 ])
 def test_a_value_that_only_looks_right_is_found(old: str, new: str, message: str) -> None:
@@ -118,6 +117,15 @@ def test_a_value_that_only_looks_right_is_found(old: str, new: str, message: str
     hall, problems = parse_hall(text)
     assert hall is None
     assert any(message in p.message and p.line for p in problems), [str(p) for p in problems]
+
+
+def test_an_empty_english_name_is_as_if_left_out_with_a_warning() -> None:
+    """It loaded before the *_en keys were checked: a hall that ran must still run."""
+    hall, problems = parse_hall(TEXT.replace('name_en = "Collection"', 'name_en = ""', 1))
+    assert hall is not None
+    warned = [p for p in problems if p.warning and "'name_en' is empty" in p.message]
+    assert len(warned) == 1 and warned[0].line == line_of(TEXT, 'name_en = "Collection"')
+    assert hall.windows[12].name_en is None
 
 
 @pytest.mark.parametrize("old, new, messages", [
