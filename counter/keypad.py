@@ -175,9 +175,14 @@ def _milliseconds(table: Mapping[str, object], key: str, default: float) -> floa
     value = table.get(key)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise KeypadError(f"keypad key {key!r} must be a number of milliseconds")
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not 0 <= value <= MAX_MILLISECONDS):  # nan and inf too
+        raise KeypadError(f"keypad key {key!r} must be a number of milliseconds from 0 to "
+                          f"{MAX_MILLISECONDS}")
     return float(value) / 1000
+
+
+MAX_MILLISECONDS = 10_000  # a press or a frame that lasts longer than this is not one
 
 
 KEYPAD_KEYS = ("debounce_ms", "frame_timeout_ms", "ignore", "keys", "keyboard")

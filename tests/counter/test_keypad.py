@@ -236,6 +236,9 @@ def test_default_settings_from_an_empty_table() -> None:
         ({"keys": {}}, "at least one key"),
         ({"keyboard": {"call_next": "F1", "recall": "Key_F1"}}, "twice"),
         ({"debounce_ms": "fast"}, "milliseconds"),
+        ({"frame_timeout_ms": float("nan")}, "from 0 to 10000"),
+        ({"debounce_ms": float("inf")}, "from 0 to 10000"),
+        ({"debounce_ms": -1}, "from 0 to 10000"),
         ({"beep": True}, "unknown keypad keys"),
     ],
 )
