@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -262,9 +263,9 @@ class Announcer:
             )
             self.player.play(wav, volume)
         except (VoiceError, AudioError) as err:
-            problem = str(err)
+            problem = _same_problem(err)
             if problem != self._failing:  # a sound server that is down: said once, not per call
-                logger.error("could not announce %s of %s: %s", item.kind, label, problem)
+                logger.error("could not announce %s of %s: %s", item.kind, label, err)
             else:
                 logger.info("could not announce %s of %s either (same problem)", item.kind, label)
             self._failing = problem
@@ -285,3 +286,9 @@ class Announcer:
             if self._silent is not None:
                 logger.warning("announcements are silent: %s", self._silent)
         return self._silent
+
+
+def _same_problem(err: Exception) -> str:
+    """What a failure is, without the sentence it failed on: the same fault on every call reads
+    the same ("wrote no sound for '请A012…'" and "… for '请A013…'" are one problem)."""
+    return f"{type(err).__name__}: " + re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", str(err))

@@ -241,6 +241,26 @@ def test_a_sound_server_that_fails_every_call_is_an_error_once_until_it_works_ag
     assert "announcements work again" in caplog.text
 
 
+def test_a_voice_failing_on_every_sentence_is_an_error_once(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its message names each sentence, yet it is the one fault: one ERROR, then INFO."""
+    announcer = make_announcer(voice, player, clock, tmp_path)
+
+    def no_sound(text: str, lang: str) -> Path:
+        raise VoiceError(f"the speech engine wrote no sound for {text!r}")
+
+    monkeypatch.setattr(voice, "synthesise", no_sound)
+    for n in range(1, 4):
+        announcer.call(f"A00{n}", n)
+    with caplog.at_level(logging.INFO, logger="display.announcer"):
+        assert [r for _, r in drain(announcer)] == ["failed"] * 3
+    failures = [r for r in caplog.records if "could not announce" in r.message]
+    assert [r.levelname for r in failures] == ["ERROR", "INFO", "INFO"]
+    assert "wrote no sound for '" in failures[0].getMessage()  # the technician sees the text
+
+
 def test_bad_calls_and_empty_messages_are_refused_when_fed(
     voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path
 ) -> None:
