@@ -77,8 +77,13 @@ def run(bus_settings: DeviceSettings, settings: KioskSettings, printer: TicketPr
     kiosk.start()
     logger.info("kiosk %s started (%s printer, %s mode, %d mm)", bus_settings.device,
                 type(printer).__name__, printer.mode.value, printer.paper)
+    def stop(*_: object) -> None:
+        # systemd or Ctrl-C: the full-screen window's PIN guard is for citizens, not for them
+        window.may_close = True
+        app.quit()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: app.quit())
+        signal.signal(signum, stop)
     wake = QTimer()  # lets Python see the signals while Qt runs
     wake.timeout.connect(lambda: None)
     wake.start(250)

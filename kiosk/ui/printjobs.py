@@ -30,7 +30,7 @@ def read_status(printer: TicketPrinter) -> PrinterStatus:
         return PrinterStatus.OFFLINE
     except Exception:  # a device-thread boundary: a bug must not take the kiosk down
         logger.exception("reading the printer's status failed")
-        return PrinterStatus.UNKNOWN
+        return PrinterStatus.OFFLINE  # not "unknown": that is tried, and this printer failed
 
 
 def print_once(printer: TicketPrinter, content: TicketContent) -> PrintOutcome:

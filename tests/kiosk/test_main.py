@@ -33,13 +33,14 @@ def test_a_mistake_in_the_settings_is_one_line_and_nothing_starts(
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("screen", [["--windowed"], []], ids=["windowed", "full-screen"])
 def test_the_kiosk_runs_against_a_hub_and_stops_cleanly_on_a_signal(
-        signum: int, hub: HubProcess, tmp_path: Path) -> None:
+        signum: int, screen: list[str], hub: HubProcess, tmp_path: Path) -> None:
     """Ctrl-C (hall-demo stops everything with it) and systemd's SIGTERM close the kiosk the
-    same way the technician's PIN does."""
+    same way the technician's PIN does, also full screen, where a citizen cannot close it."""
     text = app_stops_on_signal(
         "kiosk.main",
-        ["--hub", hub.url, "--device", "kiosk-1", "--token", hub.tokens["kiosk-1"], "--windowed",
+        ["--hub", hub.url, "--device", "kiosk-1", "--token", hub.tokens["kiosk-1"], *screen,
          "--printer", f"preview:{tmp_path / 't'}"],
         tmp_path / "kiosk.log", signum)
     assert "kiosk stopped" in text
