@@ -589,7 +589,11 @@ class KioskModel(QObject):
             self.home()
         if self.screen is Screen.PAUSED and self.touch is None and self.connected:
             self.home()
-        if self._unprinted is not None and not self._printing and now >= self._next_print:
+        self._poll_printer(now)
+        # a ticket not printed is sent again only to a printer that says it can print: a printer
+        # out of paper keeps what it is sent, and would print a pile of copies with the new roll
+        if (self._unprinted is not None and not self._printing and now >= self._next_print
+                and self.printer_status.can_print):
             self._print(self._unprinted)
         if self.screen is Screen.UNPRINTED and now - self._screen_since > UNPRINTED_HOLD_S:
             self._give_up_printing()
@@ -602,7 +606,6 @@ class KioskModel(QObject):
         elif self.screen is Screen.HOME and self.lang != self.default_lang \
                 and idle >= self.idle_seconds:
             self.home()
-        self._poll_printer(now)
 
     def _poll_printer(self, now: float) -> None:
         if self._polling or self.touch is not None or self._printing or now < self._next_poll:

@@ -24,11 +24,13 @@ python-escpos, pyserial and socket errors leave this module as :class:`PrinterEr
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import os
 import re
 import socket
 import stat
+import termios
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +54,13 @@ from kiosk.printer_status import (
     status_request,
 )
 from kiosk.ticket import PrintMode, TicketContent, paper_dots, ticket_bytes
+
+#: What a printer's connection raises when the device fails: python-escpos's errors, OSError
+#: (serial.SerialException and socket errors are OSErrors) and termios.error, which a serial
+#: line that hung up (a USB adapter pulled out) raises from tcflush and tcdrain.
+DEVICE_ERRORS: tuple[type[BaseException], ...] = (EscposError, OSError, termios.error)
+#: ... and opening one: a device that is not there (RuntimeError), a bad setting (ValueError).
+OPEN_ERRORS: tuple[type[BaseException], ...] = (*DEVICE_ERRORS, RuntimeError, ValueError)
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +269,7 @@ class EscposPrinter(_Rendering):
         if self._device is None:
             try:
                 self._device = self.link.connect()
-            except (EscposError, OSError, RuntimeError, ValueError) as err:
+            except OPEN_ERRORS as err:
                 raise PrinterOfflineError(
                     f"cannot open printer {self.link.name}: {_plain(err)}") from err
         return self._device
@@ -276,7 +285,7 @@ class EscposPrinter(_Rendering):
         printer = self._open()
         try:
             printer._raw(data)
-        except (EscposError, OSError) as err:  # serial.SerialException is an OSError
+        except DEVICE_ERRORS as err:
             self._done(failed=True)
             raise PrinterOfflineError(
                 f"printer {self.link.name} stopped taking data: {_plain(err)}") from err
@@ -291,7 +300,7 @@ class EscposPrinter(_Rendering):
         name = self.link.name
         try:
             replies, status, answered = self._query(printer, self.confirm_timeout)
-        except (EscposError, OSError) as err:
+        except DEVICE_ERRORS as err:
             self._done(failed=True)
             raise PrinterOfflineError(f"printer {name} did not confirm the ticket "
                                       f"({_plain(err)}): it may not have printed") from err
@@ -323,7 +332,7 @@ class EscposPrinter(_Rendering):
             return self._note(PrinterStatus.OFFLINE, str(err))
         try:
             replies, status, answered = self._query(printer, self.status_timeout)
-        except (EscposError, OSError) as err:
+        except DEVICE_ERRORS as err:
             self._done(failed=True)
             return self._note(PrinterStatus.OFFLINE, f"status request to printer {self.link.name} "
                                                      f"failed: {_plain(err)}")
@@ -374,7 +383,7 @@ class EscposPrinter(_Rendering):
             while len(got) < ANSWER_SHOWN and (byte := self.link.read_byte(printer.device,
                                                                             0.05)) is not None:
                 got.append(byte)
-        except OSError:  # it hung up after answering: what it said is enough
+        except DEVICE_ERRORS:  # it hung up after answering: what it said is enough
             pass
         return f" (it answered {bytes(got[:ANSWER_SHOWN]).hex(' ')})"
 
@@ -398,8 +407,14 @@ class EscposPrinter(_Rendering):
             return
         try:
             device.close()
-        except (EscposError, OSError) as err:
-            logger.info("closing printer: %s", err)
+        except DEVICE_ERRORS as err:
+            logger.info("closing printer: %s", _plain(err))
+            # a line that hung up fails python-escpos's flush before its close: close the port
+            # itself, or the escpos object tries (and fails, loudly) again when collected
+            port = getattr(device, "device", None)
+            if port is not None and hasattr(port, "close"):
+                with contextlib.suppress(*DEVICE_ERRORS):
+                    port.close()
 
 
 def _status_of(replies: dict[int, int | None]) -> PrinterStatus:
@@ -549,14 +564,19 @@ def _hex_id(spec: str, text: str) -> int:
     return value
 
 
+def _ascii_digits(text: str) -> bool:
+    """Digits int() reads as a number: "²" is a digit to str.isdigit, not to int()."""
+    return text.isascii() and text.isdigit()
+
+
 def _port_number(spec: str, text: str, what: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
+    if not _ascii_digits(text) or int(text) <= 0:
         raise _bad_spec(spec, f"{text!r} is not a {what}")
     return int(text)
 
 
 def _net_port(spec: str, text: str) -> int:
-    if not text.isdigit() or int(text) not in NET_PORTS:
+    if not _ascii_digits(text) or int(text) not in NET_PORTS:
         raise _bad_spec(spec, f"{text!r} is not a TCP port: ports are "
                               f"{NET_PORTS.start}-{NET_PORTS.stop - 1}")
     return int(text)
@@ -576,7 +596,7 @@ def parse_spec(spec: str) -> tuple[str, tuple[str | int, ...]]:
         return kind, (_hex_id(spec, parts[0]), _hex_id(spec, parts[1]))
     if kind == "serial":
         device, colon, baud = rest.rpartition(":")
-        if colon and baud.isdigit():
+        if colon and baud.isdigit():  # ² too: _port_number refuses it
             return kind, (device, _port_number(spec, baud, "baud rate"))
         return kind, (rest, DEFAULT_BAUD)
     if kind == "net":

@@ -50,7 +50,7 @@ from tests.kiosk.fake_printers import (
     garbage,
 )
 from tests.kiosk.test_model import RecordingBus, snapshot, ticket
-from tests.serial_pair import socat_pair, wait_for
+from tests.serial_pair import SocatPair, socat_pair, wait_for
 
 TICKET = TicketContent(
     hall_name="县政务服务中心",
@@ -99,7 +99,7 @@ def test_spec_is_parsed(spec: str, kind: str, args: tuple[object, ...]) -> None:
     "spec",
     ["xyz", "lpt:1", "usb:0416", "usb:zz:5011", "usb:10000:1", "net:", "net:host:port",
      "serial:", "preview:", "serial:/dev/ttyS0:0", "net:host:0", "net:host:99999",
-     "net:[::1]:65536"],
+     "net:[::1]:65536", "net:host:²", "serial:/dev/ttyS0:²", "net:host:９１００"],
 )
 def test_bad_spec_is_refused_with_the_forms_that_work(spec: str) -> None:
     with pytest.raises(PrinterSpecError) as caught:
@@ -280,6 +280,36 @@ def test_serial_printer_that_does_not_answer_is_offline(
     assert port.read(3) == b"\x10\x04\x01"  # it did ask
 
 
+def test_a_serial_printer_pulled_out_while_open_is_offline_and_closes_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A hung-up line fails tcflush and tcdrain with termios.error, which is no OSError: it
+    must still be "offline" (it came out as "unknown", which the kiosk tries, and went on
+    issuing tickets it could not print)."""
+    pair = SocatPair()
+    try:
+        kiosk_end, printer_end = pair.start()
+        with serial.Serial(printer_end, 19200, timeout=0.1) as port:
+            answerer = StatusAnswerer(port, READY)
+            answerer.start()
+            printer = open_printer(f"serial:{kiosk_end}:19200")
+            assert isinstance(printer, EscposPrinter)
+            assert printer.status() is PrinterStatus.OK
+            answerer.stop.set()
+            answerer.join(timeout=5)
+        pair.stop()  # the cable is pulled; the kiosk's end of the line is still open
+        with caplog.at_level(logging.DEBUG, logger="kiosk.printer"):
+            assert printer.status() is PrinterStatus.OFFLINE
+            assert "failed: Input/output error" in printer.status_detail()
+            with pytest.raises(PrinterOfflineError) as caught:
+                printer.print_content(TICKET)
+            assert "\n" not in str(caught.value)
+            printer.close()
+        assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    finally:
+        pair.close()
+
+
 def test_missing_serial_port_is_offline_and_printing_fails_plainly(tmp_path: Path) -> None:
     printer = open_printer(f"serial:{tmp_path}/ttyUSB9")
     assert not printer.is_available()
@@ -388,6 +418,34 @@ def test_the_kiosk_retries_and_reports_a_ticket_the_network_printer_hung_up_on()
         assert model.screen is Screen.DONE and model.unprinted_number is None
         assert {"printer": "ok", "reprinted": "C010"} in bus.statuses()
         assert server.hung_up == 1
+
+
+def test_a_ticket_cut_short_by_the_paper_end_is_sent_again_only_with_a_new_roll() -> None:
+    """Out of paper, a printer keeps what it is sent: sent every 3 s for three minutes, the
+    ticket came out sixty times over when the roll was changed."""
+    paper = {"in": True}
+
+    def answer(n: int, taken: int) -> bytes:
+        return bytes([(READY if paper["in"] else PAPER_OUT)[n]])
+
+    with FakeNetPrinter(answer) as server:
+        model, bus, clock = kiosk_on(open_printer(server.spec))
+        model.choose_department("hrss")
+        model.choose_service("social")
+        paper["in"] = False  # the roll ends in the middle of the ticket
+        bus.answer("issue", True, {"ticket": ticket("C010")})
+        assert model.screen is Screen.UNPRINTED and model.printer_status is PrinterStatus.PAPER_OUT
+        once = ticket_bytes(model.ticket_content(ticket("C010")), PrintMode.TEXT, 58).count(b"C010")
+        for _ in range(20):  # a minute of the UNPRINTED screen
+            clock.advance(PRINT_RETRY_S)
+            model.tick()
+        assert bytes(server.received).count(b"C010") == once
+        paper["in"] = True  # the new roll
+        clock.advance(PRINT_RETRY_S)
+        model.tick()
+        assert model.screen is Screen.DONE and model.unprinted_number is None
+        assert bytes(server.received).count(b"C010") == 2 * once
+        assert {"printer": "ok", "reprinted": "C010"} in bus.statuses()
 
 
 @pytest.mark.parametrize("answer", GARBAGE, ids=["short", "flood"])
