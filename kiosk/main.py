@@ -50,8 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.log_level, one_shot=bool(args.take))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.take is not None and not args.take.strip():
+        parser.error("--take needs a service id, e.g. --take social")
+    setup_logging(args.log_level, one_shot=args.take is not None)
     try:
         settings = load_settings(args.settings).override(
             printer=args.printer, print_mode=args.print_mode, paper=args.paper, lang=args.lang)
@@ -63,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         printer = open_printer(settings.printer, settings.print_mode, settings.paper)
     except (KioskError, HubError) as err:
         return fail(PROG, str(err))
-    if args.take:
+    if args.take is not None:
         return take(bus, args.take, settings, printer)
     from kiosk.ui.app import run  # Qt widgets only for the screen
 

@@ -71,7 +71,7 @@ def parse_settings(data: dict[str, Any], where: str = "settings") -> KioskSettin
     pin = data.get("technician_pin")
     if pin is not None:
         pin = str(pin)
-        if not pin.isdigit() or not 4 <= len(pin) <= 12:
+        if not (pin.isascii() and pin.isdigit()) or not 4 <= len(pin) <= 12:
             raise SettingsError(f"{where}: technician_pin must be 4 to 12 digits")
         values["technician_pin"] = pin
     if "idle_seconds" in data:

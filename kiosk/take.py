@@ -74,9 +74,13 @@ async def _take(settings: DeviceSettings, service: str, lang: str | None,
         content = ticket_content(reply["ticket"], hall, services, chosen, languages)
         try:
             data = printer.print_content(content)
-        except PrinterError as err:
-            await _report(client, {"printer": printer.status().value, "unprinted": content.number})
-            raise TakeError(f"ticket {content.number} was issued but not printed: {err}") from err
+        except Exception as err:  # issued: whatever failed, the number must be said
+            if not isinstance(err, PrinterError):
+                logger.debug("printing ticket %s failed", content.number, exc_info=True)
+            await _report(client, {"printer": _status_after(printer).value,
+                                   "unprinted": content.number})
+            raise TakeError(f"ticket {content.number} was issued but not printed: "
+                            f"{_said(err)}") from err
         where = str(printer.directory) if isinstance(printer, PreviewPrinter) else "the printer"
         return TakenTicket(content, len(data), where)
     finally:
@@ -115,6 +119,19 @@ def _why(printer: TicketPrinter, status: PrinterStatus) -> str:
     """The status, and what the printer layer found (a one-shot run does not show its log)."""
     detail = printer.status_detail()
     return f"{status.value}: {detail}" if detail else status.value
+
+
+def _status_after(printer: TicketPrinter) -> PrinterStatus:
+    """The printer's state after a failed ticket, for the hub; offline if it cannot even say."""
+    try:
+        return printer.status()
+    except Exception:  # it just failed: its status may fail as well
+        return PrinterStatus.OFFLINE
+
+
+def _said(err: BaseException) -> str:
+    """A printer error in its own words; anything else with its kind, as the log would name it."""
+    return str(err) if isinstance(err, PrinterError) else f"{type(err).__name__}: {err}"
 
 
 def _refusal(err: BusError, service: str) -> str:

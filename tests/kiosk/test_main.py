@@ -19,6 +19,7 @@ from tests.hubproc import HubProcess, app_stops_on_signal
     ('lang = "fr"\n', "lang 'fr' has no strings here (there are zh, en)"),
     ('scanner = "bogus:xx"\n', "scanner"),
     ('scaner = "keyboard"\n', "unknown key(s) scaner"),
+    ('technician_pin = "²²²²"\n', "technician_pin must be 4 to 12 digits"),
 ])
 def test_a_mistake_in_the_settings_is_one_line_and_nothing_starts(
         text: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from kiosk.main import main
+from kiosk.printer import EscposPrinter
 from kiosk.ticket import PrintMode
 from tests.hubproc import HubProcess, self_signed
 from tests.kiosk.escpos_decode import decode
@@ -254,7 +255,7 @@ def test_take_from_a_wss_hub_whose_certificate_is_for_another_name(
 
 
 @pytest.mark.parametrize("argv", [["--paper", "70"], ["--print-mode", "foo"], ["--lang", "fr"],
-                                  ["--take"]])
+                                  ["--take"], ["--take", ""], ["--take", " "]])
 def test_a_mistaken_flag_is_one_plain_line(argv: list[str],
                                            capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
@@ -263,6 +264,21 @@ def test_a_mistaken_flag_is_one_plain_line(argv: list[str],
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 1 and err.startswith("hall-kiosk: ")
     assert argv[0] in err
+
+
+def test_a_ticket_issued_but_failing_to_print_in_any_way_still_says_its_number(
+        hub: HubProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only printer errors: whatever goes wrong after the hub issued the ticket, the one
+    line names the number (the citizen's place in the queue) and the hub hears it is unprinted."""
+    def broken(self: object, data: bytes) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(EscposPrinter, "print_ticket", broken)
+    with FakeNetPrinter(answer_with(READY)) as printer:
+        assert main(["--take", "social", "--printer", printer.spec, *bus_args(hub)]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "ticket C001 was issued but not printed: RuntimeError: boom" in last, last
 
 
 def test_a_take_prints_nothing_on_stderr_unless_asked(
