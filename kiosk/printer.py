@@ -77,7 +77,8 @@ NET_PORTS = range(1, 65536)
 #: How many bytes of an answer that is not a status the log and the error show.
 ANSWER_SHOWN = 16
 CONNECT_TIMEOUT_S = 3.0
-WRITE_TIMEOUT_S = 10.0
+WRITE_TIMEOUT_S = 10.0  # beyond the time a serial line needs for the bytes (8N1: 10 bits each)
+BITS_PER_BYTE = 10
 
 
 def default_preview_dir() -> Path:
@@ -251,6 +252,9 @@ class Link:
     keep_open: bool  # serial and USB stay open; network and file connect per ticket
     missing: Callable[[], str]  # why the printer is not there to be opened; "" if it may be
     drain: Callable[[Any], None] | None = None  # drop stale input before asking for status
+    # a slow line (serial): get ready to send this many bytes, and wait until they are sent
+    sending: Callable[[Any, int], None] | None = None
+    sent: Callable[[Any], None] | None = None
 
 
 @dataclass
@@ -284,7 +288,11 @@ class EscposPrinter(_Rendering):
         assert self.link is not None
         printer = self._open()
         try:
+            if self.link.sending is not None:
+                self.link.sending(printer.device, len(data))
             printer._raw(data)
+            if self.link.sent is not None:  # the confirmation's time starts once it is all out
+                self.link.sent(printer.device)
         except DEVICE_ERRORS as err:
             self._done(failed=True)
             raise PrinterOfflineError(
@@ -482,8 +490,15 @@ def _serial_link(device: str, baud: int) -> Link:
     def drain(port: Any) -> None:
         port.reset_input_buffer()
 
+    def sending(port: Any, size: int) -> None:
+        # an image ticket is 50-100 KB: at 9600 baud that takes most of two minutes to send
+        port.write_timeout = WRITE_TIMEOUT_S + size * BITS_PER_BYTE / baud
+
+    def sent(port: Any) -> None:
+        port.flush()  # tcdrain: no flow control, so it returns once the line has sent it all
+
     return Link(f"serial {device}", connect, _read_serial_byte, keep_open=True,
-                missing=missing, drain=drain)
+                missing=missing, drain=drain, sending=sending, sent=sent)
 
 
 def _network_link(host: str, port: int) -> Link:

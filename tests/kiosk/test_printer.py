@@ -25,6 +25,7 @@ from kiosk.errors import (
 from kiosk.model import PRINT_RETRY_S, KioskModel, Screen
 from kiosk.printer import (
     SPEC_HELP,
+    WRITE_TIMEOUT_S,
     EscposPrinter,
     FakePrinter,
     PreviewPrinter,
@@ -218,6 +219,10 @@ def test_serial_printer_gets_the_exact_bytes(
         assert wait_for(lambda: len(receiver.data) >= len(sent), timeout=10)
         # the ticket, then the status requests that confirm the printer took it
         assert bytes(receiver.data) == sent + STATUS_REQUESTS
+        # time for the line to send it: an image ticket at 19200 baud takes 30 s and more
+        assert isinstance(printer, EscposPrinter) and printer._device is not None
+        assert printer._device.device.write_timeout == pytest.approx(
+            WRITE_TIMEOUT_S + len(sent) * 10 / 19200)
     finally:
         printer.close()
         receiver.stop.set()
