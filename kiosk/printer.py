@@ -504,7 +504,8 @@ def _serial_link(device: str, baud: int) -> Link:
 def _network_link(host: str, port: int) -> Link:
     def connect() -> Any:
         printer = Network(host=host, port=port, timeout=CONNECT_TIMEOUT_S)
-        printer.open()
+        # python-escpos opens IPv4 sockets only: connect by any address family ourselves
+        printer.device = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S)
         return printer
 
     def missing() -> str:

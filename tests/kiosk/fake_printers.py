@@ -54,18 +54,21 @@ class StatusRequests:
 
 
 class FakeNetPrinter(threading.Thread):
-    """A raw port-9100 printer on 127.0.0.1, one connection at a time.
+    """A raw port-9100 printer on 127.0.0.1 (or ``host``), one connection at a time.
 
     ``answer`` says what each status request gets (``None``: nothing, ever);
     ``hang_up_after`` closes a connection once it has read that many bytes, unread data still
     waiting (a printer that fails in the middle of a ticket).
     """
 
-    def __init__(self, answer: Answer | None, *, hang_up_after: int | None = None) -> None:
+    def __init__(self, answer: Answer | None, *, hang_up_after: int | None = None,
+                 host: str = "127.0.0.1") -> None:
         super().__init__(daemon=True)
         self.answer = answer
         self.hang_up_after = hang_up_after
-        self.server = socket.create_server(("127.0.0.1", 0))
+        self.host = host
+        self.server = socket.create_server(
+            (host, 0), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
         self.server.settimeout(0.1)
         self.port: int = self.server.getsockname()[1]
         self.received = bytearray()
@@ -75,7 +78,8 @@ class FakeNetPrinter(threading.Thread):
 
     @property
     def spec(self) -> str:
-        return f"net:127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"net:{host}:{self.port}"
 
     def __enter__(self) -> FakeNetPrinter:
         self.start()

@@ -355,6 +355,19 @@ def test_network_printer_gets_the_exact_bytes_and_answers_status(
     printer.close()
 
 
+def test_a_network_printer_at_an_ipv6_address_prints() -> None:
+    """net:[ADDR]:PORT is accepted, so it must work (python-escpos opens IPv4 sockets only)."""
+    with FakeNetPrinter(answer_with(READY), host="::1") as server:
+        assert server.spec.startswith("net:[::1]:")
+        printer = open_printer(server.spec, "text", 58)
+        try:
+            assert printer.status() is PrinterStatus.OK
+            sent = printer.print_content(TICKET)
+            assert bytes(server.received).startswith(STATUS_REQUESTS + sent)
+        finally:
+            printer.close()
+
+
 @pytest.mark.parametrize("mode", list(PrintMode))
 def test_network_printer_hanging_up_in_the_middle_of_a_ticket_has_not_printed(
     mode: PrintMode,
