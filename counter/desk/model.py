@@ -8,6 +8,7 @@ became of each command in plain words (``result``). Nothing here draws.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -53,6 +54,9 @@ class Bus(Protocol):
     def request(self, op: str, params: dict[str, Any] | None = None, *,
                 on_done: ReplyHandler | None = None, req_id: str | None = None,
                 timeout: float | None = 10.0) -> str: ...
+
+    def forget(self, req_id: str) -> None:
+        """Stop resending a request after a reconnect."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,9 @@ class DeskModel(QObject):
         self.connected = False
         self.status_detail = ""
         self.pending: dict[str, str] = {}  # request id -> op
+        # the request the hub did not answer in time, sent again with its id if the person
+        # clicks the same again: had the hub done it, it answers as before (one ticket, not two)
+        self._unanswered: tuple[str, str] | None = None  # (op and params, request id)
         self.looked_up: dict[str, Any] | None = None
         self.last_issued: dict[str, Any] | None = None
         self.report: dict[str, Any] | None = None
@@ -409,12 +416,15 @@ class DeskModel(QObject):
 
     def _send(self, op: str, params: dict[str, Any], on_ok: Callable[[dict[str, Any]], None],
               number: str = "") -> str | None:
-        """One request with a fresh id (one per click); its answer goes to ``on_ok`` or, when
+        """One request with a fresh id (one per click; a click repeating one the hub did not
+        answer in time sends it again with its id); its answer goes to ``on_ok`` or, when
         refused, to the person in plain words. None when nothing was sent."""
         if not self.can_act() or self.bus is None:
             self._say(False, self.t("err_offline"), op)
             return None
-        req_id = new_request_id()
+        what = json.dumps([op, params], sort_keys=True, default=str)
+        unanswered, self._unanswered = self._unanswered, None
+        req_id = unanswered[1] if unanswered and unanswered[0] == what else new_request_id()
         self.pending[req_id] = op
         self.busy_changed.emit()
 
@@ -423,8 +433,13 @@ class DeskModel(QObject):
             self.busy_changed.emit()
             if ok:
                 on_ok(payload)
-            else:
-                self._say(False, self.error_text(op, payload, number), op)
+                return
+            if payload.get("code") == "unavailable" and self.bus is not None:
+                # not sent again by itself after a reconnect, where nobody would hear of it
+                # (a ticket issued then would wait in line for nobody)
+                self.bus.forget(req_id)
+                self._unanswered = (what, req_id)
+            self._say(False, self.error_text(op, payload, number), op)
 
         self.bus.request(op, params, on_done=done, req_id=req_id)
         return req_id

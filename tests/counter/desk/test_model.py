@@ -40,6 +40,7 @@ class AnsweringBus:
     answers: dict[str, Reply | Callable[[dict[str, Any]], Reply]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     hold: bool = False  # keep requests unanswered (call ``answer`` later)
+    forgotten: list[str] = field(default_factory=list)
 
     def request(self, op: str, params: dict[str, Any] | None = None, *,
                 on_done: Callable[[bool, dict[str, Any]], None] | None = None,
@@ -50,6 +51,9 @@ class AnsweringBus:
         if not self.hold:
             self.answer(sent)
         return req_id
+
+    def forget(self, req_id: str) -> None:
+        self.forgotten.append(req_id)
 
     def answer(self, sent: Sent) -> None:
         answer = self.answers.get(sent.op, (True, {}))
@@ -249,6 +253,27 @@ def test_refusals_in_plain_words(bus: AnsweringBus, clock: FakeClock, lang: str,
     call(model)
     assert not said[-1].ok
     assert words in said[-1].text
+
+
+def test_a_click_the_hub_did_not_answer_is_not_resent_alone_and_a_repeat_keeps_its_id(
+        bus: AnsweringBus, clock: FakeClock) -> None:
+    """Unanswered in time, an issue is not sent again after a reconnect behind the desk's back
+    (a ticket nobody holds would wait in line); the clerk's second click sends it with the
+    same id, so a hub that did issue it answers with that ticket instead of a second one."""
+    bus.answers = {"issue": (False, {"code": "unavailable", "message": "no answer in 10 s"})}
+    model, said = make_model(bus, clock)
+    model.issue("pay")
+    first = bus.sent[-1]
+    assert bus.forgotten == [first.req_id] and not said[-1].ok
+    bus.answers = {"issue": (True, {"ticket": ticket("P001", "pay", clock.now())})}
+    model.issue("pay")
+    assert bus.sent[-1].req_id == first.req_id
+    model.issue("pay")  # answered: the next click is a new request
+    assert bus.sent[-1].req_id != first.req_id
+    bus.answers = {"issue": (False, {"code": "unavailable", "message": "no answer in 10 s"})}
+    model.issue("pay")
+    model.issue("realty")  # another action: its own id
+    assert bus.sent[-1].req_id != bus.sent[-2].req_id
 
 
 # ---------------------------------------------------------------------------------- the line
