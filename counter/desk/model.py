@@ -8,6 +8,7 @@ became of each command in plain words (``result``). Nothing here draws.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -151,12 +152,49 @@ class DeskModel(QObject):
 
     @Slot(int, object)
     def on_snapshot(self, seq: int, snapshot: dict[str, Any]) -> None:
+        """A snapshot from the bus: the desk (re)connected, or events were missed. What the
+        desk learnt from events alone is read again: today's figures, the ticket looked up
+        and the missed tickets (served, rated, cancelled or called meanwhile)."""
+        self._apply_snapshot(seq, snapshot)
+        self._refresh_today = True
+        self._schedule()
+        self._read_again()
+
+    def _apply_snapshot(self, seq: int, snapshot: dict[str, Any]) -> None:
         day_before = self.watch.day
         self.watch.apply_snapshot(seq, snapshot, self.clock.now())
         if self.watch.day != day_before or not self.watch.has_today:
             self._refresh_today = True
             self._schedule()
         self.recompute()
+
+    def _read_again(self) -> None:
+        """Ask the hub for the looked-up ticket and each missed one as they are now."""
+        if self.bus is None:
+            return
+        ids = list(self.watch.missed)
+        if self.looked_up and self.looked_up.get("id") not in ids:
+            ids.append(str(self.looked_up.get("id")))
+        for ticket_id in ids:
+            self.bus.request("find", {"ticket": ticket_id}, req_id=new_request_id(),
+                             on_done=functools.partial(self._read_back, ticket_id))
+
+    def _read_back(self, ticket_id: str, ok: bool, payload: dict[str, Any]) -> None:
+        if not ok:
+            if payload.get("code") == "not_found":  # a day closed out meanwhile
+                self.watch.missed.pop(ticket_id, None)
+                self.changed.emit()
+            return
+        ticket = dict(payload.get("ticket") or {})
+        if ticket_id in self.watch.missed:
+            if ticket.get("state") == "no_show":
+                self.watch.missed[ticket_id] = ticket
+            else:
+                del self.watch.missed[ticket_id]
+        if self.looked_up and self.looked_up.get("id") == ticket_id:
+            self.looked_up = ticket
+            self.found.emit(ticket)
+        self.changed.emit()
 
     @Slot(object)
     def on_event(self, frame: dict[str, Any]) -> None:
@@ -218,7 +256,7 @@ class DeskModel(QObject):
                 self._refresh_line = True
                 self._schedule()
                 return
-            self.on_snapshot(seq, payload["snapshot"])
+            self._apply_snapshot(seq, payload["snapshot"])  # the desk's own: nothing missed
         elif not ok:
             logger.info("refreshing the waiting line failed: %s", payload.get("message"))
 
@@ -231,6 +269,8 @@ class DeskModel(QObject):
     @Slot()
     def recompute(self) -> None:
         self.indicators = compute(self.watch, self.targets, self.clock.now())
+        # "seen" lasts while the alert does: the same fault again (paper out once more) is news
+        self.acknowledged &= {alert.key for alert in self.indicators.alerts}
         self.changed.emit()
         self.indicators_changed.emit(self.indicators)
 

@@ -360,6 +360,52 @@ def test_acknowledged_alerts_are_hidden_until_something_else_goes_wrong(
     assert [model.alert_text(a) for a in model.active_alerts()] == ["kiosk-1：打印机缺纸"]
 
 
+def test_an_alert_seen_that_clears_and_comes_back_is_shown_again(
+        bus: AnsweringBus, clock: FakeClock) -> None:
+    model, _said = make_model(bus, clock)
+
+    def printer(status: str, seq: int) -> None:
+        model.on_event({"event": "device_alert", "seq": seq, "at": iso(clock.now()),
+                        "data": {"device": "kiosk-1", "status": {"printer": status}}})
+
+    printer("paper_out", 11)
+    alert = model.active_alerts()[0]
+    model.acknowledge(alert.key)
+    assert model.active_alerts() == []
+    printer("ok", 12)
+    printer("paper_out", 13)  # the new roll ran out too
+    assert [model.alert_text(a) for a in model.active_alerts()] == ["kiosk-1：打印机缺纸"]
+
+
+def test_after_a_reconnect_the_desk_reads_again_what_it_knew_from_events(
+        bus: AnsweringBus, clock: FakeClock) -> None:
+    """While it was away C002 (missed) was cancelled, C001 (looked up) served and rated
+    "dissatisfied": the snapshot of the reconnect does not say so, the desk asks."""
+    model, _said = make_model(bus, clock)
+    c001, c002 = ticket("C001", "social", clock.now()), ticket("C002", "social", clock.now())
+    bus.answers = {"find": (True, {"ticket": c001})}
+    model.lookup("C001")
+    model.on_event({"event": "ticket_no_show", "seq": 11, "at": iso(clock.now()),
+                    "data": {"ticket": {**c002, "state": "no_show"}}})
+    assert list(model.watch.missed) == [c002["id"]]
+    served = {**c001, "state": "done", "window": 1, "clerk": "1001", "score": 1}
+    bus.answers = {
+        "find": lambda params: (True, {"ticket": served if params["ticket"] == c001["id"]
+                                       else {**c002, "state": "cancelled"}}),
+        "report": (True, report(ratings={"1": 1}, dissatisfied=[{
+            "ticket": "C001", "day": DAY, "service": "social", "window": 1, "clerk": "1001",
+            "id": served["id"]}])),
+    }
+    sent = len(bus.sent)
+    model.on_snapshot(20, snapshot([]))
+    model.refresh_now()
+    asked = [(s.op, s.params) for s in bus.sent[sent:]]
+    assert ("find", {"ticket": c002["id"]}) in asked and ("find", {"ticket": c001["id"]}) in asked
+    assert ("report", {"from": model.watch.day, "to": model.watch.day}) in asked
+    assert model.watch.missed == {} and model.looked_up == served
+    assert any(a.kind == "dissatisfied" for a in model.active_alerts())
+
+
 @pytest.mark.parametrize(("lang", "event", "words"), [
     ("zh", {"event": "window_changed", "data": {"window": window(1, "paused", reason="午休")}},
      "1号窗口（综合受理 1）已暂停 20 分钟，超过 15 分钟，原因：午休"),
