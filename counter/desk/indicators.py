@@ -190,7 +190,7 @@ def follow_ups_of(report: Mapping[str, Any], day: str = "") -> list[FollowUp]:
 @dataclass(frozen=True)
 class Alert:
     key: str  # stable while the same thing is wrong; acknowledging hides this key
-    kind: str  # long_wait | long_pause | unserved | device | dissatisfied
+    kind: str  # long_wait | long_pause | unserved | held | device | dissatisfied
     level: Level
     params: Mapping[str, Any]
 
@@ -424,6 +424,25 @@ def waited_min(ticket: Mapping[str, Any], now: datetime) -> int | None:
     return _whole_minutes(parse_time(ticket.get("issued_at")), now)
 
 
+def _held_for_closed_windows(watch: HallWatch) -> list[Alert]:
+    """Tickets sent to one window (reassigned or transferred there) while nobody is signed in
+    at it: no other window calls them, so they wait until someone opens it."""
+    held: dict[int, list[str]] = {}
+    for ticket in watch.waiting.values():
+        to_window = ticket.get("to_window")
+        if isinstance(to_window, int) and not isinstance(to_window, bool):
+            state = (watch.windows.get(to_window) or {}).get("state", "closed")
+            if state == "closed":
+                held.setdefault(to_window, []).append(str(ticket.get("number")))
+    alerts = []
+    for number, tickets in sorted(held.items()):
+        window = watch.windows.get(number) or {}
+        alerts.append(Alert(f"held:{number}", "held", "warning", {
+            "window": number, "name": window.get("name", ""), "name_en": window.get("name_en"),
+            "count": len(tickets), "number": min(tickets)}))
+    return alerts
+
+
 def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
     """The live indicators and every alert that holds at ``now``."""
     by_service: dict[str, list[tuple[int, str]]] = {}
@@ -453,6 +472,9 @@ def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
         if targets.unserved and waiting and not open_windows:
             alerts.append(Alert(f"unserved:{sid}", "unserved", "warning",
                                 {**names, "count": waiting}))
+
+    if targets.unserved:
+        alerts += _held_for_closed_windows(watch)
 
     windows: list[WindowLine] = []
     for number, window in sorted(watch.windows.items()):

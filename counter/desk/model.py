@@ -411,8 +411,9 @@ class DeskModel(QObject):
         params: dict[str, Any] = dict(alert.params)
         if alert.kind in ("long_wait", "unserved", "dissatisfied"):
             params["service"] = pick(self.lang, params.get("service"), params.get("service_en"))
-        if alert.kind == "long_pause":
+        if alert.kind in ("long_pause", "held"):
             params["name"] = pick(self.lang, params.get("name"), params.get("name_en"))
+        if alert.kind == "long_pause":
             key = "alert_long_pause" if params.get("exact") else "alert_long_pause_least"
             text = self.t(key, **params)
             if params.get("reason"):

@@ -174,6 +174,21 @@ def test_people_waiting_with_no_open_window(windows: list[dict[str, Any]], unser
     assert ("unserved" in kinds(watch, clock)) == unserved
 
 
+@pytest.mark.parametrize(("state", "held"), [("closed", True), ("paused", False),
+                                             ("open", False)])
+def test_tickets_sent_to_a_window_nobody_has_opened_are_an_alert(state: str, held: bool) -> None:
+    """Window 1 is open for social; C002 was reassigned to window 2: only window 2 calls it."""
+    clock = FakeClock()
+    waiting = [ticket("C001", "social", clock.now()),
+               ticket("C002", "social", clock.now(), to_window=2)]
+    watch = watch_of(snapshot(waiting, [window(1, "open"), window(2, state)]), clock)
+    alerts = [a for a in compute(watch, Targets(), clock.now()).alerts if a.kind == "held"]
+    assert [(a.key, a.params["count"], a.params["number"]) for a in alerts] == (
+        [("held:2", 1, "C002")] if held else [])
+    assert not [a for a in compute(watch, Targets(unserved=False), clock.now()).alerts
+                if a.kind == "held"]
+
+
 def test_events_keep_the_waiting_line() -> None:
     clock = FakeClock()
     watch = watch_of(snapshot([ticket("C001", "social", T0)]), clock)

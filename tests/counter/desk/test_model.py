@@ -424,6 +424,21 @@ def test_alert_words(bus: AnsweringBus, clock: FakeClock, lang: str, event: dict
     assert words in [model.alert_text(a) for a in model.active_alerts()]
 
 
+@pytest.mark.parametrize(("lang", "words"), [
+    ("zh", "3号窗口（综合受理 3）无人签到，有 1 人指定在该窗口等候（如 C003），请开窗或改派"),
+    ("en", "Window 3 (Comprehensive 3) has nobody signed in, yet 1 waiting ticket(s) are sent to "
+           "it (such as C003): open it or reassign them"),
+])
+def test_a_ticket_sent_to_a_window_nobody_opened_is_an_alert(
+        bus: AnsweringBus, clock: FakeClock, lang: str, words: str) -> None:
+    model, _said = make_model(bus, clock, lang)
+    model.on_event({"event": "window_changed", "seq": 11, "at": iso(clock.now()),
+                    "data": {"window": window(3, "closed")}})
+    model.on_event({"event": "ticket_reassigned", "seq": 12, "at": iso(clock.now()),
+                    "data": {"ticket": ticket("C003", "social", clock.now(), to_window=3)}})
+    assert words in [model.alert_text(a) for a in model.active_alerts()]
+
+
 # ---------------------------------------------------------------------------------- printing
 
 
