@@ -134,10 +134,14 @@ class Param:
 
 
 WINDOW = Param("window", _int_range(1, 999))
-TICKET_REF = Param("ticket", _text(1, 64))
+TICKET_REF_MAX = 64  # a ticket's number or id as a request names it
+TICKET_REF = Param("ticket", _text(1, TICKET_REF_MAX))
 SERVICE_ID = _text(1, 32)
 POSITION2 = _one_of("first", "last")
 NOTE_MAX = 500  # a follow-up's note, in characters (the desk's entry line holds no more)
+ANNOUNCE_MAX = 500  # an announcement's text
+REASON_MAX = 200  # a cancel's or a pause's reason
+CODE_MAX = 64  # an appointment's check-in code
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,7 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
            (Param("service", SERVICE_ID), Param("priority", _one_of("normal", "green"), False),
             Param("lang", _text(2, 3, r"[a-z]{2,3}"), False))),
     OpSpec("check_in", frozenset({Role.KIOSK, Role.DESK}),
-           (Param("code", _text(1, 64)),)),
+           (Param("code", _text(1, CODE_MAX)),)),
     OpSpec("sign_in", COUNTER, (WINDOW, Param("clerk", _text(1, 32)), Param("pin", _text(1, 64))),
            windowed=True),
     OpSpec("sign_out", COUNTER, (WINDOW,), windowed=True),
@@ -175,7 +179,8 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
                                                                     False),
             Param("position", POSITION2, False)), one_of=("to_service", "to_window"),
            windowed=True),
-    OpSpec("pause", COUNTER, (WINDOW, Param("reason", _text(0, 200), False)), windowed=True),
+    OpSpec("pause", COUNTER, (WINDOW, Param("reason", _text(0, REASON_MAX), False)),
+           windowed=True),
     OpSpec("resume", COUNTER, (WINDOW,), windowed=True),
     OpSpec("rate", COUNTER, (TICKET_REF, Param("score", _int_range(1, 4)))),
     OpSpec("reassign", STAFF,
@@ -185,11 +190,11 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
            one_of=("to_service", "to_window")),
     OpSpec("prioritise", STAFF, (TICKET_REF,)),
     OpSpec("reinstate", STAFF, (TICKET_REF, Param("position", POSITION2, False))),
-    OpSpec("cancel", STAFF, (TICKET_REF, Param("reason", _text(0, 200), False))),
+    OpSpec("cancel", STAFF, (TICKET_REF, Param("reason", _text(0, REASON_MAX), False))),
     OpSpec("follow_up", STAFF, (TICKET_REF, Param("note", _text(1, NOTE_MAX)))),
     OpSpec("find", ALL - {Role.DISPLAY}, (TICKET_REF,), mutates=False),
     OpSpec("window_figures", COUNTER, (WINDOW,), mutates=False, windowed=True),
-    OpSpec("announce", STAFF, (Param("text", _text(1, 500)),
+    OpSpec("announce", STAFF, (Param("text", _text(1, ANNOUNCE_MAX)),
                                Param("lang", _text(2, 3, r"[a-z]{2,3}"), False))),
     OpSpec("device_status", ALL, (Param("status", _status),)),
     OpSpec("report", STAFF, (Param("from", _text(10, 10, r"\d{4}-\d{2}-\d{2}")),

@@ -20,4 +20,10 @@ class SettingsError(DeskError):
 
 
 class PeriodError(DeskError):
-    """A report period that cannot be asked for."""
+    """A report period that cannot be asked for; ``key`` names its words in the catalogue
+    (``desk.err_KEY``, with ``params``), so the desk says it in the person's language."""
+
+    def __init__(self, message: str, key: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params

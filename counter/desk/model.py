@@ -8,6 +8,7 @@ became of each command in plain words (``result``). Nothing here draws.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
@@ -38,6 +39,7 @@ from counter.desk.reprint import PRINTABLE_STATES, DeskPrinter, PrintOutcome, ti
 from hub.client import new_request_id
 from hub.clock import Clock
 from hub.i18n import catalogue, tr
+from hub.protocol import ANNOUNCE_MAX, CODE_MAX, NOTE_MAX, REASON_MAX, TICKET_REF_MAX
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,16 @@ CANCEL_REASONS = ("left", "duplicate", "wrong_service", "asked")
 #: Ticket events after which the desk asks the hub for a fresh waiting line (order, ahead).
 REFRESH_DELAY_MS = 700
 CLOCK_TICK_MS = 15_000
+
+
+#: the longest texts the hub takes, in characters
+TEXT_LIMITS = {"text": ANNOUNCE_MAX, "note": NOTE_MAX, "reason": REASON_MAX,
+               "ticket": TICKET_REF_MAX, "code": CODE_MAX}
+
+#: errno -> the catalogue's words for why a file could not be written
+WRITE_ERRORS = {errno.ENOENT: "write_no_folder", errno.EACCES: "write_no_permission",
+                errno.EPERM: "write_no_permission", errno.EISDIR: "write_is_folder",
+                errno.ENOSPC: "write_disk_full", errno.EROFS: "write_read_only"}
 
 
 class Bus(Protocol):
@@ -455,6 +467,13 @@ class DeskModel(QObject):
         (logger.info if ok else logger.warning)("desk %s: %s", op, text)
         self.result.emit(result)
 
+    def _fits(self, op: str, text: str, limit: int) -> bool:
+        """Whether ``text`` is within what the hub takes; if not, says so (and nothing is sent)."""
+        if len(text) <= limit:
+            return True
+        self._say(False, self.t("err_too_long", limit=limit, count=len(text)), op)
+        return False
+
     def _send(self, op: str, params: dict[str, Any], on_ok: Callable[[dict[str, Any]], None],
               number: str = "") -> str | None:
         """One request with a fresh id (one per click; a click repeating one the hub did not
@@ -520,6 +539,8 @@ class DeskModel(QObject):
         if not code:
             self._say(False, self.t("err_no_code"), "check_in")
             return None
+        if not self._fits("check_in", code, TEXT_LIMITS["code"]):
+            return None
 
         def checked(payload: dict[str, Any]) -> None:
             ticket = self._ticket_reply(payload)
@@ -583,6 +604,8 @@ class DeskModel(QObject):
             self._say(False, self.t("err_no_reason", number=number), "cancel")
             return None
         words = self.reason_text(reason)
+        if not self._fits("cancel", words, TEXT_LIMITS["reason"]):
+            return None
 
         def done(payload: dict[str, Any]) -> None:
             gone = self._ticket_reply(payload)
@@ -598,6 +621,8 @@ class DeskModel(QObject):
         note = note.strip()
         if not note:
             self._say(False, self.t("err_no_follow_note", number=item.ticket), "follow_up")
+            return None
+        if not self._fits("follow_up", note, TEXT_LIMITS["note"]):
             return None
 
         def done(_payload: dict[str, Any]) -> None:
@@ -633,6 +658,8 @@ class DeskModel(QObject):
         wanted = number.strip().upper()
         if not wanted:
             self._say(False, self.t("err_no_number"), "find")
+            return None
+        if not self._fits("find", wanted, TEXT_LIMITS["ticket"]):
             return None
 
         def found(payload: dict[str, Any]) -> None:
@@ -670,6 +697,8 @@ class DeskModel(QObject):
         if not words:
             self._say(False, self.t("err_no_text"), "announce")
             return None
+        if not self._fits("announce", words, TEXT_LIMITS["text"]):
+            return None
         params: dict[str, Any] = {"text": words}
         if lang:
             params["lang"] = lang
@@ -684,7 +713,8 @@ class DeskModel(QObject):
         try:
             start, end = period_range(kind, anchor, first, last)
         except PeriodError as err:
-            self._say(False, self.t("err_period", message=str(err)), "report")
+            words = self.t(f"err_{err.key}", **err.params) if err.key else str(err)
+            self._say(False, self.t("err_period", message=words), "report")
             return None
 
         def done(payload: dict[str, Any]) -> None:
@@ -717,6 +747,11 @@ class DeskModel(QObject):
                  item.by or "", item.note or ""] for item in items]
         return CsvSection(t("report_follow_title"), header, rows)
 
+    def _why_not_written(self, err: OSError) -> str:
+        """The usual reasons a file cannot be written, in the person's language."""
+        key = WRITE_ERRORS.get(err.errno or 0)
+        return self.t(key) if key else (err.strerror or str(err))
+
     def export_report(self, path: str | Path) -> bool:
         """Write the report shown as CSV (UTF-8 with BOM, so spreadsheets read the Chinese)."""
         if self.report is None:
@@ -727,7 +762,7 @@ class DeskModel(QObject):
             target.write_text(self.report_csv(), encoding="utf-8-sig", newline="")
         except OSError as err:
             self._say(False, self.t("err_export", path=str(target),
-                                    message=err.strerror or str(err)), "export")
+                                    message=self._why_not_written(err)), "export")
             return False
         self._say(True, self.t("exported", path=str(target)), "export")
         return True

@@ -37,10 +37,13 @@ def period_range(kind: str, anchor: date, first: date | None = None,
         return date(anchor.year, 1, 1), date(anchor.year, 12, 31)
     if kind == "custom":
         if first is None or last is None:
-            raise PeriodError("a custom period needs a first and a last day")
+            raise PeriodError("a custom period needs a first and a last day",
+                              "period_incomplete")
         if last < first:
-            raise PeriodError(f"the period ends ({last}) before it starts ({first})")
+            raise PeriodError(f"the period ends ({last}) before it starts ({first})",
+                              "period_reversed", first=first.isoformat(), last=last.isoformat())
         if (last - first).days + 1 > MAX_DAYS:
-            raise PeriodError(f"a custom period may cover {MAX_DAYS} days at most")
+            raise PeriodError(f"a custom period may cover {MAX_DAYS} days at most",
+                              "period_too_long", days=MAX_DAYS)
         return first, last
     raise PeriodError(f"unknown period {kind!r}; use one of {', '.join(PERIODS)}")

@@ -276,6 +276,42 @@ def test_a_click_the_hub_did_not_answer_is_not_resent_alone_and_a_repeat_keeps_i
     assert bus.sent[-1].req_id != bus.sent[-2].req_id
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_what_the_desk_itself_refuses_is_in_the_persons_language(
+        bus: AnsweringBus, clock: FakeClock, tmp_path: Path, lang: str) -> None:
+    """Periods, files and texts too long for the hub: no English from the code or the OS on a
+    Chinese screen, and nothing sent that the hub would refuse."""
+    model, said = make_model(bus, clock, lang)
+    sent = len(bus.sent)
+    model.load_report("custom", date(2026, 3, 10), date(2026, 3, 10), date(2026, 3, 1))
+    model.load_report("custom", date(2026, 3, 10), date(2025, 1, 1), date(2026, 3, 1))
+    model.announce("请" * 501)
+    model.lookup("C" * 65)
+    model.cancel(C001, "x" * 201)
+    assert len(bus.sent) == sent
+    texts = [r.text for r in said[-5:]]
+    if lang == "zh":
+        assert texts == ["时段有误：结束日期（2026-03-01）早于开始日期（2026-03-10）",
+                         "时段有误：自定义时段最长 400 天",
+                         "太长了：最多 500 个字，现在是 501 个。没有发送。",
+                         "太长了：最多 64 个字，现在是 65 个。没有发送。",
+                         "太长了：最多 200 个字，现在是 201 个。没有发送。"]
+    else:
+        assert "it ends (2026-03-01) before it starts (2026-03-10)" in texts[0]
+        assert texts[2] == "Too long: at most 500 characters, this is 501. Nothing was sent."
+    bus.answers = {"report": (True, report())}
+    model.load_report("day", date(2026, 11, 23))
+    model.export_report(tmp_path / "no such folder" / "report.csv")
+    model.export_report(tmp_path)
+    missing, folder = [r.text for r in said[-2:]]
+    if lang == "zh":
+        assert missing == f"无法写入 {tmp_path / 'no such folder' / 'report.csv'}：文件夹不存在"
+        assert folder == f"无法写入 {tmp_path}：这是一个文件夹，请给出文件名"
+    else:
+        assert missing.endswith("the folder does not exist") and "No such file" not in missing
+        assert folder.endswith("that is a folder: give a file name")
+
+
 # ---------------------------------------------------------------------------------- the line
 
 
