@@ -21,7 +21,10 @@ class WaitingLines:
         self.by_service: dict[str, dict[str, Ticket]] = {sid: {} for sid in services}
         self._service_lines: dict[str, list[Entry]] = {}
         self._window_lines: dict[int, list[Entry]] = {}
-        self._entries: dict[str, Entry] = {}
+        # each waiting ticket's line and entry there: a service line's keys and a window line's
+        # are not comparable, so a ticket is looked for only in the line it was put in
+        self._entries: dict[str, tuple[list[Entry], Entry]] = {}
+        self._tickets: dict[str, Ticket] = {}
 
     def _line(self, ticket: Ticket) -> tuple[list[Entry], Entry]:
         if ticket.to_window is not None:
@@ -36,43 +39,44 @@ class WaitingLines:
             self.remove(ticket)
         line, entry = self._line(ticket)
         insort(line, entry)
-        self._entries[ticket.id] = entry
+        self._entries[ticket.id] = (line, entry)
+        self._tickets[ticket.id] = ticket
         self.by_service.setdefault(ticket.service, {})[ticket.id] = ticket
 
     def remove(self, ticket: Ticket) -> None:
-        entry = self._entries.pop(ticket.id, None)
-        if entry is None:
+        """Take a ticket out of the line it is in (its fields may have changed since)."""
+        placed = self._entries.pop(ticket.id, None)
+        if placed is None:
             return
+        del self._tickets[ticket.id]
         for group in self.by_service.values():
             if group.pop(ticket.id, None) is not None:
                 break
-        for line in (*self._service_lines.values(), *self._window_lines.values()):
-            index = bisect_left(line, entry)
-            if index < len(line) and line[index] == entry:
-                del line[index]
-                return
+        line, entry = placed
+        index = bisect_left(line, entry)
+        if index < len(line) and line[index] == entry:
+            del line[index]
 
     def count(self, service: str) -> int:
         return len(self.by_service.get(service, {}))
 
     def ahead(self, ticket: Ticket) -> int:
         """How many tickets of its own line will be called before this one."""
-        entry = self._entries.get(ticket.id)
-        if entry is None:
+        placed = self._entries.get(ticket.id)
+        if placed is None:
             return 0
-        line, _ = self._line(ticket)
+        line, entry = placed
         return bisect_left(line, entry)
 
     def head_of_service(self, service: str) -> Ticket | None:
         line = self._service_lines.get(service)
-        return self.by_service[service][line[0][1]] if line else None
+        return self._tickets[line[0][1]] if line else None
 
     def head_of_window(self, window: int) -> Ticket | None:
         line = self._window_lines.get(window)
         if not line:
             return None
-        ticket_id = line[0][1]
-        return next(group[ticket_id] for group in self.by_service.values() if ticket_id in group)
+        return self._tickets[line[0][1]]
 
     def __iter__(self) -> Iterator[Ticket]:
         for group in self.by_service.values():

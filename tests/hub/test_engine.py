@@ -341,6 +341,23 @@ def test_transfer_refusals(kwargs: dict[str, Any], code: str) -> None:
 
 # ------------------------------------------------------------------------------ the desk
 
+def test_a_ticket_sent_to_a_window_beside_an_appointment_placed_first_is_called() -> None:
+    """A window line's places and a service line's are not comparable (an appointment placed
+    first is ordered by when it was placed, others by their time in line): taking the window's
+    ticket out of its line looked through every line and raised TypeError, and from then on
+    every call at that window failed."""
+    clock = FakeClock()
+    e = engine(clock)
+    e.sign_in(1, ZHANG)
+    slot = clock.now() + timedelta(minutes=10)
+    appointment = e.check_in(Appointment("AP1", "social", e.day, slot,
+                                         slot + timedelta(minutes=30))).result["ticket"]
+    normal = e.issue("social").result["ticket"]
+    e.reassign(normal["number"], to_window=1, position="keep")
+    e.reassign(appointment["number"], to_service="social", position="first")
+    assert numbers(e, 1, 2) == [normal["number"], appointment["number"]]
+
+
 def test_reassign_keep_first_last() -> None:
     clock = FakeClock()
     e = engine(clock)

@@ -121,10 +121,16 @@ class HallMachine(RuleBasedStateMachine):
             self.attempt(self.engine.transfer, window, to_window=to_window, position=position)
 
     @rule(data=st.data(), to_service=st.sampled_from(SERVICES),
+          to_window=st.none() | st.sampled_from(WINDOWS),
           position=st.sampled_from(["first", "last", "keep"]))
-    def reassign(self, data: st.DataObject, to_service: str, position: str) -> None:
-        self.attempt(self.engine.reassign, self.ticket_ref(data), to_service=to_service,
-                     position=position)
+    def reassign(self, data: st.DataObject, to_service: str, to_window: int | None,
+                 position: str) -> None:
+        if to_window is None:
+            self.attempt(self.engine.reassign, self.ticket_ref(data), to_service=to_service,
+                         position=position)
+        else:
+            self.attempt(self.engine.reassign, self.ticket_ref(data), to_window=to_window,
+                         position=position)
 
     @rule(data=st.data(), op=st.sampled_from(["reinstate", "cancel", "prioritise", "find"]))
     def desk_op(self, data: st.DataObject, op: str) -> None:
@@ -173,6 +179,17 @@ class HallMachine(RuleBasedStateMachine):
         for ticket in self.engine.tickets.values():
             if ticket.state in ("called", "serving"):
                 assert self.engine.windows[ticket.window or 0].current == ticket.id
+
+    @invariant()
+    def every_waiting_ticket_is_in_one_line_and_its_place_is_known(self) -> None:
+        """A service line's keys and a window line's cannot be compared: a ticket moved from one
+        to the other must leave the first (it once stayed, and every call there failed)."""
+        waiting = {t.id for t in self.engine.tickets.values() if t.state == "waiting"}
+        assert {t.id for t in self.engine.lines} == waiting
+        for number in WINDOWS:
+            self.engine.lines.head_of_window(number)
+        for ticket_id in waiting:
+            self.engine.lines.ahead(self.engine.tickets[ticket_id])
 
     @invariant()
     def waiting_counts_equal_waiting_tickets(self) -> None:
