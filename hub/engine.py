@@ -23,7 +23,7 @@ from hub.config import Hall, Service
 from hub.errors import RequestError
 from hub.lines import WaitingLines
 from hub.model import OPEN_STATES, Appointment, Clerk, Ticket, WindowState, iso, ticket_id
-from hub.protocol import Code, ticket_number
+from hub.protocol import STATUS_PARTS_MAX, Code, ticket_number
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,13 @@ class HallEngine:
 
     def _now(self) -> datetime:
         return self.clock.now()
+
+    def discard(self) -> None:
+        """Forget the rows and events of a change that failed half-way (the hub then rebuilds
+        the engine from the store): none of it is written or sent."""
+        self._events.clear()
+        self._touched.clear()
+        self.take_changes()
 
     def _emit(self, name: str, data: dict[str, Any]) -> None:
         self._events.append(EngineEvent(name, data))
@@ -743,7 +750,12 @@ class HallEngine:
         return self._done({})
 
     def report_device(self, device: str, status: dict[str, Any]) -> Outcome:
-        self.device_status[device] = {**self.device_status.get(device, {}), **status}
+        """A device's parts as it last reported each; the newest STATUS_PARTS_MAX are kept, so
+        a device sending ever new names cannot swell every staff snapshot."""
+        known = self.device_status.get(device, {})
+        merged = {key: value for key, value in known.items() if key not in status}
+        merged.update(status)  # the parts just reported are the newest
+        self.device_status[device] = dict(list(merged.items())[-STATUS_PARTS_MAX:])
         self._emit("device_alert", {"device": device, "status": status})
         logger.info("device %s reports %s", device, status)
         return self._done({})

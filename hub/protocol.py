@@ -111,11 +111,15 @@ def _one_of(*choices: str) -> Check:
     return check
 
 
+#: a device's status: parts in one report, and parts the hub keeps of one device
+STATUS_PARTS_MAX = 32
+
+
 def _status(value: Any) -> str | None:
     if not isinstance(value, dict) or not value:
         return "must be a non-empty object like {\"printer\": \"paper_out\"}"
-    if len(value) > 32:
-        return "has too many entries (32 at most)"
+    if len(value) > STATUS_PARTS_MAX:
+        return f"has too many entries ({STATUS_PARTS_MAX} at most)"
     for key, item in value.items():
         if not isinstance(key, str) or not 1 <= len(key) <= 64:
             return "keys must be names of 1 to 64 characters"

@@ -65,6 +65,7 @@ PING_SECONDS = 20.0  # keep-alive pings (protocol.md); a device that misses two 
 WAITING_MAX = 64  # messages of one device waiting behind a lookup before its socket is not read
 TICK_SECONDS = 10.0
 CHECKPOINT_SECONDS = 1.0
+RELOADING = "the hub is reloading the hall after an unexpected error: try again in a moment"
 INLINE_COMMIT_S = 0.001  # a disk whose commits take longer is waited for in a thread, always
 PIN_ATTEMPTS = 5
 # changing ops that may first read the disk (or check a PIN)
@@ -142,6 +143,9 @@ class HallServer:
         self._committed_works = 0  # requests and ticks written; / commits = batching
         self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
         self._commit_due = False  # a _commit() is scheduled
+        # the engine failed in the middle of a change: it is rebuilt from the store once what
+        # was queued before is on disk, and changes wait for that (see _engine_failed)
+        self._reload_due = False
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="hall-commit")
         self._reader_pool = ThreadPoolExecutor(2, thread_name_prefix="hall-read")
         self._server: asyncio.Server | None = None
@@ -246,6 +250,7 @@ class HallServer:
             fanout.pace()
         except Exception:  # committed: a device that retries gets the stored reply
             logger.exception("sending the replies and events of a commit failed")
+        self._reload_if_due()
         if self.pending:  # what arrived during the commit: the next one
             self._commit()
 
@@ -436,6 +441,8 @@ class HallServer:
                 raise RequestError(Code.FORBIDDEN, f"this counter is bound to window "
                                    f"{session.window}, not window {req.params['window']}")
             if spec.mutates:
+                if self._reload_due:
+                    raise RequestError(Code.INTERNAL, RELOADING)
                 self._roll_day()  # an id is unique per device per day: roll the day first
                 key = (session.device, req.id)
                 cached = self.replies.get(key)
@@ -460,6 +467,30 @@ class HallServer:
         except Exception:
             self._failed(session, req_id)
         return None
+
+    def _engine_failed(self, session: Session, req: Request) -> None:
+        """The engine raised in the middle of ``req``: what it changed so far is not written,
+        and the hall is read back from the store once the changes queued before it are on
+        disk (the reply is not remembered: a retry is applied to the hall as it was)."""
+        logger.exception("%s %s from %s failed in the engine: the hall is reloaded from disk",
+                         req.op, req.id, session.device)
+        self.engine.discard()  # the half-done change's rows and events: not written, not sent
+        self._reload_due = True
+        self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_error(
+            req.id, Code.INTERNAL, "the hub hit an unexpected error; nothing of this request "
+            "was saved (the hub reloads the hall from disk): please try again"))))
+
+    def _reload_if_due(self) -> None:
+        """After an engine failure, once nothing is waiting to be written: rebuild the engine."""
+        if not self._reload_due or self.pending or self._committing:
+            return
+        self._reload_due = False
+        try:
+            self._load()
+        except StoreError:
+            logger.exception("the store cannot be read back after the engine failed")
+            return
+        logger.warning("the hall was reloaded from disk after the engine failed")
 
     def _failed(self, session: Session, req_id: str | None) -> None:
         logger.exception("request from %s failed", session.device)
@@ -493,12 +524,19 @@ class HallServer:
                 refusal: RequestError | None) -> None:
         """Apply a changing request to the engine and queue its rows, events and reply; a
         refusal is remembered like a success (a retry gets the same answer)."""
+        if self._reload_due:  # it looked things up while the engine failed: not remembered
+            self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_error(
+                req.id, Code.INTERNAL, RELOADING))))
+            return
         outcome: Outcome | None = None
         if refusal is None:
             try:
                 outcome = self._apply(session, req, found)
             except RequestError as err:
                 refusal = err
+            except Exception:  # a bug: the engine may be half-way through the change
+                self._engine_failed(session, req)
+                return
         if outcome is not None:
             work = self._work(outcome, session, req.id)
             result_json = work.result_body or encode(outcome.result)

@@ -518,6 +518,20 @@ def test_announce_and_device_status() -> None:
     assert e.snapshot()["devices"]["kiosk-1"] == {"printer": "paper_out"}
 
 
+def test_a_device_keeps_its_newest_parts_and_no_more() -> None:
+    """Parts merge (a printer, then a scanner), but a device sending ever new names keeps the
+    newest 32: every staff snapshot carries them."""
+    e = engine()
+    e.report_device("kiosk-1", {"printer": "paper_out"})
+    e.report_device("kiosk-1", {"scanner": "ok"})
+    assert e.snapshot()["devices"]["kiosk-1"] == {"printer": "paper_out", "scanner": "ok"}
+    for n in range(400):
+        e.report_device("kiosk-1", {f"part{n}-{k}": "x" * 200 for k in range(32)})
+    e.report_device("kiosk-1", {"printer": "ok"})
+    kept = e.snapshot()["devices"]["kiosk-1"]
+    assert len(kept) == 32 and kept["printer"] == "ok" and "part399-31" in kept
+
+
 # ------------------------------------------------------------------------------ appointments
 
 @pytest.mark.parametrize("minutes_to_slot, ok", [(31, False), (30, True), (0, True),

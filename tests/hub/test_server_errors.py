@@ -117,6 +117,37 @@ async def test_a_commit_that_fails_is_answered_internal_and_changes_nothing(
         assert waiting == ["P001", "P002"]
 
 
+async def test_an_engine_failing_half_way_through_a_change_leaves_nothing_of_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug raising in the middle of call_next (after it finished the window's ticket): the
+    reply is internal, nothing of the change is written or sent, the hall is read back from
+    disk, and the same request then works."""
+    async with in_process(tmp_path / "hub", always_open=True) as hub:
+        kiosk, counter = await hub.wire("kiosk-1"), await hub.wire("counter-1")
+        desk = await hub.wire("desk-1")
+        await counter.ok("sign_in", window=1, clerk="1001", pin="1234")
+        for _ in range(2):
+            await kiosk.ok("issue", service="social")
+        assert (await counter.ok("call_next", window=1))["ticket"]["number"] == "C001"
+        engine_type = type(hub.server.engine)
+        real_unqueue = engine_type._unqueue
+
+        def broken(self: object, ticket: object) -> None:
+            raise TypeError("a bug")
+
+        monkeypatch.setattr(engine_type, "_unqueue", broken)
+        reply = await counter.request("call_next", "next", window=1)
+        assert reply["ok"] is False and reply["error"]["code"] == "internal"
+        assert "nothing of this request was saved" in reply["error"]["message"]
+        monkeypatch.setattr(engine_type, "_unqueue", real_unqueue)
+        # C001 is still being called at window 1: its half-done finish was thrown away
+        assert (await desk.ok("find", ticket="C001"))["ticket"]["state"] == "called"
+        assert (await counter.ok("call_next", window=1))["ticket"]["number"] == "C002"
+        assert (await desk.ok("find", ticket="C001"))["ticket"]["state"] == "done"
+        retried = await counter.request("call_next", "next", window=1)  # not remembered
+        assert retried["ok"] is False and retried["error"]["code"] == "queue_empty"
+
+
 @pytest.mark.parametrize("in_thread", [False, True])
 async def test_a_commit_that_fails_on_the_disk_is_answered_internal(
         tmp_path: Path, in_thread: bool) -> None:
