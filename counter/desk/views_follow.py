@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from counter.desk.indicators import FollowUp
 from counter.desk.model import DeskModel
-from counter.desk.views_common import AMBER, GREEN, RED, cell, empty_state, table
+from counter.desk.views_common import AMBER, GREEN, RED, ColumnFitter, cell, empty_state, table
 from hub.protocol import NOTE_MAX
 
 
@@ -37,7 +37,11 @@ class FollowUpPanel(QWidget):
             headers.insert(0, t("col_day"))
         self.stack = QStackedWidget()
         self.table = table(headers, stretch=len(headers) - 1)
-        self.table.setWordWrap(True)
+        # the follow-up keeps 40% of the width: service, window and clerk wrap rather than
+        # squeeze it to a letter; rows re-fitted on every resize
+        service = len(headers) - 4
+        self.fitter = ColumnFitter(self.table, len(headers) - 1, share=0.4,
+                                   shrink=(service, service + 1, service + 2))
         self.stack.addWidget(self.table)
         self.stack.addWidget(empty_state(t("follow_none")))
         layout.addWidget(self.stack, 1)
@@ -70,15 +74,15 @@ class FollowUpPanel(QWidget):
             self.table.setItem(r, first, cell(item.ticket, bold=True,
                                               color=GREEN if item.done else RED))
             for c, name in enumerate(m.follow_up_names(item), start=first + 1):
-                self.table.setItem(r, c, cell(name))
+                self.table.setItem(r, c, cell(name, tip=True))
             if item.done:
                 status = t("follow_done", at=m.local_time(item.at, "%m-%d %H:%M"),
                            note=item.note or "", by=item.by or "-")
-                self.table.setItem(r, first + 4, cell(status, color=GREEN))
+                self.table.setItem(r, first + 4, cell(status, color=GREEN, tip=True))
             else:
                 self.table.setItem(r, first + 4, cell(t("follow_pending"), color=AMBER,
                                                       bold=True))
-        self.table.resizeRowsToContents()
+        self.fitter.fit()
         self.stack.setCurrentIndex(0 if self.items else 1)
         if selected is not None:
             for r, item in enumerate(self.items):

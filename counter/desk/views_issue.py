@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 from counter.desk.model import DeskModel
 from counter.desk.views_common import GREEN, DeskPage, card, combo, label, scaled, set_role
 
-COLUMNS = 3
+MAX_COLUMNS = 4  # departments a row at most, however wide the screen
 
 
 class IssuePage(DeskPage):
@@ -48,6 +49,10 @@ class IssuePage(DeskPage):
 
         self.services_area = QScrollArea()
         self.services_area.setWidgetResizable(True)
+        # as many departments a row as the width holds: never scrolled sideways
+        self.services_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._viewport = self.services_area.viewport()
+        self._viewport.installEventFilter(self)
         self.services_host = QWidget()
         self.services_host.setObjectName("page")
         self.services_layout = QVBoxLayout(self.services_host)
@@ -80,6 +85,9 @@ class IssuePage(DeskPage):
         outer.addLayout(right, 2)
 
         self.buttons: dict[str, QPushButton] = {}
+        self.boxes: list[QGroupBox] = []
+        self.columns = 0
+        self.grid: QGridLayout | None = None
         self._shape: list[tuple[str, list[str]]] = []
         self.check_button.clicked.connect(self._check_in)
         self.code.returnPressed.connect(self._check_in)
@@ -91,20 +99,22 @@ class IssuePage(DeskPage):
         self.refresh()
 
     def _build(self, shape: list[tuple[str, list[str]]]) -> None:
-        """Departments side by side (COLUMNS a row), each with its services one under another:
-        a county hall's dozen services fit a desk screen without scrolling."""
+        """Departments side by side, each with its services one under another: a county hall's
+        dozen services fit a desk screen without scrolling (``_arrange`` places them)."""
         while self.services_layout.count():
             item = self.services_layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         self.buttons.clear()
+        self.boxes = []
+        self.columns = 0
         if not shape:
             self.services_layout.addWidget(label(self.model.t("no_services"), role="empty"))
         grid_host = QWidget()
-        grid = QGridLayout(grid_host)
-        grid.setContentsMargins(0, 0, 0, 0)
-        for index, (did, service_ids) in enumerate(shape):
+        self.grid = QGridLayout(grid_host)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        for did, service_ids in shape:
             box = QGroupBox(self.model.department_name(did))
             column = QVBoxLayout(box)
             for sid in service_ids:
@@ -113,11 +123,46 @@ class IssuePage(DeskPage):
                 column.addWidget(button)
                 self.buttons[sid] = button
             column.addStretch(1)
-            grid.addWidget(box, index // COLUMNS, index % COLUMNS)
-        for c in range(COLUMNS):
-            grid.setColumnStretch(c, 1)
+            self.boxes.append(box)
         self.services_layout.addWidget(grid_host)
         self.services_layout.addStretch(1)
+
+    def column_width(self) -> int:
+        """The width one department needs (its widest box, with the grid's spacing)."""
+        if not self.boxes or self.grid is None:
+            return 0
+        return max(box.sizeHint().width() for box in self.boxes) + max(0, self.grid.spacing())
+
+    def _arrange(self) -> None:
+        """Lay the departments out in as many columns as the area's width holds."""
+        if self.grid is None or not self.boxes:
+            return
+        width = self.column_width()
+        area = self.services_area
+        margins = self.services_layout.contentsMargins()
+        # counted as if the vertical scroll bar were there, so that it coming and going with
+        # the new arrangement cannot change the count back
+        chrome = (margins.left() + margins.right() + 2 * area.frameWidth()
+                  + area.verticalScrollBar().sizeHint().width())
+        room = area.width() - chrome
+        area.setMinimumWidth(width + chrome)  # one column always fits
+        columns = max(1, min(MAX_COLUMNS, len(self.boxes), (room + self.grid.spacing()) // width))
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for box in self.boxes:
+            self.grid.removeWidget(box)
+        for c in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(c, 0)
+        for index, box in enumerate(self.boxes):
+            self.grid.addWidget(box, index // columns, index % columns)
+        for c in range(columns):
+            self.grid.setColumnStretch(c, 1)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._viewport and event.type() == QEvent.Type.Resize:
+            self._arrange()
+        return super().eventFilter(watched, event)
 
     def refresh(self) -> None:
         m, t = self.model, self.model.t
@@ -143,6 +188,7 @@ class IssuePage(DeskPage):
                 lines.append(t("service_waiting_none"))
             button.setText("\n".join(lines))
             button.setEnabled(able and is_open and quota != 0)
+        self._arrange()  # the texts may have changed the width a department needs
         self.check_button.setEnabled(able)
         self.code.setEnabled(m.can_act())
         self.green.setStyleSheet(f"padding: 0.6em 1.2em; border: 2px solid {GREEN};"

@@ -18,6 +18,7 @@ from counter.desk.views_common import (
     AMBER_SOFT,
     GREEN,
     RED,
+    ColumnFitter,
     DeskPage,
     card,
     cell,
@@ -50,18 +51,21 @@ class QueuePage(DeskPage):
         self.table = table([t("col_number"), t("col_service"), t("col_priority"),
                             t("col_waited"), t("col_ahead"), t("col_est"), t("col_for_window")],
                            stretch=6)
+        # the service takes the spare width; short of width, the window a ticket is sent to
+        # wraps, and no header is cut
+        self.fitter = ColumnFitter(self.table, 1, share=0.2, shrink=(6,))
         self.empty = empty_state(t("queue_empty"))
         self.no_match = empty_state(t("queue_no_match"))
         for widget in (self.table, self.empty, self.no_match):
             self.stack.addWidget(widget)
         left.addWidget(self.stack, 1)
-        outer.addLayout(left, 3)
+        outer.addLayout(left, 4)
 
         panel_frame, panel_layout = card()
         panel_layout.addWidget(label(t("selected_title"), factor=1.2, bold=True))
         self.panel = TicketPanel(model, t("select_hint"))
         panel_layout.addWidget(self.panel, 1)
-        outer.addWidget(panel_frame, 2)
+        outer.addWidget(panel_frame, 3)
 
         self.search.textChanged.connect(lambda _text: self.refresh())
         self.service_filter.currentIndexChanged.connect(lambda _i: self.refresh())
@@ -101,6 +105,7 @@ class QueuePage(DeskPage):
         for r, row in enumerate(rows):
             self._fill_row(r, row)
         self.table.blockSignals(False)
+        self.fitter.fit()
         if rows:
             self.stack.setCurrentWidget(self.table)
         else:
@@ -124,7 +129,7 @@ class QueuePage(DeskPage):
         est = m.t("minutes_short", minutes=row.est_wait_min) if row.est_wait_min is not None else "-"
         cells = [
             cell(row.number, bold=True, data=row.id, background=background),
-            cell(row.service_name, background=background),
+            cell(row.service_name, background=background, tip=True),
             cell(m.priority_name(row.priority) if row.priority != "normal" else "",
                  color=priority_color, bold=row.priority != "normal", background=background),
             cell(waited, color=RED if over else None, bold=over, align_right=True,
@@ -132,7 +137,8 @@ class QueuePage(DeskPage):
             cell(row.ahead if row.ahead is not None else "-", align_right=True,
                  background=background),
             cell(est, align_right=True, background=background),
-            cell(m.window_name(row.to_window) if row.to_window else "", background=background),
+            cell(m.window_name(row.to_window) if row.to_window else "", background=background,
+                 tip=True),
         ]
         for c, item in enumerate(cells):
             self.table.setItem(r, c, item)

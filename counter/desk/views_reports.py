@@ -146,13 +146,16 @@ class ReportsPage(DeskPage):
         controls.addWidget(self.last)
         controls.addWidget(self.show_button)
         controls.addStretch(1)
-        controls.addWidget(label(t("group_by"), wrap=False))
-        controls.addWidget(self.group)
-        controls.addWidget(self.export_button)
         outer.addLayout(controls)
 
+        # how the report is shown sits with its summary: the period line alone must fit 1280
+        summary_row = QHBoxLayout()
         self.summary = label("", factor=1.1, bold=True)
-        outer.addWidget(self.summary)
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(label(t("group_by"), wrap=False))
+        summary_row.addWidget(self.group)
+        summary_row.addWidget(self.export_button)
+        outer.addLayout(summary_row)
 
         self.stack = QStackedWidget()
         self.empty = empty_state(t("report_empty"))

@@ -5,7 +5,7 @@ Used by the waiting line (the selected ticket) and by the lookup page (the ticke
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -25,9 +26,14 @@ from PySide6.QtWidgets import (
 from counter.desk.indicators import waited_min
 from counter.desk.model import CANCEL_REASONS, DeskModel
 from counter.desk.reprint import PRINTABLE_STATES
-from counter.desk.views_common import GREEN, GREEN_SOFT, combo, label, set_role
+from counter.desk.views_common import GREEN, GREEN_SOFT, VerticalScroll, combo, label, set_role
+from hub.i18n import tr
 
 ACTIVE = ("waiting", "called", "serving", "no_show")
+AT_WINDOW = ("called", "serving")  # a clerk has the ticket: cancelling it asks first
+WINDOW_ORDER = {"open": 0, "paused": 1, "closed": 2}  # where a reassigned ticket gets called soonest
+
+Confirm = Callable[[str, str], bool]  # (title, question) -> go ahead?
 
 
 class TicketPanel(QWidget):
@@ -44,6 +50,7 @@ class TicketPanel(QWidget):
         layout.addWidget(self.hint)
 
         self.body = QWidget()
+        self.body.setObjectName("ticket_body")
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
@@ -72,15 +79,27 @@ class TicketPanel(QWidget):
         group.addButton(self.to_window)
         self.service_choice = QComboBox()
         self.window_choice = QComboBox()
+        for choice in (self.service_choice, self.window_choice):
+            # a long name is cut short in the box, not the panel made wider (the list shows all)
+            choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            choice.setMinimumContentsLength(16)
         self.position = combo([(model.position_name(p), p) for p in ("keep", "first", "last")])
         self.move_button = set_role(QPushButton(t("reassign")), "primary")
+        # said before sending when the chosen window is not open: allowed (a clerk may be about
+        # to sign in there), but the ticket is not called until it opens
+        self.window_warning = label("", role="warning")
+        self.window_warning.setObjectName("window_warning")
+        self.window_warning.hide()
         grid.addWidget(self.to_service, 0, 0)
         grid.addWidget(self.service_choice, 0, 1)
         grid.addWidget(self.to_window, 1, 0)
         grid.addWidget(self.window_choice, 1, 1)
         grid.addWidget(QLabel(t("position")), 2, 0)
         grid.addWidget(self.position, 2, 1)
-        grid.addWidget(self.move_button, 3, 1, Qt.AlignmentFlag.AlignRight)
+        send = QHBoxLayout()
+        send.addWidget(self.window_warning, 1)
+        send.addWidget(self.move_button, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        grid.addLayout(send, 3, 0, 1, 2)
         grid.setColumnStretch(1, 1)
         body.addWidget(self.move_box)
 
@@ -119,7 +138,12 @@ class TicketPanel(QWidget):
         cancel.addWidget(self.cancel_button)
         body.addWidget(self.cancel_box)
         body.addStretch(1)
-        layout.addWidget(self.body)
+        # a short screen scrolls the actions rather than squashing them over one another
+        self.scroll = VerticalScroll(self.body)
+        layout.addWidget(self.scroll, 1)
+
+        #: asks before cancelling a ticket a window has called or is serving; tests replace it
+        self.confirm: Confirm = self._ask
 
         self.move_button.clicked.connect(self._reassign)
         self.green_button.clicked.connect(self._prioritise)
@@ -128,6 +152,8 @@ class TicketPanel(QWidget):
         self.cancel_button.clicked.connect(self._cancel)
         self.reason.currentTextChanged.connect(lambda _text: self.refresh_actions())
         self.to_service.toggled.connect(lambda _on: self.refresh_actions())
+        self.window_choice.currentIndexChanged.connect(lambda _i: self._warn_window())
+        model.changed.connect(self._fill_windows)
         model.busy_changed.connect(self.refresh_actions)
         model.status_changed.connect(lambda _ok, _detail: self.refresh_actions())
         self.set_ticket(None)
@@ -144,19 +170,71 @@ class TicketPanel(QWidget):
                 self.service_choice.addItem(f"{self.model.service_name(service['id'])} "
                                             f"({service.get('prefix', '')}) · {department}",
                                             service["id"])
+        index = self.service_choice.findData(current_service)
+        if index >= 0:
+            self.service_choice.setCurrentIndex(index)
+        self._fill_windows()
+        if current_window is not None:
+            self._choose_window(current_window)
+
+    def window_state(self, number: Any) -> str:
+        try:
+            window = self.model.watch.windows.get(int(number)) or {}
+        except (TypeError, ValueError):
+            window = {}
+        return str(window.get("state", "closed"))
+
+    def _window_entries(self) -> list[tuple[str, int]]:
+        """Every window with its state, open ones first (then paused, then closed)."""
+        m = self.model
+        numbers = sorted(m.window_numbers(),
+                         key=lambda n: (WINDOW_ORDER.get(self.window_state(n), 3), n))
+        entries = []
+        for number in numbers:
+            state = m.t(f"window_{self.window_state(number)}")
+            text = (f"{m.window_name(number)}（{state}）" if m.lang == "zh"
+                    else f"{m.window_name(number)} ({state})")
+            entries.append((text, number))
+        return entries
+
+    def _fill_windows(self) -> None:
+        """The window list, again when a window opens, pauses or closes (the choice kept)."""
+        entries = self._window_entries()
+        shown = [(self.window_choice.itemText(i), self.window_choice.itemData(i))
+                 for i in range(self.window_choice.count())]
+        if entries == shown:
+            return
+        current = self.window_choice.currentData()
+        self.window_choice.blockSignals(True)
         self.window_choice.clear()
-        for number in self.model.window_numbers():
-            self.window_choice.addItem(self.model.window_name(number), number)
-        for choice, value in ((self.service_choice, current_service),
-                              (self.window_choice, current_window)):
-            index = choice.findData(value)
-            if index >= 0:
-                choice.setCurrentIndex(index)
+        for text, number in entries:
+            self.window_choice.addItem(text, number)
+        self.window_choice.blockSignals(False)
+        self._choose_window(current)
+
+    def _choose_window(self, number: Any) -> None:
+        index = self.window_choice.findData(number)
+        self.window_choice.setCurrentIndex(max(0, index) if self.window_choice.count() else -1)
+        self._warn_window()
+
+    def _warn_window(self) -> None:
+        """Say, next to the button, that the chosen window is not open."""
+        number = self.window_choice.currentData()
+        state = self.window_state(number) if number is not None else "open"
+        warn = (self.to_window.isChecked() and state != "open"
+                and self.ticket is not None and self.ticket.get("state") == "waiting")
+        if warn:
+            self.window_warning.setText(self.model.t(f"reassign_to_{state}",
+                                                     window=self.model.window_name(number)))
+        self.window_warning.setVisible(warn)
 
     def set_ticket(self, ticket: Mapping[str, Any] | None) -> None:
+        before = self.ticket.get("id") if self.ticket else None
         self.ticket = dict(ticket) if ticket is not None else None
+        if ticket is None or ticket.get("id") != before:
+            self.scroll.verticalScrollBar().setValue(0)  # another ticket: from its number down
         self.hint.setVisible(ticket is None)
-        self.body.setVisible(ticket is not None)
+        self.scroll.setVisible(ticket is not None)
         if ticket is not None:
             self._describe(ticket)
         self.refresh_actions()
@@ -200,6 +278,7 @@ class TicketPanel(QWidget):
         self.cancel_box.setEnabled(able and state in ACTIVE)
         self.cancel_button.setEnabled(able and state in ACTIVE
                                       and bool(self.reason.currentText().strip()))
+        self._warn_window()
 
     # ------------------------------------------------------------------ actions
 
@@ -232,6 +311,33 @@ class TicketPanel(QWidget):
         if self.ticket is not None:
             self.model.reinstate(self.ticket, str(self.reinstate_position.currentData()))
 
+    def cancel_question(self, ticket: Mapping[str, Any]) -> str | None:
+        """What to ask before cancelling ``ticket``: None unless a window has it."""
+        state = ticket.get("state")
+        if state not in AT_WINDOW:
+            return None
+        window = ticket.get("window")
+        where = tr(self.model.lang, "common.window", window=window) if window else "-"
+        return self.model.t(f"confirm_cancel_{state}", number=ticket.get("number", ""),
+                            window=where)
+
+    def _ask(self, title: str, question: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, question,
+                          QMessageBox.StandardButton.NoButton, self)
+        go = box.addButton(self.model.t("cancel"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(self.model.t("cancel_keep"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is go
+
     def _cancel(self) -> None:
-        if self.ticket is not None and self.model.cancel(self.ticket, self._reason()):
+        ticket = self.ticket
+        if ticket is None:
+            return
+        question = self.cancel_question(ticket)
+        if question is not None and not self.confirm(self.model.t("confirm_cancel_title"),
+                                                     question):
+            return
+        if self.model.cancel(ticket, self._reason()):
             self.reason.setCurrentIndex(0)

@@ -31,6 +31,7 @@ from counter.desk.views_common import (
     cell,
     empty_state,
     label,
+    natural_width,
     table,
 )
 from counter.desk.views_follow import FollowUpPanel
@@ -88,25 +89,40 @@ class WatchPage(DeskPage):
         self.alerts_empty = empty_state(t("alerts_none"))
         self.alert_stack.addWidget(self.alerts)
         self.alert_stack.addWidget(self.alerts_empty)
+        # the targets over the list's whole width: beside the button, a narrow box would
+        # stand them one word a line and take the height the tables below need
+        alerts.addWidget(label(t("targets_line", wait=round(model.targets.max_wait_min),
+                                 pause=round(model.targets.max_pause_min)), role="hint"))
         alerts.addWidget(self.alert_stack, 1)
-        row = QHBoxLayout()
-        row.addWidget(label(t("targets_line", wait=round(model.targets.max_wait_min),
-                                  pause=round(model.targets.max_pause_min)), role="hint"), 1)
         self.ack = QPushButton(t("acknowledge"))
-        row.addWidget(self.ack)
-        alerts.addLayout(row)
+        alerts.addWidget(self.ack, 0, Qt.AlignmentFlag.AlignRight)
         middle.addWidget(alerts_box, 2)
 
         follow_box = QGroupBox(t("follow_title"))
         follow = QVBoxLayout(follow_box)
         self.follow = FollowUpPanel(model, with_day=False)
         follow.addWidget(self.follow)
-        middle.addWidget(follow_box, 2)
+        middle.addWidget(follow_box, 3)
+
+        # the devices next to the alerts, as wide as their lines: the row below keeps the
+        # whole width for the service and window names
+        devices_box = QGroupBox(t("devices_title"))
+        devices_layout = QVBoxLayout(devices_box)
+        self.device_stack = QStackedWidget()
+        self.devices = table([t("col_device"), t("col_part"), t("col_status")], stretch=2)
+        self.device_stack.addWidget(self.devices)
+        # a plain line, not the big empty state: this box is narrow when there is nothing in it
+        self.devices_empty = label(t("devices_none"), role="hint")
+        self.devices_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.device_stack.addWidget(self.devices_empty)
+        devices_layout.addWidget(self.device_stack)
+        middle.addWidget(devices_box, 0)
         outer.addLayout(middle, 3)
 
-        lower = QGridLayout()
+        lower = self.lower = QGridLayout()
         services_box = QGroupBox(t("services_title"))
         services_layout = QVBoxLayout(services_box)
+        # figures as wide as they are, the names the rest (whole in their tooltips)
         self.services = table([t("col_service"), t("col_waiting"), t("col_longest"),
                                t("col_open_windows")], stretch=0)
         services_layout.addWidget(self.services)
@@ -115,19 +131,17 @@ class WatchPage(DeskPage):
         self.windows = table([t("col_window"), t("col_state"), t("col_clerk"), t("col_for"),
                               t("col_current")], stretch=0)
         windows_layout.addWidget(self.windows)
-        devices_box = QGroupBox(t("devices_title"))
-        devices_layout = QVBoxLayout(devices_box)
-        self.device_stack = QStackedWidget()
-        self.devices = table([t("col_device"), t("col_part"), t("col_status")], stretch=2)
-        self.device_stack.addWidget(self.devices)
-        self.device_stack.addWidget(empty_state(t("devices_none")))
-        devices_layout.addWidget(self.device_stack)
+        for widget in (self.services, self.windows):
+            # a few lines of each always show, however the alerts above wrap
+            widget.setMinimumHeight(widget.horizontalHeader().sizeHint().height()
+                                    + 3 * widget.verticalHeader().defaultSectionSize()
+                                    + 2 * widget.frameWidth())
+        for layout in (services_layout, windows_layout, devices_layout):
+            layout.setContentsMargins(0, 0, 0, 0)  # the box's own padding is enough: width
         lower.addWidget(services_box, 0, 0)
         lower.addWidget(windows_box, 0, 1)
-        lower.addWidget(devices_box, 0, 2)
-        lower.setColumnStretch(0, 4)
-        lower.setColumnStretch(1, 5)
-        lower.setColumnStretch(2, 3)
+        self.lower_tables = (self.services, self.windows)
+        self._share_width()
         outer.addLayout(lower, 4)
 
         self.ack.clicked.connect(self._acknowledge)
@@ -187,11 +201,25 @@ class WatchPage(DeskPage):
         for r, line in enumerate(figures.devices):
             level_color = {"alarm": RED, "warning": AMBER}.get(line.level)
             self.devices.setItem(r, 0, cell(line.device, bold=True))
-            self.devices.setItem(r, 1, cell(m.device_part(line.part)))
+            self.devices.setItem(r, 1, cell(m.device_part(line.part), tip=True))
             self.devices.setItem(r, 2, cell(m.device_status(line.value) or "-", color=level_color,
                                             bold=level_color is not None))
         self.device_stack.setCurrentIndex(0 if figures.devices else 1)
         self.follow.show_items(figures.follow_ups)
+        self._share_width()
+
+    def _share_width(self) -> None:
+        """The two tables below share the width as their contents need it, not in fixed
+        parts."""
+        for c, widget in enumerate(self.lower_tables):
+            self.lower.setColumnStretch(c, max(1, natural_width(widget)))
+        # the devices: as wide as their lines (or their "none yet" on two lines), no wider
+        width = natural_width(self.devices)
+        if self.device_stack.currentIndex() == 1:
+            metrics = self.devices_empty.fontMetrics()
+            width = max(width, metrics.horizontalAdvance(self.devices_empty.text()) // 2
+                        + metrics.averageCharWidth() * 4)
+        self.device_stack.setFixedWidth(width)
 
     def _fill_services(self, figures: Indicators) -> None:
         m, t = self.model, self.model.t
@@ -203,7 +231,8 @@ class WatchPage(DeskPage):
             background = RED_SOFT if over else (AMBER_SOFT if unserved else None)
             longest = (t("longest_line", minutes=line.longest_wait_min, number=line.longest_number)
                        if line.longest_wait_min is not None else "-")
-            self.services.setItem(r, 0, cell(m.service_name(line.id), background=background))
+            self.services.setItem(r, 0, cell(m.service_name(line.id), background=background,
+                                             tip=True))
             self.services.setItem(r, 1, cell(line.waiting, align_right=True, bold=line.waiting > 0,
                                              background=background))
             self.services.setItem(r, 2, cell(longest, color=RED if over else None, bold=over,
@@ -225,10 +254,12 @@ class WatchPage(DeskPage):
             else:
                 duration = t("minutes_short" if line.since_exact else "minutes_least",
                              minutes=line.for_min)
-            self.windows.setItem(r, 0, cell(m.window_name(line.number), background=background))
+            self.windows.setItem(r, 0, cell(m.window_name(line.number), background=background,
+                                            tip=True))
             self.windows.setItem(r, 1, cell(state, color=STATE_COLORS.get(line.state),
                                             bold=line.state != "closed", background=background))
-            self.windows.setItem(r, 2, cell(line.clerk_name or "-", background=background))
+            self.windows.setItem(r, 2, cell(line.clerk_name or "-", background=background,
+                                            tip=True))
             self.windows.setItem(r, 3, cell(duration if line.state != "closed" else "-",
                                             color=RED if line.over_limit else None,
                                             bold=line.over_limit, background=background))

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QSize, Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QTableWidget
 from pytestqt.qtbot import QtBot
 from websockets.sync.client import ClientConnection, connect
 
@@ -25,6 +25,7 @@ from counter.desk.main import main
 from counter.desk.model import DeskModel
 from counter.desk.reprint import DeskPrinter
 from counter.desk.views import DeskWindow
+from counter.desk.views_ticket import WINDOW_ORDER, TicketPanel
 from hub.client import DeviceSettings
 from hub.qtbus import QtBus
 from kiosk.printer import PreviewPrinter
@@ -418,6 +419,245 @@ def test_screenshots_of_every_tab(hub: HubProcess, qtbot: QtBot, tmp_path: Path,
                         and not m.busy("follow_up"), timeout=WAIT_MS)
         shoot(window, folder, f"{lang}-8-reports-followed-up")
         assert "dissatisfied" not in {a.kind for a in m.indicators.alerts}
+
+
+# ---------------------------------------------------------------------------------- small screens
+
+SCREENS = ((1280, 800), (1600, 900))
+
+
+def fits(window: DeskWindow, what: str) -> None:
+    """The window can be as small as a full-screen window on a 1280x800 screen."""
+    QApplication.processEvents()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 800, f"{what}: needs {hint}"
+
+
+def not_squashed(panel: TicketPanel) -> None:
+    """Every action of the ticket panel at its full height (the panel scrolls instead)."""
+    body = panel.body
+    assert body.height() >= body.minimumSizeHint().height()
+    for widget in (panel.move_button, panel.green_button, panel.reinstate_button,
+                   panel.cancel_button, panel.reason, panel.window_choice):
+        assert widget.height() >= widget.minimumSizeHint().height(), widget
+
+
+def whole(table: QTableWidget, column: int) -> bool:
+    """Whether ``column`` shows its longest text whole (no "…")."""
+    return table.rowCount() == 0 or table.columnWidth(column) >= table.sizeHintForColumn(column)
+
+
+def rows_fitted(table: QTableWidget) -> bool:
+    return all(table.rowHeight(r) >= table.sizeHintForRow(r) for r in range(table.rowCount()))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_desk_fits_1280x800_and_1600x900(hub: HubProcess, qtbot: QtBot, tmp_path: Path,
+                                             artifacts: Path, lang: str) -> None:
+    busy_hall(hub)
+    folder = artifacts / "desk"
+    with desk(hub, qtbot, tmp_path, lang, ahead_min=38) as window:
+        m = window.model
+        qtbot.waitUntil(lambda: m.indicators.no_shows is not None and bool(m.indicators.follow_ups),
+                        timeout=WAIT_MS)
+        fits(window, "start")
+        assert window.queue.select_number("C004")
+        qtbot.waitUntil(lambda: window.queue.panel.ticket is not None, timeout=WAIT_MS)
+        fits(window, "a ticket selected")
+        serving = next(w.current for w in m.indicators.windows if w.number == 4)
+        assert serving
+        window.tabs.setCurrentWidget(window.lookup)
+        qtbot.keyClicks(window.lookup.number, serving)
+        click(qtbot, window.lookup.find_button)
+        qtbot.waitUntil(lambda: window.lookup.panel.ticket is not None, timeout=WAIT_MS)
+        fits(window, "a ticket looked up")
+        # a long follow-up note, to be wrapped in its row
+        follow = window.watch.follow
+        qtbot.waitUntil(lambda: follow.table.rowCount() >= 1, timeout=WAIT_MS)
+        follow.table.selectRow(0)
+        follow.note.insert("已电话回访，致歉并说明办理时限，群众表示理解" if lang == "zh"
+                           else "Called back; apologised and explained the time limit")
+        click(qtbot, follow.record)
+        qtbot.waitUntil(lambda: follow.items[0].done and not m.busy("follow_up"),
+                        timeout=WAIT_MS)
+
+        def every_page(tag: str, size: tuple[int, int]) -> None:
+            window.resize(*size)
+            QApplication.processEvents()
+            assert window.size() == QSize(*size), f"{tag}: the window is {window.size()}"
+            name = f"{lang}-fit-{size[0]}x{size[1]}{tag}"
+            window.tabs.setCurrentWidget(window.queue)
+            shoot(window, folder, f"{name}-1-queue")
+            not_squashed(window.queue.panel)
+            assert whole(window.queue.table, 1)  # the service
+            header = window.queue.table.horizontalHeader()
+            assert all(header.sectionSize(c) >= header.sectionSizeHint(c)
+                       for c in range(header.count())), "a header of the line is cut"
+            window.tabs.setCurrentWidget(window.issue)
+            shoot(window, folder, f"{name}-2-issue")
+            area = window.issue.services_area
+            assert area.horizontalScrollBar().maximum() == 0
+            for box in window.issue.boxes:
+                right = box.mapTo(area.viewport(), QPoint(box.width(), 0)).x()
+                assert right <= area.viewport().width(), box.title()
+            window.tabs.setCurrentWidget(window.lookup)
+            shoot(window, folder, f"{name}-3-lookup")
+            not_squashed(window.lookup.panel)
+            window.tabs.setCurrentWidget(window.announce)
+            shoot(window, folder, f"{name}-4-announce")
+            window.tabs.setCurrentWidget(window.watch)
+            shoot(window, folder, f"{name}-5-watch")
+            watch = window.watch
+            assert whole(watch.services, 0) and whole(watch.windows, 0), "a name is cut"
+            assert rows_fitted(watch.follow.table)
+            followed = watch.follow.table.item(0, 4)
+            assert followed is not None and followed.toolTip() == followed.text()
+            window.tabs.setCurrentWidget(window.reports)
+            shoot(window, folder, f"{name}-6-reports")
+
+        for size in SCREENS:
+            every_page("", size)
+        window.resize(*SIZE)
+        QApplication.processEvents()
+        assert rows_fitted(window.watch.follow.table)  # and again once wider
+
+        # offline: the red banner takes a line, and the window still fits
+        hub.kill()
+        qtbot.waitUntil(lambda: not m.connected, timeout=WAIT_MS)
+        assert window.banner.isVisible()
+        fits(window, "offline")
+        for size in SCREENS:
+            every_page("-offline", size)
+
+
+def test_reassigning_shows_window_states_and_cancelling_at_a_window_asks(
+        hub: HubProcess, qtbot: QtBot, tmp_path: Path, artifacts: Path) -> None:
+    kiosk = Device(hub, "kiosk-1")
+    counters = {n: Device(hub, f"counter-{n}") for n in (1, 2, 4)}
+    try:
+        for service in ("social", "social", "social", "hukou"):
+            kiosk.request("issue", service=service)
+        counters[1].request("sign_in", window=1, clerk="1001", pin="1234")
+        called = counters[1].request("call_next", window=1)["ticket"]["number"]
+        counters[4].request("sign_in", window=4, clerk="1002", pin="2345")
+        serving = counters[4].request("call_next", window=4)["ticket"]["number"]
+        counters[4].request("start", window=4)
+        counters[2].request("sign_in", window=2, clerk="1003", pin="3456")
+        counters[2].request("pause", window=2, reason="午休")
+        with desk(hub, qtbot, tmp_path) as window:
+            m = window.model
+            queue, panel = window.queue, window.queue.panel
+            qtbot.waitUntil(lambda: queue.table.rowCount() == 2, timeout=WAIT_MS)
+            assert queue.select_number("C003")
+
+            # the windows with their states, open ones first
+            choice = panel.window_choice
+            numbers = [choice.itemData(i) for i in range(choice.count())]
+            states = [panel.window_state(n) for n in numbers]
+            assert states == sorted(states, key=WINDOW_ORDER.__getitem__)
+            assert numbers[:3] == [1, 4, 2] and states[:3] == ["open", "open", "paused"]
+            assert set(states[3:]) == {"closed"}
+            texts = {choice.itemData(i): choice.itemText(i) for i in range(choice.count())}
+            assert texts[1] == f"{m.window_name(1)}（开放）"
+            assert texts[2] == f"{m.window_name(2)}（暂停）"
+            assert texts[3] == f"{m.window_name(3)}（关闭）"
+
+            # a window that is not open: said next to the button, and still allowed
+            panel.to_window.setChecked(True)
+            choice.setCurrentIndex(choice.findData(1))
+            assert panel.window_warning.isHidden()
+            choice.setCurrentIndex(choice.findData(2))
+            assert panel.window_warning.isVisible()
+            assert panel.window_warning.text() == m.t("reassign_to_paused",
+                                                      window=m.window_name(2))
+            choice.setCurrentIndex(choice.findData(3))
+            assert panel.window_warning.text() == m.t("reassign_to_closed",
+                                                      window=m.window_name(3))
+            panel.to_service.setChecked(True)
+            assert panel.window_warning.isHidden()  # only about a window
+            panel.to_window.setChecked(True)
+            assert panel.window_warning.isVisible()
+            window.resize(1280, 800)
+            shoot(window, artifacts / "desk", "zh-fit-1280x800-reassign-closed-window")
+            click(qtbot, panel.move_button)
+            qtbot.waitUntil(lambda: said(window, "C003 已改派到"), timeout=WAIT_MS)
+            c003 = f"{m.watch.day.replace('-', '')}-C003"
+            qtbot.waitUntil(lambda: m.watch.waiting[c003].get("to_window") == 3, timeout=WAIT_MS)
+
+            # cancelling a ticket a window is serving asks first, naming the window
+            lookup = window.lookup
+            window.tabs.setCurrentWidget(lookup)
+            asked: list[tuple[str, str]] = []
+            answer = [False]
+
+            def confirm(title: str, question: str) -> bool:
+                asked.append((title, question))
+                return answer[0]
+
+            lookup.panel.confirm = confirm
+            qtbot.keyClicks(lookup.number, serving)
+            click(qtbot, lookup.find_button)
+            qtbot.waitUntil(lambda: lookup.panel.ticket is not None
+                            and lookup.panel.ticket.get("state") == "serving", timeout=WAIT_MS)
+            lookup.panel.reason.setCurrentIndex(lookup.panel.reason.findData("asked"))
+            sent = len(m.history)
+            click(qtbot, lookup.panel.cancel_button)
+            question = m.t("confirm_cancel_serving", number=serving, window="4号窗口")
+            assert asked == [(m.t("confirm_cancel_title"), question)]
+            assert "4号窗口" in question or question == "desk.confirm_cancel_serving"  # (merged?)
+            assert len(m.history) == sent and not m.busy("cancel")  # nothing sent: the clerk said no
+            answer[0] = True
+            click(qtbot, lookup.panel.cancel_button)
+            qtbot.waitUntil(lambda: said(window, f"{serving} 已取消"), timeout=WAIT_MS)
+            assert len(asked) == 2
+
+            # a called ticket asks too; a waiting one cancels as before
+            asked.clear()
+            lookup.number.clear()
+            qtbot.keyClicks(lookup.number, called)
+            click(qtbot, lookup.find_button)
+            qtbot.waitUntil(lambda: lookup.panel.ticket is not None
+                            and lookup.panel.ticket.get("number") == called, timeout=WAIT_MS)
+            assert lookup.panel.ticket.get("state") == "called"
+            lookup.panel.reason.setCurrentIndex(lookup.panel.reason.findData("left"))
+            click(qtbot, lookup.panel.cancel_button)
+            qtbot.waitUntil(lambda: said(window, f"{called} 已取消"), timeout=WAIT_MS)
+            assert asked == [(m.t("confirm_cancel_title"),
+                              m.t("confirm_cancel_called", number=called, window="1号窗口"))]
+            asked.clear()
+            lookup.number.clear()
+            qtbot.keyClicks(lookup.number, "C003")
+            click(qtbot, lookup.find_button)
+            qtbot.waitUntil(lambda: lookup.panel.ticket is not None
+                            and lookup.panel.ticket.get("number") == "C003", timeout=WAIT_MS)
+            lookup.panel.reason.setCurrentIndex(lookup.panel.reason.findData("left"))
+            click(qtbot, lookup.panel.cancel_button)
+            qtbot.waitUntil(lambda: said(window, "C003 已取消"), timeout=WAIT_MS)
+            assert asked == []
+
+            # the real question: keeping the ticket is the default and Esc's answer
+            shown: list[str] = []
+
+            def reply(go: bool) -> None:
+                box = QApplication.activeModalWidget()
+                assert isinstance(box, QMessageBox)
+                shown.append(box.text())
+                if go:
+                    button = next(b for b in box.buttons()
+                                  if box.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole)
+                    button.click()
+                else:
+                    qtbot.keyClick(box, Qt.Key.Key_Escape)
+
+            QTimer.singleShot(0, lambda: reply(False))
+            assert lookup.panel._ask("title", "B001 ?") is False
+            QTimer.singleShot(0, lambda: reply(True))
+            assert lookup.panel._ask("title", "B001 ?") is True
+            assert shown == ["B001 ?", "B001 ?"]
+    finally:
+        kiosk.close()
+        for device in counters.values():
+            device.close()
 
 
 # ---------------------------------------------------------------------------------- command line
