@@ -139,8 +139,8 @@ class TicketPanel(QWidget):
         body.addWidget(self.cancel_box)
         body.addStretch(1)
         # a short screen scrolls the actions rather than squashing them over one another
-        self.scroll = VerticalScroll(self.body)
-        layout.addWidget(self.scroll, 1)
+        self.actions_scroll = VerticalScroll(self.body)
+        layout.addWidget(self.actions_scroll, 1)
 
         #: asks before cancelling a ticket a window has called or is serving; tests replace it
         self.confirm: Confirm = self._ask
@@ -232,9 +232,9 @@ class TicketPanel(QWidget):
         before = self.ticket.get("id") if self.ticket else None
         self.ticket = dict(ticket) if ticket is not None else None
         if ticket is None or ticket.get("id") != before:
-            self.scroll.verticalScrollBar().setValue(0)  # another ticket: from its number down
+            self.actions_scroll.verticalScrollBar().setValue(0)  # another ticket: from its number down
         self.hint.setVisible(ticket is None)
-        self.scroll.setVisible(ticket is not None)
+        self.actions_scroll.setVisible(ticket is not None)
         if ticket is not None:
             self._describe(ticket)
         self.refresh_actions()

@@ -119,7 +119,7 @@ class WatchPage(DeskPage):
         middle.addWidget(devices_box, 0)
         outer.addLayout(middle, 3)
 
-        lower = self.lower = QGridLayout()
+        lower = self.lower_grid = QGridLayout()
         services_box = QGroupBox(t("services_title"))
         services_layout = QVBoxLayout(services_box)
         # figures as wide as they are, the names the rest (whole in their tooltips)
@@ -212,7 +212,7 @@ class WatchPage(DeskPage):
         """The two tables below share the width as their contents need it, not in fixed
         parts."""
         for c, widget in enumerate(self.lower_tables):
-            self.lower.setColumnStretch(c, max(1, natural_width(widget)))
+            self.lower_grid.setColumnStretch(c, max(1, natural_width(widget)))
         # the devices: as wide as their lines (or their "none yet" on two lines), no wider
         width = natural_width(self.devices)
         if self.device_stack.currentIndex() == 1:
