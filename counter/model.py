@@ -46,6 +46,8 @@ WallClock = Callable[[], datetime]
 
 # how long after a finish the client still asks the hub for its figures (the rating comes later)
 RATING_LOOKUP_SECONDS = 120.0
+#: A press not answered in this time says so, and then waits on for the hub's answer.
+REQUEST_TIMEOUT_S = 10.0
 SHOWN_WAITING = 6
 
 
@@ -222,7 +224,6 @@ class ClerkModel(QObject):
         self._last_finish: datetime | None = None  # of a ticket at this window (for ratings)
         self.pending: Action | None = None
         self._notice: tuple[NoticeKind, Words] | None = None
-        self._retry: tuple[Action, dict[str, Any], str] | None = None
 
     # ------------------------------------------------------------------ feeding
 
@@ -581,33 +582,43 @@ class ClerkModel(QObject):
             return False
         assert self.window is not None
         params = {"window": self.window, **params}
-        retry = self._retry
-        req_id = retry[2] if retry and retry[0] is action and retry[1] == params else None
-        self._retry = None
         self.pending = action
         self._say(NoticeKind.INFO, Words("sending", action=Words(f"action_{action}")))
         logger.info("window %s: %s %s", self.window, action, {k: v for k, v in params.items()
                                                              if k != "pin"})
+        self._request(action, params, None, REQUEST_TIMEOUT_S)
+        return True
+
+    def _request(self, action: Action, params: dict[str, Any], req_id: str | None,
+                 timeout: float | None) -> None:
         holder: dict[str, str] = {}
 
         def done(ok: bool, payload: dict[str, Any]) -> None:
-            self._replied(action, params, holder.get("id", ""), ok, payload)
+            self._replied(action, params, holder.get("id", ""), ok, payload,
+                          waited_out=timeout is None)
 
-        holder["id"] = self._bus.request(action.value, params, on_done=done, req_id=req_id)
-        return True
+        holder["id"] = self._bus.request(action.value, params, on_done=done, req_id=req_id,
+                                         timeout=timeout)
 
     def _replied(
-        self, action: Action, params: dict[str, Any], req_id: str, ok: bool, payload: dict[str, Any]
+        self, action: Action, params: dict[str, Any], req_id: str, ok: bool,
+        payload: dict[str, Any], *, waited_out: bool = False,
     ) -> None:
+        code = "" if ok else str(payload.get("code", "internal"))
+        if code == "unavailable" and req_id and not waited_out and self.pending is action:
+            # it may yet reach the hub (the bus sends it again, with its id, after a
+            # reconnect): wait for its answer with the buttons held, so that nothing else is
+            # done meanwhile and the same press is not done twice
+            logger.info("window %s: %s not answered yet; waiting for the hub", self.window, action)
+            self._say(NoticeKind.ERROR, Words("waiting_for_hub", action=Words(f"action_{action}")))
+            self._request(action, params, req_id, None)
+            return
         if self.pending is action:
             self.pending = None
         if ok:
             self._apply_result(action, payload)
             self._say(NoticeKind.OK, self._success_text(action, params, payload), emit=False)
         else:
-            code = str(payload.get("code", "internal"))
-            if code == "unavailable" and req_id:
-                self._retry = (action, params, req_id)
             logger.info("window %s: %s refused: %s", self.window, action, payload)
             self._say(NoticeKind.ERROR, self._error_text(action, params, payload), emit=False)
         self.changed.emit()

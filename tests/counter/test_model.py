@@ -244,16 +244,31 @@ def test_each_press_has_its_own_request_id() -> None:
     assert model.notice is not None and model.notice.text == "Recalled C001 (call 3)."
 
 
-def test_pressing_again_after_no_answer_retries_the_same_request() -> None:
+def test_a_press_not_answered_in_time_waits_for_its_answer_with_the_buttons_held() -> None:
+    """It may yet reach the hub (sent again with its id after a reconnect): another press
+    meanwhile would be done as well, so none is possible until the answer comes."""
     model, bus, _ = make()
     model.call_next()
     bus.reply(False, {"code": "unavailable", "message": "no answer"})
-    assert model.notice is not None and "did not answer" in model.notice.text
-    model.call_next()
-    assert bus.sent[1].req_id == bus.sent[0].req_id
+    assert model.notice is not None and "has not answered yet" in model.notice.text
+    assert model.pending is Action.CALL_NEXT and enabled(model) == set()
+    assert bus.sent[1].req_id == bus.sent[0].req_id and bus.sent[1].op == "call_next"
+    model.finish()  # refused by the screen: nothing sent
+    assert len(bus.sent) == 2
     bus.reply(True, {"ticket": called()})
+    assert model.pending is None and model.current is not None
+    assert model.notice is not None and model.notice.text == "Called C001."
     model.finish()
     assert bus.sent[2].req_id != bus.sent[0].req_id
+
+
+def test_a_bus_that_cannot_send_at_all_frees_the_buttons() -> None:
+    model, bus, _ = make()
+    model.call_next()
+    bus.reply(False, {"code": "unavailable", "message": "no answer"})
+    bus.reply(False, {"code": "unavailable", "message": "the bus is not started"})
+    assert model.pending is None
+    assert model.notice is not None and "did not answer" in model.notice.text
 
 
 @pytest.mark.parametrize(
