@@ -46,6 +46,8 @@ WallClock = Callable[[], datetime]
 
 # how long after a finish the client still asks the hub for its figures (the rating comes later)
 RATING_LOOKUP_SECONDS = 120.0
+#: a window's state -> how the transfer list names it (a closed window calls nobody)
+WINDOW_CHOICE = {"open": "window_choice", "paused": "window_choice_paused"}
 #: A press not answered in this time says so, and then waits on for the hub's answer.
 REQUEST_TIMEOUT_S = 10.0
 SHOWN_WAITING = 6
@@ -243,6 +245,7 @@ class ClerkModel(QObject):
         self.changed.emit()
 
     def on_snapshot(self, seq: int, snapshot: Mapping[str, Any]) -> None:
+        was_signed_in = self.signed_in
         day = str(snapshot.get("day", ""))
         if day != self.day:
             self._figures = None
@@ -256,9 +259,16 @@ class ClerkModel(QObject):
             self._place(ticket)
         self.synced = True
         self.connected = True
+        self._signed_out_elsewhere(was_signed_in)
         self.refresh_figures(force=True)
         logger.debug("snapshot %d: window %s is %s", seq, self.window, self.window_state)
         self.changed.emit()
+
+    def _signed_out_elsewhere(self, was_signed_in: bool) -> None:
+        """The window closed, not by this clerk's sign-out here (a new hall day, or the clerk
+        signed in at another window): the last action's words would mislead; say why."""
+        if was_signed_in and not self.signed_in and self.pending is not Action.SIGN_OUT:
+            self._say(NoticeKind.INFO, Words("signed_out_elsewhere"), emit=False)
 
     def on_event(self, frame: Mapping[str, Any]) -> None:
         name = frame.get("event")
@@ -266,7 +276,9 @@ class ClerkModel(QObject):
         if name == "window_changed":
             window = data.get("window") or {}
             if "number" in window:
+                was_signed_in = self.signed_in
                 self.windows[window["number"]] = window
+                self._signed_out_elsewhere(was_signed_in)
         elif name == "queue_changed":
             service = self.services.get(str(data.get("service")))
             if service is not None:
@@ -431,12 +443,16 @@ class ClerkModel(QObject):
             for sid in self.services
             if not self.current or sid != self.current.get("service")
         ]
+        order = {"open": 0, "paused": 1}  # then closed: nobody would call the ticket there yet
         windows = [
             TransferTarget(
-                self.t("window_choice", window=number, name=self.window_name(number)),
+                self.t(WINDOW_CHOICE.get(state, "window_choice_closed"), window=number,
+                       name=self.window_name(number)),
                 window=number,
             )
-            for number in sorted(self.windows)
+            for number, state in sorted(
+                ((n, str(w.get("state", "closed"))) for n, w in self.windows.items()),
+                key=lambda item: (order.get(item[1], 2), item[0]))
             if number != self.window
         ]
         return services, windows
@@ -675,6 +691,8 @@ class ClerkModel(QObject):
         message = str(payload.get("message", ""))
         if code == "unauthorized" and "locked" in message:
             code = "locked"
+        if action is Action.CALL_NUMBER and code == "invalid_state" and " is no_show," in message:
+            code = "no_show"  # missed its call: the desk reinstates it (engine.call_number's words)
         words = catalogue("zh")
         for key in (f"error_{action.value}_{code}", f"error_{code}"):
             if f"counter.{key}" in words:

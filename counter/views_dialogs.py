@@ -37,6 +37,9 @@ QTabBar::tab { padding: 8px 18px; }
 """
 
 
+#: the longest pause reason a clerk can type (it shows on the window's banner and screen)
+PAUSE_REASON_MAX = 40
+
 class _Dialog(QDialog):
     """A dialog with a title line, OK and Cancel, sized to its parent screen."""
 
@@ -203,6 +206,9 @@ class PauseDialog(_Dialog):
         self.reason = QComboBox()
         self.reason.setEditable(True)
         self.reason.addItems(["" for _ in PAUSE_REASONS])
+        line = self.reason.lineEdit()
+        if line is not None:  # a reason fits the window's banner and the hall's screens
+            line.setMaxLength(PAUSE_REASON_MAX)
         self.layout_.addWidget(self.reason)
         self.layout_.addStretch(1)
         self.finish_layout()

@@ -262,6 +262,28 @@ def test_a_press_not_answered_in_time_waits_for_its_answer_with_the_buttons_held
     assert bus.sent[2].req_id != bus.sent[0].req_id
 
 
+def test_a_window_closed_from_elsewhere_says_so_instead_of_the_last_action() -> None:
+    """The clerk signed in at another window (or the day changed): "Called C001." would still
+    show on the sign-in page."""
+    model, bus, _ = make()
+    model.call_next()
+    bus.reply(True, {"ticket": called()})
+    model.on_event({"event": "window_changed", "seq": 6, "data": {"window": window(state="closed")}})
+    assert not model.signed_in
+    assert model.notice is not None and "was signed out" in model.notice.text
+    model.sign_in("1001", "1234")  # signing out or in here is this clerk's own doing
+    bus.reply(True, {"window": window()})
+    assert model.notice is not None and "was signed out" not in model.notice.text
+
+
+def test_calling_a_ticket_that_missed_its_call_says_the_desk_reinstates_it() -> None:
+    model, bus, _ = make()
+    model.call_number("E001")
+    bus.reply(False, {"code": "invalid_state", "message": "E001 is no_show, not waiting: only "
+                                                         "a waiting ticket can be called"})
+    assert model.notice is not None and "guidance desk reinstates it" in model.notice.text
+
+
 def test_a_bus_that_cannot_send_at_all_frees_the_buttons() -> None:
     model, bus, _ = make()
     model.call_next()
@@ -398,8 +420,9 @@ def test_transfer_targets_exclude_this_window_and_the_tickets_service() -> None:
     model, _, _ = make(window(current=called()), lang="zh")
     services, windows = model.transfer_targets()
     assert [t.service for t in services] == ["medical", "hukou"]
-    assert [t.window for t in windows] == [2, 4]
-    assert windows[0].label == "2号窗口 · 综合受理 2"
+    assert [t.window for t in windows] == [4, 2]  # open windows first
+    assert windows[0].label == "4号窗口 · 综合受理 4"
+    assert windows[1].label == "2号窗口 · 综合受理 2（无人签到：有人签到后才会叫到）"
 
 
 def test_transfer_result_clears_the_current_ticket() -> None:
