@@ -26,6 +26,7 @@ restart of this client.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -188,8 +189,9 @@ def duration_text(seconds: float) -> str:
 
 
 def normalise_number(text: str) -> str | None:
-    """A ticket number as typed (``" c12 "``) in the hub's form (``"C012"``), or None if it is not one."""
-    cleaned = text.strip().upper()
+    """A ticket number as typed (``" c12 "``, or full-width ``"Ｃ12"`` from a Chinese input
+    method) in the hub's form (``"C012"``), or None if it is not one."""
+    cleaned = unicodedata.normalize("NFKC", text).strip().upper()
     letters = "".join(ch for ch in cleaned if ch.isalpha())
     digits = cleaned[len(letters) :]
     if not 1 <= len(letters) <= 2 or not cleaned.startswith(letters) or not letters.isascii():

@@ -402,7 +402,8 @@ def test_a_bad_number_is_refused_before_the_hub() -> None:
 @pytest.mark.parametrize(
     ("typed", "number"),
     [("C12", "C012"), (" e001 ", "E001"), ("AB7", "AB007"), ("C1234", "C1234"), ("C", None),
-     ("12", None), ("ABC1", None), ("C12X", None), ("C123456", None), ("甲12", None)],
+     ("12", None), ("ABC1", None), ("C12X", None), ("C123456", None), ("甲12", None),
+     ("Ｃ００１", "C001"), ("ｃ12", "C012"), ("C١٢", None)],
 )
 def test_normalise_number(typed: str, number: str | None) -> None:
     assert normalise_number(typed) == number
