@@ -509,6 +509,13 @@ class ClerkModel(QObject):
         reason = reason.strip()
         return self._send(Action.PAUSE, {"reason": reason} if reason else {})
 
+    def preset_reason(self, key: str) -> str:
+        """A listed pause reason as the hall's screens show it: in each of the hall's languages
+        ("午休 / Lunch break"), whatever language this clerk's screen is in."""
+        languages = [str(lang) for lang in self.hall.get("languages") or ["zh"]]
+        words = [tr(lang, f"counter.pause_reason_{key}") for lang in languages]
+        return " / ".join(dict.fromkeys(words))
+
     def resume(self) -> bool:
         return self._send(Action.RESUME, {})
 

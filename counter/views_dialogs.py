@@ -230,4 +230,8 @@ class PauseDialog(_Dialog):
 
     def accept(self) -> None:
         super().accept()
-        self._on_chosen(self.reason.currentText())
+        typed = self.reason.currentText()
+        index = self.reason.currentIndex()
+        if 0 <= index < len(PAUSE_REASONS) and typed == self.reason.itemText(index):
+            typed = self.model.preset_reason(PAUSE_REASONS[index])  # for every screen of the hall
+        self._on_chosen(typed)

@@ -224,6 +224,14 @@ def test_every_action_against_a_real_hub(
     click(qtbot, app, Action.RESUME)
     settle(qtbot, app)
     assert not model.paused and notice(app) == "已恢复服务。"
+    # a listed reason goes out in the hall's languages, for every screen of the hall
+    click(qtbot, app, Action.PAUSE)
+    pause.reason.setCurrentIndex(1)
+    pause.accept()
+    settle(qtbot, app)
+    assert model.paused and model.pause_reason == "会议 / Meeting"
+    click(qtbot, app, Action.RESUME)
+    settle(qtbot, app)
 
     # sign out waits for the current ticket
     click(qtbot, app, Action.CALL_NEXT)

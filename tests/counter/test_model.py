@@ -284,6 +284,14 @@ def test_calling_a_ticket_that_missed_its_call_says_the_desk_reinstates_it() -> 
     assert model.notice is not None and "guidance desk reinstates it" in model.notice.text
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_listed_pause_reason_goes_out_in_every_language_of_the_hall(lang: str) -> None:
+    """The hall's screens show the reason: an English screen at the counter must not put
+    "Meeting" alone on the Chinese window screen."""
+    model, _, _ = make(lang=lang)
+    assert model.preset_reason("meeting") == "会议 / Meeting"
+
+
 def test_a_bus_that_cannot_send_at_all_frees_the_buttons() -> None:
     model, bus, _ = make()
     model.call_next()
