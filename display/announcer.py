@@ -194,6 +194,14 @@ class Announcer:
         sentences = tuple(call_sentence(number, window, lang) for lang in self.languages)
         item = Announcement(kind, sentences, self.clock.now(), number, window)
         with self._ready:
+            # A window calls one ticket at a time: its calls not said yet are over (in a burst,
+            # old calls were said and the numbers the windows were calling dropped as stale).
+            over = [q for q in self._queue if q.kind != "message" and q.window == window
+                    and q.number != number]
+            for queued in over:
+                self._queue.remove(queued)
+                logger.info("%s of %s to window %d not said: the window calls %s now",
+                            queued.kind, queued.number, window, number)
             for i, queued in enumerate(self._queue):
                 if queued.kind != "message" and (queued.number, queued.window) == (number, window):
                     # Not said yet: say it once, in its place, and count its age from now.

@@ -95,6 +95,17 @@ class MessageCue:
 Cue = CallCue | MessageCue
 
 
+def _heard(before: Call, call: Call) -> bool:
+    """Whether the display already heard ``call`` (a snapshot's recent call): the same number
+    at the same window, at the snapshot's time or later. A snapshot gives times to the second
+    where events give milliseconds, and after a hub restart a recalled ticket's first call time."""
+    if before.window != call.window:
+        return False
+    if before.at is None or call.at is None:
+        return before.at is call.at
+    return before.at >= call.at.replace(microsecond=0)
+
+
 def _parse_at(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -185,6 +196,7 @@ class HallBoard:
         resync = self.synced
         calls: list[Call] = []
         missed: list[tuple[Call, bool]] = []
+        moved_on: set[int] = set()  # windows with a newer call in the snapshot (newest first)
         for entry in snapshot.get("recent_calls") or ():
             ticket = entry.get("ticket") or {}
             number = ticket.get("number")
@@ -192,11 +204,13 @@ class HallBoard:
                 continue
             call = Call(number, int(entry["window"]), ticket.get("service"), _parse_at(entry.get("at")))
             before = known.get(number)
-            if before is not None and (before.at, before.window) == (call.at, call.window):
-                call = replace(call, calls=before.calls, seen_at=before.seen_at)
-            elif resync and call.at is not None and (now - call.at).total_seconds() <= self.max_age_s:
+            if before is not None and _heard(before, call):
+                call = replace(call, at=before.at, calls=before.calls, seen_at=before.seen_at)
+            elif (resync and call.window not in moved_on and call.at is not None
+                  and (now - call.at).total_seconds() <= self.max_age_s):
                 call = replace(call, seen_at=call.at)  # missed while cut off: still news
                 missed.append((call, before is not None))
+            moved_on.add(call.window)
             calls.append(call)
             if len(calls) == self.keep_calls:
                 break

@@ -155,6 +155,24 @@ def test_a_number_queued_twice_before_it_is_said_is_said_once_and_counts_from_th
     assert drain(announcer) == [("A012", "announced"), ("A013", "stale")]
 
 
+def test_a_window_calling_on_before_its_last_call_was_said_has_only_its_newest_said(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A burst: window 1 calls C001, C003, C005 while the voice is busy. The hall must hear
+    C005 (the number window 1 calls now), not C001 (finished long ago) while C005 goes stale."""
+    announcer = make_announcer(voice, player, clock, tmp_path)
+    with caplog.at_level(logging.INFO, logger="display.announcer"):
+        announcer.call("C001", 1)
+        announcer.call("C002", 2)
+        announcer.call("C003", 1)
+        announcer.recall("C002", 2)
+        announcer.call("C005", 1)
+    assert [(a.number, a.window) for a in announcer.pending()] == [("C002", 2), ("C005", 1)]
+    assert drain(announcer) == [("C002", "announced"), ("C005", "announced")]
+    assert "call of C001 to window 1 not said: the window calls C003 now" in caplog.text
+
+
 def test_the_volume_follows_the_schedule_and_quiet_hours_say_nothing(
     voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path
 ) -> None:

@@ -197,6 +197,42 @@ def test_a_resync_rebuilds_from_recent_calls_and_cues_only_missed_recent_calls(
     assert board.apply_snapshot(*hall.snapshot()) == []
 
 
+def test_a_call_heard_live_is_not_said_again_by_the_snapshot_of_a_reconnect(
+    hall: Hall, clock: FakeClock
+) -> None:
+    """Events carry milliseconds, a snapshot's recent calls whole seconds: C001, heard and said,
+    came back as a recall on every reconnect."""
+    board = HallBoard(clock, max_age_s=60)
+    hall.open_window(1)
+    hall.issue("social", 2)
+    board.apply_snapshot(*hall.snapshot())
+    board.set_status(True, "connected")
+    clock.advance(0.786)
+    assert feed(board, hall.do("call_next", 1)) == [CallCue("C001", 1)]
+    heard_at = board.calls[0].at
+    clock.advance(5)
+    board.set_status(False, "lost")
+    assert board.apply_snapshot(*hall.snapshot()) == []
+    assert board.calls[0].at == heard_at  # the board keeps the time it heard
+
+
+def test_a_window_that_called_twice_while_cut_off_has_only_its_newest_call_said(
+    hall: Hall, clock: FakeClock
+) -> None:
+    board = HallBoard(clock, max_age_s=60)
+    hall.open_window(1)
+    hall.issue("social", 3)
+    board.apply_snapshot(*hall.snapshot())
+    board.set_status(True, "connected")
+    board.set_status(False, "lost")
+    hall.do("call_next", 1)  # C001, then C002: window 1 calls C002 now
+    clock.advance(5)
+    hall.do("call_next", 1)
+    clock.advance(5)
+    assert board.apply_snapshot(*hall.snapshot()) == [CallCue("C002", 1)]
+    assert [c.number for c in board.calls] == ["C002", "C001"]
+
+
 def test_the_window_screen_shows_the_clerk_the_call_and_a_pause(hall: Hall, board: HallBoard) -> None:
     assert window_screen(board, 5, "zh").state_text is not None  # closed before anyone signs in
     feed(board, hall.do("sign_in", 5, Clerk("1003", "王五")))
