@@ -237,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_say_call(args: argparse.Namespace, voice: Voice | None = None) -> int:
     number, window_text = args.say_call
+    number = number.strip().upper()  # a012 is A012, as the hub's call_number takes it
+    if args.lang is not None and not args.lang.strip():
+        return fail(PROG, "--lang is empty: give a language (" + ", ".join(catalogue_languages())
+                    + ") or leave --lang out")
     lang = args.lang or catalogue_languages()[0]
     digits = window_text.removeprefix("-")  # -1 is a number, out of range: check_window says so
     if not (digits.isascii() and digits.isdigit()):  # int() also reads "٥" as 5

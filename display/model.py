@@ -53,6 +53,7 @@ class Window:
     name_en: str | None
     zone: str
     state: str  # closed | open | paused
+    zone_en: str | None = None
     clerk: str | None = None
     clerk_name: str | None = None
     reason: str | None = None
@@ -122,6 +123,7 @@ def _window(data: Mapping[str, Any]) -> Window:
         name=str(data.get("name") or ""),
         name_en=data.get("name_en"),
         zone=str(data.get("zone") or ""),
+        zone_en=data.get("zone_en"),
         state=str(data.get("state") or "closed"),
         clerk=data.get("clerk"),
         clerk_name=data.get("clerk_name"),
@@ -569,9 +571,13 @@ def zone_screen(board: HallBoard, zone: str, lang: str | None = None) -> ZoneScr
     ]
     missing = (langs.text("display.no_such_zone", zone=zone, zones="、".join(board.zones()))
                if board.synced else langs.text("display.connecting"))
+    zone_en = next((w.zone_en for w in windows if w.zone_en), None)
+    title = langs.name(zone, zone_en)  # the zone in both languages, if it has an English name
+    if not title.secondary:  # else the hall's name under it
+        title = Text(title.primary, board.hall_name if langs.primary == "zh"
+                     else board.hall_name_en or board.hall_name)
     return ZoneScreen(
-        header=header(board, langs, Text(zone, board.hall_name if langs.primary == "zh"
-                                         else board.hall_name_en or board.hall_name)),
+        header=header(board, langs, title),
         found=bool(windows),
         zone=zone,
         cards=cards,

@@ -78,15 +78,23 @@ def common_px(texts: Sequence[str], box: QRectF, px: float, bold: bool = False) 
     return float(min(sizes)) if sizes else px
 
 
+#: A long text shrinks to fit its box down to this share of its size, and is then cut with
+#: "…": a whole window name in 8 px is not read across a hall.
+SHRINK_LIMIT = 0.55
+
+
 def draw_text(p: QPainter, box: QRectF, text: str, px: float, colour: QColor, *,
-              bold: bool = False, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> None:
+              bold: bool = False, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> float:
+    """Draw ``text`` on one line in ``box``; returns the size it was drawn in (0: not drawn)."""
     if not text or box.width() <= 0 or box.height() <= 0:
-        return
-    f = fitted(text, box, px, bold)
+        return 0.0
+    largest = min(px, box.height() * 0.92)
+    f = fitted(text, box, px, bold, min_px=max(8.0, largest * SHRINK_LIMIT))
     p.setFont(f)
     p.setPen(colour)
     shown = QFontMetricsF(f).elidedText(text, Qt.TextElideMode.ElideRight, box.width())
     p.drawText(box, int(align | Qt.AlignmentFlag.AlignVCenter), shown)
+    return float(f.pixelSize())
 
 
 def draw_marked(p: QPainter, box: QRectF, text: str, px: float, colour: QColor, accent: QColor,
@@ -129,9 +137,12 @@ def draw_two(p: QPainter, box: QRectF, text: Text, colour: QColor, *, bold: bool
                   align=align)
         return
     top, bottom = two_boxes(box, split)
-    draw_text(p, top, text.primary, px[0] if px else top.height(), colour, bold=bold, align=align)
-    draw_text(p, bottom, text.secondary, px[1] if px else bottom.height() * 0.85, second or COLOURS.soft,
-              align=align)
+    used = draw_text(p, top, text.primary, px[0] if px else top.height(), colour, bold=bold,
+                     align=align)
+    below = px[1] if px else bottom.height() * 0.85
+    if used:  # the second language never outgrows the first
+        below = min(below, used)
+    draw_text(p, bottom, text.secondary, below, second or COLOURS.soft, align=align)
 
 
 def two_px(texts: Sequence[Text], box: QRectF, split: float, bold: bool = False) -> tuple[float, float]:

@@ -257,6 +257,7 @@ class HallEngine:
         current = self.tickets.get(state.current) if state.current else None
         return {
             "number": number, "name": spec.name, "name_en": spec.name_en, "zone": spec.zone,
+            "zone_en": spec.zone_en,
             "serves": list(spec.serves), "policy": spec.policy, "state": state.state,
             "clerk": state.clerk, "clerk_name": state.clerk_name, "reason": state.reason,
             "since": iso(state.since),

@@ -55,6 +55,7 @@ def test_say_call_writes_the_wav_and_prints_the_sentence_last(
     (["--say-call", "A012", "٥", "--wav", "x.wav"], "window '٥' is not a whole number"),
     (["--say-call", "A012", "-1", "--wav", "x.wav"], "window -1 is not between 1 and 999"),
     (["--say-call", "A012", "0", "--wav", "x.wav"], "window 0 is not between 1 and 999"),
+    (["--say-call", "A012", "5", "--lang", "", "--wav", "x.wav"], "--lang is empty"),
     (["--say-call", "A012", "5", "--lang", "fr", "--wav", "x.wav"], "language 'fr'"),
     (["--say-call", "A012", "--lang", "zh", "--wav", "x.wav"], "--say-call: expected 2 arguments"),
     (["--mode", "lobby"], "argument --mode: invalid choice: 'lobby'"),
@@ -105,6 +106,8 @@ def test_say_call_without_wav_plays_on_the_speaker(
     assert main(["--say-call", "B017", "12", "--lang", "zh"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "请B017号到12号窗口办理"
     assert len(speaker.played) == 1 and speaker.played[0].volume == 1.0
+    assert main(["--say-call", "b017", "12", "--lang", "zh"]) == 0  # either case, as call_number
+    assert capsys.readouterr().out.splitlines()[-1] == "请B017号到12号窗口办理"
 
 
 def test_say_call_without_wav_or_sound_output_says_so(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from display.model import (
     DisplayModel,
     HallBoard,
     MessageCue,
+    Text,
     audience_for,
     hall_screen,
     screen_langs,
@@ -283,6 +285,19 @@ def test_the_zone_screen_shows_only_its_windows(hall: Hall, board: HallBoard) ->
     missing = zone_screen(board, "二楼", "zh")
     assert not missing.found
     assert "综合服务区、行政审批区、文印缴费区" in missing.missing.primary
+
+
+def test_a_zone_board_is_titled_with_the_zone_in_the_screens_languages(
+        board: HallBoard, hall: Hall, clock: FakeClock) -> None:
+    assert zone_screen(board, "行政审批区", "en").header.title == Text(
+        "行政审批区", "County Government Service Center")  # no English name: the hall's under it
+    named = replace(hall.engine.hall, windows={
+        n: replace(w, zone_en="Approvals") if w.zone == "行政审批区" else w
+        for n, w in hall.engine.hall.windows.items()})
+    hall.engine = HallEngine(named, clock, always_open=True)
+    board.apply_snapshot(*hall.snapshot())
+    assert zone_screen(board, "行政审批区", "en").header.title == Text("Approvals", "行政审批区")
+    assert zone_screen(board, "行政审批区", "zh").header.title == Text("行政审批区", "Approvals")
 
 
 def test_announcements_scroll_and_are_cued(board: HallBoard, hall: Hall) -> None:
