@@ -554,6 +554,8 @@ class HallServer:
 
     def _roll_day(self) -> None:
         """Close the hall day if the clock has passed day_starts (before any request)."""
+        if self._reload_due:  # not on a half-changed engine: after the reload
+            return
         now = self.clock.now()
         if self._day_ends is not None and now < self._day_ends:
             return  # the hall day cannot have ended yet
