@@ -592,8 +592,8 @@ class KioskModel(QObject):
         self._poll_printer(now)
         # a ticket not printed is sent again only to a printer that says it can print: a printer
         # out of paper keeps what it is sent, and would print a pile of copies with the new roll
-        if (self._unprinted is not None and not self._printing and now >= self._next_print
-                and self.printer_status.can_print):
+        if (self._unprinted is not None and not self._printing and not self._polling
+                and now >= self._next_print and self.printer_status.can_print):
             self._print(self._unprinted)
         if self.screen is Screen.UNPRINTED and now - self._screen_since > UNPRINTED_HOLD_S:
             self._give_up_printing()
