@@ -39,13 +39,19 @@ from counter.keypad import (
     keypad_from_spec,
 )
 from counter.model import ClerkModel
-from counter.sign import SignConfig, WindowSign, open_sign, read_sign_config, unknown_tables
+from counter.sign import (
+    COUNTER_FILE_TABLES,
+    SignConfig,
+    WindowSign,
+    open_sign,
+    read_sign_config,
+)
 from counter.views import ClerkWindow
 from counter.views_pad import RatingPadView
 from hub.appargs import AppParser, add_bus_arguments, fail, settings_from_args, setup_logging
 from hub.errors import HubError
 from hub.qtbus import QtBus
-from hub.settings_file import read_toml
+from hub.settings_file import read_table
 
 logger = logging.getLogger(__name__)
 
@@ -76,17 +82,8 @@ def read_keypad_config(path: str | None) -> KeypadConfig:
     """The ``[keypad]`` table of ``--keypad-config`` (defaults without one); errors name the file."""
     if path is None:
         return KeypadConfig()
-    data = read_toml(path, "keypad settings file", CounterError)
-    problem = unknown_tables(data)
-    if problem:
-        raise KeypadError(f"{path}: {problem}")
-    misplaced = sorted(key for key in data if key in KEYPAD_KEYS)
-    if misplaced:
-        raise KeypadError(f"{path}: keypad key {misplaced[0]!r} is above the [keypad] header: "
-                          "move it into the [keypad] table")
-    table = data.get("keypad", {})
-    if not isinstance(table, dict):
-        raise CounterError(f"{path}: [keypad] must be a table")
+    table = read_table(path, "keypad settings file", "keypad", kind="keypad", keys=KEYPAD_KEYS,
+                       tables=COUNTER_FILE_TABLES, error=KeypadError)
     try:
         return keypad_config_from_toml(table)
     except KeypadError as err:

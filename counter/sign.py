@@ -54,7 +54,7 @@ from hub.serial_link import (
     open_pyserial,
     parse_serial_spec,
 )
-from hub.settings_file import read_toml
+from hub.settings_file import read_table
 
 logger = logging.getLogger(__name__)
 
@@ -303,34 +303,14 @@ def _lang(table: Mapping[str, object]) -> str:
 COUNTER_FILE_TABLES = ("sign", "keypad")
 
 
-def unknown_tables(data: Mapping[str, object], known: tuple[str, ...] = COUNTER_FILE_TABLES
-                   ) -> str | None:
-    """What is wrong if ``data`` (a whole TOML file) holds a table other than ``known``."""
-    unknown = sorted(key for key, value in data.items() if isinstance(value, dict)
-                     and key not in known)
-    if not unknown:
-        return None
-    names = ", ".join(f"[{key}]" for key in unknown)
-    allowed = " and ".join(f"[{key}]" for key in known)
-    return f"unknown table {names}: this file may hold {allowed}"
-
-
 def read_sign_config(path: Path, table: str = "sign") -> SignConfig:
     """The :class:`SignConfig` in table ``table`` of a TOML file (defaults if there is none).
 
     Every :class:`SignError` names the file.
     """
-    data = read_toml(path, "sign settings file", SignError)
-    problem = unknown_tables(data, tuple(dict.fromkeys((table, *COUNTER_FILE_TABLES))))
-    if problem:
-        raise SignError(f"{path}: {problem}")
-    misplaced = sorted(key for key in data if key in SIGN_KEYS)
-    if misplaced:
-        raise SignError(f"{path}: sign key {misplaced[0]!r} is above the [{table}] header: "
-                        f"move it into the [{table}] table")
-    section = data.get(table, {})
-    if not isinstance(section, dict):
-        raise SignError(f"{path}: [{table}] must be a table")
+    section = read_table(path, "sign settings file", table, kind="sign", keys=SIGN_KEYS,
+                         tables=tuple(dict.fromkeys((table, *COUNTER_FILE_TABLES))),
+                         error=SignError)
     try:
         return sign_config_from_toml(section)
     except SignError as err:
