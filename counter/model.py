@@ -39,6 +39,7 @@ from PySide6.QtCore import QObject, Signal
 from counter.errors import CounterError
 from counter.keypad import KeypadAction
 from hub.i18n import catalogue, tr
+from hub.settings_file import ascii_digits
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ def normalise_number(text: str) -> str | None:
     digits = cleaned[len(letters) :]
     if not 1 <= len(letters) <= 2 or not cleaned.startswith(letters) or not letters.isascii():
         return None
-    if not digits.isdigit() or not digits.isascii() or len(digits) > 5:
+    if not ascii_digits(digits) or len(digits) > 5:
         return None
     return f"{letters}{int(digits):03d}"
 

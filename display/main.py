@@ -50,6 +50,7 @@ from hub.clock import Clock, SystemClock
 from hub.errors import HubError
 from hub.i18n import languages as catalogue_languages
 from hub.qtbus import QtBus
+from hub.settings_file import ascii_digits
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +244,7 @@ def run_say_call(args: argparse.Namespace, voice: Voice | None = None) -> int:
                     + ") or leave --lang out")
     lang = args.lang or catalogue_languages()[0]
     digits = window_text.removeprefix("-")  # -1 is a number, out of range: check_window says so
-    if not (digits.isascii() and digits.isdigit()):  # int() also reads "٥" as 5
+    if not ascii_digits(digits):
         return fail(PROG, f"window {window_text!r} is not a whole number")
     window = int(window_text)
     try:

@@ -36,6 +36,7 @@ from typing import Protocol
 import serial
 
 from hub.errors import HubError
+from hub.settings_file import ascii_digits
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def parse_serial_spec(
         return SerialSpec(device=rest)
     if not head or not tail:
         raise SerialLinkError(f"{problem}: use {usage}")
-    if not (tail.isascii() and tail.isdigit()) or not 0 < int(tail) <= MAX_BAUD:
+    if not ascii_digits(tail) or not 0 < int(tail) <= MAX_BAUD:
         raise SerialLinkError(
             f"{problem}: the baud rate {tail!r} must be a whole number from 1 to {MAX_BAUD} "
             f"(9600, 19200, 115200…); use {usage}"

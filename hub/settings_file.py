@@ -13,6 +13,12 @@ from hub.errors import HubError
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
+def ascii_digits(text: str) -> bool:
+    """Whether ``text`` is digits as ``int()`` and a person mean them: ``str.isdigit`` also
+    takes "²" (which ``int()`` refuses) and "٥" or "５" (which it reads as 5)."""
+    return text.isascii() and text.isdigit()
+
+
 def read_toml(path: str | Path, what: str = "settings file",
               error: type[Exception] = HubError) -> dict[str, Any]:
     """The file as a dict; raises ``error`` saying in plain words why it cannot be read."""

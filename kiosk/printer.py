@@ -39,6 +39,7 @@ from typing import Any, Protocol
 from escpos.exceptions import Error as EscposError
 from escpos.printer import File, Network, Serial, Usb
 
+from hub.settings_file import ascii_digits
 from kiosk.errors import (
     PrinterNotReadyError,
     PrinterOfflineError,
@@ -580,19 +581,14 @@ def _hex_id(spec: str, text: str) -> int:
     return value
 
 
-def _ascii_digits(text: str) -> bool:
-    """Digits int() reads as a number: "²" is a digit to str.isdigit, not to int()."""
-    return text.isascii() and text.isdigit()
-
-
 def _port_number(spec: str, text: str, what: str) -> int:
-    if not _ascii_digits(text) or int(text) <= 0:
+    if not ascii_digits(text) or int(text) <= 0:
         raise _bad_spec(spec, f"{text!r} is not a {what}")
     return int(text)
 
 
 def _net_port(spec: str, text: str) -> int:
-    if not _ascii_digits(text) or int(text) not in NET_PORTS:
+    if not ascii_digits(text) or int(text) not in NET_PORTS:
         raise _bad_spec(spec, f"{text!r} is not a TCP port: ports are "
                               f"{NET_PORTS.start}-{NET_PORTS.stop - 1}")
     return int(text)

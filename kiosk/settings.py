@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.i18n import languages as catalogue_languages
-from hub.settings_file import read_toml
+from hub.settings_file import ascii_digits, read_toml
 from kiosk.errors import KioskError
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def parse_settings(data: dict[str, Any], where: str = "settings") -> KioskSettin
     pin = data.get("technician_pin")
     if pin is not None:
         pin = str(pin)
-        if not (pin.isascii() and pin.isdigit()) or not 4 <= len(pin) <= 12:
+        if not ascii_digits(pin) or not 4 <= len(pin) <= 12:
             raise SettingsError(f"{where}: technician_pin must be 4 to 12 digits")
         values["technician_pin"] = pin
     if "idle_seconds" in data:
