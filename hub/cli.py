@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hub import loglines
 from hub.config import Hall, check_hall, load_hall
 from hub.errors import ConfigError, HubError, StoreError
-from hub.protocol import DEFAULT_PORT, Role
+from hub.protocol import CODE_MAX, DEFAULT_PORT, Role
 from hub.reports import build_report
 from hub.server import HallServer, Limits
 from hub.store import AppointmentRow, Store, default_db_path
@@ -209,8 +209,8 @@ def read_appointments(path: Path, tz: ZoneInfo, hall: Hall | None) -> list[Appoi
             problems.append(f"{where}: {len(cells)} column(s); a row is {APPOINTMENT_COLUMNS}")
             continue
         code, service, day, start, end, name, phone = [*cells, "", ""][:7]
-        if not code or len(code) > 64:
-            problems.append(f"{where}: the code must be 1 to 64 characters")
+        if not code or len(code) > CODE_MAX:
+            problems.append(f"{where}: the code must be 1 to {CODE_MAX} characters")
             continue
         if code in seen:
             problems.append(f"{where}: code '{code}' is already booked on line {seen[code]}")

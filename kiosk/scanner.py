@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from hub.protocol import CODE_MAX
 from hub.serial_link import (
     FrameSplitter,
     NoiseReport,
@@ -50,7 +51,7 @@ KEYSTROKE_GAP_S = 0.3
 #: A serial scanner sends a whole code in one go: a half code older than this is noise.
 SERIAL_GAP_S = KEYSTROKE_GAP_S
 MIN_CODE_LENGTH = 3
-MAX_CODE_LENGTH = 64  # the hub's longest appointment code
+MAX_CODE_LENGTH = CODE_MAX  # the hub's longest appointment code
 _ENDS = ("\r", "\n", "\t")
 _NOT_TEXT = "\ufffd"  # what decoding puts where the bytes were not UTF-8
 
