@@ -39,6 +39,7 @@ from PySide6.QtCore import QObject, Signal
 from counter.errors import CounterError
 from counter.keypad import KeypadAction
 from hub.i18n import catalogue, tr
+from hub.protocol import send_order
 from hub.settings_file import ascii_digits
 
 logger = logging.getLogger(__name__)
@@ -446,7 +447,6 @@ class ClerkModel(QObject):
             for sid in self.services
             if not self.current or sid != self.current.get("service")
         ]
-        order = {"open": 0, "paused": 1}  # then closed: nobody would call the ticket there yet
         windows = [
             TransferTarget(
                 self.t(WINDOW_CHOICE.get(state, "window_choice_closed"), window=number,
@@ -455,7 +455,7 @@ class ClerkModel(QObject):
             )
             for number, state in sorted(
                 ((n, str(w.get("state", "closed"))) for n, w in self.windows.items()),
-                key=lambda item: (order.get(item[1], 2), item[0]))
+                key=lambda item: send_order(item[1], item[0]))
             if number != self.window
         ]
         return services, windows

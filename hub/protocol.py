@@ -48,6 +48,15 @@ class Code(StrEnum):
 TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "cancelled")
 PRIORITIES = ("normal", "green", "appointment")
 WINDOW_STATES = ("closed", "open", "paused")
+#: window states by how soon a ticket sent to such a window is called (lists to send to)
+CALLED_SOONEST = ("open", "paused", "closed")
+
+
+def send_order(state: object, number: int) -> tuple[int, int]:
+    """Sort key of a window in a list to send a ticket to: open ones first, then paused, then
+    closed (nobody there would call it), each by number."""
+    rank = CALLED_SOONEST.index(state) if state in CALLED_SOONEST else len(CALLED_SOONEST)
+    return rank, number
 SCORES = {1: "dissatisfied", 2: "basically_satisfied", 3: "satisfied", 4: "very_satisfied"}
 
 ALL = frozenset(Role)

@@ -28,10 +28,10 @@ from counter.desk.model import CANCEL_REASONS, DeskModel
 from counter.desk.reprint import PRINTABLE_STATES
 from counter.desk.views_common import GREEN, GREEN_SOFT, VerticalScroll, combo, label, set_role
 from hub.i18n import tr
+from hub.protocol import send_order
 
 ACTIVE = ("waiting", "called", "serving", "no_show")
 AT_WINDOW = ("called", "serving")  # a clerk has the ticket: cancelling it asks first
-WINDOW_ORDER = {"open": 0, "paused": 1, "closed": 2}  # where a reassigned ticket gets called soonest
 
 Confirm = Callable[[str, str], bool]  # (title, question) -> go ahead?
 
@@ -188,12 +188,11 @@ class TicketPanel(QWidget):
         """Every window with its state, open ones first (then paused, then closed)."""
         m = self.model
         numbers = sorted(m.window_numbers(),
-                         key=lambda n: (WINDOW_ORDER.get(self.window_state(n), 3), n))
+                         key=lambda n: send_order(self.window_state(n), n))
         entries = []
         for number in numbers:
-            state = m.t(f"window_{self.window_state(number)}")
-            text = (f"{m.window_name(number)}（{state}）" if m.lang == "zh"
-                    else f"{m.window_name(number)} ({state})")
+            text = m.t("window_with_state", window=m.window_name(number),
+                       state=m.t(f"window_{self.window_state(number)}"))
             entries.append((text, number))
         return entries
 

@@ -25,8 +25,9 @@ from counter.desk.main import main
 from counter.desk.model import DeskModel
 from counter.desk.reprint import DeskPrinter
 from counter.desk.views import DeskWindow
-from counter.desk.views_ticket import WINDOW_ORDER, TicketPanel
+from counter.desk.views_ticket import TicketPanel
 from hub.client import DeviceSettings
+from hub.protocol import CALLED_SOONEST
 from hub.qtbus import QtBus
 from kiosk.printer import PreviewPrinter
 from kiosk.ticket import PrintMode
@@ -554,7 +555,7 @@ def test_reassigning_shows_window_states_and_cancelling_at_a_window_asks(
             choice = panel.window_choice
             numbers = [choice.itemData(i) for i in range(choice.count())]
             states = [panel.window_state(n) for n in numbers]
-            assert states == sorted(states, key=WINDOW_ORDER.__getitem__)
+            assert states == sorted(states, key=CALLED_SOONEST.index)
             assert numbers[:3] == [1, 4, 2] and states[:3] == ["open", "open", "paused"]
             assert set(states[3:]) == {"closed"}
             texts = {choice.itemData(i): choice.itemText(i) for i in range(choice.count())}
