@@ -31,12 +31,13 @@ DEVICES = {
 CLERKS = {"1001": ("张三", "1234"), "1002": ("李四", "2345"), "1003": ("王五", "3456")}
 
 
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for a hub on 127.0.0.1 and its key (openssl, valid one day)."""
+def self_signed(folder: Path, *, name: str = "localhost",
+                alt: str = "IP:127.0.0.1") -> tuple[Path, Path]:
+    """A certificate for a hub (by default on 127.0.0.1) and its key (openssl, valid one day)."""
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = folder / "hub.pem", folder / "hub.key"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-subj", f"/CN={name}", "-addext", f"subjectAltName={alt}",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     return cert, key
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -237,12 +236,7 @@ def test_take_with_a_token_the_hub_refuses_stops_at_once(
 def test_take_from_a_wss_hub_whose_certificate_is_for_another_name(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Trusted, but issued for hall-hub, not 127.0.0.1: the address is what is wrong."""
-    folder = tmp_path / "tls"
-    folder.mkdir()
-    cert, key = folder / "hub.pem", folder / "hub.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=hall-hub", "-addext", "subjectAltName=DNS:hall-hub",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    cert, key = self_signed(tmp_path / "tls", name="hall-hub", alt="DNS:hall-hub")
     hub = HubProcess(tmp_path / "hub", extra=("--cert", str(cert), "--key", str(key)))
     hub.enroll_standard().start()
     try:
