@@ -62,9 +62,12 @@ def font(px: float, bold: bool = False) -> QFont:
     return f
 
 
-def fitted(text: str, box: QRectF, px: float, bold: bool = False, min_px: float = 8) -> QFont:
-    """The largest font up to ``px`` in which ``text`` fits ``box`` on one line."""
+def fitted(text: str, box: QRectF, px: float, bold: bool = False, min_px: float = 8,
+           min_share: float = 0.0) -> QFont:
+    """The largest font up to ``px`` in which ``text`` fits ``box`` on one line, but no smaller
+    than ``min_px`` nor than ``min_share`` of the largest the box takes."""
     px = min(px, box.height() * 0.92)
+    min_px = max(min_px, px * min_share)
     while True:
         f = font(px, bold)
         if px <= min_px or QFontMetricsF(f).horizontalAdvance(text) <= box.width():
@@ -88,8 +91,7 @@ def draw_text(p: QPainter, box: QRectF, text: str, px: float, colour: QColor, *,
     """Draw ``text`` on one line in ``box``; returns the size it was drawn in (0: not drawn)."""
     if not text or box.width() <= 0 or box.height() <= 0:
         return 0.0
-    largest = min(px, box.height() * 0.92)
-    f = fitted(text, box, px, bold, min_px=max(8.0, largest * SHRINK_LIMIT))
+    f = fitted(text, box, px, bold, min_share=SHRINK_LIMIT)
     p.setFont(f)
     p.setPen(colour)
     shown = QFontMetricsF(f).elidedText(text, Qt.TextElideMode.ElideRight, box.width())
