@@ -373,12 +373,19 @@ class HallEngine:
         self._save(ticket)
         return ticket
 
+    def hall_language(self, lang: str | None) -> str | None:
+        """The hall's language a citizen chose (``zh``, ``zh-CN`` and ``ZH`` are ``zh``), or
+        None if it is none of the hall's: the language is only recorded with the ticket, so
+        an unknown one costs the citizen nothing."""
+        if lang is None:
+            return None
+        primary = lang.replace("_", "-").split("-", 1)[0].lower()
+        return primary if primary in self.hall.languages else None
+
     def issue(self, service_id: str, priority: str = "normal", lang: str | None = None,
               device: str | None = None) -> Outcome:
         service = self._service(service_id)
-        if lang is not None and lang not in self.hall.languages:
-            raise RequestError(Code.BAD_REQUEST, f"language '{lang}' is not one of this hall's: "
-                               f"{', '.join(self.hall.languages)}")
+        lang = self.hall_language(lang)
         now = self._now()
         if not self.always_open and not hours.service_open(self.hall, service, now):
             spans = hours.describe(hours.spans_today(self.hall, service, now))

@@ -71,6 +71,7 @@ PIN_ATTEMPTS = 5
 # changing ops that may first read the disk (or check a PIN)
 LOOKUPS = frozenset({"check_in", "sign_in", "follow_up"})
 PIN_LOCK_SECONDS = 300.0
+PIN_FAILURES_KEPT = 1000  # clerk names with recent wrong PINs, before the old are forgotten
 
 
 @dataclass
@@ -646,15 +647,21 @@ class HallServer:
 
     async def _check_clerk(self, clerk_id: str, pin: str) -> Clerk:
         now = time.monotonic()
+        if len(self.pin_failures) > PIN_FAILURES_KEPT:  # names tried at random: forget the old
+            self.pin_failures = {name: times for name, times in self.pin_failures.items()
+                                 if now - times[-1] < PIN_LOCK_SECONDS}
         failures = [t for t in self.pin_failures.get(clerk_id, []) if now - t < PIN_LOCK_SECONDS]
-        self.pin_failures[clerk_id] = failures
+        if failures:
+            self.pin_failures[clerk_id] = failures
+        else:
+            self.pin_failures.pop(clerk_id, None)
         if len(failures) >= PIN_ATTEMPTS:
             raise RequestError(Code.UNAUTHORIZED, f"clerk {clerk_id} is locked for a few minutes "
                                "after too many wrong PINs")
         loop = asyncio.get_running_loop()
         clerk = await loop.run_in_executor(self._reader_pool, self.store.clerk, clerk_id, pin)
         if clerk is None:
-            failures.append(now)
+            self.pin_failures.setdefault(clerk_id, []).append(now)
             raise RequestError(Code.UNAUTHORIZED, f"unknown clerk {clerk_id} or wrong PIN")
         self.pin_failures.pop(clerk_id, None)
         return clerk

@@ -74,12 +74,20 @@ def test_issue_events_and_figures() -> None:
 
 @pytest.mark.parametrize("service, kwargs, code", [
     ("nope", {}, "unknown_service"),
-    ("social", {"lang": "fr"}, "bad_request"),
 ])
 def test_issue_refusals(service: str, kwargs: dict[str, Any], code: str) -> None:
     e = engine()
     refused(code, e.issue, service, **kwargs)
     assert e.take_changes() == ([], [])
+
+
+@pytest.mark.parametrize("lang, recorded", [
+    (None, None), ("zh", "zh"), ("zh-CN", "zh"), ("EN", "en"), ("en_GB", "en"), ("fr", None)])
+def test_the_citizens_language_is_recorded_as_one_of_the_halls(lang: str | None,
+                                                                recorded: str | None) -> None:
+    e = engine()
+    number = e.issue("social", lang=lang).result["ticket"]["number"]
+    assert e.today(number).lang == recorded  # type: ignore[union-attr]
 
 
 def test_quota_is_per_day() -> None:

@@ -403,7 +403,9 @@ DEEP = '{"op": "sync", "id": "deep", "x": ' + "[" * 20000 + "]" * 20000 + "}"
     ('{"op": "issue", "id": "m1"}', "m1"),
     ('{"op": "issue", "id": "m2", "service": 5}', "m2"),
     ('{"op": "issue", "id": "m3", "service": "pay", "priority": "vip"}', "m3"),
-    ('{"op": "issue", "id": "m4", "service": "pay", "lang": "fr"}', "m4"),
+    ('{"op": "issue", "id": "m4", "service": "pay", "lang": ""}', "m4"),
+    ('{"op": "issue", "id": "m5", "service": "' + "p" * 257 + '"}', "m5"),  # absurd size
+    ('{"op": "cancel", "id": "m6", "ticket": "' + "C" * 5000 + '"}', "m6"),
     ('{"op": "call_next", "id": "t1", "window": "1"}', "t1"),
     ('{"op": "call_next", "id": "t2", "window": true}', "t2"),
     ('{"op": "call_next", "id": "t3", "window": 1.5}', "t3"),
@@ -424,7 +426,7 @@ DEEP = '{"op": "sync", "id": "deep", "x": ' + "[" * 20000 + "]" * 20000 + "}"
     ('{"op": "device_status", "id": "t16", "status": {}}', "t16"),
     ('{"op": "device_status", "id": "t17", "status": {"printer": {"deep": 1}}}', "t17"),
     ('{"op": "report", "id": "t18", "from": "yesterday", "to": "2026-01-01"}', "t18"),
-    ('{"op": "call_number", "id": "t19", "window": 1, "number": "A01B"}', "t19"),
+    ('{"op": "call_number", "id": "t19", "window": 1, "number": ""}', "t19"),
 ])
 async def test_bad_input_is_a_bad_request_and_the_connection_goes_on(
         shared: HubProcess, frame: str | bytes, re: str | None) -> None:

@@ -293,6 +293,28 @@ async def test_the_counter_flow_call_recall_start_finish_no_show(hall: Hall) -> 
     assert (await kiosk.ok("find", ticket="C004"))["ticket"]["state"] == "done"
 
 
+async def test_a_name_that_is_merely_wrong_gets_the_ops_own_code(hall: Hall) -> None:
+    """A service, ticket, code, clerk or number of any form or length up to an absurd size
+    names nothing: the op's own error, not bad_request."""
+    kiosk, desk, counter = await hall("kiosk-1"), await hall("desk-1"), await hall("counter-4")
+    assert await kiosk.fail("issue", service="s" * 33) == "unknown_service"
+    assert await kiosk.fail("issue", service="Pay Desk") == "unknown_service"
+    assert await kiosk.fail("check_in", code="c" * 65) == "not_found"
+    assert await desk.fail("cancel", ticket="t" * 65) == "not_found"
+    assert await counter.fail("sign_in", window=4, clerk="k" * 40, pin="p" * 80) == "unauthorized"
+    await counter.ok("sign_in", window=4, clerk="1002", pin="2345")
+    for _ in range(2):
+        await kiosk.ok("issue", service="hukou")
+    assert await desk.fail("reassign", ticket="A001", to_service="x" * 40) == "unknown_service"
+    for number in ("NOPE", "A01B", "A1234567"):
+        assert await counter.fail("call_number", window=4, number=number) == "not_found"
+    await counter.ok("call_next", window=4)
+    assert await counter.fail("transfer", window=4, to_service="y" * 50) == "unknown_service"
+    # the citizen's language is a hint recorded with the ticket: one the hall lacks costs nothing
+    for lang in ("fr", "zh-CN", "EN", "en_GB"):
+        assert (await kiosk.ok("issue", service="hukou", lang=lang))["ticket"]["state"] == "waiting"
+
+
 async def test_call_number_and_pause_resume(hall: Hall) -> None:
     kiosk, counter = await hall("kiosk-1"), await hall("counter-4")
     await counter.ok("sign_in", window=4, clerk="1002", pin="2345")
