@@ -20,11 +20,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub import loglines
-from hub.config import Hall, check_hall, load_hall
+from hub.config import Hall, load_hall, read_hall
 from hub.errors import ConfigError, HubError, StoreError
-from hub.protocol import CODE_MAX, DEFAULT_PORT, Role
+from hub.protocol import CODE_MAX, DEFAULT_PORT, DEVICE_NAME, WINDOW, Role
 from hub.reports import build_report
 from hub.server import HallServer, Limits
+from hub.settings_file import ascii_digits
 from hub.store import AppointmentRow, Store, default_db_path
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,14 @@ class CliError(HubError):
 
 def _store(args: argparse.Namespace) -> Store:
     return Store(Path(args.db) if args.db else default_db_path())
+
+
+def port_number(text: str) -> int:
+    """argparse's type for a TCP port."""
+    if not ascii_digits(text) or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0 to 65535; 0 picks "
+                                         "a free one)")
+    return int(text)
 
 
 def _rate(text: str) -> tuple[float, float]:
@@ -107,20 +116,26 @@ async def _serve_logged(hall: Hall, store: Store, host: str, port: int,
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    problems = check_hall(args.file)
+    hall, problems = read_hall(args.file)  # each problem printed once, warnings not logged
     for problem in problems:
         print(f"{args.file}: {problem}")
-    errors = [p for p in problems if not p.warning]
-    if errors:
+    if hall is None:
+        errors = [p for p in problems if not p.warning]
         print(f"{args.file}: {len(errors)} error(s): the hub will not start with this file")
         return 1
-    hall = load_hall(args.file)
     print(f"{args.file}: OK: {hall.name}, {len(hall.departments)} departments, "
           f"{len(hall.services)} services, {len(hall.windows)} windows")
     return 0
 
 
 def cmd_device_add(args: argparse.Namespace) -> int:
+    problem = DEVICE_NAME.check(args.name)
+    if problem or not args.name.strip():
+        raise CliError(f"a device's name {problem or 'must not be blank'} (it is what the "
+                       "device says in its hello)")
+    window_problem = WINDOW.check(args.window) if args.window is not None else None
+    if window_problem:
+        raise CliError(f"--window {window_problem}")
     if args.role == Role.COUNTER and args.window is None:
         raise CliError("a counter is bound to one window: give --window N")
     if args.role != Role.COUNTER and args.window is not None and args.role != Role.DISPLAY:
@@ -320,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = with_db(commands.add_parser("serve", help="run the hall bus"))
     serve.add_argument("--config", required=True, help="the hall's TOML file")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--port", type=port_number, default=DEFAULT_PORT)
     serve.add_argument("--cert", help="PEM certificate: serve wss://")
     serve.add_argument("--key", help="PEM private key of --cert")
     serve.add_argument("--always-open", action="store_true",

@@ -97,6 +97,9 @@ class Hall:
         return list(serving.get(service, []))
 
 
+MULTILINE_QUOTES = ('"' * 3, "'" * 3)
+
+
 class _Locator:
     """Finds the line of a table or key in the raw TOML text, for error messages."""
 
@@ -108,7 +111,13 @@ class _Locator:
         self.keys: dict[tuple[str, int, str], int] = {}
         counts: dict[str, int] = {}
         current = ("", 0)
+        quote: str | None = None  # the delimiter of the multi-line string this line is in
         for lineno, line in enumerate(text.splitlines(), start=1):
+            if quote is not None:  # inside a string: no table or key begins here
+                if line.count(quote) % 2:
+                    quote = None
+                continue
+            quote = next((q for q in MULTILINE_QUOTES if line.count(q) % 2), None)
             header = self.HEADER.match(line)
             if header:
                 name = header.group(1)
@@ -129,14 +138,20 @@ class _Locator:
                 self.keys.setdefault((where[0], where[1], name), lineno)
 
     def line(self, table: str, index: int = 0, key: str | None = None) -> int | None:
-        if key is not None and (table, index, key) in self.keys:
-            return self.keys[(table, index, key)]
+        if key is not None:
+            # the key's line, or the header of a table written under that name ([hall.hours])
+            found = (self.keys.get((table, index, key))
+                     or self.tables.get((f"{table}.{key}" if table else key, 0)))
+            if found is not None:
+                return found
         if (table, index) in self.tables:
             return self.tables[(table, index)]
+        if not table:
+            return None
+        # written as a key: inline (hall's hours = [{...}]) or not a table at all
+        # (departments = "police"): the line of the key holding it
         parent, _, name = table.rpartition(".")
-        if parent:  # written inline (hall's hours = [{...}]): the line of the key holding it
-            return self.line(parent, 0, name)
-        return None
+        return self.line(parent, 0, name)
 
 
 class _Checker:
@@ -146,6 +161,7 @@ class _Checker:
         # ids written, even on a service with errors, and where: their [[services]] index
         self.declared_services: dict[str, int] = {}
         self.serving: set[str] = set()  # services named by windows that have errors
+        self.serves_unreadable = False  # a window's serves could not be read: who knows
 
     def error(self, message: str, table: str, index: int = 0, key: str | None = None) -> None:
         self.problems.append(ConfigProblem(self.at.line(table, index, key), message))
@@ -358,7 +374,7 @@ def _parse_windows(data: dict[str, Any], check: _Checker,
         if not isinstance(serves, list) or not serves or not all(isinstance(s, str) for s in serves):
             check.error(f"{where}: serves must be a non-empty list of service ids",
                         "windows", i, "serves")
-            serves, valid = [], False
+            serves, valid, check.serves_unreadable = [], False, True
         for sid in serves:
             if sid not in check.declared_services:
                 check.error(f"{where}: serves '{sid}', which is not a service id",
@@ -392,11 +408,14 @@ def parse_hall(text: str, source: str = "<config>") -> tuple[Hall | None, list[C
     departments = _parse_departments(data, check)
     services = _parse_services(data, check, departments)
     windows = _parse_windows(data, check, services)
-    if not services:
+    # (services or windows written with mistakes have their own errors)
+    if not services and not data.get("services"):
         check.error("no [[services]] are defined: a hall needs at least one", "services")
-    if not windows:
+    if not windows and not data.get("windows"):
         check.error("no [[windows]] are defined: a hall needs at least one", "windows")
     for sid in services:
+        if check.serves_unreadable:  # a window whose serves is wrong may be the one serving it
+            break
         if sid not in check.serving and not any(sid in w.serves for w in windows.values()):
             check.warn(f"service '{sid}' is served by no window: its tickets can never be called",
                        "services", check.declared_services[sid], "id")
@@ -410,21 +429,23 @@ def parse_hall(text: str, source: str = "<config>") -> tuple[Hall | None, list[C
     return result, check.problems
 
 
-def check_hall(path: str | Path) -> list[ConfigProblem]:
+def read_hall(path: str | Path) -> tuple[Hall | None, list[ConfigProblem]]:
+    """The hall of the file ``path`` (None if any problem is an error) and every problem."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
-        return [ConfigProblem(None, f"cannot read the file: {err}")]
-    return parse_hall(text, str(path))[1]
+        return None, [ConfigProblem(None, f"cannot read the file: {err}")]
+    return parse_hall(text, str(path))
+
+
+def check_hall(path: str | Path) -> list[ConfigProblem]:
+    return read_hall(path)[1]
 
 
 def load_hall(path: str | Path) -> Hall:
-    """The hall described by ``path``; raises ConfigError with every problem if it is wrong."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(str(path), [ConfigProblem(None, f"cannot read the file: {err}")]) from err
-    hall, problems = parse_hall(text, str(path))
+    """The hall described by ``path``; raises ConfigError with every problem if it is wrong
+    (its warnings are logged)."""
+    hall, problems = read_hall(path)
     for problem in problems:
         if problem.warning:
             logger.warning("%s: %s", path, problem)

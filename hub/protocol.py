@@ -147,6 +147,7 @@ class Param:
 
 
 WINDOW = Param("window", _int_range(1, 999))
+DEVICE_NAME = Param("device", _text(1, 64))
 #: the longest name a request may give for something the hub looks up (a service, a ticket's
 #: number or id, an appointment code, a clerk, a PIN). Any string up to it that names nothing
 #: is answered with the op's own code (unknown_service, not_found, unauthorized), as a name
@@ -175,7 +176,7 @@ class OpSpec:
 
 
 OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
-    OpSpec("hello", ALL, (Param("device", _text(1, 64)), Param("token", _text(1, 256)),
+    OpSpec("hello", ALL, (DEVICE_NAME, Param("token", _text(1, 256)),
                           Param("protocol", _int_range(1, 99))), mutates=False),
     OpSpec("sync", ALL, mutates=False),
     OpSpec("issue", frozenset({Role.KIOSK, Role.DESK, Role.ADMIN}),

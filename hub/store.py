@@ -275,7 +275,10 @@ class Store:
             SQLModel.metadata.create_all(self.engine)
             self._upgrade()
         except Exception as err:
-            raise StoreError(f"cannot open the database {self.path}: {err}") from err
+            # SQLAlchemy's text adds a second line ("Background on this error at: ..."): the
+            # database's own words are what a technician needs
+            cause = getattr(err, "orig", None) or err
+            raise StoreError(f"cannot open the database {self.path}: {cause}") from err
         self._writer: sqlite3.Connection | None = None
 
     def _upgrade(self) -> None:

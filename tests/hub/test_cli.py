@@ -271,3 +271,46 @@ def test_report_lists_the_dissatisfied_ratings_and_their_follow_up(
     assert ("2026-11-20 C001 window 1 clerk 1001  followed up 2026-11-21T10:00:00+00:00 by "
             "desk-1: 已电话回访") in out
     assert "2026-11-20 C002 window 1 clerk 1001  TO FOLLOW UP" in out
+
+
+def test_check_config_says_a_warning_once(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "hall.toml"
+    path.write_text(COUNTY.read_text(encoding="utf-8").replace('serves = ["realty"]',
+                                                               'serves = ["tax"]'))
+    code, out, _ = run(capsys, "check-config", str(path))
+    assert code == 0 and out.count("served by no window") == 1, out
+    assert not [r for r in caplog.records if r.name == "hub.config"]  # not logged a second time
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["", "--role", "kiosk"], "must be 1 to 64 characters"),
+    (["   ", "--role", "kiosk"], "must not be blank"),
+    (["k" * 65, "--role", "kiosk"], "must be 1 to 64 characters"),
+    (["c-0", "--role", "counter", "--window", "0"], "--window must be from 1 to 999"),
+    (["c-5", "--role", "counter", "--window", "-5"], "--window must be from 1 to 999"),
+])
+def test_device_add_refuses_what_could_never_connect(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str) -> None:
+    db = str(tmp_path / "hall.db")
+    code, out, err = run(capsys, "device", "add", *argv, "--db", db)
+    assert code == 2 and words in err and not out, err
+    assert run(capsys, "device", "list", "--db", db)[1].strip() == "no devices enrolled"
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536", "８０", "http"])
+def test_serve_refuses_a_port_that_is_not_one(capsys: pytest.CaptureFixture[str],
+                                              port: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["serve", "--config", str(COUNTY), "--port", port])
+    assert stopped.value.code == 2
+    assert f"'{port}' is not a port number (0 to 65535" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "hall.db"
+    db.write_text("not a database, a note someone saved here\n" * 100)
+    code, _, err = run(capsys, "device", "list", "--db", str(db))
+    assert code == 2
+    assert err.splitlines() == [f"hall-hub: cannot open the database {db}: file is not a database"]

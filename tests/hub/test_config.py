@@ -196,3 +196,35 @@ def test_mistakes_in_dotted_keys_and_inline_tables_have_their_line(hall: str, ne
     _, problems = parse_hall(text)
     [error] = [p for p in problems if not p.warning]
     assert error.line == line_of(text, needle), str(error)
+
+
+def test_a_multi_line_string_does_not_move_the_lines_of_what_follows() -> None:
+    text = (TEXT.replace('name = "县政务服务中心"',
+                         'name = """县政务服务中心\n[[services]]\nprefix = "Z"\n"""', 1)
+            .replace('prefix = "B"', 'prefix = "b1"', 1))
+    _, problems = parse_hall(text)
+    [error] = [p for p in problems if not p.warning]
+    assert error.line == line_of(text, 'prefix = "b1"'), str(error)
+
+
+@pytest.mark.parametrize("hall, needle, message", [
+    ('[hall]\nname = "小厅"\n[hall.hours]\nopen = "08:30"\nclose = "17:30"', "[hall.hours]",
+     "hours"),
+    ('departments = "police"\n[hall]\nname = "小厅"', 'departments = "police"',
+     "[[departments]] tables"),
+])
+def test_a_table_written_the_wrong_way_has_its_line(hall: str, needle: str, message: str) -> None:
+    text = MINI.format(hall=hall).replace("[[departments]]\nid", "[[departments_]]\nid")
+    _, problems = parse_hall(text)
+    found = [p for p in problems if message in p.message]
+    assert found and found[0].line == line_of(text, needle), [str(p) for p in problems]
+
+
+@pytest.mark.parametrize("serves", ['"collect"', "[]", "[1, 2]"])
+def test_a_window_whose_serves_is_wrong_is_one_error(serves: str) -> None:
+    """Not also "no [[windows]] are defined", nor "served by no window" for what it may serve."""
+    text = "\n".join(line if not line.startswith("serves") else f"serves = {serves}"
+                     for line in TEXT.splitlines())  # every window's serves is wrong
+    _, problems = parse_hall(text)
+    assert problems and all("serves must be a non-empty list" in p.message for p in problems), \
+        [str(p) for p in problems]
