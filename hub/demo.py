@@ -12,6 +12,7 @@ import asyncio
 import importlib.util
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,9 +23,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from hub.appargs import AppParser
+from hub.cli import port_number
 from hub.client import BusClient, BusError
 from hub.config import load_hall
 from hub.errors import ConfigError, HubError
+from hub.protocol import DEFAULT_PORT
 from hub.store import AppointmentRow, Store
 
 logger = logging.getLogger(__name__)
@@ -104,10 +107,21 @@ async def _seed(url: str, device: str, token: str) -> int:
     return issued
 
 
+def _launcher() -> list[str]:
+    """setpriv (util-linux): the kernel sends each app SIGTERM when the demo dies, however it
+    dies, so no hub or app is left behind holding the port or the screen."""
+    return ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    """SIGTERM (systemd, kill) and SIGHUP (the terminal closed) stop the hall as Ctrl-C does."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def _start_hub(config: Path, db: Path, port: int, log: Path) -> tuple[subprocess.Popen[str], str]:
     with open(log, "a", encoding="utf-8") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve", "--config", str(config), "--db", str(db),
+            [*_launcher(), sys.executable, "-m", "hub.cli", "serve", "--config", str(config), "--db", str(db),
              "--port", str(port), "--always-open"],
             stdout=subprocess.PIPE, stderr=log_file, text=True, cwd=ROOT)
     assert proc.stdout is not None
@@ -139,12 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = AppParser(prog="hall-demo", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(DEMO_HALL), help="the hall (default: the demo)")
     parser.add_argument("--data", help="data folder (default: a fresh temporary one)")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT)
     parser.add_argument("--no-apps", action="store_true", help="run the hub only")
     parser.add_argument("--exit-after", type=float, metavar="SECONDS",
                         help="stop everything after this long (for checks and CI)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s hall-demo: %(message)s")
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
 
     config = Path(args.config).resolve()  # the hub and the apps run from the project's folder
     try:
@@ -194,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             extra = _kiosk_settings(folder) if app.role == "kiosk" else ()
             with open(folder / f"{app.name}.log", "a", encoding="utf-8") as log_file:
                 procs[app.name] = subprocess.Popen(
-                    [sys.executable, "-c", code, "--device-file", str(device_file), *app.args,
+                    [*_launcher(), sys.executable, "-c", code, "--device-file", str(device_file), *app.args,
                      *extra],
                     stdout=log_file, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
             started.append(app.name)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import psutil
+import pytest
 
 from tests.hubproc import COUNTY, ROOT
 
@@ -30,3 +35,42 @@ def test_the_demo_hall_starts_every_app_and_stops_them(tmp_path: Path) -> None:
     for device in ("kiosk-1", "counter-1", "rating-1", "display-hall", "display-w1", "desk-1"):
         assert f"device {device} (" in hub_log  # each app said hello to the hub
     assert "stopping on signal" in hub_log  # and everything was stopped at the end
+
+
+def children_of(data: Path) -> list[psutil.Process]:
+    """The hub and apps of the demo whose data folder is ``data``, still running."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if any(str(data) in part for part in proc.info["cmdline"] or []):
+            found.append(proc)
+    return found
+
+
+@pytest.mark.parametrize(("sig", "apps"), [(signal.SIGTERM, True), (signal.SIGKILL, False)])
+def test_the_demo_leaves_nothing_running_when_it_is_stopped(tmp_path: Path, sig: int,
+                                                            apps: bool) -> None:
+    """SIGTERM (systemd, kill) stops everything as Ctrl-C does; even a demo killed outright
+    takes its hub along (which would otherwise keep the port)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    data = tmp_path / "data"
+    demo = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from hub.demo import main; sys.exit(main())",
+         "--port", "0", "--data", str(data), *([] if apps else ["--no-apps"])],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+    try:
+        assert demo.stdout is not None
+        for line in demo.stdout:
+            if line.startswith("Press Ctrl-C"):
+                break
+        assert children_of(data), "the demo started nothing"
+        demo.send_signal(sig)
+        code = demo.wait(30)
+        assert code == (0 if sig == signal.SIGTERM else -signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while children_of(data) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not children_of(data)
+    finally:
+        demo.kill()
+        for proc in children_of(data):
+            proc.kill()
