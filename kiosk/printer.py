@@ -151,7 +151,9 @@ def _refuse_unless_ready(status: PrinterStatus) -> None:
 class PreviewPrinter(_Rendering):
     """Writes tickets to a directory instead of paper; the default when no printer is set.
 
-    Always ready, unless a test or the demo sets another status with :meth:`set_status`.
+    Ready while its directory can be written (or made), unless a test or the demo sets another
+    status with :meth:`set_status`; offline otherwise, so that no ticket is issued to a folder
+    that cannot take it.
     """
 
     directory: Path = field(default_factory=default_preview_dir)
@@ -162,7 +164,14 @@ class PreviewPrinter(_Rendering):
         self._status = status
 
     def status(self) -> PrinterStatus:
+        if self._status is PrinterStatus.OK and not self.is_available():
+            return PrinterStatus.OFFLINE
         return self._status
+
+    def status_detail(self) -> str:
+        if self.is_available():
+            return ""
+        return f"the preview folder {self.directory} cannot be made or written"
 
     def is_available(self) -> bool:
         target = self.directory

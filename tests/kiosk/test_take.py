@@ -168,8 +168,14 @@ def _net_refused(tmp_path: Path) -> tuple[str, str]:
     return f"net:127.0.0.1:{port}", f"net 127.0.0.1:{port}: Connection refused"
 
 
+def _preview_in_a_file(tmp_path: Path) -> tuple[str, str]:
+    (tmp_path / "notes").write_text("not a folder")
+    return f"preview:{tmp_path}/notes", f"the preview folder {tmp_path}/notes cannot be made"
+
+
 @pytest.mark.parametrize("case", [_serial_missing, _serial_not_a_port, _file_in_no_folder,
-                                  _file_is_a_folder, _usb_absent, _net_refused],
+                                  _file_is_a_folder, _usb_absent, _net_refused,
+                                  _preview_in_a_file],
                          ids=lambda case: case.__name__.strip("_"))
 def test_a_printer_that_cannot_print_says_why_in_the_one_line(
         hub: HubProcess, tmp_path: Path, case: object,
