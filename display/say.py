@@ -26,7 +26,7 @@ def say_call(
     """Write the announcement of ``number`` to ``window`` in ``lang`` (the chime, then the
     sentence once) to ``wav``, and return the sentence as shown (``请A012号到5号窗口办理``).
 
-    BadCall for a number that is not 1-2 capital letters and 1-4 digits (or digits alone), a
+    BadCall for a number that is not 1-2 capital letters and 1-6 digits (or digits alone), a
     window outside 1..999 or a language with no catalogue; VoiceError or AudioError if the sound
     cannot be made.
     """

@@ -21,14 +21,17 @@ from dataclasses import dataclass
 from display.errors import BadCall
 from hub.i18n import tr
 
-TICKET = re.compile(r"([A-Z]{0,2})([0-9]{1,4})", re.ASCII)
+# numbers run A001..A999 and on (A1000, ...): up to six digits, more than a hall issues a day
+TICKET_DIGITS_MAX = 6
+TICKET = re.compile(rf"([A-Z]{{0,2}})([0-9]{{1,{TICKET_DIGITS_MAX}}})", re.ASCII)
 WINDOW_MIN, WINDOW_MAX = 1, 999
 
 ZH_DIGITS = "零一二三四五六七八九"
 EN_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 # Free text: a ticket number (letters glued to digits), a clock time, a decimal, any digit run.
-_TEXT_TICKET = re.compile(r"(?<![A-Za-z0-9])([A-Z]{1,2})(\d{1,4})(?![0-9])", re.ASCII)
+_TEXT_TICKET = re.compile(
+    rf"(?<![A-Za-z0-9])([A-Z]{{1,2}})(\d{{1,{TICKET_DIGITS_MAX}}})(?![0-9])", re.ASCII)
 _TEXT_TIME = re.compile(r"(?<![0-9])([01]?\d|2[0-3])[:：]([0-5]\d)(?![0-9])", re.ASCII)
 _TEXT_DECIMAL = re.compile(r"(?<![0-9.])(\d{1,4})\.(\d+)(?![0-9.])", re.ASCII)
 _TEXT_YEAR = re.compile(r"(?<![0-9])(\d{4})(?=年)", re.ASCII)
@@ -47,11 +50,12 @@ class Sentence:
 def parse_ticket(number: str) -> tuple[str, str]:
     """Split a ticket number into its prefix and digits: ``"A012" -> ("A", "012")``.
 
-    A number is 0-2 capital letters followed by 1-4 digits; anything else is a ``BadCall``.
+    A number is 0-2 capital letters followed by 1-6 digits; anything else is a ``BadCall``.
     """
     match = TICKET.fullmatch(number)
     if match is None:
-        raise BadCall(f"ticket number {number!r} is not 1-2 capital letters and 1-4 digits (like A012)")
+        raise BadCall(f"ticket number {number!r} is not 1-2 capital letters and 1-"
+                      f"{TICKET_DIGITS_MAX} digits (like A012)")
     return match.group(1), match.group(2)
 
 

@@ -360,7 +360,8 @@ def test_say_call_writes_the_chime_and_the_sentence(voice: FakeVoice, tmp_path: 
 
 @pytest.mark.parametrize(
     ("number", "window", "lang"),
-    [("A01234", 5, "zh"), ("a012", 5, "zh"), ("A012", 0, "zh"), ("A012", 1000, "en"), ("A012", 5, "xx")],
+    [("A0123456", 5, "zh"), ("a012", 5, "zh"), ("A012", 0, "zh"), ("A012", 1000, "en"),
+     ("A012", 5, "xx")],
 )
 def test_say_call_refuses_what_it_cannot_announce(
     voice: FakeVoice, tmp_path: Path, number: str, window: int, lang: str

@@ -94,7 +94,15 @@ def test_tickets_are_read_digit_by_digit(number: str, zh: str, en: str) -> None:
     assert spoken_ticket(number, "en") == en
 
 
-@pytest.mark.parametrize("number", ["", "A", "a012", "ABC1", "A12345", "A-12", "A 12", "Ａ12", "١٢"])
+def test_numbers_past_9999_are_read_digit_by_digit() -> None:
+    """The hub numbers on past A999 (A1000, ...); a day past A9999 is unlikely, not refused."""
+    assert spoken_ticket("A10000", "zh") == "A一零零零零号"
+    assert call_sentence("B123456", 5, "en").spoken.startswith("Number B, one, two, three")
+    assert "一零零零零" in spoken_text("请A10000号到1号窗口", "zh")
+
+
+@pytest.mark.parametrize("number", ["", "A", "a012", "ABC1", "A1234567", "A-12", "A 12", "Ａ12",
+                                    "١٢"])
 def test_numbers_that_are_not_tickets_are_refused(number: str) -> None:
     with pytest.raises(BadCall):
         parse_ticket(number)
