@@ -321,7 +321,9 @@ class HallEngine:
     # ------------------------------------------------------------------ the day
 
     def tick(self) -> Outcome:
-        """Close the day if the clock has passed ``day_starts``: open tickets are cancelled."""
+        """Close the day if the clock has passed ``day_starts``: open tickets are cancelled and
+        windows closed, each with its event as at any other time (a device that follows the
+        events alone sees the hall as it is), then ``day_started`` and the emptied queues."""
         today = hours.hall_day(self.hall, self._now()).isoformat()
         if today == self.day:
             return self._done({})
@@ -330,13 +332,14 @@ class HallEngine:
             if ticket.state in OPEN_STATES:
                 ticket.state = "cancelled"
                 ticket.reason = "day_end"
-                self._dirty_tickets[ticket.id] = ticket
+                self._save(ticket)
+                self._emit("ticket_cancelled", {"ticket": self.ticket_view(ticket)})
                 closed += 1
         for window in self.windows.values():
             if window.state != "closed" or window.current:
                 window.state, window.clerk, window.clerk_name = "closed", None, None
                 window.current, window.reason, window.since = None, None, self._now()
-                self._dirty_windows.add(window.number)
+                self._save_window(window)
         logger.info("day %s closed (%d open tickets cancelled); day %s starts",
                     self.day, closed, today)
         self.day = today
@@ -349,8 +352,8 @@ class HallEngine:
         self.used_codes.clear()
         self.calls.clear()
         self._earlier.clear()
-        self._last_queue = {sid: (0, 0) for sid in self.hall.services}
         self._emit("day_started", {"day": today})
+        self._touched.update(self.hall.services)  # queue_changed where one was not empty
         return self._done({})
 
     # ------------------------------------------------------------------ issuing

@@ -644,7 +644,16 @@ def test_day_rollover_closes_out_and_restarts_numbering() -> None:
     assert e.tick().events == []
     clock.advance(hours=1, seconds=1)  # 05:00:01 local
     out = e.tick()
-    assert names(out) == ["day_started"] and out.events[0].data == {"day": "2026-11-24"}
+    # what the day's end closes, each with its event, then the new day and its empty queue
+    assert names(out) == ["ticket_cancelled", "ticket_cancelled", "window_changed",
+                          "day_started", "queue_changed"]
+    assert [ev.data["ticket"]["number"] for ev in out.events[:2]] == ["C001", "C002"]
+    assert all(ev.data["ticket"]["state"] == "cancelled" for ev in out.events[:2])
+    assert out.events[2].data["window"]["number"] == 1
+    assert out.events[2].data["window"]["state"] == "closed"
+    assert out.events[3].data == {"day": "2026-11-24"}
+    assert out.events[4].data == {"service": "social", "waiting": 0, "est_wait_min": 0}
+    assert e.tick().events == []  # once
     tickets, windows = e.take_changes()
     assert {t.number: (t.state, t.reason) for t in tickets} == {
         "C001": ("cancelled", "day_end"), "C002": ("cancelled", "day_end")}
