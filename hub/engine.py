@@ -431,7 +431,9 @@ class HallEngine:
             local = appointment.slot_end.astimezone(self.hall.timezone)
             raise RequestError(Code.INVALID_STATE, f"appointment {appointment.code} ended at "
                                f"{local:%H:%M}: please take an ordinary ticket")
-        ticket = self._new_ticket(service, "appointment", None, appointment.slot_start, device)
+        # its place in line is its check-in, as for any ticket (protocol.md: "issue time");
+        # the appointment class puts it before ordinary tickets
+        ticket = self._new_ticket(service, "appointment", None, now, device)
         ticket.appointment = appointment.code
         self.used_codes.add(appointment.code)
         view = self.ticket_view(ticket)

@@ -153,6 +153,20 @@ def test_priority_classes_green_then_appointment_then_normal() -> None:
     assert numbers(e, 1, 3) == ["E001", "C002", "C001"]
 
 
+def test_appointments_are_called_in_the_order_they_checked_in() -> None:
+    """Within the class, the one that has waited longest (its place in line: issue time), not
+    the earliest slot: a citizen who checked in first is called first."""
+    clock = FakeClock()
+    e = engine(clock)
+    late = clock.now() + timedelta(minutes=20)
+    e.check_in(Appointment("LATE", "social", e.day, late, late + timedelta(minutes=30)))
+    clock.advance(60)
+    early = clock.now() - timedelta(minutes=10)
+    e.check_in(Appointment("EARLY", "social", e.day, early, early + timedelta(minutes=30)))
+    e.sign_in(1, ZHANG)
+    assert numbers(e, 1, 2) == ["C001", "C002"]
+
+
 def test_ordered_window_takes_services_in_its_order() -> None:
     clock = FakeClock()
     e = engine(clock)
