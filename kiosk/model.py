@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QObject, Signal
 
 from hub.clock import Clock, SystemClock
+from hub.engine import CHECK_IN_EARLY
 from hub.i18n import languages as catalogue_languages
 from hub.i18n import tr
 from kiosk.offer import DepartmentView, Offer, ServiceView
@@ -50,6 +52,7 @@ PRINTER_POLL_DOWN_S = 2.0  # while out of service: notice the new paper roll qui
 UNPRINTED_HOLD_S = 180.0  # an unprinted number stays this long when nobody says they noted it
 PENDING_TOUCH_S = 120.0  # a touch waits this long for the hub to come back
 CODE_LENGTH_MAX = 20  # digits on the on-screen keypad
+CLOCK_TIME = re.compile(r"\b[0-2]\d:[0-5]\d\b")
 
 
 class Screen(enum.StrEnum):
@@ -122,6 +125,7 @@ class Touch:
     started: float
     req_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     waiting_for_hub: bool = False
+    sent: bool = False  # the hub may have it: it is only ever sent again, never dropped
 
 
 def ticket_content(ticket: dict[str, Any], hall: dict[str, Any],
@@ -223,7 +227,10 @@ class KioskModel(QObject):
                 if touch is not None and touch.waiting_for_hub:
                     touch.waiting_for_hub = False
                     self._show(Screen.ISSUING)
-                    self._send(touch)
+                    if touch.sent:  # the same request again: the hub answers it once
+                        self._send(touch)
+                    else:  # made while the hub was away: the printer is asked first, as ever
+                        self.jobs.check(lambda status: self._checked(touch, status))
                 elif self.screen is Screen.PAUSED:
                     self._show(Screen.HOME)
         else:
@@ -246,7 +253,8 @@ class KioskModel(QObject):
     def local_now(self) -> datetime:
         now = self.clock.now()
         zone = self.hall.get("timezone")
-        return now.astimezone(ZoneInfo(zone)) if zone else now
+        # before the first snapshot: the machine's own zone (set to the hall's), not UTC
+        return now.astimezone(ZoneInfo(zone)) if zone else now.astimezone()
 
     def _named(self, thing: dict[str, Any], key: str = "name") -> str:
         if self.lang != "zh":
@@ -384,6 +392,15 @@ class KioskModel(QObject):
             self._begin(Touch("check_in", {"code": code}, self.monotonic()))
 
     def back(self) -> None:
+        """One step back: from a refusal to where the citizen was (the keypad with the code as
+        typed, to be corrected; the department's services), otherwise to the start."""
+        if self.screen is Screen.NOTICE and self._notice is not None:
+            if self._notice.service is None:
+                self._show(Screen.CHECK_IN)
+                return
+            if self.department is not None:
+                self._show(Screen.SERVICES)
+                return
         if self.screen in (Screen.SERVICES, Screen.CHECK_IN, Screen.NOTICE, Screen.TECHNICIAN):
             self._show(Screen.HOME)
 
@@ -431,13 +448,14 @@ class KioskModel(QObject):
 
     def _begin(self, touch: Touch) -> None:
         self.touched()
-        if not self.connected:
-            self._show(Screen.PAUSED)
-            return
         if not self.printer_status.can_print:
             self._show(Screen.OUT_OF_SERVICE)
             return
         self.touch = touch
+        if not self.connected:  # kept, as the paused screen says, until the hub is back
+            touch.waiting_for_hub = True
+            self._show(Screen.PAUSED)
+            return
         self._show(Screen.ISSUING)
         self.jobs.check(lambda status: self._checked(touch, status))
 
@@ -454,6 +472,7 @@ class KioskModel(QObject):
 
     def _send(self, touch: Touch) -> None:
         logger.info("%s %s (request %s)", touch.op, touch.params, touch.req_id)
+        touch.sent = True
         self.bus.request(touch.op, touch.params, req_id=touch.req_id, timeout=REQUEST_TIMEOUT_S,
                          on_done=lambda ok, payload: self._replied(touch, ok, payload))
 
@@ -470,12 +489,12 @@ class KioskModel(QObject):
             return
         code = str(payload.get("code", "internal"))
         if code == "unavailable":
+            # no answer in time: the paused screen, where the citizen may stop waiting; the
+            # request stays with the bus, which sends it again after a reconnect
             touch.waiting_for_hub = True
-            if self.connected:  # the hub is there but slow: ask again with the same id
-                touch.waiting_for_hub = False
+            self._show(Screen.PAUSED)
+            if self.connected:  # the hub is there but slow (or frozen): wait on for its answer
                 self._send(touch)
-            else:
-                self._show(Screen.PAUSED)
             return
         self.touch = None
         message = str(payload.get("message", ""))
@@ -497,7 +516,14 @@ class KioskModel(QObject):
                            if word in lowered), "invalid_state").replace(" ", "_")
         else:
             reason = "other"
-        self._show_notice(NoticeSpec(None, f"check_in_{reason}", (("code", str(touch.params["code"])),)))
+        params = [("code", str(touch.params["code"]))]
+        said = CLOCK_TIME.search(message)  # the hub names the slot's start or end, hall time
+        if reason in ("opens", "ended") and said:
+            reason += "_at"
+            slot = datetime.strptime(said.group(0), "%H:%M")
+            params += [("time", said.group(0)),
+                       ("opens", f"{slot - CHECK_IN_EARLY:%H:%M}")]
+        self._show_notice(NoticeSpec(None, f"check_in_{reason}", tuple(params)))
 
     def ticket_content(self, ticket: dict[str, Any]) -> TicketContent:
         return ticket_content(ticket, self.hall, self.offer.by_id, self.lang, self.languages)

@@ -241,6 +241,58 @@ def test_a_touch_given_up_while_the_hub_is_away_is_never_sent_again(rig: Rig) ->
     assert len(rig.bus.ops("issue")) == 1 and on(m, Screen.HOME)
 
 
+def test_a_hub_that_does_not_answer_while_connected_lets_the_citizen_stop_waiting(
+        rig: Rig) -> None:
+    """A frozen hub keeps the connection up for a while: after the request's timeout the
+    paused screen (with its "stop waiting"), not "please wait" for ever; the answer, if it
+    comes, still gives the ticket."""
+    m = rig.model
+    m.choose_department("hrss")
+    m.choose_service("social")
+    first = rig.bus.ops("issue")[0]
+    rig.bus.answer("issue", False, {"code": "unavailable", "message": "no answer in 5 s"})
+    assert on(m, Screen.PAUSED) and m.paused_pending
+    waiting = rig.bus.ops("issue")
+    assert len(waiting) == 2 and waiting[1].req_id == first.req_id  # still waited for
+    rig.bus.answer("issue", True, {"ticket": ticket()})
+    assert on(m, Screen.DONE) and len(rig.printer.contents) == 1
+    m.finish()
+    m.choose_department("hrss")
+    m.choose_service("social")
+    rig.bus.answer("issue", False, {"code": "unavailable", "message": "no answer in 5 s"})
+    m.cancel_waiting()
+    assert rig.bus.forgotten == [rig.bus.ops("issue")[-1].req_id]
+    rig.advance(0.5)
+    assert on(m, Screen.HOME)
+
+
+def test_a_touch_just_after_the_hub_went_away_is_kept_until_it_is_back(rig: Rig) -> None:
+    """The paused screen says the ticket is issued when the hub is back: so it is, after the
+    printer is asked, as for any touch."""
+    m = rig.model
+    m.choose_department("hrss")
+    m.on_status(False, "refused")  # the paused screen is not up yet (PAUSE_AFTER_S)
+    m.choose_service("social")
+    assert on(m, Screen.PAUSED) and m.paused_pending
+    assert not rig.bus.ops("issue")
+    m.on_status(True, "connected")
+    [sent] = rig.bus.ops("issue")
+    assert sent.params == {"service": "social", "lang": "zh"}
+    rig.bus.answer("issue", True, {"ticket": ticket()})
+    assert on(m, Screen.DONE)
+
+
+def test_a_touch_kept_for_the_hub_is_not_sent_if_the_printer_ran_out_meanwhile(
+        rig: Rig) -> None:
+    m = rig.model
+    m.choose_department("hrss")
+    m.on_status(False, "refused")
+    m.choose_service("social")
+    rig.printer.set_status(PrinterStatus.PAPER_OUT)
+    m.on_status(True, "connected")
+    assert not rig.bus.ops("issue") and on(m, Screen.OUT_OF_SERVICE)
+
+
 def test_the_hub_gone_for_a_few_seconds_pauses_issuing_until_it_is_back(rig: Rig) -> None:
     m = rig.model
     m.on_status(False, "refused")
@@ -320,8 +372,12 @@ def test_refusals_are_said_in_plain_words(rig: Rig) -> None:
     ("not_found", "no appointment with code 555", "没有找到预约码 555"),
     ("invalid_state", "appointment 555 has already been checked in", "已经签到过了"),
     ("invalid_state", "appointment 555 is booked for 2026-11-24, not today", "不是今天的预约"),
-    ("invalid_state", "appointment 555 is at 15:00: check-in opens 30 minutes before", "还没到签到时间"),
-    ("invalid_state", "appointment 555 ended at 09:00: please take an ordinary ticket", "已经过了"),
+    ("invalid_state", "appointment 555 is at 15:00: check-in opens 30 minutes before",
+     "您预约的时间是 15:00，14:30 起才能签到"),
+    ("invalid_state", "appointment 555 ended at 09:00: please take an ordinary ticket",
+     "您预约的时段已于 09:00 结束"),
+    ("invalid_state", "check-in opens 30 minutes before the slot", "还没到签到时间"),  # no time
+    ("invalid_state", "that appointment ended", "已经过了"),
     ("invalid_state", "something new", "现在不能签到"),
 ])
 def test_check_in_errors(rig: Rig, code: str, message: str, expected: str) -> None:
@@ -333,6 +389,31 @@ def test_check_in_errors(rig: Rig, code: str, message: str, expected: str) -> No
     assert rig.bus.ops("check_in")[0].params == {"code": "555"}
     rig.bus.answer("check_in", False, {"code": code, "message": message})
     assert on(m, Screen.NOTICE) and m.notice is not None and expected in m.notice.body
+
+
+def test_back_from_a_refusal_returns_to_where_the_citizen_was(rig: Rig) -> None:
+    """To the keypad with the code as typed ("check it and enter again"), or to the
+    department's services; not to the start, where everything would be chosen again."""
+    m = rig.model
+    m.open_check_in()
+    for digit in "5556":
+        m.key(digit)
+    m.submit_code()
+    rig.bus.answer("check_in", False, {"code": "not_found", "message": "no appointment"})
+    assert on(m, Screen.NOTICE)
+    m.back()
+    assert on(m, Screen.CHECK_IN) and m.code == "5556"
+    m.backspace()
+    assert m.code == "555"
+    m.back()
+    assert on(m, Screen.HOME)
+    m.choose_department("civil")
+    m.choose_service("marriage")  # closed now
+    assert on(m, Screen.NOTICE)
+    m.back()
+    assert on(m, Screen.SERVICES) and m.department == "civil"
+    m.back()
+    assert on(m, Screen.HOME)
 
 
 def test_a_scanned_code_checks_in_from_the_start_screen(rig: Rig) -> None:
