@@ -52,7 +52,11 @@ class _ServiceStats:
 class HallEngine:
     def __init__(self, hall: Hall, clock: Clock, *, always_open: bool = False,
                  day: str | None = None, tickets: Iterable[Ticket] = (),
-                 windows: Iterable[WindowState] = ()) -> None:
+                 windows: Iterable[WindowState] = (),
+                 calls: Iterable[tuple[str, int, datetime]] | None = None) -> None:
+        """``calls``: the day's newest calls, oldest first, as the store read them from its
+        ``ticket_called`` events (recalls and calls of tickets since moved on included); without
+        them each ticket's own first call stands in."""
         self.hall = hall
         self.clock = clock
         self.always_open = always_open
@@ -78,6 +82,8 @@ class HallEngine:
         self._earlier: dict[str, Ticket] = {}  # tickets of earlier days followed up today
         for ticket in tickets:
             self._restore_ticket(ticket)
+        if calls is not None:
+            self.calls = [call for call in calls if call[0] in self.tickets][-RECENT_CALLS * 3:]
         for window in windows:
             if window.number in self.windows:
                 self.windows[window.number] = window

@@ -162,7 +162,8 @@ class HallServer:
     def _load(self) -> None:
         loaded = self.store.load()
         self.engine = HallEngine(self.hall, self.clock, always_open=self.always_open,
-                                 day=loaded.day, tickets=loaded.tickets, windows=loaded.windows)
+                                 day=loaded.day, tickets=loaded.tickets, windows=loaded.windows,
+                                 calls=loaded.calls)
         self.seq = loaded.seq
         self.replies: dict[tuple[str, str], str] = loaded.replies
         self.fanout.restart(loaded.recent_events)

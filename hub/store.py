@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import os
 import secrets
@@ -222,6 +223,32 @@ class Loaded:
     windows: list[WindowState]
     replies: dict[tuple[str, str], str]  # (device, req_id) -> reply frame, for the open day
     recent_events: list[tuple[int, str]]  # (seq, name), newest first
+    calls: list[tuple[str, int, datetime]]  # the day's newest (ticket id, window, at), oldest first
+
+
+CALLS_LOADED = 30  # the engine keeps three times the ten recent calls a snapshot shows
+
+
+def _calls_of_the_day(conn: sqlite3.Connection) -> list[tuple[str, int, datetime]]:
+    """The newest ``ticket_called`` events back to the day's ``day_started``, oldest first:
+    what the hall screens showed, recalls included. Read backwards from the newest event, so
+    however long the history only the end of today is read."""
+    calls: list[tuple[str, int, datetime]] = []
+    cursor = conn.execute("SELECT name, at, data FROM events ORDER BY seq DESC")
+    while len(calls) < CALLS_LOADED:
+        rows = cursor.fetchmany(500)
+        if not rows:
+            break
+        for name, at, data in rows:
+            if name == "day_started" or len(calls) == CALLS_LOADED:
+                cursor.close()
+                return calls[::-1]
+            if name == "ticket_called":
+                called = json.loads(data)
+                calls.append((str(called["ticket"]["id"]), int(called["window"]),
+                              datetime.fromisoformat(at)))
+    cursor.close()
+    return calls[::-1]
 
 
 # ---------------------------------------------------------------------------- secrets
@@ -471,7 +498,9 @@ class Store:
                        for r in conn.execute(f"SELECT {', '.join(WINDOW_COLUMNS)} FROM windows")]
             recent = conn.execute("SELECT seq, name FROM events ORDER BY seq DESC LIMIT 2000"
                                   ).fetchall()
-        return Loaded(day, seq, tickets, windows, replies, [(int(s), str(n)) for s, n in recent])
+            calls = _calls_of_the_day(conn) if day else []
+        return Loaded(day, seq, tickets, windows, replies, [(int(s), str(n)) for s, n in recent],
+                      calls)
 
     # ------------------------------------------------------------------ devices
 

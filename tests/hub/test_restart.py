@@ -162,3 +162,32 @@ async def test_every_acknowledged_change_survives_a_power_cut(hub: HubProcess) -
     finally:
         await client.close()
         runner.cancel()
+
+
+def calls_of(snapshot: dict[str, Any]) -> list[tuple[str, int, str]]:
+    return [(c["ticket"]["number"], c["window"], c["at"]) for c in snapshot["recent_calls"]]
+
+
+async def test_the_hall_screens_show_the_same_calls_after_a_power_cut(hub: HubProcess) -> None:
+    """A recall is the newest call, and a ticket called and then transferred was still called:
+    the recent calls after a restart are those of before, not rebuilt from each ticket's first
+    call (the hall screen's "now calling" changed to another window)."""
+    kiosk, one, two = (await wire(hub, "kiosk-1"), await wire(hub, "counter-1"),
+                       await wire(hub, "counter-2"))
+    await one.ok("sign_in", window=1, clerk="1001", pin="1234")
+    await two.ok("sign_in", window=2, clerk="1002", pin="2345")
+    for _ in range(4):
+        await kiosk.ok("issue", service="social")
+    await one.ok("call_next", window=1)  # C001
+    await two.ok("call_next", window=2)  # C002
+    await one.ok("recall", window=1)  # C001 again: the newest call
+    await two.ok("transfer", window=2, to_service="fund")  # C002 waits again, elsewhere
+    await two.ok("call_next", window=2)  # C003
+    await one.ok("recall", window=1)
+    before = calls_of((await kiosk.ok("sync"))["snapshot"])
+    assert [(n, w) for n, w, _ in before] == [("C001", 1), ("C003", 2), ("C002", 2)]
+    hub.kill()
+    await asyncio.to_thread(hub.start)
+    display = await wire(hub, "display-1")
+    assert calls_of(display.hello["snapshot"]) == before
+    await display.close()
