@@ -121,8 +121,8 @@ def _interrupt(signum: int, _frame: object) -> None:
 def _start_hub(config: Path, db: Path, port: int, log: Path) -> tuple[subprocess.Popen[str], str]:
     with open(log, "a", encoding="utf-8") as log_file:
         proc = subprocess.Popen(
-            [*_launcher(), sys.executable, "-m", "hub.cli", "serve", "--config", str(config), "--db", str(db),
-             "--port", str(port), "--always-open"],
+            [*_launcher(), sys.executable, "-m", "hub.cli", "serve", "--config", str(config),
+             "--db", str(db), "--port", str(port), "--always-open"],
             stdout=subprocess.PIPE, stderr=log_file, text=True, cwd=ROOT)
     assert proc.stdout is not None
     deadline = time.monotonic() + 20
@@ -210,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             extra = _kiosk_settings(folder) if app.role == "kiosk" else ()
             with open(folder / f"{app.name}.log", "a", encoding="utf-8") as log_file:
                 procs[app.name] = subprocess.Popen(
-                    [*_launcher(), sys.executable, "-c", code, "--device-file", str(device_file), *app.args,
-                     *extra],
+                    [*_launcher(), sys.executable, "-c", code, "--device-file", str(device_file),
+                     *app.args, *extra],
                     stdout=log_file, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
             started.append(app.name)
         print(f"\nThe demo hall is running: {hall.name}, hub at {url}")
