@@ -20,7 +20,17 @@ from PySide6.QtWidgets import (
 
 from kiosk.model import KioskModel, Screen
 from kiosk.ui.style import Metrics
-from kiosk.ui.widgets import Keypad, Tile, TouchList, button, discard, label, set_property
+from kiosk.ui.widgets import (
+    QWIDGETSIZE_MAX,
+    FitLabel,
+    Keypad,
+    Tile,
+    TouchList,
+    button,
+    discard,
+    label,
+    set_property,
+)
 
 
 class Page(QWidget):
@@ -51,6 +61,9 @@ class HomePage(Page):
         self.title = label("title")
         self.hint = label("hint")
         self.list = TouchList()
+        # the hall's departments fit the screen (denser tiles rather than a cut-off row); a hall
+        # with far more scrolls by whole rows
+        self.list.uniform, self.list.densest = True, 2
         self.empty = label("body")
         self.check_in = Tile("check_in", "checkIn")
         self.check_in.clicked.connect(model.open_check_in)
@@ -62,7 +75,7 @@ class HomePage(Page):
         self.body.addWidget(self.check_in)
         self.box.addLayout(self.body, 1)
         self.tiles: dict[str, Tile] = {}
-        self.columns, self.spacing, self.tile_height = 2, 20, 250
+        self.columns, self.spacing, self.margin = 2, 20, 20
         self.floor, self.border = 0, 0
 
     def refresh(self) -> None:
@@ -76,12 +89,13 @@ class HomePage(Page):
             for dept in departments:
                 tile = Tile(dept.id)
                 tile.floor, tile.border = self.floor, self.border
-                self._grow(tile)
+                tile.set_margins(self.margin)
                 tile.clicked.connect(lambda _=False, d=dept.id: self.model.choose_department(d))
                 self.tiles[dept.id] = tile
             self._place()
         for dept in departments:
             self.tiles[dept.id].show_text(dept.name, dept.summary, available=dept.available)
+        self.list.fit()  # the words changed: the rows' heights too
         self.empty.setText(m.t("home_empty"))
         self.empty.setVisible(not departments)
         self.list.setVisible(bool(departments))
@@ -92,11 +106,12 @@ class HomePage(Page):
 
     def relayout(self, m: Metrics) -> None:
         super().relayout(m)
-        self.columns, self.spacing = m.grid_columns, m.px(24)
-        for tile in [*self.tiles.values(), self.check_in]:
-            tile.set_margins(m.px(22))
-            tile.floor, tile.border = m.target, m.px(6)
+        self.columns, self.spacing, self.margin = m.grid_columns, m.px(24), m.px(22)
         self.floor, self.border = m.target, m.px(6)
+        for tile in [*self.tiles.values(), self.check_in]:
+            tile.floor, tile.border = self.floor, self.border
+            tile.set_margins(self.margin)
+        self.list.cap = m.px(250)
         # landscape: check-in is a column beside the departments, which keep the full height
         self.body.setDirection(QBoxLayout.Direction.TopToBottom if m.portrait
                                else QBoxLayout.Direction.LeftToRight)
@@ -104,17 +119,11 @@ class HomePage(Page):
         self.check_in.setSizePolicy(
             QSizePolicy.Policy.Expanding if m.portrait else QSizePolicy.Policy.Preferred,
             QSizePolicy.Policy.Preferred if m.portrait else QSizePolicy.Policy.Expanding)
-        self.check_in.setMaximumWidth(16777215 if m.portrait else m.px(420))
-        self.check_in.setMaximumHeight(16777215 if m.portrait else m.px(520))
-        self.tile_height = m.px(250)
-        for tile in self.tiles.values():
-            self._grow(tile)
+        # a narrow column: the width is the departments' (their names wrap less)
+        self.check_in.setMaximumWidth(QWIDGETSIZE_MAX if m.portrait else m.px(340))
+        self.check_in.cap = QWIDGETSIZE_MAX if m.portrait else m.px(520)
+        self.check_in.remeasure()
         self._place()
-
-    def _grow(self, tile: Tile) -> None:
-        """Department tiles share the free height (up to a limit) instead of bunching up."""
-        tile.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        tile.setMaximumHeight(self.tile_height)
 
 
 class ServicesPage(Page):
@@ -135,7 +144,7 @@ class ServicesPage(Page):
             self.box.addWidget(widget)
         self.box.setStretch(2, 1)
         self.tiles: dict[str, Tile] = {}
-        self.columns, self.spacing, self.margin, self.tile_height = 1, 20, 20, 300
+        self.columns, self.spacing, self.margin = 1, 20, 20
         self.floor, self.border = 0, 0
 
     def refresh(self) -> None:
@@ -149,26 +158,26 @@ class ServicesPage(Page):
             self.tiles = {}
             for service in services:
                 tile = Tile(service.id)
-                tile.set_margins(self.margin)
                 tile.floor, tile.border = self.floor, self.border
-                tile.setMaximumHeight(self.tile_height)
+                tile.set_margins(self.margin)
                 tile.clicked.connect(lambda _=False, s=service.id: self.model.choose_service(s))
                 self.tiles[service.id] = tile
             self.list.place(list(self.tiles.values()), self.columns, self.spacing)
         for service in services:
             self.tiles[service.id].show_text(service.name, service.status, service.hours,
                                              service.available)
+        self.list.fit()  # the words changed: the rows' heights too
         self.empty.setText(m.t("services_empty"))
         self.empty.setVisible(not services)
 
     def relayout(self, m: Metrics) -> None:
         super().relayout(m)
         self.columns, self.spacing, self.margin = m.service_columns, m.px(24), m.px(22)
-        self.tile_height, self.floor, self.border = m.px(300), m.target, m.px(6)
+        self.floor, self.border = m.target, m.px(6)
+        self.list.cap = m.px(300)
         for tile in self.tiles.values():
-            tile.set_margins(self.margin)
             tile.floor, tile.border = self.floor, self.border
-            tile.setMaximumHeight(self.tile_height)
+            tile.set_margins(self.margin)
         self.list.place(list(self.tiles.values()), self.columns, self.spacing)
 
 
@@ -218,8 +227,12 @@ class CheckInPage(KeypadPage):
         self.title = label("title")
         self.prompt = label("body")
         self.scan = label("hint")
-        self.code = label("code")
+        self.code = FitLabel("code")  # up to CODE_LENGTH_MAX digits, or a scanned code
         self.words(self.title, self.prompt, self.scan, self.code)
+
+    def relayout(self, m: Metrics) -> None:
+        super().relayout(m)
+        self.code.set_type(m.code_px, m.code_spacing)
 
     def refresh(self) -> None:
         m = self.model
@@ -324,9 +337,13 @@ class TechnicianPage(KeypadPage):
         super().__init__(model, model.submit_pin, parent)
         self.title = label("title")
         self.prompt = label("body")
-        self.pin = label("code")
+        self.pin = FitLabel("code")
         self.wrong = label("alert")
         self.words(self.title, self.prompt, self.pin, self.wrong)
+
+    def relayout(self, m: Metrics) -> None:
+        super().relayout(m)
+        self.pin.set_type(m.code_px, m.code_spacing)
 
     def refresh(self) -> None:
         m = self.model

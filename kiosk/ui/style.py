@@ -73,6 +73,15 @@ class Metrics:
     def number_px(self) -> int:
         return self.px(330 if self.portrait else 300)
 
+    @property
+    def code_px(self) -> int:
+        """The appointment code's type (a long code gets smaller type to fit its box)."""
+        return self.px(80)
+
+    @property
+    def code_spacing(self) -> int:
+        return self.px(6)
+
 
 def stylesheet(m: Metrics) -> str:
     family = font_family()
@@ -87,7 +96,7 @@ def stylesheet(m: Metrics) -> str:
         border: {m.px(3)}px solid white; }}
     QWidget#footer, QWidget#footer QLabel {{ background: {TILE}; color: {GREY_TEXT};
         font-size: {m.px(30)}px; }}
-    QLabel#hubLost {{ color: {RED}; font-weight: bold; }}
+    QWidget#footer QLabel#hubLost {{ color: {RED}; font-weight: bold; }}
     QLabel[role="title"] {{ font-size: {m.px(58)}px; font-weight: bold; }}
     QLabel[role="hint"] {{ font-size: {m.px(34)}px; color: {GREY_TEXT}; }}
     QLabel[role="big"] {{ font-size: {m.px(76)}px; font-weight: bold; color: {BLUE}; }}
@@ -97,7 +106,8 @@ def stylesheet(m: Metrics) -> str:
     QLabel[role="number"] {{ font-size: {m.number_px}px; font-weight: bold; color: {BLUE}; }}
     QLabel[role="numberAlert"] {{ font-size: {m.number_px}px; font-weight: bold; color: {RED}; }}
     QLabel[role="take"] {{ font-size: {m.px(72)}px; font-weight: bold; color: {ORANGE}; }}
-    QLabel[role="code"] {{ font-size: {m.px(80)}px; font-weight: bold; letter-spacing: {m.px(6)}px;
+    QLabel[role="code"] {{ font-size: {m.code_px}px; font-weight: bold;
+        letter-spacing: {m.code_spacing}px;
         border: {m.px(4)}px solid {BLUE}; border-radius: {m.px(14)}px; padding: {m.px(12)}px;
         min-height: {m.px(110)}px; }}
     QLabel[role="code"][empty="true"] {{ color: #9aa5b1; }}
@@ -109,6 +119,9 @@ def stylesheet(m: Metrics) -> str:
     QLabel[role="tileTitle"] {{ font-size: {m.px(46)}px; font-weight: bold; }}
     QLabel[role="tileSub"] {{ font-size: {m.px(34)}px; color: {GREEN}; }}
     QLabel[role="tileHours"] {{ font-size: {m.px(32)}px; color: {GREY_TEXT}; }}
+    QPushButton[dense="true"] QLabel[role="tileTitle"] {{ font-size: {m.px(38)}px; }}
+    QPushButton[dense="true"] QLabel[role="tileSub"] {{ font-size: {m.px(30)}px; }}
+    QPushButton[dense="true"] QLabel[role="tileHours"] {{ font-size: {m.px(28)}px; }}
     QPushButton[role="tile"][available="false"] QLabel[role="tileTitle"] {{ color: {GREY_TEXT}; }}
     QPushButton[role="tile"][available="false"] QLabel[role="tileSub"] {{ color: {RED}; }}
     QPushButton[role="checkIn"] {{ background: {ORANGE}; border: none; min-height: {m.target}px; }}

@@ -57,6 +57,7 @@ class KioskWindow(QWidget):
         self.long_press_ms = LONG_PRESS_MS
         self.may_close = False
         self._painted = False
+        self.had_hub = False  # connected (or had a snapshot) at least once
         self.metrics = Metrics(1080, 1920, orientation)
         self.setWindowTitle("hall-kiosk")
         self.code_scanned.connect(model.scanned)
@@ -127,8 +128,12 @@ class KioskWindow(QWidget):
         self.clock.setText(m.clock_text())
         self._language_buttons()
         self.help.setText(m.t("help"))
-        self.hub_lost.setText("" if m.connected else "● " + m.t("hub_lost"))
-        self.help.setVisible(m.connected)  # one line: the lost hub is what matters then
+        # a loss only once the kiosk has had the hub: before that, the screen says it connects
+        self.had_hub = self.had_hub or m.connected or bool(m.hall)
+        lost = self.had_hub and not m.connected
+        self.hub_lost.setText("● " + m.t("hub_lost") if lost else "")
+        self.hub_lost.setVisible(lost)
+        self.help.setVisible(not lost)  # one line: the lost hub is what matters then
         page = self.page
         page.refresh()
         self.stack.setCurrentWidget(page)
