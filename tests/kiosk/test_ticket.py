@@ -8,13 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QFontMetrics, QImage
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter
 
 from hub.i18n import tr
 from kiosk.raster import (
+    _draw_op,
+    _Op,
     ensure_qt_app,
     font_family,
     preview_image,
+    stroked_bold,
     ticket_font,
     ticket_image,
 )
@@ -232,3 +235,20 @@ def test_long_service_name_stays_on_one_line_at_double_height() -> None:
     assert (service.style.width, service.style.height) == (1, 2)
     number = next(line for line in decoded.lines if line.text == "AB1024")
     assert text_columns("AB1024") * number.style.width <= paper_columns(58)
+
+
+def _ink(font_bold: bool) -> int:
+    """Dark dots of "A012" drawn as the ticket draws its number, 150 px type."""
+    image = QImage(560, 200, QImage.Format.Format_Grayscale8)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    _draw_op(painter, _Op("text", 0, 200, "A012", ticket_font(150, font_bold)), 560, 544, 4)
+    painter.end()
+    return sum(1 for y in range(200) for x in range(560) if image.pixelColor(x, y).value() < 128)
+
+
+def test_the_big_number_is_bold_on_paper() -> None:
+    """Qt draws type over 64 px as outlines, without the bold it makes up for a font that has
+    no bold face (WenQuanYi): the number came out as thin as regular type."""
+    assert stroked_bold(ticket_font(150, True)) and not stroked_bold(ticket_font(40, True))
+    assert _ink(True) > 1.25 * _ink(False)
