@@ -26,6 +26,7 @@ from display.model import (
     WindowScreen,
     ZoneScreen,
 )
+from hub.qtype import draw_line
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +93,8 @@ def draw_text(p: QPainter, box: QRectF, text: str, px: float, colour: QColor, *,
     if not text or box.width() <= 0 or box.height() <= 0:
         return 0.0
     f = fitted(text, box, px, bold, min_share=SHRINK_LIMIT)
-    p.setFont(f)
-    p.setPen(colour)
     shown = QFontMetricsF(f).elidedText(text, Qt.TextElideMode.ElideRight, box.width())
-    p.drawText(box, int(align | Qt.AlignmentFlag.AlignVCenter), shown)
+    draw_line(p, box, align, shown, f, colour)
     return float(f.pixelSize())
 
 
@@ -115,12 +114,10 @@ def draw_marked(p: QPainter, box: QRectF, text: str, px: float, colour: QColor, 
     width = metrics.horizontalAdvance(plain)
     centred = align == Qt.AlignmentFlag.AlignHCenter
     x = box.left() + (box.width() - width) / 2 if centred else box.left()
-    p.setFont(f)
     for chunk, accented in parts:
-        p.setPen(accent if accented else colour)
         advance = metrics.horizontalAdvance(chunk)
-        p.drawText(QRectF(x, box.top(), advance + 2, box.height()),
-                   int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), chunk)
+        draw_line(p, QRectF(x, box.top(), advance + 2, box.height()), Qt.AlignmentFlag.AlignLeft,
+                  chunk, f, accent if accented else colour)
         x += advance
 
 

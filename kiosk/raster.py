@@ -24,7 +24,7 @@ from pathlib import Path
 import qrcode
 from escpos.printer import Dummy
 from PIL import Image
-from PySide6.QtCore import QCoreApplication, QRect, Qt
+from PySide6.QtCore import QCoreApplication, QRect, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -32,11 +32,11 @@ from PySide6.QtGui import (
     QFontMetrics,
     QImage,
     QPainter,
-    QPainterPath,
     QPen,
 )
 from PySide6.QtWidgets import QApplication
 
+from hub.qtype import draw_line
 from kiosk.errors import KioskError
 from kiosk.ticket import (
     CELL_HEIGHT,
@@ -112,21 +112,6 @@ def font_family() -> str:
         logger.warning("%s is not installed; drawing tickets with %s", FONT_FAMILY, chinese[0])
         return chinese[0]
     raise KioskError(f"no Chinese font to draw tickets with: install {FONT_FAMILY}")
-
-
-#: Qt draws type this large as outlines, and then without the emboldening it gives a font that
-#: has no bold face of its own (WenQuanYi Micro Hei): the ticket's number came out thin
-OUTLINE_PX = 64
-
-
-@cache
-def _has_bold_face(family: str) -> bool:
-    return any("bold" in style.lower() for style in QFontDatabase.styles(family))
-
-
-def stroked_bold(font: QFont) -> bool:
-    """Whether bold ``font`` must be emboldened by hand: large, and with no bold face."""
-    return font.bold() and font.pixelSize() >= OUTLINE_PX and not _has_bold_face(font.family())
 
 
 def ticket_font(pixel_size: int, bold: bool = False) -> QFont:
@@ -254,41 +239,15 @@ def _draw_op(painter: QPainter, op: _Op, width: int, inner: int, module: int) ->
         _draw_qr(painter, op.text, width, op.top, module)
         return
     assert op.font is not None
-    painter.setFont(op.font)
-    flags = Qt.AlignmentFlag.AlignVCenter | (
-        Qt.AlignmentFlag.AlignLeft if op.align == "left" else Qt.AlignmentFlag.AlignHCenter
-    )
-    rect = QRect(_MARGIN, op.top, inner, op.height)
+    align = Qt.AlignmentFlag.AlignLeft if op.align == "left" else Qt.AlignmentFlag.AlignHCenter
+    rect = QRectF(_MARGIN, op.top, inner, op.height)
+    ink = QColor("black")
     if op.invert:
         text_width = QFontMetrics(op.font).horizontalAdvance(op.text) + 16
         box = QRect((width - text_width) // 2, op.top + 2, text_width, op.height - 4)
-        painter.fillRect(box, QColor("black"))
-        painter.setPen(QColor("white"))
-    else:
-        painter.setPen(QColor("black"))
-    if not op.invert and stroked_bold(op.font):
-        _draw_stroked(painter, rect, op)
-        return
-    painter.drawText(rect, int(flags), op.text)
-
-
-def _draw_stroked(painter: QPainter, rect: QRect, op: _Op) -> None:
-    """The text's outline filled and stroked (the emboldening Qt leaves out at this size), placed
-    as drawText places it: centred or at the left, its line centred in ``rect``."""
-    assert op.font is not None
-    metrics = QFontMetrics(op.font)
-    advance = metrics.horizontalAdvance(op.text)
-    x = rect.left() if op.align == "left" else rect.left() + (rect.width() - advance) / 2
-    baseline = rect.top() + (rect.height() - metrics.height()) / 2 + metrics.ascent()
-    path = QPainterPath()
-    path.addText(x, baseline, op.font, op.text)
-    black = QColor("black")
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    painter.fillPath(path, black)
-    painter.strokePath(path, QPen(black, op.font.pixelSize() / 24, Qt.PenStyle.SolidLine,
-                                  Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
-    painter.restore()
+        painter.fillRect(box, ink)
+        ink = QColor("white")
+    draw_line(painter, rect, align, op.text, op.font, ink)
 
 
 def monochrome(image: QImage) -> QImage:

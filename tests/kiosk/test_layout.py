@@ -26,7 +26,7 @@ from kiosk.ticket import PrintMode
 from kiosk.ui.app import Kiosk
 from kiosk.ui.screens import CheckInPage, HomePage, ServicesPage
 from kiosk.ui.style import RED
-from kiosk.ui.widgets import Tile
+from kiosk.ui.widgets import Tile, label
 from kiosk.ui.window import KioskWindow
 from tests.hubproc import HubProcess
 
@@ -333,3 +333,19 @@ def test_no_loss_is_claimed_before_the_first_connection(k: Kiosk, qtbot: QtBot,
         assert model.t("hub_lost") in starting.hub_lost.text()
     finally:
         starting.deleteLater()
+
+
+def test_large_bold_labels_are_bold(qtbot: QtBot) -> None:
+    """The ticket number on the screen was as thin as regular type (Qt drops the made-up bold
+    of WenQuanYi at 64 px and more); a kiosk label draws such a line stroked."""
+
+    def ink(widget: QLabel) -> int:
+        widget.setStyleSheet("font-size: 150px; font-weight: bold; color: black;"
+                             "background: white;")
+        widget.resize(700, 220)
+        qtbot.addWidget(widget)
+        image = widget.grab().toImage()
+        return sum(1 for y in range(0, image.height(), 2) for x in range(0, image.width(), 2)
+                   if image.pixelColor(x, y).value() < 128)
+
+    assert ink(label("number", "A012", wrap=False)) > 1.25 * ink(QLabel("A012"))

@@ -11,13 +11,13 @@ import pytest
 from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter
 
 from hub.i18n import tr
+from hub.qtype import stroked_bold
 from kiosk.raster import (
     _draw_op,
     _Op,
     ensure_qt_app,
     font_family,
     preview_image,
-    stroked_bold,
     ticket_font,
     ticket_image,
 )
