@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from counter.keypad import DEFAULT_KEYBOARD_KEYS, KeyboardKeypad, KeypadAction, key_name
 from counter.model import Action, ClerkModel, TransferTarget, duration_text, waiting_numbers
 from counter.views_dialogs import CallNumberDialog, PauseDialog, TransferDialog
+from hub.qtype import BoldLabel
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ QLineEdit { padding: 8px; font-size: 16pt; }
 
 
 def _label(name: str, text: str = "", *, wrap: bool = True) -> QLabel:
-    label = QLabel(text)
+    label = BoldLabel(text)
     label.setObjectName(name)
     label.setWordWrap(wrap)
     return label

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from counter.evaluator import SCORE_KEYS, SCORES, PadState, RatingPad
 from hub.i18n import tr
+from hub.qtype import BoldLabel
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ QPushButton:disabled {{ background: #b0bac5; }}
 
 
 def _label(name: str) -> QLabel:
-    label = QLabel()
+    label = BoldLabel()
     label.setObjectName(name)
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setWordWrap(True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QFontMetricsF, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
@@ -18,34 +18,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hub.qtype import draw_line, stroked_bold
+from hub.qtype import BoldLabel
 
 W = TypeVar("W", bound=QWidget)
 
 QWIDGETSIZE_MAX = 16777215
 
 
-class Label(QLabel):
-    """A label whose large bold type stays bold: a line of it that fits is drawn as its outline,
-    stroked (:mod:`hub.qtype`); anything else as Qt draws it."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        font, text = self.font(), self.text()
-        box = QRectF(self.contentsRect())
-        if (stroked_bold(font) and text and "\n" not in text and "<" not in text
-                and self.alignment() & Qt.AlignmentFlag.AlignVCenter
-                and QFontMetricsF(font).horizontalAdvance(text) <= box.width()):
-            painter = QPainter(self)
-            draw_line(painter, box, self.alignment() & Qt.AlignmentFlag.AlignHorizontal_Mask,
-                      text, font, self.palette().color(self.foregroundRole()))
-            painter.end()
-            return
-        super().paintEvent(event)
-
-
 def label(role: str, text: str = "", *, wrap: bool = True,
           align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter) -> QLabel:
-    widget = Label(text)
+    widget = BoldLabel(text)
     widget.setProperty("role", role)
     widget.setWordWrap(wrap)
     widget.setAlignment(align)
@@ -85,7 +67,7 @@ def set_property(widget: QWidget, name: str, value: object) -> None:
         child.style().polish(child)
 
 
-class FitLabel(Label):
+class FitLabel(BoldLabel):
     """One line of large type (never wrapped, as a code must not be) that shrinks its type
     below the style sheet's size when its words would not fit its width."""
 

@@ -67,3 +67,12 @@ def test_stroked_type_sits_where_qt_would_put_it(align: Qt.AlignmentFlag) -> Non
     ours, qts = inked(drawn(150, True, align)), inked(drawn(150, True, align, plain=True))
     assert abs(ours.center().x() - qts.center().x()) <= 4
     assert abs(ours.center().y() - qts.center().y()) <= 4
+
+
+def test_a_size_in_points_counts_in_pixels() -> None:
+    """Style sheets in points ("60pt") leave pixelSize() at -1: the counter's number was thin."""
+    ensure_qt_app()
+    font = QFont(font_family())
+    font.setPointSize(80)  # at least 80 px at any screen's 72 dpi or more
+    font.setBold(True)
+    assert font.pixelSize() == -1 and stroked_bold(font)
