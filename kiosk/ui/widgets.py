@@ -220,8 +220,11 @@ class Tile(QPushButton):
         (the style sheet's ``dense`` tiles). For a grid that must fit the screen."""
         if density != self.density:
             self.density = density
-            self._apply_density()
+            # the type first, then the measure: measured the other way round, the tile found
+            # its words' height changed once the new type was applied, and the list fitted
+            # again, for ever
             set_property(self, "dense", density >= 2)
+            self._apply_density()
 
     def _apply_density(self) -> None:
         margin = self.margin if self.density == 0 else max(2, self.margin // 2)
@@ -300,6 +303,8 @@ class TouchList(QScrollArea):
         self.uniform = False
         self.scrolling = False
         self.row_heights: list[int] = []
+        self._room: tuple[int, int, int, int] | None = None  # what the last fit was for
+        self._found = 0  # the density it found (densest + 1: none fitted, the list scrolls)
         self._fitting = False
         self._later = QTimer(self, singleShot=True, interval=0)
         self._later.timeout.connect(self.fit)
@@ -317,6 +322,7 @@ class TouchList(QScrollArea):
                 widget.measured.connect(self._remeasured)
         self.widgets = list(widgets)
         self.columns, self.spacing = columns, spacing
+        self._room = None  # other tiles: every density is tried again
         for i, widget in enumerate(widgets):
             self.grid.addWidget(widget, i // columns, i % columns)
         for column in range(4):
@@ -357,10 +363,17 @@ class TouchList(QScrollArea):
         spacing = self.spacing
         gaps = spacing * ((len(tiles) + self.columns - 1) // self.columns - 1)
         heights: list[int] | None = None
-        for density in range(self.densest + 1):
+        # the same tiles in the same room (only their words changed, e.g. a waiting count):
+        # start from the density found last time, rather than restyle every tile through the
+        # lighter ones on each event; a density that no longer fits still gives way
+        room = (width, height, len(tiles), self.columns)
+        start = self._found if room == self._room else 0
+        self._room, self._found = room, self.densest + 1
+        for density in range(start, self.densest + 1):
             needs = self._row_needs(tiles, width, density)
             if sum(needs) + gaps <= height:
                 heights = _share(needs, height - gaps, self.cap)
+                self._found = density
                 break
         scrolling = heights is None
         snap = 0

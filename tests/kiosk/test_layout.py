@@ -26,7 +26,7 @@ from kiosk.ticket import PrintMode
 from kiosk.ui.app import Kiosk
 from kiosk.ui.screens import CheckInPage, HomePage, ServicesPage
 from kiosk.ui.style import RED
-from kiosk.ui.widgets import Tile, label
+from kiosk.ui.widgets import Tile, TouchList, label
 from kiosk.ui.window import KioskWindow
 from tests.hubproc import HubProcess
 
@@ -349,3 +349,42 @@ def test_large_bold_labels_are_bold(qtbot: QtBot) -> None:
                    if image.pixelColor(x, y).value() < 128)
 
     assert ink(label("number", "A012", wrap=False)) > 1.25 * ink(QLabel("A012"))
+
+
+@pytest.mark.parametrize(("name", "extra"), [("landscape", 1), ("landscape", 12),
+                                             ("portrait", 4), ("small", 1)])
+def test_a_settled_start_screen_lays_itself_out_no_more(
+        k: Kiosk, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, name: str, extra: int) -> None:
+    """A tile measured before its denser type was applied found its height changed afterwards,
+    and the list fitted again, for ever: a core busy on an idle kiosk. An event that changes
+    only a waiting count fits once, without restyling every tile."""
+    home = k.window.pages[Screen.HOME]
+    assert isinstance(home, HomePage)
+    fits = 0
+    real_fit = TouchList._fit
+
+    def counted(self: TouchList, *args: Any) -> None:
+        nonlocal fits
+        fits += 1
+        real_fit(self, *args)
+
+    monkeypatch.setattr(TouchList, "_fit", counted)
+    with doctored(k, departments=extra):
+        show(k, qtbot, SIZES[name], "en")
+        before = fits
+        for _ in range(20):
+            QApplication.processEvents()
+        assert fits == before and not home.list._later.isActive()
+        restyled = 0
+        real_density = Tile.set_density
+
+        def counted_density(self: Tile, density: int) -> None:
+            nonlocal restyled
+            restyled += density != self.density
+            real_density(self, density)
+
+        monkeypatch.setattr(Tile, "set_density", counted_density)
+        k.model.on_event({"event": "queue_changed",
+                          "data": {"service": "hukou", "waiting": 5, "est_wait_min": 12}})
+        QApplication.processEvents()
+        assert restyled == 0
