@@ -303,7 +303,7 @@ class TouchList(QScrollArea):
         self.uniform = False
         self.scrolling = False
         self.row_heights: list[int] = []
-        self._room: tuple[int, int, int, int] | None = None  # what the last fit was for
+        self._room: tuple[int, int, int, tuple[str, ...]] | None = None  # what it was fitted to
         self._found = 0  # the density it found (densest + 1: none fitted, the list scrolls)
         self._fitting = False
         self._later = QTimer(self, singleShot=True, interval=0)
@@ -363,10 +363,10 @@ class TouchList(QScrollArea):
         spacing = self.spacing
         gaps = spacing * ((len(tiles) + self.columns - 1) // self.columns - 1)
         heights: list[int] | None = None
-        # the same tiles in the same room (only their words changed, e.g. a waiting count):
-        # start from the density found last time, rather than restyle every tile through the
-        # lighter ones on each event; a density that no longer fits still gives way
-        room = (width, height, len(tiles), self.columns)
+        # the same tiles with the same names in the same room (only a waiting count or the
+        # like changed): start from the density found last time, rather than restyle every
+        # tile through the lighter ones on each event; one that no longer fits still gives way
+        room = (width, height, self.columns, tuple(tile.title.text() for tile in tiles))
         start = self._found if room == self._room else 0
         self._room, self._found = room, self.densest + 1
         for density in range(start, self.densest + 1):
