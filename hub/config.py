@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
@@ -97,7 +98,43 @@ class Hall:
         return list(serving.get(service, []))
 
 
-MULTILINE_QUOTES = ('"' * 3, "'" * 3)
+TRIPLE = ('"' * 3, "'" * 3)
+
+
+def _open_string(line: str, open_quote: str | None) -> str | None:
+    """The multi-line string (its delimiter) still open at the end of ``line``, given the one
+    open at its start: TOML's strings and comments read as TOML reads them, so a quote in a
+    comment or a one-line string opens nothing, and an escaped quote closes nothing."""
+    i, n, quote = 0, len(line), open_quote
+    while i < n:
+        if quote is not None:  # in a multi-line string: only its own delimiter ends it
+            if quote == TRIPLE[0] and line[i] == "\\":
+                i += 2
+            elif line.startswith(quote, i):
+                i += 3
+                while i < n and line[i] == quote[0]:  # up to two quotes of the text before it
+                    i += 1
+                quote = None
+            else:
+                i += 1
+            continue
+        char = line[i]
+        if char == "#":
+            break
+        triple = next((q for q in TRIPLE if line.startswith(q, i)), None)
+        if triple is not None:
+            quote, i = triple, i + 3
+        elif char == '"':  # a basic string, on this line
+            i += 1
+            while i < n and line[i] != '"':
+                i += 2 if line[i] == "\\" else 1
+            i += 1
+        elif char == "'":  # a literal string, on this line
+            end = line.find("'", i + 1)
+            i = n if end < 0 else end + 1
+        else:
+            i += 1
+    return quote
 
 
 class _Locator:
@@ -113,11 +150,9 @@ class _Locator:
         current = ("", 0)
         quote: str | None = None  # the delimiter of the multi-line string this line is in
         for lineno, line in enumerate(text.splitlines(), start=1):
-            if quote is not None:  # inside a string: no table or key begins here
-                if line.count(quote) % 2:
-                    quote = None
+            inside, quote = quote is not None, _open_string(line, quote)
+            if inside:  # a line that begins in a string begins no table or key
                 continue
-            quote = next((q for q in MULTILINE_QUOTES if line.count(q) % 2), None)
             header = self.HEADER.match(line)
             if header:
                 name = header.group(1)
@@ -140,8 +175,7 @@ class _Locator:
     def line(self, table: str, index: int = 0, key: str | None = None) -> int | None:
         if key is not None:
             # the key's line, or the header of a table written under that name ([hall.hours])
-            found = (self.keys.get((table, index, key))
-                     or self.tables.get((f"{table}.{key}" if table else key, 0)))
+            found = self.keys.get((table, index, key)) or self._sub_table(table, index, key)
             if found is not None:
                 return found
         if (table, index) in self.tables:
@@ -152,6 +186,17 @@ class _Locator:
         # (departments = "police"): the line of the key holding it
         parent, _, name = table.rpartition(".")
         return self.line(parent, 0, name)
+
+
+    def _sub_table(self, table: str, index: int, key: str) -> int | None:
+        """The first header of table ``key`` within entry ``index`` of ``table`` (a
+        ``[[services.hours]]`` under the service it belongs to, not under another)."""
+        name = f"{table}.{key}" if table else key
+        start = self.tables.get((table, index), 0) if table else 0
+        end = self.tables.get((table, index + 1), sys.maxsize) if table else sys.maxsize
+        lines = [line for (found, _), line in self.tables.items()
+                 if found == name and start <= line < end]
+        return min(lines, default=None)
 
 
 class _Checker:

@@ -228,3 +228,38 @@ def test_a_window_whose_serves_is_wrong_is_one_error(serves: str) -> None:
     _, problems = parse_hall(text)
     assert problems and all("serves must be a non-empty list" in p.message for p in problems), \
         [str(p) for p in problems]
+
+
+@pytest.mark.parametrize("name", [
+    'name = "县政务服务中心"  # not """this""" or """ that',
+    "name = \"县政务服务中心\"  # a ''' in a comment",
+    "name = '''县政务服务中心 \"\"\" quoted\n more'''",
+    "name = '县政务 \"\"\" 中心'",
+    'name = """县政务\n it\'\'\'s\n中心"""',
+    'name = """县政务服务中心"""',
+    'name = """县政务\n服务中心""""',
+    'name = """县政务\n a \\""" b\n服务中心"""',
+])
+def test_strings_and_comments_are_read_as_toml_reads_them(name: str) -> None:
+    """A quote in a comment or a one-line string opens no string; an escaped one closes none."""
+    text = (TEXT.replace('name = "县政务服务中心"', name, 1)
+            .replace('prefix = "B"', 'prefix = "b1"', 1))
+    _, problems = parse_hall(text)
+    [error] = [p for p in problems if not p.warning]
+    assert error.line == line_of(text, 'prefix = "b1"'), str(error)
+
+
+def test_a_services_hours_table_is_found_under_its_own_service() -> None:
+    """[[services.hours]] under two services: the second's mistake is on its own table."""
+    lines = TEXT.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip() == "[[services]]"]
+    for at, close in ((starts[4], "25:00"), (starts[1], "11:30")):
+        end = at + 1
+        while end < len(lines) and not lines[end].startswith("["):
+            end += 1
+        lines[end:end] = ["[[services.hours]]", 'open = "08:30"', f'close = "{close}"']
+    text = "\n".join(lines) + "\n"
+    _, problems = parse_hall(text)
+    [error] = [p for p in problems if not p.warning]
+    assert "'25:00'" in error.message
+    assert error.line == line_of(text, 'close = "25:00"') - 2  # its [[services.hours]]
