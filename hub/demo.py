@@ -118,9 +118,12 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
-def _start_hub(config: Path, db: Path, port: int, log: Path) -> tuple[subprocess.Popen[str], str]:
+def _start_hub(config: Path, db: Path, port: int, log: Path,
+               procs: dict[str, subprocess.Popen[str]]) -> str:
+    """Start the hub (in ``procs`` at once, so that a stop while it starts stops it too) and
+    return its URL once it listens."""
     with open(log, "a", encoding="utf-8") as log_file:
-        proc = subprocess.Popen(
+        proc = procs["hub"] = subprocess.Popen(
             [*_launcher(), sys.executable, "-m", "hub.cli", "serve", "--config", str(config),
              "--db", str(db), "--port", str(port), "--always-open"],
             stdout=subprocess.PIPE, stderr=log_file, text=True, cwd=ROOT)
@@ -131,9 +134,7 @@ def _start_hub(config: Path, db: Path, port: int, log: Path) -> tuple[subprocess
         if not line:
             break
         if "listening on " in line:
-            url = line.split("listening on ", 1)[1].split()[0]
-            return proc, url
-    proc.kill()
+            return line.split("listening on ", 1)[1].split()[0]
     raise HubError(f"the hub did not start; see {log}")
 
 
@@ -188,12 +189,8 @@ def main(argv: list[str] | None = None) -> int:
 
     procs: dict[str, subprocess.Popen[str]] = {}
     try:
-        hub, url = _start_hub(config, db, args.port, folder / "hub.log")
-    except HubError as err:
-        print(f"hall-demo: {err}", file=sys.stderr)
-        return 1
-    procs["hub"] = hub
-    try:
+        url = _start_hub(config, db, args.port, folder / "hub.log", procs)
+        hub = procs["hub"]
         issued = asyncio.run(_seed(url, "desk-1", tokens["desk-1"]))
         env = dict(os.environ)
         if not any(env.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
@@ -235,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
                           f"{folder}/{name}.log", file=sys.stderr)
                     del procs[name]
         return 0
+    except HubError as err:
+        print(f"hall-demo: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\nhall-demo: stopping the hall")
         return 0

@@ -138,7 +138,8 @@ class HallEngine:
         self._events.append(EngineEvent(name, data))
 
     def _done(self, result: dict[str, Any]) -> Outcome:
-        for sid in sorted(self._touched):
+        # (a kept ticket of a service the hall no longer has touches a queue nobody shows)
+        for sid in sorted(self._touched & self.hall.services.keys()):
             figures = self._queue_figures(sid)
             if self._last_queue.get(sid) != figures:
                 self._last_queue[sid] = figures

@@ -125,7 +125,9 @@ class Touch:
     started: float
     req_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     waiting_for_hub: bool = False
-    sent: bool = False  # the hub may have it: it is only ever sent again, never dropped
+    # the hub may have it: after a reconnect it is sent again as it was (never re-checked
+    # against the printer); if the citizen stops waiting, the hub may still issue its ticket
+    sent: bool = False
 
 
 def ticket_content(ticket: dict[str, Any], hall: dict[str, Any],
@@ -517,12 +519,13 @@ class KioskModel(QObject):
         else:
             reason = "other"
         params = [("code", str(touch.params["code"]))]
-        said = CLOCK_TIME.search(message)  # the hub names the slot's start or end, hall time
+        # the hub names the slot's start or end in hall time, after the code (which may hold
+        # something like a time itself): the last time in its words
+        said = CLOCK_TIME.findall(message)
         if reason in ("opens", "ended") and said:
             reason += "_at"
-            slot = datetime.strptime(said.group(0), "%H:%M")
-            params += [("time", said.group(0)),
-                       ("opens", f"{slot - CHECK_IN_EARLY:%H:%M}")]
+            slot = datetime.strptime(said[-1], "%H:%M")
+            params += [("time", said[-1]), ("opens", f"{slot - CHECK_IN_EARLY:%H:%M}")]
         self._show_notice(NoticeSpec(None, f"check_in_{reason}", tuple(params)))
 
     def ticket_content(self, ticket: dict[str, Any]) -> TicketContent:

@@ -37,11 +37,11 @@ def test_the_demo_hall_starts_every_app_and_stops_them(tmp_path: Path) -> None:
     assert "stopping on signal" in hub_log  # and everything was stopped at the end
 
 
-def children_of(data: Path) -> list[psutil.Process]:
-    """The hub and apps of the demo whose data folder is ``data``, still running."""
+def children_of(data: Path, demo: int) -> list[psutil.Process]:
+    """The hub and apps of the demo (pid ``demo``) whose data folder is ``data``, running."""
     found = []
     for proc in psutil.process_iter(["cmdline"]):
-        if any(str(data) in part for part in proc.info["cmdline"] or []):
+        if proc.pid != demo and any(str(data) in part for part in proc.info["cmdline"] or []):
             found.append(proc)
     return found
 
@@ -62,15 +62,15 @@ def test_the_demo_leaves_nothing_running_when_it_is_stopped(tmp_path: Path, sig:
         for line in demo.stdout:
             if line.startswith("Press Ctrl-C"):
                 break
-        assert children_of(data), "the demo started nothing"
+        assert len(children_of(data, demo.pid)) == (7 if apps else 1), "not all started"
         demo.send_signal(sig)
         code = demo.wait(30)
         assert code == (0 if sig == signal.SIGTERM else -signal.SIGKILL)
         deadline = time.monotonic() + 15
-        while children_of(data) and time.monotonic() < deadline:
+        while children_of(data, demo.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not children_of(data)
+        assert not children_of(data, demo.pid)
     finally:
         demo.kill()
-        for proc in children_of(data):
+        for proc in children_of(data, demo.pid):
             proc.kill()

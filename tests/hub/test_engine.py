@@ -731,3 +731,17 @@ serves = ["general"]
     e.issue("general")
     e.sign_in(1, ZHANG)
     assert e.call_next(1).result["ticket"]["number"] == "A001"
+
+
+def test_the_days_end_sends_no_queue_of_a_service_the_hall_no_longer_has() -> None:
+    """A ticket kept from before the hall file dropped its service is closed like any other;
+    its service's queue is shown nowhere, so no queue_changed is sent for it."""
+    clock = FakeClock()
+    e = engine(clock)
+    e.issue("social")
+    [kept], _ = e.take_changes()
+    gone = replace(kept, service="gone", issued_service="gone")
+    again = HallEngine(e.hall, clock, day=e.day, tickets=[gone])
+    clock.advance(hours=20)
+    out = again.tick()
+    assert names(out) == ["ticket_cancelled", "day_started"]

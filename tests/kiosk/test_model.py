@@ -376,6 +376,8 @@ def test_refusals_are_said_in_plain_words(rig: Rig) -> None:
      "您预约的时间是 15:00，14:30 起才能签到"),
     ("invalid_state", "appointment 555 ended at 09:00: please take an ordinary ticket",
      "您预约的时段已于 09:00 结束"),
+    ("invalid_state", "appointment BK-10:15-77 is at 15:00: check-in opens 30 minutes before",
+     "您预约的时间是 15:00，14:30 起才能签到"),  # a code holding a time
     ("invalid_state", "check-in opens 30 minutes before the slot", "还没到签到时间"),  # no time
     ("invalid_state", "that appointment ended", "已经过了"),
     ("invalid_state", "something new", "现在不能签到"),
