@@ -57,15 +57,6 @@ class Shifted:
 
 
 @pytest.fixture(scope="module")
-def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    proc = HubProcess(tmp_path_factory.mktemp("kiosk-hall") / "hub").enroll_standard().start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture(scope="module")
 def kiosk(hall: HubProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
     printer = JammingPreview(PrintMode.TEXT, 58, tmp_path_factory.mktemp("tickets"))
     settings = KioskSettings(technician_pin=PIN, idle_seconds=30)

@@ -39,15 +39,6 @@ LONG_EN = ("Residence permit, household registration transfer and replacement of
 
 
 @pytest.fixture(scope="module")
-def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    proc = HubProcess(tmp_path_factory.mktemp("layout-hall") / "hub").enroll_standard().start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture(scope="module")
 def kiosk(hall: HubProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
     printer = PreviewPrinter(PrintMode.TEXT, 58, tmp_path_factory.mktemp("layout-tickets"))
     app = Kiosk(DeviceSettings(hall.url, "kiosk-2", hall.tokens["kiosk-2"]),
