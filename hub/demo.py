@@ -107,9 +107,10 @@ async def _seed(url: str, device: str, token: str) -> int:
     return issued
 
 
-def _launcher() -> list[str]:
-    """setpriv (util-linux): the kernel sends each app SIGTERM when the demo dies, however it
-    dies, so no hub or app is left behind holding the port or the screen."""
+def launcher() -> list[str]:
+    """What to start a child process with so that it dies with its parent: setpriv
+    (util-linux) has the kernel send it SIGTERM when the parent dies, however it dies, so no hub
+    or app is left behind holding the port or the screen."""
     return ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
 
 
@@ -124,7 +125,7 @@ def _start_hub(config: Path, db: Path, port: int, log: Path,
     return its URL once it listens."""
     with open(log, "a", encoding="utf-8") as log_file:
         proc = procs["hub"] = subprocess.Popen(
-            [*_launcher(), sys.executable, "-m", "hub.cli", "serve", "--config", str(config),
+            [*launcher(), sys.executable, "-m", "hub.cli", "serve", "--config", str(config),
              "--db", str(db), "--port", str(port), "--always-open"],
             stdout=subprocess.PIPE, stderr=log_file, text=True, cwd=ROOT)
     assert proc.stdout is not None
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             extra = _kiosk_settings(folder) if app.role == "kiosk" else ()
             with open(folder / f"{app.name}.log", "a", encoding="utf-8") as log_file:
                 procs[app.name] = subprocess.Popen(
-                    [*_launcher(), sys.executable, "-c", code, "--device-file", str(device_file),
+                    [*launcher(), sys.executable, "-c", code, "--device-file", str(device_file),
                      *app.args, *extra],
                     stdout=log_file, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
             started.append(app.name)

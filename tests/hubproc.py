@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hub.demo import launcher
 from hub.store import AppointmentRow, Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,10 +94,8 @@ class HubProcess:
         return self
 
     def start(self, timeout: float = 20.0) -> HubProcess:
-        # setpriv (util-linux): the kernel sends the hub SIGTERM when the test process dies,
-        # however it dies, so a crashed test run leaves no hub behind
-        launcher = ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
-        args = [*launcher, sys.executable, "-m", "hub.cli", "serve", "--config", str(self.config),
+        # the hub dies with the test process, however it dies: a crashed run leaves no hub
+        args = [*launcher(), sys.executable, "-m", "hub.cli", "serve", "--config", str(self.config),
                 "--db", str(self.db), "--host", "127.0.0.1", "--port", str(self.port)]
         if self.always_open:
             args.append("--always-open")

@@ -29,6 +29,7 @@ from kiosk.ui.app import Kiosk
 from kiosk.ui.screens import CheckInPage, HomePage, NumberPage, ServicesPage, TechnicianPage
 from kiosk.ui.window import KioskWindow
 from tests.hubproc import HubProcess
+from tests.kiosk.conftest import opened
 
 PORTRAIT, LANDSCAPE = (1080, 1920), (1920, 1080)
 PIN = "2468"
@@ -63,13 +64,8 @@ def kiosk(hall: HubProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     app = Kiosk(DeviceSettings(hall.url, "kiosk-1", hall.tokens["kiosk-1"]), settings, printer,
                 scanner=KeyboardScanner())
     app.model.monotonic = Shifted()
-    app.window.resize(*PORTRAIT)
-    app.window.show()
-    app.start()
-    try:
+    with opened(app, PORTRAIT):
         yield app
-    finally:
-        app.close()
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from kiosk.ui.style import RED
 from kiosk.ui.widgets import Tile, TouchList, label
 from kiosk.ui.window import KioskWindow
 from tests.hubproc import HubProcess
+from tests.kiosk.conftest import opened
 
 PORTRAIT, LANDSCAPE, SMALL = (1080, 1920), (1920, 1080), (1280, 800)
 SIZES = {"portrait": PORTRAIT, "landscape": LANDSCAPE, "small": SMALL}
@@ -43,13 +44,8 @@ def kiosk(hall: HubProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     printer = PreviewPrinter(PrintMode.TEXT, 58, tmp_path_factory.mktemp("layout-tickets"))
     app = Kiosk(DeviceSettings(hall.url, "kiosk-2", hall.tokens["kiosk-2"]),
                 KioskSettings(idle_seconds=600), printer, scanner=KeyboardScanner())
-    app.window.resize(*PORTRAIT)
-    app.window.show()
-    app.start()
-    try:
+    with opened(app, PORTRAIT):
         yield app
-    finally:
-        app.close()
 
 
 @pytest.fixture
