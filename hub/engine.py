@@ -28,6 +28,8 @@ from hub.protocol import STATUS_PARTS_MAX, Code, ticket_number
 logger = logging.getLogger(__name__)
 
 RECENT_CALLS = 10
+# calls kept, more than a snapshot shows: a ticket called twice is shown once
+CALLS_KEPT = RECENT_CALLS * 3
 CHECK_IN_EARLY = timedelta(minutes=30)
 
 
@@ -83,7 +85,7 @@ class HallEngine:
         for ticket in tickets:
             self._restore_ticket(ticket)
         if calls is not None:
-            self.calls = [call for call in calls if call[0] in self.tickets][-RECENT_CALLS * 3:]
+            self.calls = [call for call in calls if call[0] in self.tickets][-CALLS_KEPT:]
         for window in windows:
             if window.number in self.windows:
                 self.windows[window.number] = window
@@ -110,7 +112,7 @@ class HallEngine:
         if ticket.called_at and ticket.window is not None:
             self.calls.append((ticket.id, ticket.window, ticket.called_at))
             self.calls.sort(key=lambda call: call[2])
-            del self.calls[:-RECENT_CALLS * 3]
+            del self.calls[:-CALLS_KEPT]
         if ticket.state == "done" and ticket.finished_at:
             self._observe(ticket)
 
@@ -527,7 +529,7 @@ class HallEngine:
         ticket.called_at, ticket.clerk, ticket.first, ticket.to_window = now, window.clerk, False, None
         window.current = ticket.id
         self.calls.append((ticket.id, window.number, now))
-        del self.calls[:-RECENT_CALLS * 3]
+        del self.calls[:-CALLS_KEPT]
         self._save(ticket)
         view = self.ticket_view(ticket)
         self._emit("ticket_called", {"ticket": view, "window": window.number, "calls": 1})
@@ -558,7 +560,7 @@ class HallEngine:
         ticket.calls += 1
         now = self._now()
         self.calls.append((ticket.id, number, now))
-        del self.calls[:-RECENT_CALLS * 3]
+        del self.calls[:-CALLS_KEPT]
         self._save(ticket)
         view = self.ticket_view(ticket)
         self._emit("ticket_called", {"ticket": view, "window": number, "calls": ticket.calls})

@@ -28,6 +28,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.schema import CreateTable
 from sqlmodel import Field, SQLModel, create_engine
 
+from hub.engine import CALLS_KEPT
 from hub.errors import StoreError
 from hub.model import Appointment, Clerk, Ticket, WindowState, day_id_range
 
@@ -226,21 +227,19 @@ class Loaded:
     calls: list[tuple[str, int, datetime]]  # the day's newest (ticket id, window, at), oldest first
 
 
-CALLS_LOADED = 30  # the engine keeps three times the ten recent calls a snapshot shows
-
-
 def _calls_of_the_day(conn: sqlite3.Connection) -> list[tuple[str, int, datetime]]:
-    """The newest ``ticket_called`` events back to the day's ``day_started``, oldest first:
-    what the hall screens showed, recalls included. Read backwards from the newest event, so
-    however long the history only the end of today is read."""
+    """The newest ``ticket_called`` events (as many as the engine keeps) back to the day's
+    ``day_started``, oldest first: what the hall screens showed, recalls included. Read
+    backwards from the newest event, so however long the history only the end of today is
+    read."""
     calls: list[tuple[str, int, datetime]] = []
     cursor = conn.execute("SELECT name, at, data FROM events ORDER BY seq DESC")
-    while len(calls) < CALLS_LOADED:
+    while len(calls) < CALLS_KEPT:
         rows = cursor.fetchmany(500)
         if not rows:
             break
         for name, at, data in rows:
-            if name == "day_started" or len(calls) == CALLS_LOADED:
+            if name == "day_started" or len(calls) == CALLS_KEPT:
                 cursor.close()
                 return calls[::-1]
             if name == "ticket_called":
