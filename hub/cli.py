@@ -296,18 +296,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         report = build_report(hall, store.tickets_between(args.first, args.last), args.first,
                               args.last)
+        report["clerks"] = store.clerk_names(report["by_clerk"])
     finally:
         store.close()
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
     print(f"{hall.name}: {args.first} .. {args.last}")
-    header = f"{'':14}{'issued':>8}{'served':>8}{'no-show':>8}{'wait':>8}{'service':>8}{'satisf.':>9}"
+    header = (f"{'':14}{'issued':>8}{'served':>8}{'sent on':>8}{'no-show':>8}{'wait':>8}"
+              f"{'service':>8}{'satisf.':>9}")
     for group in ("service", "window", "clerk"):
         print(f"\nby {group}\n{header}")
         for key, f in report[f"by_{group}"].items():
             sat = f"{f['satisfaction'] * 100:.0f}%" if f["satisfaction"] is not None else "-"
-            print(f"{key:14}{f['issued']:>8}{f['served']:>8}{f['no_show']:>8}"
+            print(f"{key:14}{f['issued']:>8}{f['served']:>8}{f['transferred']:>8}{f['no_show']:>8}"
                   f"{f['mean_wait_min'] or '-':>8}{f['mean_service_min'] or '-':>8}{sat:>9}")
     if report["dissatisfied"]:
         print("\ndissatisfied ratings and their follow-up:")

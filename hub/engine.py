@@ -22,7 +22,16 @@ from hub.clock import Clock
 from hub.config import Hall, Service
 from hub.errors import RequestError
 from hub.lines import WaitingLines
-from hub.model import OPEN_STATES, Appointment, Clerk, Ticket, WindowState, iso, ticket_id
+from hub.model import (
+    OPEN_STATES,
+    Appointment,
+    Clerk,
+    Leg,
+    Ticket,
+    WindowState,
+    iso,
+    ticket_id,
+)
 from hub.protocol import STATUS_PARTS_MAX, Code, ticket_number
 
 logger = logging.getLogger(__name__)
@@ -115,6 +124,8 @@ class HallEngine:
             del self.calls[:-CALLS_KEPT]
         if ticket.state == "done" and ticket.finished_at:
             self._observe(ticket)
+        for leg in ticket.legs:
+            self._observe_leg(leg)
 
     def take_changes(self) -> tuple[list[Ticket], list[WindowState]]:
         """Tickets and windows changed since the last call, for the store to write."""
@@ -222,10 +233,17 @@ class HallEngine:
         self.lines.remove(ticket)
 
     def _observe(self, ticket: Ticket) -> None:
-        begun = ticket.started_at or ticket.called_at
-        if ticket.finished_at and begun and ticket.service in self.stats:
-            stats = self.stats[ticket.service]
-            stats.seconds += max(0.0, (ticket.finished_at - begun).total_seconds())
+        self._observe_span(ticket.service, ticket.started_at or ticket.called_at,
+                           ticket.finished_at)
+
+    def _observe_leg(self, leg: Leg) -> None:
+        self._observe_span(leg.service, leg.started_at or leg.called_at, leg.ended_at)
+
+    def _observe_span(self, sid: str, begun: datetime | None, ended: datetime | None) -> None:
+        """A service's observed time at a window, for its waiting estimates."""
+        if begun and ended and sid in self.stats:
+            stats = self.stats[sid]
+            stats.seconds += max(0.0, (ended - begun).total_seconds())
             stats.count += 1
 
     # ------------------------------------------------------------------ estimates
@@ -641,6 +659,14 @@ class HallEngine:
         window = self._window(number)
         self._check_target(to_service, to_window)
         ticket = self._current(window, ("called", "serving"), "transfer")
+        # the service done here stays in the reports as the ticket's leg at this window
+        now = self._now()
+        leg = Leg(service=ticket.service, window=number, clerk=ticket.clerk,
+                  queued_at=ticket.queued_at, called_at=ticket.called_at or now,
+                  started_at=ticket.started_at, ended_at=now)
+        ticket.legs = (*ticket.legs, leg)
+        ticket.clerk = None
+        self._observe_leg(leg)
         return self._move(ticket, to_service, to_window, position, window)
 
     def reassign(self, ref: str, to_service: str | None = None, to_window: int | None = None,
@@ -754,10 +780,10 @@ class HallEngine:
         figures of no ticket."""
         window = self._window(number, signed_in=False)
         clerk = window.clerk
-        mine = [] if clerk is None else [t for t in self.tickets.values()
-                                         if t.window == number and t.clerk == clerk]
+        figures = reports.window_figures([] if clerk is None else self.tickets.values(), number,
+                                         clerk or "")
         return self._done({"window": number, "clerk": clerk, "day": self.day,
-                           "figures": reports.figures(mine)})
+                           "figures": figures})
 
     def announce(self, text: str, lang: str | None = None) -> Outcome:
         text = text.strip()

@@ -25,6 +25,36 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
 
+@dataclass(frozen=True)
+class Leg:
+    """An earlier service of a ticket at a window, after which the window sent it on to another
+    service or window (一窗受理: accepted here, then on to pay or to a back office). The ticket
+    itself holds its current service; its legs keep what the reports count of the earlier ones."""
+
+    service: str
+    window: int
+    clerk: str | None
+    queued_at: datetime  # when it began to wait for this service
+    called_at: datetime
+    started_at: datetime | None
+    ended_at: datetime  # when it was sent on
+
+    def to_json(self) -> dict[str, Any]:
+        return {"service": self.service, "window": self.window, "clerk": self.clerk,
+                "queued_at": self.queued_at.isoformat(), "called_at": self.called_at.isoformat(),
+                "started_at": self.started_at.isoformat() if self.started_at else None,
+                "ended_at": self.ended_at.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Leg:
+        started = data.get("started_at")
+        return cls(service=data["service"], window=data["window"], clerk=data.get("clerk"),
+                   queued_at=datetime.fromisoformat(data["queued_at"]),
+                   called_at=datetime.fromisoformat(data["called_at"]),
+                   started_at=datetime.fromisoformat(started) if started else None,
+                   ended_at=datetime.fromisoformat(data["ended_at"]))
+
+
 @dataclass
 class Ticket:
     id: str
@@ -55,6 +85,12 @@ class Ticket:
     follow_up_note: str | None = None
     followed_up_at: datetime | None = None
     followed_up_by: str | None = None  # the desk device that recorded it
+    legs: tuple[Leg, ...] = ()  # earlier services at windows, sent on after each (oldest first)
+
+    @property
+    def queued_at(self) -> datetime:
+        """When it began to wait for its current service: its issue, or its last leg's end."""
+        return self.legs[-1].ended_at if self.legs else self.issued_at
 
     def sort_key(self) -> tuple[int, int, datetime, int]:
         """Place within its priority class: those placed first (in the order they were placed

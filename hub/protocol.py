@@ -218,6 +218,7 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
     OpSpec("device_status", ALL, (Param("status", _status),)),
     OpSpec("report", STAFF, (Param("from", _text(10, 10, r"\d{4}-\d{2}-\d{2}")),
                              Param("to", _text(10, 10, r"\d{4}-\d{2}-\d{2}"))), mutates=False),
+    OpSpec("follow_ups", STAFF, (), mutates=False),
 ]}
 
 REQ_ID = _text(1, 64)

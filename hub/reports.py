@@ -5,24 +5,37 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from hub.config import Hall
-from hub.model import Ticket
+from hub.model import Leg, Ticket
 
 
 @dataclass
 class _Figures:
+    """One group's figures. A ticket counts once as issued (to the service it was taken for);
+    each service at a window counts as served: the ticket's last one when it is done, and each
+    earlier one after which the window sent it on (its legs, also counted as transferred)."""
+
     issued: int = 0
     served: int = 0
+    transferred: int = 0
     no_show: int = 0
     cancelled: int = 0
     wait_s: list[float] = field(default_factory=list)
     service_s: list[float] = field(default_factory=list)
     scores: dict[int, int] = field(default_factory=lambda: {1: 0, 2: 0, 3: 0, 4: 0})
 
-    def add(self, t: Ticket) -> None:
-        self.issued += 1
+    def leg(self, leg: Leg) -> None:
+        """An earlier service at a window, after which the ticket was sent on."""
+        self.served += 1
+        self.transferred += 1
+        self.wait_s.append(_seconds(leg.queued_at, leg.called_at))
+        self.service_s.append(_seconds(leg.started_at or leg.called_at, leg.ended_at))
+
+    def last(self, t: Ticket) -> None:
+        """The ticket's current service: its state, wait, service time and rating."""
         if t.state == "done":
             self.served += 1
         elif t.state == "no_show":
@@ -30,23 +43,35 @@ class _Figures:
         elif t.state == "cancelled":
             self.cancelled += 1
         if t.called_at:
-            self.wait_s.append(max(0.0, (t.called_at - t.issued_at).total_seconds()))
+            self.wait_s.append(_seconds(t.queued_at, t.called_at))
         begun = t.started_at or t.called_at
         if t.state == "done" and t.finished_at and begun:
-            self.service_s.append(max(0.0, (t.finished_at - begun).total_seconds()))
+            self.service_s.append(_seconds(begun, t.finished_at))
         if t.score:
             self.scores[t.score] += 1
+
+    def add(self, t: Ticket) -> None:
+        """A whole ticket: issued, its legs and its current service."""
+        self.issued += 1
+        for leg in t.legs:
+            self.leg(leg)
+        self.last(t)
 
     def view(self) -> dict[str, Any]:
         rated = sum(self.scores.values())
         return {
-            "issued": self.issued, "served": self.served, "no_show": self.no_show,
-            "cancelled": self.cancelled,
+            "issued": self.issued, "served": self.served, "transferred": self.transferred,
+            "no_show": self.no_show, "cancelled": self.cancelled,
             "mean_wait_min": _mean_min(self.wait_s), "max_wait_min": _max_min(self.wait_s),
             "mean_service_min": _mean_min(self.service_s),
             "ratings": {str(k): v for k, v in self.scores.items()}, "rated": rated,
-            "satisfaction": round((self.scores[3] + self.scores[4]) / rated, 3) if rated else None,
+            # 好差评: only "dissatisfied" is a bad rating; basically satisfied counts as satisfied
+            "satisfaction": round((rated - self.scores[1]) / rated, 3) if rated else None,
         }
+
+
+def _seconds(begun: datetime, ended: datetime) -> float:
+    return max(0.0, (ended - begun).total_seconds())
 
 
 def figures(tickets: Iterable[Ticket]) -> dict[str, Any]:
@@ -55,6 +80,21 @@ def figures(tickets: Iterable[Ticket]) -> dict[str, Any]:
     for t in tickets:
         total.add(t)
     return total.view()
+
+
+def window_figures(tickets: Iterable[Ticket], window: int, clerk: str) -> dict[str, Any]:
+    """The figures of one clerk at one window, as the report counts them for either: each
+    ticket that came to them (issued), each service they did (served), sent on, missed."""
+    mine = _Figures()
+    for t in tickets:
+        for leg in t.legs:
+            if leg.window == window and leg.clerk == clerk:
+                mine.issued += 1
+                mine.leg(leg)
+        if t.window == window and t.clerk == clerk:
+            mine.issued += 1
+            mine.last(t)
+    return mine.view()
 
 
 def _mean_min(values: list[float]) -> float | None:
@@ -68,30 +108,58 @@ def _max_min(values: list[float]) -> float | None:
 def build_report(hall: Hall, tickets: list[Ticket], first_day: str, last_day: str
                  ) -> dict[str, Any]:
     """Figures for the days ``first_day`` .. ``last_day`` (inclusive), and the tickets rated
-    "dissatisfied", each with its follow-up (null until one is recorded)."""
+    "dissatisfied", each with its follow-up (null until one is recorded).
+
+    By service and department a ticket is issued where it was taken, and each of its services
+    counts where it was done; by window and clerk, "issued" counts the tickets that came to
+    them."""
     total = _Figures()
     groups: dict[str, dict[str, _Figures]] = {
         "service": defaultdict(_Figures), "department": defaultdict(_Figures),
         "window": defaultdict(_Figures), "clerk": defaultdict(_Figures), "day": defaultdict(_Figures),
     }
+    by_service, by_department = groups["service"], groups["department"]
+    by_window, by_clerk = groups["window"], groups["clerk"]
+
+    def department(sid: str) -> _Figures:
+        service = hall.services.get(sid)
+        return by_department[service.department if service else "?"]
+
     follow_up: list[dict[str, Any]] = []
     for t in tickets:
         total.add(t)
-        groups["service"][t.service].add(t)
-        service = hall.services.get(t.service)
-        groups["department"][service.department if service else "?"].add(t)
         groups["day"][t.day].add(t)
+        by_service[t.issued_service].issued += 1
+        department(t.issued_service).issued += 1
+        for leg in t.legs:
+            places = [by_service[leg.service], department(leg.service), by_window[str(leg.window)]]
+            if leg.clerk:
+                places.append(by_clerk[leg.clerk])
+            for place in places:
+                place.leg(leg)
+            places[2].issued += 1
+            if leg.clerk:
+                places[3].issued += 1
+        places = [by_service[t.service], department(t.service)]
         if t.window is not None:
-            groups["window"][str(t.window)].add(t)
+            by_window[str(t.window)].issued += 1
+            places.append(by_window[str(t.window)])
         if t.clerk:
-            groups["clerk"][t.clerk].add(t)
+            by_clerk[t.clerk].issued += 1
+            places.append(by_clerk[t.clerk])
+        for place in places:
+            place.last(t)
         if t.score == 1:
-            follow_up.append({"ticket": t.number, "id": t.id, "day": t.day,
-                              "service": t.service, "window": t.window, "clerk": t.clerk,
-                              "follow_up": t.follow_up_view()})
+            follow_up.append(dissatisfied_item(t))
     return {
         "from": first_day, "to": last_day, "total": total.view(),
         **{f"by_{name}": {key: figures.view() for key, figures in sorted(group.items())}
            for name, group in groups.items()},
         "dissatisfied": follow_up,
     }
+
+
+def dissatisfied_item(t: Ticket) -> dict[str, Any]:
+    """A "dissatisfied" rating as reports and ``follow_ups`` list it."""
+    return {"ticket": t.number, "id": t.id, "day": t.day, "service": t.service,
+            "window": t.window, "clerk": t.clerk, "follow_up": t.follow_up_view()}

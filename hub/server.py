@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from websockets.datastructures import Headers
@@ -55,7 +55,7 @@ from hub.protocol import (
     snapshot_for,
     ticket_for,
 )
-from hub.reports import build_report
+from hub.reports import build_report, dissatisfied_item
 from hub.store import Batch, Store, ticket_row, window_row
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ PING_SECONDS = 20.0  # keep-alive pings (protocol.md); a device that misses two 
 WAITING_MAX = 64  # messages of one device waiting behind a lookup before its socket is not read
 TICK_SECONDS = 10.0
 CHECKPOINT_SECONDS = 1.0
+FOLLOW_UP_DAYS = 31  # a desk is shown the unanswered "dissatisfied" ratings of this many days
 RELOADING = "the hub is reloading the hall after an unexpected error: try again in a moment"
 INLINE_COMMIT_S = 0.001  # a disk whose commits take longer is waited for in a thread, always
 PIN_ATTEMPTS = 5
@@ -457,6 +458,8 @@ class HallServer:
                     self._settle(session, req, key, None, None)
             elif req.op == "report":
                 return self._guarded(session, req.id, self._report(session, req))
+            elif req.op == "follow_ups":
+                return self._guarded(session, req.id, self._follow_ups(session, req))
             else:
                 self._enqueue(Work(session=session, req_id=req.id,
                                    reply=encode(reply_ok(req.id, self._read(session, req)))))
@@ -686,6 +689,24 @@ class HallServer:
         tickets = await loop.run_in_executor(self._reader_pool, self.store.tickets_between,
                                              req.params["from"], req.params["to"])
         result = build_report(self.hall, tickets, req.params["from"], req.params["to"])
+        result["clerks"] = await loop.run_in_executor(
+            self._reader_pool, self.store.clerk_names,
+            [*result["by_clerk"], *(item["clerk"] for item in result["dissatisfied"]
+                                    if item["clerk"])])
+        self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result))))
+
+    async def _follow_ups(self, session: Session, req: Request) -> None:
+        """The "dissatisfied" ratings of the last FOLLOW_UP_DAYS hall days not yet followed up:
+        a desk keeps them in view across days until each is."""
+        loop = asyncio.get_running_loop()
+        last = self.engine.day
+        first = (date.fromisoformat(last) - timedelta(days=FOLLOW_UP_DAYS - 1)).isoformat()
+        tickets = await loop.run_in_executor(self._reader_pool, self.store.open_follow_ups,
+                                             first, last)
+        items = [dissatisfied_item(t) for t in tickets]
+        clerks = await loop.run_in_executor(self._reader_pool, self.store.clerk_names,
+                                            [t.clerk for t in tickets if t.clerk])
+        result = {"dissatisfied": items, "clerks": clerks, "from": first, "to": last}
         self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result))))
 
     # ------------------------------------------------------------------ health and lifecycle

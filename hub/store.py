@@ -30,7 +30,7 @@ from sqlmodel import Field, SQLModel, create_engine
 
 from hub.engine import CALLS_KEPT
 from hub.errors import StoreError
-from hub.model import Appointment, Clerk, Ticket, WindowState, day_id_range
+from hub.model import Appointment, Clerk, Leg, Ticket, WindowState, day_id_range
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class TicketRow(SQLModel, table=True):
     follow_up_note: str | None = None
     followed_up_at: str | None = None
     followed_up_by: str | None = None
+    legs: str | None = None  # JSON: earlier services at windows (model.Leg), null if none
 
 
 class WindowRow(SQLModel, table=True):
@@ -168,7 +169,8 @@ def ticket_row(t: Ticket) -> tuple[Any, ...]:
             _ts(t.issued_at), _ts(t.line_at), t.line_ord, t.lang, t.window, t.to_window,
             int(t.first), t.calls, _ts(t.called_at), _ts(t.started_at), _ts(t.finished_at),
             t.clerk, t.score, t.appointment, t.reason, t.issued_by, t.follow_up_note,
-            _ts(t.followed_up_at), t.followed_up_by)
+            _ts(t.followed_up_at), t.followed_up_by,
+            json.dumps([leg.to_json() for leg in t.legs]) if t.legs else None)
 
 
 def ticket_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Ticket:
@@ -184,6 +186,7 @@ def ticket_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Ticket:
         appointment=r["appointment"], reason=r["reason"], issued_by=r["issued_by"],
         follow_up_note=r["follow_up_note"], followed_up_at=_dt(r["followed_up_at"]),
         followed_up_by=r["followed_up_by"],
+        legs=tuple(Leg.from_json(leg) for leg in json.loads(r["legs"])) if r["legs"] else (),
     )
 
 
@@ -314,7 +317,7 @@ class Store:
 
     def _upgrade_tickets(self) -> None:
         """Columns added to the tickets table since it was made (the follow-up of a
-        "dissatisfied" rating), added empty."""
+        "dissatisfied" rating, the legs of a ticket sent on), added empty."""
         with self._read() as conn:
             have = {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
             table = SQLModel.metadata.tables[TicketRow.__tablename__]
@@ -602,6 +605,26 @@ class Store:
         return ticket_from_row(row) if row is not None else None
 
     # ------------------------------------------------------------------ reports
+
+    def open_follow_ups(self, first_day: str, last_day: str) -> list[Ticket]:
+        """Tickets of those days rated "dissatisfied" and not yet followed up, oldest first."""
+        cols = ", ".join(TICKET_COLUMNS)
+        with self._read() as conn:
+            low, high = day_id_range(first_day, last_day)
+            rows = conn.execute(f"SELECT {cols} FROM tickets WHERE id >= ? AND id < ? AND "
+                                "score = 1 AND followed_up_at IS NULL ORDER BY day, finished_at",
+                                (low, high)).fetchall()
+        return [ticket_from_row(r) for r in rows]
+
+    def clerk_names(self, ids: Iterable[str]) -> dict[str, str]:
+        """The names of those clerks that are enrolled."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        with self._read() as conn:
+            marks = ", ".join("?" for _ in wanted)
+            return dict(conn.execute(f"SELECT id, name FROM clerks WHERE id IN ({marks})",
+                                     wanted).fetchall())
 
     def tickets_between(self, first_day: str, last_day: str) -> list[Ticket]:
         cols = ", ".join(TICKET_COLUMNS)

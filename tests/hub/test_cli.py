@@ -271,6 +271,7 @@ def test_report_lists_the_dissatisfied_ratings_and_their_follow_up(
     assert ("2026-11-20 C001 window 1 clerk 1001  followed up 2026-11-21T10:00:00+00:00 by "
             "desk-1: 已电话回访") in out
     assert "2026-11-20 C002 window 1 clerk 1001  TO FOLLOW UP" in out
+    assert "sent on" in out.splitlines()[3]  # the header of "by service"
 
 
 def test_check_config_says_a_warning_once(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -470,6 +470,12 @@ async def test_follow_up_a_dissatisfied_rating_that_day_and_days_later(tmp_path:
                 "ticket"]["number"], score=score)
         assert await one.fail("follow_up", ticket="C001", note="called") == "forbidden"
         assert await kiosk.fail("follow_up", ticket="C001", note="called") == "forbidden"
+        open_ones = await desk.ok("follow_ups")
+        assert [item["id"] for item in open_ones["dissatisfied"]] == [
+            "20261123-C001", "20261123-C003"]
+        assert open_ones["dissatisfied"][0]["clerk"] == "1001"
+        assert list(open_ones["clerks"]) == ["1001"] and open_ones["clerks"]["1001"]
+        assert await one.fail("follow_ups") == "forbidden"
         assert await desk.fail("follow_up", ticket="C001") == "bad_request"  # what was done?
         assert await desk.fail("follow_up", ticket="C001", note="x" * 501) == "bad_request"
         assert await desk.fail("follow_up", ticket="C001", note="  ") == "bad_request"
@@ -487,6 +493,9 @@ async def test_follow_up_a_dissatisfied_rating_that_day_and_days_later(tmp_path:
 
         hub.clock.set(local("2026-11-26", "09:30"))  # three days later
         await kiosk.ok("issue", service="social")  # today's C001
+        open_ones = await admin.ok("follow_ups")  # C001 was followed up, C003 was not
+        assert [item["id"] for item in open_ones["dissatisfied"]] == [later_id]
+        assert open_ones["from"] == "2026-10-27" and open_ones["to"] == "2026-11-26"
         assert await desk.fail("follow_up", ticket="C003", note="visited") == "not_found"
         assert await desk.fail("follow_up", ticket="20261123-C404", note="x") == "not_found"
         assert await desk.fail("follow_up", ticket="C001", note="x") == "invalid_state"  # today's
@@ -498,6 +507,8 @@ async def test_follow_up_a_dissatisfied_rating_that_day_and_days_later(tmp_path:
         follow = {item["ticket"]: item["follow_up"] for item in report["dissatisfied"]}
         assert follow == {"C001": done["follow_up"], "C003": late["follow_up"]}
         assert [item["id"] for item in report["dissatisfied"]] == ["20261123-C001", later_id]
+        assert list(report["clerks"]) == ["1001"]
+        assert (await desk.ok("follow_ups"))["dissatisfied"] == []
 
 
 # ------------------------------------------------------------------------------ the desk
