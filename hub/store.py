@@ -587,9 +587,15 @@ class Store:
         return count
 
     def appointment(self, code: str) -> Appointment | None:
+        """The booking of that code; one typed in another case ("yy-77" for "Yy-77": a keypad
+        or a desk officer) finds it too, if it is the only one that matches."""
+        query = ("SELECT code, service, date, slot_start, slot_end, ticket_id FROM appointments "
+                 "WHERE code = ?")
         with self._read() as conn:
-            row = conn.execute("SELECT code, service, date, slot_start, slot_end, ticket_id "
-                               "FROM appointments WHERE code = ?", (code,)).fetchone()
+            row = conn.execute(query, (code,)).fetchone()
+            if row is None:
+                rows = conn.execute(f"{query} COLLATE NOCASE LIMIT 2", (code,)).fetchall()
+                row = rows[0] if len(rows) == 1 else None
         if row is None:
             return None
         return Appointment(code=row[0], service=row[1], date=row[2],

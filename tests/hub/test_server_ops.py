@@ -202,7 +202,8 @@ async def test_check_in_turns_an_appointment_into_a_ticket(tmp_path: Path) -> No
         assert await kiosk.fail("check_in", code="LATE") == "invalid_state"
         assert await kiosk.fail("check_in", code="TOMORROW") == "invalid_state"
         assert await kiosk.fail("check_in", code="GONE") == "invalid_state"  # not offered
-        edge = (await desk.ok("check_in", code="EDGE"))["ticket"]  # exactly 30 minutes early
+        edge = (await desk.ok("check_in", code="edge"))["ticket"]  # exactly 30 minutes early
+        #                                     (typed in small letters: the booking is found)
         assert edge["number"] == "C002"
         assert await (await hub.wire("counter-1")).fail("check_in", code="EARLY") == "forbidden"
         assert await display.fail("check_in", code="EARLY") == "forbidden"
