@@ -393,9 +393,10 @@ class Store:
 
     def write(self, batch: Batch) -> None:
         """The first half of a commit: the batch's rows, in a transaction left open for
-        ``finish``. This half does not wait for the disk, so the hub runs it on its event loop
-        and hands only ``finish`` to a thread: one hand-over of the GIL per commit, where a
-        thread running every statement would wait for the loop to give it back at each one.
+        ``finish``. This half does not wait for the disk, so the hub runs it on its event loop;
+        on a slow disk it hands only ``finish`` to a thread: one hand-over of the GIL per
+        commit, where a thread running every statement would wait for the loop to give it back
+        at each one.
         Holds the write lock until ``finish`` (from whichever thread); raises StoreError (and
         writes nothing) on failure."""
         self._write_lock.acquire()
