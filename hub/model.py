@@ -122,6 +122,10 @@ class Ticket:
             "score": self.score,
             "lang": self.lang,
             "appointment": self.appointment is not None,
+            # its place in line: waiting tickets are called by priority class, then those placed
+            # first, then line_ord (see WaitingLines), which a counter's list follows
+            "first": self.first,
+            "line_ord": self.line_ord,
         }
         if self.followed_up_at is not None:
             view["follow_up"] = self.follow_up_view()

@@ -745,3 +745,34 @@ def test_the_days_end_sends_no_queue_of_a_service_the_hall_no_longer_has() -> No
     clock.advance(hours=20)
     out = again.tick()
     assert names(out) == ["ticket_cancelled", "day_started"]
+
+
+# ------------------------------------------------------------------------------ place in line
+
+PRIORITY_ORDER = {"green": 0, "appointment": 1, "normal": 2}
+
+
+def test_the_place_in_line_a_ticket_shows_is_the_order_it_is_called_in() -> None:
+    """A counter lists its waiting tickets by the fields of their views: priority class, then
+    those placed first, then line_ord. That must be the hub's calling order, also for tickets
+    issued within the same second, sent on "last", reinstated "first" and given priority."""
+    clock = FakeClock()
+    e = engine(clock)
+    e.sign_in(1, ZHANG)
+    e.sign_in(3, LI)
+    for _ in range(5):
+        e.issue("social")  # the same second: C001..C005
+    e.call_next(3)  # C001 at window 3 ...
+    e.transfer(3, to_service="social", position="last")  # ... sent back to the end
+    e.call_next(3)  # C002 ...
+    e.no_show(3)
+    e.reinstate("C002", position="first")
+    e.prioritise("C005")
+    e.issue("social")  # C006
+    e.call_number(3, "C004")
+    e.transfer(3, to_service="social", position="first")
+    views = [e.ticket_view(t) for t in e.tickets.values() if t.state == "waiting"]
+    listed = [v["number"] for v in sorted(views, key=lambda v: (
+        PRIORITY_ORDER[v["priority"]], not v["first"], v["line_ord"]))]
+    called = [e.call_next(1).result["ticket"]["number"] for _ in views]
+    assert listed == called == ["C005", "C002", "C004", "C003", "C001", "C006"]
