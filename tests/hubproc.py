@@ -56,6 +56,8 @@ class HubProcess:
         self.tokens: dict[str, str] = {}
         self.proc: subprocess.Popen[str] | None = None
         self.log = folder / "hub.log"
+        self.module = "hub.cli"  # what runs as the hub (a test may wrap hub.cli)
+        self.env: dict[str, str] = {}  # added to the hub's environment
 
     def enroll(self, name: str, role: str, window: int | None = None) -> str:
         store = Store(self.db)
@@ -95,12 +97,12 @@ class HubProcess:
 
     def start(self, timeout: float = 20.0) -> HubProcess:
         # the hub dies with the test process, however it dies: a crashed run leaves no hub
-        args = [*launcher(), sys.executable, "-m", "hub.cli", "serve", "--config", str(self.config),
+        args = [*launcher(), sys.executable, "-m", self.module, "serve", "--config", str(self.config),
                 "--db", str(self.db), "--host", "127.0.0.1", "--port", str(self.port)]
         if self.always_open:
             args.append("--always-open")
         args += list(self.extra)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         with open(self.log, "a") as log:
             self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True,
                                          cwd=ROOT, env=env)

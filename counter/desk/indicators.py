@@ -170,6 +170,10 @@ class FollowUp:
                        by=_text_or_none(follow_up.get("by")))
 
 
+def _follow_key(item: FollowUp) -> str:
+    return item.id or f"{item.day}/{item.ticket}"
+
+
 def _text_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -208,7 +212,8 @@ class Indicators:
     no_shows: int | None = None  # None: today's figures not known yet
     ratings: Mapping[int, int] = field(default_factory=dict)  # score -> count today
     rated: int = 0
-    satisfaction: float | None = None  # share of satisfied and very satisfied
+    # 满意率 as 好差评 counts it: every rating but "dissatisfied" (basically satisfied included)
+    satisfaction: float | None = None
     follow_ups: tuple[FollowUp, ...] = ()
     alerts: tuple[Alert, ...] = ()
 
@@ -259,13 +264,17 @@ class HallWatch:
         self.waiting: dict[str, dict[str, Any]] = {}  # ticket id -> ticket, in the hub's order
         self.devices: dict[str, dict[str, Any]] = {}
         self.missed: dict[str, dict[str, Any]] = {}  # no-shows seen today, not reinstated
-        self.clerk_names: dict[str, str] = {}
+        self.clerk_names: dict[str, str] = {}  # seen signed in at a window
+        self.clerks_heard: dict[str, str] = {}  # named by the hub's reports and follow-ups
         self._since: dict[int, _WindowSince] = {}
         self._report: dict[str, Any] | None = None
         self._no_show_delta = 0
         self._rating_delta: dict[int, int] = {}
         self._follow_extra: list[FollowUp] = []
         self._followed: dict[str, Mapping[str, Any]] = {}  # ticket id -> its follow-up
+        # the hub's unanswered "dissatisfied" ratings of the last days (op follow_ups), and
+        # those of the days the desk saw end: kept until each is followed up
+        self._open: list[FollowUp] = []
 
     # ------------------------------------------------------------------ feeding
 
@@ -324,16 +333,40 @@ class HallWatch:
         if report.get("from") != self.day or report.get("to") != self.day:
             return False
         self._report = dict(report)
+        self.hear_clerks(report)
         self._no_show_delta = 0
         self._rating_delta = {}
         self._follow_extra = []
         return True
+
+    def apply_follow_ups(self, result: Mapping[str, Any]) -> None:
+        """Take the hub's unanswered "dissatisfied" ratings (op ``follow_ups``). One of them
+        followed up since the desk last asked stays, shown followed up, until the day ends."""
+        fresh = follow_ups_of(result)
+        known = {_follow_key(f) for f in fresh}
+        kept = [f for f in self._open if f.id in self._followed and _follow_key(f) not in known]
+        self._open = sorted(kept + fresh, key=lambda f: f.day)
+        self.hear_clerks(result)
+
+    def hear_clerks(self, result: Mapping[str, Any]) -> None:
+        """The clerks' names a report or the follow-ups name (by staff number)."""
+        names = result.get("clerks")
+        if isinstance(names, Mapping):
+            self.clerks_heard.update({str(k): str(v) for k, v in names.items() if v})
+
+    def clerk_label(self, clerk: str | None) -> str:
+        """A clerk's name as the desk knows it, else the staff number ("-" for none)."""
+        if not clerk:
+            return "-"
+        return self.clerk_names.get(clerk) or self.clerks_heard.get(clerk) or clerk
 
     @property
     def has_today(self) -> bool:
         return self._report is not None
 
     def _new_day(self, day: str) -> None:
+        # what is still to follow up stays, with its day, until it is (or the hub says so)
+        self._open = [f for f in self.follow_ups() if not f.done] if self.day else []
         self.day = day
         self.missed.clear()
         self._report = None
@@ -398,11 +431,15 @@ class HallWatch:
                 for score in (1, 2, 3, 4)}
 
     def follow_ups(self) -> list[FollowUp]:
-        """Today's "dissatisfied" ratings: those of today's report, those rated since, each
-        with its follow-up as last heard of."""
+        """The "dissatisfied" ratings to show, oldest day first: those of earlier days not yet
+        followed up (or followed up today), then today's (today's report and those rated
+        since), each with its follow-up as last heard of."""
         out = follow_ups_of(self._report or {}, self.day)
-        seen = {(f.ticket, f.day) for f in out}
-        out += [f for f in self._follow_extra if (f.ticket, f.day) not in seen]
+        seen = {_follow_key(f) for f in out}
+        out += [f for f in self._follow_extra if _follow_key(f) not in seen]
+        seen = {_follow_key(f) for f in out}
+        out = sorted([f for f in self._open if _follow_key(f) not in seen] + out,
+                     key=lambda f: f.day)
         return [f.with_follow_up(self._followed.get(f.id)) if f.id else f for f in out]
 
     def window_since(self, number: int) -> tuple[datetime, bool] | None:
@@ -515,12 +552,12 @@ def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
                                     watch, follow.service), "service_en": _service_name(
                                     watch, follow.service, "name_en"),
                                     "window": follow.window if follow.window is not None else "-",
-                                    "clerk": watch.clerk_names.get(follow.clerk or "",
-                                                                   follow.clerk or "-")}))
+                                    "clerk": watch.clerk_label(follow.clerk),
+                                    "day": follow.day, "today": follow.day == watch.day}))
 
     ratings = watch.ratings()
     rated = sum(ratings.values())
-    satisfied = ratings[3] + ratings[4]
+    satisfied = ratings[2] + ratings[3] + ratings[4]  # only "dissatisfied" is a bad rating
     states = [w.state for w in windows]
     all_waits = [minutes for waits in by_service.values() for minutes, _ in waits]
     order = {"alarm": 0, "warning": 1, "ok": 2}

@@ -34,7 +34,7 @@ from counter.desk.indicators import (
     waited_min,
 )
 from counter.desk.periods import period_range
-from counter.desk.report_table import COLUMNS, GROUPS, CsvSection, report_csv
+from counter.desk.report_table import CSV_COLUMNS, GROUPS, CsvSection, report_csv
 from counter.desk.reprint import PRINTABLE_STATES, DeskPrinter, PrintOutcome, ticket_content
 from hub.client import new_request_id
 from hub.clock import Clock
@@ -48,6 +48,8 @@ POSITIONS = ("keep", "first", "last")
 CANCEL_REASONS = ("left", "duplicate", "wrong_service", "asked")
 #: Ticket events after which the desk asks the hub for a fresh waiting line (order, ahead).
 REFRESH_DELAY_MS = 700
+#: the longest text (a cancel reason, an announcement) the result line repeats whole
+ECHO_MAX = 40
 CLOCK_TICK_MS = 15_000
 
 
@@ -95,6 +97,12 @@ class WaitingRow:
     to_window: int | None
 
 
+def shortened(text: str, limit: int = ECHO_MAX) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis, for the one-line result."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def pick(lang: str, zh: Any, en: Any) -> str:
     """A name in the desk's language: the English one when asked for and present."""
     if lang == "en" and en:
@@ -140,6 +148,7 @@ class DeskModel(QObject):
         self.printer_problem = ""
         self._refresh_line = False
         self._refresh_today = False
+        self._refresh_open = False  # the hub's unanswered "dissatisfied" ratings (follow_ups)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_DELAY_MS)
@@ -168,13 +177,15 @@ class DeskModel(QObject):
         desk learnt from events alone is read again: today's figures, the ticket looked up
         and the missed tickets (served, rated, cancelled or called meanwhile)."""
         self._apply_snapshot(seq, snapshot)
-        self._refresh_today = True
+        self._refresh_today = self._refresh_open = True
         self._schedule()
         self._read_again()
 
     def _apply_snapshot(self, seq: int, snapshot: dict[str, Any]) -> None:
         day_before = self.watch.day
         self.watch.apply_snapshot(seq, snapshot, self.clock.now())
+        if self.watch.day != day_before:
+            self._refresh_open = True
         if self.watch.day != day_before or not self.watch.has_today:
             self._refresh_today = True
             self._schedule()
@@ -224,7 +235,7 @@ class DeskModel(QObject):
         if name in ("ticket_no_show", "ticket_reinstated", "ticket_rated"):
             self._refresh_today = True
         if name == "day_started":
-            self._refresh_line = self._refresh_today = True
+            self._refresh_line = self._refresh_today = self._refresh_open = True
         if name == "ticket_followed_up":
             self._report_followed_up(data)
         if name == "announcement":
@@ -242,12 +253,15 @@ class DeskModel(QObject):
         self.status_changed.emit(connected, detail)
 
     def _schedule(self) -> None:
-        if (self._refresh_line or self._refresh_today) and not self._timer.isActive():
+        if ((self._refresh_line or self._refresh_today or self._refresh_open)
+                and not self._timer.isActive()):
             self._timer.start()
 
     @Slot()
     def refresh_now(self) -> None:
-        """Ask the hub for the waiting line (exact order and "ahead") and today's figures."""
+        """Ask the hub for the waiting line (exact order and "ahead"), today's figures and,
+        after a (re)connect or a new hall day, the "dissatisfied" ratings still to follow up
+        (of earlier days too)."""
         if self.bus is None or not self.connected:
             return
         if self._refresh_line:
@@ -257,6 +271,10 @@ class DeskModel(QObject):
             self._refresh_today = False
             day = self.watch.day
             self.bus.request("report", {"from": day, "to": day}, on_done=self._today,
+                             req_id=new_request_id())
+        if self._refresh_open:
+            self._refresh_open = False
+            self.bus.request("follow_ups", {}, on_done=self._open_follow_ups,
                              req_id=new_request_id())
 
     def _synced(self, ok: bool, payload: dict[str, Any]) -> None:
@@ -277,6 +295,13 @@ class DeskModel(QObject):
             self.recompute()
         elif not ok:
             logger.info("today's figures could not be read: %s", payload.get("message"))
+
+    def _open_follow_ups(self, ok: bool, payload: dict[str, Any]) -> None:
+        if ok:
+            self.watch.apply_follow_ups(payload)
+            self.recompute()
+        else:
+            logger.info("the ratings to follow up could not be read: %s", payload.get("message"))
 
     @Slot()
     def recompute(self) -> None:
@@ -328,9 +353,28 @@ class DeskModel(QObject):
                 return pick(self.lang, department.get("name"), department.get("name_en"))
         return did
 
-    def clerk_name(self, clerk: str) -> str:
-        name = self.watch.clerk_names.get(clerk)
-        return f"{name} ({clerk})" if name else clerk
+    def clerk_name(self, clerk: str, names: Mapping[str, Any] | None = None) -> str:
+        """"name (staff number)": the name from ``names`` (a report's ``clerks``), else as the
+        desk knows it (signed in at a window, named by the hub before), else the number."""
+        name = (names or {}).get(clerk) or self.watch.clerk_label(clerk)
+        return f"{name} ({clerk})" if name and name != clerk else clerk
+
+    def report_clerks(self) -> Mapping[str, Any]:
+        """The names of the shown report's clerks, as the hub gave them."""
+        clerks = (self.report or {}).get("clerks")
+        return clerks if isinstance(clerks, Mapping) else {}
+
+    def report_order(self, group: str) -> list[str]:
+        """The hall's own order of a report's rows (report_table.Order): services,
+        departments and windows as the hall lists them; clerks and days sort by themselves."""
+        hall = self.watch.snapshot.get("hall") or {}
+        if group == "service":
+            return [str(s.get("id")) for s in self.watch.snapshot.get("services", [])]
+        if group == "department":
+            return [str(d.get("id")) for d in hall.get("departments", [])]
+        if group == "window":
+            return [str(w.get("number")) for w in self.watch.snapshot.get("windows", [])]
+        return []
 
     def name_of(self, group: str, key: str) -> str:
         """A report row's name (report_table.Namer)."""
@@ -341,7 +385,7 @@ class DeskModel(QObject):
         if group == "window":
             return self.window_name(key)
         if group == "clerk":
-            return self.clerk_name(key)
+            return self.clerk_name(key, self.report_clerks())
         return key
 
     def departments(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
@@ -434,6 +478,8 @@ class DeskModel(QObject):
         if alert.kind == "device":
             params["part"] = self.device_part(str(params.get("part")))
             params["status"] = self.device_status(str(params.get("status")))
+        if alert.kind == "dissatisfied" and params.get("today") is False:
+            return self.t("alert_dissatisfied_day", **params)  # an earlier day's, still open
         return self.t(f"alert_{alert.kind}", **params)
 
     def device_part(self, part: str) -> str:
@@ -610,7 +656,7 @@ class DeskModel(QObject):
         def done(payload: dict[str, Any]) -> None:
             gone = self._ticket_reply(payload)
             self._say(True, self.t("cancelled", number=gone.get("number", number),
-                                   reason=words), "cancel")
+                                   reason=shortened(words)), "cancel")
 
         return self._send("cancel", {"ticket": ticket.get("id") or number, "reason": words},
                           done, number)
@@ -635,12 +681,13 @@ class DeskModel(QObject):
         """The shown report's "dissatisfied" ratings and their follow-ups."""
         return follow_ups_of(self.report) if self.report is not None else []
 
-    def follow_up_names(self, item: FollowUp) -> tuple[str, str, str]:
+    def follow_up_names(self, item: FollowUp, clerks: Mapping[str, Any] | None = None
+                        ) -> tuple[str, str, str]:
         """A follow-up's service, window and clerk as the desk names them ("-" if none), on
-        screen and in the CSV alike."""
+        screen and in the CSV alike (``clerks``: a report's names, first)."""
         return (self.service_name(item.service),
                 self.window_name(item.window) if item.window is not None else "-",
-                self.clerk_name(item.clerk) if item.clerk else "-")
+                self.clerk_name(item.clerk, clerks) if item.clerk else "-")
 
     def _report_followed_up(self, data: Mapping[str, Any]) -> None:
         """A follow-up recorded (here or at another desk) shows in the report on screen."""
@@ -704,7 +751,7 @@ class DeskModel(QObject):
             params["lang"] = lang
 
         def done(_payload: dict[str, Any]) -> None:
-            self._say(True, self.t("announced", text=words), "announce")
+            self._say(True, self.t("announced", text=shortened(words)), "announce")
 
         return self._send("announce", params, done)
 
@@ -719,6 +766,7 @@ class DeskModel(QObject):
 
         def done(payload: dict[str, Any]) -> None:
             self.report = payload
+            self.watch.hear_clerks(payload)
             self.report_ready.emit(payload)
             total = payload.get("total") or {}
             self._say(True, self.t("report_done", first=start.isoformat(), last=end.isoformat(),
@@ -729,19 +777,20 @@ class DeskModel(QObject):
     def report_csv(self) -> str:
         if self.report is None:
             return ""
-        headers = {c: self.t(f"col_{c}") for c in ("group", "key", "name", *COLUMNS)}
+        headers = {c: self.t(f"col_{c}") for c in ("group", "key", "name", *CSV_COLUMNS)}
         groups = {g: self.t(f"group_{g}") for g in (*GROUPS, "total")}
         follow_ups = self.report_follow_ups()
         sections = [self._follow_up_section(follow_ups)] if follow_ups else []
         return report_csv(self.report, self.name_of, headers, groups, self.t("group_total"),
-                          sections)
+                          sections, self.report_order)
 
     def _follow_up_section(self, items: list[FollowUp]) -> CsvSection:
         """The period's dissatisfied ratings and how each was followed up, for the CSV."""
         t = self.t
         header = [t(f"col_{c}") for c in ("day", "number", "service", "window", "clerk",
                                          "follow_up", "follow_at", "follow_by", "follow_note")]
-        rows = [[item.day, item.ticket, *self.follow_up_names(item),
+        clerks = self.report_clerks()
+        rows = [[item.day, item.ticket, *self.follow_up_names(item, clerks),
                  t("follow_done_short") if item.done else t("follow_pending"),
                  self.local_time(item.at, "%Y-%m-%d %H:%M") if item.done else "",
                  item.by or "", item.note or ""] for item in items]

@@ -198,8 +198,10 @@ class ColumnFitter(QObject):
         """The columns' widths in ``room`` pixels."""
         widget, header = self.table, self.table.horizontalHeader()
         count = widget.columnCount()
-        heads = [header.sectionSizeHint(c) for c in range(count)]
-        natural = [max(heads[c], widget.sizeHintForColumn(c)) for c in range(count)]
+        heads = [0 if widget.isColumnHidden(c) else header.sectionSizeHint(c)
+                 for c in range(count)]
+        natural = [0 if widget.isColumnHidden(c) else max(heads[c], widget.sizeHintForColumn(c))
+                   for c in range(count)]
         widths = list(natural)
         others = sum(w for c, w in enumerate(widths) if c != self.grow)
         floor = max(heads[self.grow], round(room * self.share))
@@ -227,7 +229,7 @@ class ColumnFitter(QObject):
         widget = self.table
         header = widget.horizontalHeader()
         for c, width in enumerate(self.widths(widget.viewport().width())):
-            if header.sectionSize(c) != width:
+            if not widget.isColumnHidden(c) and header.sectionSize(c) != width:
                 header.resizeSection(c, width)
         widget.resizeRowsToContents()
 

@@ -1,6 +1,7 @@
 """The "dissatisfied" ratings and their follow-up (一事一评价: dissatisfaction is followed up):
 a list, each line with what was done or "to follow up", and the line where the desk records a
-follow-up of the selected rating. The watch page shows today's, the reports page the period's."""
+follow-up of the selected rating. The watch page shows today's and the earlier days' still to
+follow up (then with their day, short: "12-04"), the reports page the period's."""
 
 from __future__ import annotations
 
@@ -17,16 +18,29 @@ from PySide6.QtWidgets import (
 
 from counter.desk.indicators import FollowUp
 from counter.desk.model import DeskModel
-from counter.desk.views_common import AMBER, GREEN, RED, ColumnFitter, cell, empty_state, table
+from counter.desk.views_common import (
+    AMBER,
+    GREEN,
+    RED,
+    ColumnFitter,
+    cell,
+    empty_state,
+    label,
+    table,
+)
 from hub.protocol import NOTE_MAX
+
+#: the note says how many characters are left once fewer than this are
+NOTE_LEFT_SHOWN = 100
 
 
 class FollowUpPanel(QWidget):
-    def __init__(self, model: DeskModel, *, with_day: bool,
+    def __init__(self, model: DeskModel, *, with_day: bool, short_days: bool = False,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
         self.with_day = with_day
+        self.short_days = short_days  # today's as "today", an earlier day's as MM-DD
         self.items: list[FollowUp] = []
         t = model.t
         layout = QVBoxLayout(self)
@@ -50,7 +64,10 @@ class FollowUpPanel(QWidget):
         self.note.setMaxLength(NOTE_MAX)
         self.note.setPlaceholderText(t("follow_note_placeholder"))
         self.record = QPushButton(t("follow_record"))
+        # the note is cut at NOTE_MAX characters: near it, say how many are left, then full
+        self.left = label("", wrap=False)
         row.addWidget(self.note, 1)
+        row.addWidget(self.left)
         row.addWidget(self.record)
         layout.addLayout(row)
 
@@ -70,7 +87,9 @@ class FollowUpPanel(QWidget):
         first = 1 if self.with_day else 0
         for r, item in enumerate(self.items):
             if self.with_day:
-                self.table.setItem(r, 0, cell(item.day))
+                # on the watch page, an earlier day's rating stands out among today's
+                self.table.setItem(r, 0, cell(self._day_text(item.day), bold=self.short_days
+                                              and item.day != m.watch.day))
             self.table.setItem(r, first, cell(item.ticket, bold=True,
                                               color=GREEN if item.done else RED))
             for c, name in enumerate(m.follow_up_names(item), start=first + 1):
@@ -82,6 +101,8 @@ class FollowUpPanel(QWidget):
             else:
                 self.table.setItem(r, first + 4, cell(t("follow_pending"), color=AMBER,
                                                       bold=True))
+        if self.short_days:  # the day only when an earlier day's rating is listed
+            self.table.setColumnHidden(0, all(item.day == m.watch.day for item in self.items))
         self.fitter.fit()
         self.stack.setCurrentIndex(0 if self.items else 1)
         if selected is not None:
@@ -90,6 +111,11 @@ class FollowUpPanel(QWidget):
                                                         selected.day):
                     self.table.selectRow(r)
         self.refresh_actions()
+
+    def _day_text(self, day: str) -> str:
+        if not self.short_days:
+            return day
+        return self.model.t("follow_today") if day == self.model.watch.day else day[5:]
 
     def selected(self) -> FollowUp | None:
         rows = self.table.selectionModel().selectedRows()
@@ -103,6 +129,14 @@ class FollowUpPanel(QWidget):
                                and not self.model.busy("follow_up")
                                and bool(self.note.text().strip()))
         self.note.setEnabled(item is None or not item.done)
+        left = NOTE_MAX - len(self.note.text())
+        if left <= 0:
+            self.left.setText(self.model.t("follow_note_full", limit=NOTE_MAX))
+            self.left.setStyleSheet(f"color: {RED}; font-weight: bold;")
+        else:
+            self.left.setText(self.model.t("follow_note_left", left=left))
+            self.left.setStyleSheet(f"color: {AMBER};")
+        self.left.setVisible(left < NOTE_LEFT_SHOWN)
 
     def _record(self) -> None:
         item = self.selected()

@@ -111,10 +111,15 @@ class QueuePage(DeskPage):
         else:
             self.stack.setCurrentWidget(self.empty if total == 0 else self.no_match)
         selected_row = next((r for r, row in enumerate(rows) if row.id == chosen), None)
+        self.table.blockSignals(True)
         if selected_row is not None:
-            self.table.blockSignals(True)
             self.table.selectRow(selected_row)
-            self.table.blockSignals(False)
+        else:
+            # the chosen ticket left the line (or the list): no other row stays highlighted
+            # under an empty panel, and a click on any row selects it again
+            self.table.clearSelection()
+        self.table.blockSignals(False)
+        if selected_row is not None:
             self.panel.set_ticket(m.waiting_ticket(str(chosen)))
         elif chosen is not None:
             self.panel.set_ticket(None)

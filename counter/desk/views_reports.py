@@ -192,18 +192,24 @@ class ReportsPage(DeskPage):
         model.busy_changed.connect(self._enable)
         model.status_changed.connect(lambda _ok, _d: self._enable())
         model.changed.connect(self._today_known)
-        self._dates_set = False
+        self._day = ""  # the hall day the dates were last set to
         self._today_known()
         self._period_changed()
         self.show_report()
 
     def _today_known(self) -> None:
-        if self._dates_set or not self.model.watch.day:
+        """The dates propose the hall day; on a new hall day (a desk left on overnight) each
+        date the person has not changed moves to it."""
+        day = self.model.watch.day
+        if not day or day == self._day:
             return
-        today = QDate.fromString(self.model.watch.day, "yyyy-MM-dd")
-        if today.isValid():
-            self._dates_set = True
-            for edit in (self.anchor, self.first, self.last):
+        today = QDate.fromString(day, "yyyy-MM-dd")
+        if not today.isValid():
+            return
+        before = QDate.fromString(self._day, "yyyy-MM-dd") if self._day else None
+        self._day = day
+        for edit in (self.anchor, self.first, self.last):
+            if before is None or edit.date() == before:
                 edit.setDate(today)
 
     def _period_changed(self) -> None:
@@ -237,7 +243,7 @@ class ReportsPage(DeskPage):
                                no_show=total.get("no_show", 0),
                                satisfaction=_share(total.get("satisfaction"))))
         group = str(self.group.currentData())
-        rows = report_rows(report, group, m.name_of)
+        rows = report_rows(report, group, m.name_of, m.report_order(group))
         shown = [*rows, total_row(report, t("group_total"))] if rows else []
         self.table.setRowCount(len(shown))
         for r, row in enumerate(shown):

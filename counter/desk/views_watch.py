@@ -100,7 +100,7 @@ class WatchPage(DeskPage):
 
         follow_box = QGroupBox(t("follow_title"))
         follow = QVBoxLayout(follow_box)
-        self.follow = FollowUpPanel(model, with_day=False)
+        self.follow = FollowUpPanel(model, with_day=True, short_days=True)
         follow.addWidget(self.follow)
         middle.addWidget(follow_box, 3)
 
@@ -170,7 +170,8 @@ class WatchPage(DeskPage):
         if figures.rated:
             share = f"{(figures.satisfaction or 0) * 100:.0f}%"
             self.tile_ratings.show_value(
-                share, t("ratings_note", rated=figures.rated, bad=figures.ratings.get(1, 0)),
+                share, t("ratings_note_one" if figures.rated == 1 else "ratings_note",
+                         rated=figures.rated, bad=figures.ratings.get(1, 0)),
                 RED if figures.ratings.get(1, 0) else GREEN)
         else:
             self.tile_ratings.show_value("-", t("ratings_none"))

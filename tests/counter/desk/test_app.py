@@ -27,6 +27,7 @@ from counter.desk.reprint import DeskPrinter
 from counter.desk.views import DeskWindow
 from counter.desk.views_ticket import TicketPanel
 from hub.client import DeviceSettings
+from hub.clock import Clock
 from hub.protocol import CALLED_SOONEST
 from hub.qtbus import QtBus
 from kiosk.printer import PreviewPrinter
@@ -80,10 +81,11 @@ def app_font(qapp: QApplication) -> Iterator[None]:
 
 @contextmanager
 def desk(hub: HubProcess, qtbot: QtBot, tmp_path: Path, lang: str = "zh",
-         ahead_min: float = 0) -> Iterator[DeskWindow]:
+         ahead_min: float = 0, clock: Clock | None = None) -> Iterator[DeskWindow]:
     bus = QtBus(DeviceSettings(hub.url, "desk-1", hub.tokens["desk-1"]))
     printer = DeskPrinter(PreviewPrinter(PrintMode.TEXT, 80, tmp_path / f"tickets-{lang}"))
-    model = DeskModel(bus, AheadClock(ahead_min), lang=lang, targets=Targets(), printer=printer)
+    model = DeskModel(bus, clock or AheadClock(ahead_min), lang=lang, targets=Targets(),
+                      printer=printer)
     bus.snapshot.connect(model.on_snapshot)
     bus.bus_event.connect(model.on_event)
     bus.status.connect(model.on_status)
@@ -279,7 +281,8 @@ def test_every_desk_action_against_a_real_hub(hub: HubProcess, qtbot: QtBot,
             qtbot.waitUntil(lambda: said(window, f"{served['number']}（{m.watch.day}）的回访已记录。"),
                             timeout=WAIT_MS)
             assert panel.note.text() == "" and not panel.record.isEnabled()
-            assert "已回访" in panel.table.item(0, 4).text()
+            assert "已回访" in panel.table.item(0, 5).text()  # after its day,
+            assert panel.table.isColumnHidden(0)  # not shown: only today's are listed
             assert "dissatisfied" not in {a.kind for a in m.indicators.alerts}
 
             # reports: today's figures, exported as CSV
@@ -296,6 +299,34 @@ def test_every_desk_action_against_a_real_hub(hub: HubProcess, qtbot: QtBot,
             exported = tmp_path / f"report-{day}-{day}.csv"
             qtbot.waitUntil(exported.exists, timeout=WAIT_MS)
             assert "社会保险" in exported.read_text(encoding="utf-8-sig")
+    finally:
+        kiosk.close()
+        counter.close()
+
+
+def test_a_ticket_called_away_leaves_no_row_highlighted_and_a_click_selects_again(
+        hub: HubProcess, qtbot: QtBot, tmp_path: Path) -> None:
+    kiosk = Device(hub, "kiosk-1")
+    counter = Device(hub, "counter-1")
+    try:
+        for _ in range(3):
+            kiosk.request("issue", service="social")  # C001, C002, C003
+        with desk(hub, qtbot, tmp_path) as window:
+            queue = window.queue
+            qtbot.waitUntil(lambda: queue.table.rowCount() == 3, timeout=WAIT_MS)
+            assert queue.select_number("C001")
+            assert queue.panel.ticket is not None and queue.panel.ticket["number"] == "C001"
+            counter.request("sign_in", window=1, clerk="1001", pin="1234")
+            assert counter.request("call_next", window=1)["ticket"]["number"] == "C001"
+            qtbot.waitUntil(lambda: queue.table.rowCount() == 2, timeout=WAIT_MS)
+            assert queue.panel.ticket is None
+            # C002 moved up into C001's row: it is not shown chosen beside an empty panel
+            assert queue.table.selectedItems() == []
+            first = queue.table.item(0, 0)
+            assert first is not None and first.text() == "C002"
+            qtbot.mouseClick(queue.table.viewport(), Qt.MouseButton.LeftButton,
+                             pos=queue.table.visualItemRect(first).center())
+            assert queue.panel.ticket is not None and queue.panel.ticket["number"] == "C002"
     finally:
         kiosk.close()
         counter.close()
@@ -511,7 +542,7 @@ def test_the_desk_fits_1280x800_and_1600x900(hub: HubProcess, qtbot: QtBot, tmp_
             watch = window.watch
             assert whole(watch.services, 0) and whole(watch.windows, 0), "a name is cut"
             assert rows_fitted(watch.follow.table)
-            followed = watch.follow.table.item(0, 4)
+            followed = watch.follow.table.item(0, 5)
             assert followed is not None and followed.toolTip() == followed.text()
             window.tabs.setCurrentWidget(window.reports)
             shoot(window, folder, f"{name}-6-reports")

@@ -404,8 +404,9 @@ def test_custom_period() -> None:
 # ---------------------------------------------------------------------------------- report table
 
 
-FIGURES = {"issued": 3, "served": 2, "no_show": 1, "cancelled": 0, "mean_wait_min": 4.25,
-           "max_wait_min": 9.0, "mean_service_min": None, "rated": 2, "satisfaction": 0.5}
+FIGURES = {"issued": 3, "served": 2, "transferred": 1, "no_show": 1, "cancelled": 0,
+           "mean_wait_min": 4.25, "max_wait_min": 9.0, "mean_service_min": None, "rated": 2,
+           "satisfaction": 0.5}
 
 
 def test_report_rows_in_natural_order_and_csv() -> None:
@@ -418,8 +419,93 @@ def test_report_rows_in_natural_order_and_csv() -> None:
     text = report_csv(rep, lambda group, key: key.upper(), {"name": "名称"}, {"window": "按窗口"},
                       "合计")
     lines = text.splitlines()
-    assert lines[0].startswith("group,key,名称,issued")
-    assert lines[1] == "total,,合计,3,2,1,0,4.2,9.0,-,2,50.0%"
+    assert lines[0].startswith("group,key,名称,issued,served,transferred,no_show")
+    assert lines[1] == "total,,合计,3,2,1,1,0,4.2,9.0,-,2,50.0%"
     assert lines[2].startswith("service,social,SOCIAL,")
     assert lines[3].startswith("按窗口,2,2,")
     assert len(lines) == 5
+
+
+def test_report_rows_in_the_halls_order() -> None:
+    keys = ["fund", "hukou", "medical", "social", "gone"]
+    rep = {"by_service": dict.fromkeys(keys, FIGURES),
+           "by_clerk": dict.fromkeys(["1010", "1002", "990", "a7"], FIGURES),
+           "by_day": dict.fromkeys(["2026-12-05", "2026-11-30"], FIGURES)}
+    hall = ["hukou", "idcard", "social", "medical", "fund"]
+
+    def keys_of(group: str, order: list[str]) -> list[str]:
+        return [r.key for r in report_rows(rep, group, lambda g, k: k, order)]
+
+    # a service the hall no longer lists comes last
+    assert keys_of("service", hall) == ["hukou", "social", "medical", "fund", "gone"]
+    assert keys_of("clerk", []) == ["990", "1002", "1010", "a7"]  # by staff number
+    assert keys_of("day", []) == ["2026-11-30", "2026-12-05"]
+    text = report_csv(rep, lambda group, key: key, {}, {}, "total",
+                      order=lambda group: hall if group == "service" else [])
+    assert [line.split(",")[1] for line in text.splitlines()[2:7]] == [
+        "hukou", "social", "medical", "fund", "gone"]
+
+
+@pytest.mark.parametrize(("ratings", "share"), [
+    ({"2": 3}, 1.0),  # basically satisfied is satisfied (好差评: only 不满意 is bad)
+    ({"1": 1, "2": 1}, 0.5),
+    ({"1": 1, "2": 1, "3": 1, "4": 1}, 0.75),
+    ({"1": 2}, 0.0),
+])
+def test_satisfaction_counts_every_rating_but_dissatisfied(ratings: dict[str, int],
+                                                           share: float) -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot(), clock)
+    watch.apply_report_today(report(ratings=ratings))
+    assert compute(watch, Targets(), clock.now()).satisfaction == share
+
+
+def dissatisfied(number: str, day: str, clerk: str | None = "1003") -> dict[str, Any]:
+    return {"ticket": number, "id": f"{day.replace('-', '')}-{number}", "day": day,
+            "service": "social", "window": 2, "clerk": clerk, "follow_up": None}
+
+
+def test_earlier_days_ratings_stay_until_followed_up_and_across_the_day() -> None:
+    clock = FakeClock()
+    watch = watch_of(snapshot(), clock)
+    watch.apply_report_today(report(ratings={"1": 1}, dissatisfied=[dissatisfied("C009", DAY)]))
+    # what the hub's follow_ups answers: earlier days' and today's, oldest first
+    watch.apply_follow_ups({"dissatisfied": [dissatisfied("C001", "2026-11-20"),
+                                             dissatisfied("C002", "2026-11-21"),
+                                             dissatisfied("C009", DAY)],
+                            "clerks": {"1003": "王五"}})
+    assert [(f.day, f.ticket) for f in watch.follow_ups()] == [
+        ("2026-11-20", "C001"), ("2026-11-21", "C002"), (DAY, "C009")]
+    alerts = [a for a in compute(watch, Targets(), clock.now()).alerts]
+    assert [(a.params["number"], a.params["day"], a.params["today"], a.params["clerk"])
+            for a in alerts] == [("C001", "2026-11-20", False, "王五"),
+                                 ("C002", "2026-11-21", False, "王五"),
+                                 ("C009", DAY, True, "王五")]
+    # C001 is followed up (at another desk): no alert, shown done for the rest of the day
+    done = {"note": "已回访", "at": iso(T0), "by": "desk-2"}
+    watch.apply_event({"event": "ticket_followed_up", "seq": 11, "at": iso(T0),
+                       "data": {"ticket": {**ticket("C001", "social", T0, "done"),
+                                           "id": "20261120-C001"}, "follow_up": done}},
+                      clock.now())
+    assert [f.done for f in watch.follow_ups()] == [True, False, False]
+    # asked again (a reconnect): the hub no longer lists C001; the desk still shows it done
+    watch.apply_follow_ups({"dissatisfied": [dissatisfied("C002", "2026-11-21"),
+                                             dissatisfied("C009", DAY)]})
+    assert [(f.ticket, f.done) for f in watch.follow_ups()] == [
+        ("C001", True), ("C002", False), ("C009", False)]
+    assert [a.params["number"] for a in compute(watch, Targets(), clock.now()).alerts] == [
+        "C002", "C009"]
+    # the day ends: what is still to follow up stays with its day, what was done goes
+    watch.apply_event({"event": "day_started", "seq": 12, "at": iso(T0),
+                       "data": {"day": "2026-11-24"}}, clock.now())
+    assert [(f.day, f.ticket, f.done) for f in watch.follow_ups()] == [
+        ("2026-11-21", "C002", False), (DAY, "C009", False)]
+    assert [a.params["today"] for a in compute(watch, Targets(), clock.now()).alerts] == [
+        False, False]
+
+
+def test_a_clerk_is_named_from_a_window_then_from_the_hub_then_by_number() -> None:
+    watch = watch_of(snapshot(windows=[window(1, "open")]), FakeClock())
+    watch.hear_clerks({"clerks": {"1001": "旧名", "1002": "李四"}})
+    assert [watch.clerk_label(c) for c in ("1001", "1002", "1009", None)] == [
+        "张三", "李四", "1009", "-"]

@@ -334,8 +334,8 @@ def test_ticket_events_refresh_the_line_and_todays_figures(bus: AnsweringBus,
     fresh = snapshot([ticket("C002", "social", clock.now())])
     bus.answers = {"sync": (True, {"seq": 20, "snapshot": fresh}), "report": (True, report(2))}
     model, _said = make_model(bus, clock)
-    model.refresh_now()  # the first snapshot asks for today's figures
-    assert bus.ops() == ["report"]
+    model.refresh_now()  # the first snapshot asks for today's figures and what to follow up
+    assert bus.ops() == ["report", "follow_ups"]
     assert model.indicators.no_shows == 2
     model.on_event({"event": "ticket_no_show", "seq": 11, "at": iso(clock.now()),
                     "data": {"ticket": ticket("C001", "social", clock.now(), "no_show",
@@ -343,7 +343,7 @@ def test_ticket_events_refresh_the_line_and_todays_figures(bus: AnsweringBus,
     assert model.indicators.no_shows == 3  # at once, before the hub is asked again
     assert [t["number"] for t in model.missed()] == ["C001"]
     model.refresh_now()
-    assert bus.ops() == ["report", "sync", "report"]
+    assert bus.ops() == ["report", "follow_ups", "sync", "report"]
     assert [r.number for r in model.waiting_rows()] == ["C002"]
     assert model.watch.seq == 20
 
@@ -553,12 +553,13 @@ def test_ticket_content_uses_the_hall_and_its_zone(clock: FakeClock) -> None:
 
 def test_a_report_is_shown_and_exported_as_csv(bus: AnsweringBus, clock: FakeClock,
                                                tmp_path: Path) -> None:
-    figures = {"issued": 5, "served": 4, "no_show": 1, "cancelled": 0, "mean_wait_min": 3.5,
-               "max_wait_min": 8.0, "mean_service_min": 6.0, "rated": 2, "satisfaction": 1.0,
-               "ratings": {"4": 2}}
+    figures = {"issued": 5, "served": 4, "transferred": 1, "no_show": 1, "cancelled": 0,
+               "mean_wait_min": 3.5, "max_wait_min": 8.0, "mean_service_min": 6.0, "rated": 2,
+               "satisfaction": 1.0, "ratings": {"4": 2}}
     rep = {"from": DAY, "to": DAY, "total": figures, "by_service": {"social": figures},
-           "by_window": {"1": figures}, "by_clerk": {"1001": figures}, "by_department": {},
-           "by_day": {DAY: figures}, "dissatisfied": []}
+           "by_window": {"1": figures}, "by_clerk": {"1001": figures, "1002": figures},
+           "by_department": {}, "by_day": {DAY: figures}, "dissatisfied": [],
+           "clerks": {"1001": "张三", "1002": "李四"}}
     bus.answers = {"report": (True, rep)}
     model, said = make_model(bus, clock)
     assert not model.export_report(tmp_path / "r.csv")  # nothing to export yet
@@ -569,10 +570,12 @@ def test_a_report_is_shown_and_exported_as_csv(bus: AnsweringBus, clock: FakeClo
     data = (tmp_path / "r.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # spreadsheets read UTF-8 with a BOM
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("分组,代码,名称,取号,办结,过号")
-    assert "按业务,social,社会保险,5,4,1,0,3.5,8.0,6.0,2,100.0%" in lines
-    assert "按窗口,1,1号窗口 · 综合受理 1,5,4,1,0,3.5,8.0,6.0,2,100.0%" in lines
-    assert "按工作人员,1001,张三 (1001),5,4,1,0,3.5,8.0,6.0,2,100.0%" in lines
+    assert lines[0].startswith("分组,代码,名称,取号,办结,转出,过号")
+    assert "按业务,social,社会保险,5,4,1,1,0,3.5,8.0,6.0,2,100.0%" in lines
+    assert "按窗口,1,1号窗口 · 综合受理 1,5,4,1,1,0,3.5,8.0,6.0,2,100.0%" in lines
+    assert "按工作人员,1001,张三 (1001),5,4,1,1,0,3.5,8.0,6.0,2,100.0%" in lines
+    # 1002 has not signed in while this desk runs: the report names him
+    assert "按工作人员,1002,李四 (1002),5,4,1,1,0,3.5,8.0,6.0,2,100.0%" in lines
     assert "不满意评价（需回访）" not in lines  # none this period: no second table
     assert not model.export_report(tmp_path / "missing" / "r.csv")
     assert "无法写入" in said[-1].text
@@ -634,3 +637,36 @@ def test_the_clock_moves_waiting_times(bus: AnsweringBus, clock: FakeClock) -> N
     clock.advance(timedelta(minutes=7).total_seconds())
     model.recompute()
     assert model.indicators.longest_wait_min == 7
+
+
+def test_the_desk_asks_what_to_follow_up_when_it_connects_and_on_a_new_day(
+        bus: AnsweringBus, clock: FakeClock) -> None:
+    earlier = {"ticket": "C007", "id": "20261116-C007", "day": "2026-11-16", "service": "social",
+               "window": 2, "clerk": "1003", "follow_up": None}
+    bus.answers = {"follow_ups": (True, {"dissatisfied": [earlier], "clerks": {"1003": "王五"}})}
+    model, _said = make_model(bus, clock)
+    model.refresh_now()
+    assert bus.ops().count("follow_ups") == 1
+    assert [(f.day, f.ticket) for f in model.indicators.follow_ups] == [("2026-11-16", "C007")]
+    (alert,) = [a for a in model.active_alerts() if a.kind == "dissatisfied"]
+    assert model.alert_text(alert) == (
+        "2026-11-16 的 C007（社会保险，2号窗口，王五）评价为“不满意”，尚未回访")
+    model.refresh_now()  # nothing new: not asked again
+    assert bus.ops().count("follow_ups") == 1
+    model.on_event({"event": "day_started", "seq": 11, "at": iso(clock.now()),
+                    "data": {"day": "2026-11-24"}})
+    assert [f.ticket for f in model.indicators.follow_ups] == ["C007"]  # kept meanwhile
+    model.refresh_now()
+    assert bus.ops().count("follow_ups") == 2
+
+
+def test_a_long_reason_or_announcement_is_shortened_on_the_result_line(
+        bus: AnsweringBus, clock: FakeClock) -> None:
+    model, said = make_model(bus, clock)
+    model.cancel(C001, "原" * 200)
+    assert bus.sent[-1].params["reason"] == "原" * 200  # the hub gets it whole
+    assert said[-1].ok and said[-1].text == f"C001 已取消，原因：{'原' * 39}…。"
+    model.announce("请" * 500)
+    assert said[-1].text == f"广播已发出：{'请' * 39}…"
+    model.cancel(C001, "走错了大厅")
+    assert said[-1].text == "C001 已取消，原因：走错了大厅。"
