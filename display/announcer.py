@@ -1,4 +1,4 @@
-"""The announcement queue: calls, recalls and desk messages, spoken one at a time, in order.
+"""The announcement queue: calls, recalls and desk messages, spoken one at a time.
 
 Feeding and speaking are apart. Whatever hears the bus (an asyncio task, the Qt thread) feeds
 the queue with ``call``, ``recall`` and ``message``, which return at once; one worker drains it
@@ -7,15 +7,30 @@ with ``announce_next`` (blocking: it synthesises and plays), either in a thread 
 announcer.run()``, which drives the same loop through ``asyncio.to_thread``). ``close()`` stops
 the worker after the announcement in progress.
 
-Each announcement is the chime, then the sentence in each of the hall's languages, the whole
-round of sentences ``repeat`` times, joined into one WAV and played once, so two announcements
-never overlap. When its turn comes, a call queued more than ``max_age_s`` ago is dropped (the
-clerk has moved on); a recall is a new announcement even if the number was said before; a call
-queued twice before it was said is said once. The volume follows a schedule of local-time rules,
-and volume 0 means quiet hours: nothing is said. With no voice or no player, the queue is still
-drained, silently, and that is logged once.
+An announcement is the chime, then the sentence in each of the hall's languages: one round,
+said ``repeat`` times while nothing else waits. Each round is played whole, so two
+announcements never overlap, and before each further round the queue is looked at: when
+anything else waits, the announcement in progress stops after the round said (in a burst each
+call is said once; the repeat is for a quiet hall).
 
-Time comes from the injected ``Clock``; tests drive it by hand.
+What is said next, and what is never said:
+
+- Calls go first, in the order they came; desk messages that have not started wait until no
+  call does. A message is never dropped.
+- A call is said while it is still *current*: just before it is said (and before each further
+  round) the announcer asks ``current(number, window)`` (the display's board), which answers
+  why the call is over — the ticket was finished, marked no-show, transferred or cancelled, its
+  window calls another ticket, is paused or closed — or None while it stands. A call that is
+  over is withdrawn. There is no age limit in a working hall; ``max_age_s`` is a last-resort
+  safety, far above what a full hall's queue waits (which is bounded by its windows).
+- The queue holds at most one call per window: a window's newer call supersedes its call not
+  said yet, and a recall of a ticket whose call is still queued is said once, in its place.
+- Every call not said is logged at WARNING with why (superseded, withdrawn, too old, quiet
+  hours); a failing voice or player is an ERROR once while it lasts.
+
+The volume follows a schedule of local-time rules, and volume 0 means quiet hours: nothing is
+said. With no voice or no player, the queue is still drained, silently, and that is logged
+once. Time comes from the injected ``Clock``; tests drive it by hand.
 """
 
 from __future__ import annotations
@@ -25,7 +40,7 @@ import logging
 import re
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, tzinfo
 from pathlib import Path
@@ -41,7 +56,13 @@ from hub.clock import Clock
 logger = logging.getLogger(__name__)
 
 Kind = Literal["call", "recall", "message"]
-Result = Literal["announced", "stale", "quiet", "silent", "failed"]
+Result = Literal["announced", "withdrawn", "stale", "quiet", "silent", "failed"]
+#: Why the call of ``number`` to ``window`` is over (a short phrase), or None while it stands.
+Current = Callable[[str, int], str | None]
+
+#: The last-resort age of a call still current but not yet said: a hall of a hundred windows
+#: all calling at once says its last call after some twenty minutes.
+MAX_AGE_S = 1800.0
 
 
 @dataclass(frozen=True)
@@ -99,15 +120,23 @@ class Announcement:
     number: str | None = None
     window: int | None = None
 
+    @property
+    def label(self) -> str:
+        return f"{self.kind} of {self.number} to window {self.window}" if self.number \
+            else f"message {self.sentences[0].text[:24]!r}"
+
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one announcement when its turn came."""
+    """What became of one announcement when its turn came: ``rounds`` said (0 if none), and
+    for a call not said, ``why``."""
 
     announcement: Announcement
     result: Result
     volume: float = 0.0
     at: datetime | None = None
+    rounds: int = 0
+    why: str | None = None
 
 
 def compose(
@@ -117,14 +146,16 @@ def compose(
     chime: Path | None = CHIME,
     repeat: int = 1,
     gap_s: float = 0.4,
+    lead_s: float = 0.0,
 ) -> Path:
-    """One WAV: the chime, then every sentence's spoken form in turn, the round ``repeat`` times.
+    """One WAV: the chime, then every sentence's spoken form in turn, the round ``repeat`` times,
+    after ``lead_s`` of silence.
 
     Raises VoiceError or AudioError.
     """
     spoken = [voice.synthesise(s.spoken, s.lang) for s in sentences]
     parts = ([chime] if chime is not None else []) + spoken * max(repeat, 1)
-    return join_wavs(parts, out, gap_s)
+    return join_wavs(parts, out, gap_s, lead_s)
 
 
 class Announcer:
@@ -137,7 +168,8 @@ class Announcer:
         *,
         chime: Path | None = CHIME,
         repeat: int = 2,
-        max_age_s: float = 60.0,
+        max_age_s: float = MAX_AGE_S,
+        current: Current | None = None,
         schedule: VolumeSchedule | None = None,
         work_dir: Path | None = None,
         gap_s: float = 0.4,
@@ -151,6 +183,7 @@ class Announcer:
         self.chime = chime
         self.repeat = repeat
         self.max_age_s = max_age_s
+        self.current: Current = current or (lambda number, window: None)
         self.schedule = schedule or VolumeSchedule()
         self.work_dir = work_dir or default_cache_dir().parent / "announcements"
         self.gap_s = gap_s
@@ -174,7 +207,7 @@ class Announcer:
 
     def message(self, texts: Mapping[str, str]) -> Announcement:
         """Queue a desk announcement, ``{lang: text}``; languages the hall does not speak are
-        left out, and a message is never dropped for age."""
+        left out. A message waits while calls do, and is never dropped."""
         sentences = tuple(
             message_sentence(texts[lang], lang) for lang in self.languages if texts.get(lang, "").strip()
         )
@@ -187,24 +220,23 @@ class Announcer:
         return item
 
     def pending(self) -> list[Announcement]:
+        """What waits, in the order it will be said (calls first)."""
         with self._ready:
-            return list(self._queue)
+            return sorted(self._queue, key=lambda a: a.kind == "message")
 
     def _enqueue_call(self, kind: Kind, number: str, window: int) -> Announcement:
         sentences = tuple(call_sentence(number, window, lang) for lang in self.languages)
         item = Announcement(kind, sentences, self.clock.now(), number, window)
         with self._ready:
-            # A window calls one ticket at a time: its calls not said yet are over (in a burst,
-            # old calls were said and the numbers the windows were calling dropped as stale).
+            # A window calls one ticket at a time: its call not said yet is over.
             over = [q for q in self._queue if q.kind != "message" and q.window == window
                     and q.number != number]
             for queued in over:
                 self._queue.remove(queued)
-                logger.info("%s of %s to window %d not said: the window calls %s now",
-                            queued.kind, queued.number, window, number)
+                logger.warning("%s not said: window %d calls %s now", queued.label, window, number)
             for i, queued in enumerate(self._queue):
                 if queued.kind != "message" and (queued.number, queued.window) == (number, window):
-                    # Not said yet: say it once, in its place, and count its age from now.
+                    # Not said yet: say it once, in its place.
                     self._queue[i] = replace(queued, kind=kind, queued_at=item.queued_at)
                     return self._queue[i]
             self._queue.append(item)
@@ -223,7 +255,8 @@ class Announcer:
                     self._ready.wait_for(lambda: bool(self._queue) or self._closed, timeout)
                 if not self._queue:
                     return None
-                item = self._queue.popleft()
+                item = next((q for q in self._queue if q.kind != "message"), self._queue[0])
+                self._queue.remove(item)
             return self._announce(item)
 
     def run_forever(self, poll_s: float = 0.5) -> None:
@@ -246,43 +279,69 @@ class Announcer:
             self._closed = True
             self._ready.notify_all()
 
+    def _over(self, item: Announcement) -> str | None:
+        """Why ``item`` is not to be said (any more), or None."""
+        if item.number is None or item.window is None:
+            return None
+        try:
+            return self.current(item.number, item.window)
+        except Exception:  # the board's question must not stop the voice: say the call
+            logger.exception("could not tell whether %s is still current", item.label)
+            return None
+
+    def _waiting(self) -> bool:
+        with self._ready:
+            return bool(self._queue)
+
     def _announce(self, item: Announcement) -> Outcome:
         now = self.clock.now()
-        label = item.number or item.sentences[0].text
         age = (now - item.queued_at).total_seconds()
         if item.kind != "message" and age > self.max_age_s:
-            logger.info("dropped %s of %s: queued %.0fs ago", item.kind, label, age)
-            return Outcome(item, "stale", at=now)
+            why = f"queued {age:.0f}s ago (the limit is {self.max_age_s:.0f}s)"
+            logger.warning("%s not said: %s", item.label, why)
+            return Outcome(item, "stale", at=now, why=why)
+        over = self._over(item)
+        if over is not None:
+            logger.warning("%s not said: %s", item.label, over)
+            return Outcome(item, "withdrawn", at=now, why=over)
         silent = self._silent_reason()
         if silent is not None:
-            return Outcome(item, "silent", at=now)
+            logger.info("%s not said: %s", item.label, silent)
+            return Outcome(item, "silent", at=now, why=silent)
         volume = self.schedule.volume_at(now)
         if volume <= 0.0:
-            logger.info("quiet hours: %s of %s not said", item.kind, label)
-            return Outcome(item, "quiet", at=now)
+            logger.warning("%s not said: quiet hours", item.label)
+            return Outcome(item, "quiet", at=now, why="quiet hours")
+        rounds = 0
         try:
-            wav = compose(
-                item.sentences,
-                self.voice,
-                self.work_dir / "announcement.wav",
-                self.chime,
-                self.repeat,
-                self.gap_s,
-            )
-            self.player.play(wav, volume)
+            while True:
+                wav = compose(item.sentences, self.voice, self.work_dir / "announcement.wav",
+                              self.chime if rounds == 0 else None, 1, self.gap_s,
+                              lead_s=self.gap_s if rounds else 0.0)
+                self.player.play(wav, volume)
+                rounds += 1
+                if rounds >= self.repeat:
+                    break
+                if self._waiting():
+                    logger.info("%s said once: others wait", item.label)
+                    break
+                over = self._over(item)
+                if over is not None:
+                    logger.info("%s said once: %s", item.label, over)
+                    break
         except (VoiceError, AudioError) as err:
             problem = _same_problem(err)
             if problem != self._failing:  # a sound server that is down: said once, not per call
-                logger.error("could not announce %s of %s: %s", item.kind, label, err)
+                logger.error("could not announce %s: %s", item.label, err)
             else:
-                logger.info("could not announce %s of %s either (same problem)", item.kind, label)
+                logger.info("could not announce %s either (same problem)", item.label)
             self._failing = problem
-            return Outcome(item, "failed", volume, now)
+            return Outcome(item, "failed", volume, now, rounds, why=str(err))
         if self._failing is not None:
             logger.warning("announcements work again")
             self._failing = None
-        logger.info("announced %s of %s at volume %.2f", item.kind, label, volume)
-        return Outcome(item, "announced", volume, now)
+        logger.info("announced %s at volume %.2f (%d times)", item.label, volume, rounds)
+        return Outcome(item, "announced", volume, now, rounds)
 
     def _silent_reason(self) -> str | None:
         if not self._checked:

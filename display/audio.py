@@ -70,8 +70,9 @@ def wav_duration(path: Path) -> float:
         raise AudioError(f"cannot read WAV file {path}: {err}") from err
 
 
-def join_wavs(parts: Sequence[Path], out: Path, gap_s: float = 0.3) -> Path:
-    """Write ``parts`` one after another into ``out``, ``gap_s`` of silence between them.
+def join_wavs(parts: Sequence[Path], out: Path, gap_s: float = 0.3, lead_s: float = 0.0) -> Path:
+    """Write ``parts`` one after another into ``out``, ``gap_s`` of silence between them (and
+    ``lead_s`` before the first).
 
     The result takes the first part's format; a part in another format is converted with sox.
     """
@@ -80,7 +81,9 @@ def join_wavs(parts: Sequence[Path], out: Path, gap_s: float = 0.3) -> Path:
     target = wav_format(parts[0])
     if out.exists() and not out.is_file():  # /dev/full, a folder: not replaced by a WAV file
         raise AudioError(f"cannot write the sound to {out}: it is not a regular file")
-    gap = b"\0" * (int(target.rate * gap_s) * target.channels * target.sample_width)
+    frame = target.channels * target.sample_width
+    gap = b"\0" * (int(target.rate * gap_s) * frame)
+    lead = b"\0" * (int(target.rate * lead_s) * frame)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     with tempfile.TemporaryDirectory(prefix="hall-join-") as scratch:
         try:
@@ -90,6 +93,7 @@ def join_wavs(parts: Sequence[Path], out: Path, gap_s: float = 0.3) -> Path:
                 joined.setnchannels(target.channels)
                 joined.setsampwidth(target.sample_width)
                 joined.setframerate(target.rate)
+                joined.writeframes(lead)
                 for i, part in enumerate(parts):
                     if i:
                         joined.writeframes(gap)

@@ -108,7 +108,9 @@ class DisplayApp(QObject):
         self._worker: threading.Thread | None = None
         self._silent = not self.speaking
         self.bus: QtBus | None = None
+        self._missing: str | None = None  # what was last said about a zone or window not found
         self.model.cued.connect(self.on_cue)
+        self.model.changed.connect(self.check_place)
         if not self.speaking:
             logger.info("voice off: this display shows calls and does not announce them")
 
@@ -135,6 +137,24 @@ class DisplayApp(QObject):
         self.connect_bus(bus)
         bus.start()
 
+    @Slot()
+    def check_place(self) -> None:
+        """Say in the log, once, that the zone or window this screen is to show is not in the
+        hall (the screen says so too, but nobody may be there to read it)."""
+        o, board = self.options, self.board
+        if not board.synced:
+            return
+        missing = None
+        if o.mode == "zone" and o.zone is not None and o.zone not in board.zones():
+            missing = (f"there is no zone {o.zone!r} in this hall; its zones are: "
+                       + (", ".join(board.zones()) or "none"))
+        elif o.mode == "window" and o.window is not None and o.window not in board.windows:
+            missing = (f"there is no window {o.window} in this hall; its windows are: "
+                       + (", ".join(map(str, sorted(board.windows))) or "none"))
+        if missing is not None and missing != self._missing:
+            logger.warning("%s (check --zone/--window)", missing)
+        self._missing = missing
+
     # -- the voice
 
     def speaker(self) -> Announcer | None:
@@ -156,12 +176,14 @@ class DisplayApp(QObject):
             langs,
             repeat=self.settings.repeat,
             max_age_s=self.settings.max_age_s,
+            current=self.board.call_over,
             schedule=self.settings.schedule(self.board.timezone_name),
             work_dir=self._work_dir,
         )
         self._worker = threading.Thread(target=self.announcer.run_forever, name="hall-voice", daemon=True)
         self._worker.start()
-        logger.info("announcing in %s, %d times, to %s", ", ".join(langs), self.settings.repeat,
+        logger.info("announcing in %s, %d times when no other call waits, to %s", ", ".join(langs),
+                    self.settings.repeat,
                     ", ".join(self.audience.zones) or
                     ", ".join(map(str, self.audience.windows)) or "the whole hall")
         return self.announcer

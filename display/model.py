@@ -1,8 +1,9 @@
 """What the hall's screens show, as plain data: the board and the three modes' view-models.
 
 ``HallBoard`` follows the bus: a snapshot rebuilds it, each event updates it, and the events
-that must be heard come back as cues (``CallCue``, ``MessageCue``). It never touches Qt, a clock
-it was not given, or the network, so tests feed it the hub's own dicts.
+that must be heard come back as cues (``CallCue``, ``MessageCue``). It also knows whether a call
+is still current (``call_over``): the announcer asks it just before it speaks. It never touches
+Qt, a clock it was not given, or the network, so tests feed it the hub's own dicts.
 
 ``hall_screen``, ``window_screen`` and ``zone_screen`` turn the board into what one mode shows,
 every string already taken from the catalogue, in the screen's primary language (large) and its
@@ -28,6 +29,15 @@ logger = logging.getLogger(__name__)
 KEEP_CALLS = 10
 KEEP_NOTICES = 3
 DEFAULT_TZ = "Asia/Shanghai"
+MAX_AGE_S = 1800.0  # a missed call older than this is not said after a resync, current or not
+
+#: The events after which a ticket's call is over, and how the log says it.
+ENDED = {
+    "ticket_finished": "finished",
+    "ticket_no_show": "marked no-show",
+    "ticket_transferred": "transferred",
+    "ticket_cancelled": "cancelled",
+}
 
 
 # ---------------------------------------------------------------------------------- the board
@@ -152,7 +162,7 @@ class HallBoard:
         clock: Clock,
         *,
         highlight_s: float = 10.0,
-        max_age_s: float = 60.0,
+        max_age_s: float = MAX_AGE_S,
         keep_calls: int = KEEP_CALLS,
         keep_notices: int = KEEP_NOTICES,
     ) -> None:
@@ -175,18 +185,22 @@ class HallBoard:
         self.windows: dict[int, Window] = {}
         self.calls: list[Call] = []  # newest first, one per ticket number
         self.notices: list[Notice] = []  # newest first
+        # ticket number -> how its call ended (finished, no-show …), until it is called again
+        self.ended: dict[str, str] = {}
 
     # -- feeding
 
     def apply_snapshot(self, seq: int, snapshot: Mapping[str, Any]) -> list[Cue]:
         """Rebuild from a snapshot. On a resync, the calls made while this display was cut off
-        that are still recent enough (``max_age_s``) come back as cues, so they are still heard."""
+        that are still current (each window's newest, if the window still calls it) and younger
+        than ``max_age_s`` come back as cues, so they are still heard."""
         now = self.clock.now()
         hall = snapshot.get("hall") or {}
         self.seq = seq
         day = str(snapshot.get("day") or "")
         if day != self.day:
             self.notices = []
+            self.ended = {}
         self.day = day
         self.hall_name = str(hall.get("name") or "")
         self.hall_name_en = hall.get("name_en")
@@ -194,6 +208,9 @@ class HallBoard:
         self._set_timezone(str(hall.get("timezone") or DEFAULT_TZ))
         self.services = {s["id"]: _service(s) for s in snapshot.get("services") or ()}
         self.windows = {int(w["number"]): _window(w) for w in snapshot.get("windows") or ()}
+        for window in self.windows.values():  # called again while this display was cut off
+            if window.current is not None:
+                self.ended.pop(window.current, None)
         known = {c.number: c for c in self.calls}
         resync = self.synced
         calls: list[Call] = []
@@ -209,6 +226,7 @@ class HallBoard:
             if before is not None and _heard(before, call):
                 call = replace(call, at=before.at, calls=before.calls, seen_at=before.seen_at)
             elif (resync and call.window not in moved_on and call.at is not None
+                  and self.call_over(number, call.window) is None
                   and (now - call.at).total_seconds() <= self.max_age_s):
                 call = replace(call, seen_at=call.at)  # missed while cut off: still news
                 missed.append((call, before is not None))
@@ -231,7 +249,9 @@ class HallBoard:
             self.seq = frame["seq"]
         if name == "ticket_called":
             return self._called(data, _parse_at(frame.get("at")))
-        if name == "window_changed" and isinstance(data.get("window"), Mapping):
+        if name in ENDED or name == "ticket_reinstated":
+            self._ended(name, data)
+        elif name == "window_changed" and isinstance(data.get("window"), Mapping):
             window = _window(data["window"])
             self.windows[window.number] = window
         elif name == "queue_changed" and data.get("service") in self.services:
@@ -250,6 +270,7 @@ class HallBoard:
         elif name == "day_started":
             self.calls = []
             self.notices = []
+            self.ended = {}
             self.day = str(data.get("day") or self.day)
         return []
 
@@ -261,11 +282,48 @@ class HallBoard:
             logger.warning("a ticket_called event without number or window: %s", data)
             return []
         calls = int(data.get("calls") or 1)
+        self.ended.pop(number, None)
         call = Call(number, window, ticket.get("service"), at, calls, self.clock.now())
         self.calls = [call, *(c for c in self.calls if c.number != number)][: self.keep_calls]
         if window in self.windows:
             self.windows[window] = replace(self.windows[window], current=number)
         return [CallCue(number, window, recall=calls > 1)]
+
+    def _ended(self, name: str, data: Mapping[str, Any]) -> None:
+        ticket = data.get("ticket") or {}
+        number = ticket.get("number")
+        if not isinstance(number, str):
+            return
+        if name == "ticket_reinstated":  # waiting again: its next call is a new one
+            self.ended.pop(number, None)
+            return
+        self.ended[number] = ENDED[name]
+        for window in list(self.windows.values()):  # its window_changed follows; be sure
+            if window.current == number:
+                self.windows[window.number] = replace(window, current=None)
+
+    def call_over(self, number: str, window: int) -> str | None:
+        """Why the call of ``number`` to ``window`` is over, or None while it stands: the ticket
+        was finished, marked no-show, transferred or cancelled; its window calls another ticket,
+        is paused or closed (signed out). What the board does not know (a window it has not
+        heard of) stands.
+
+        The announcer's worker thread asks this while the Qt thread applies events: it only
+        reads whole dict entries (atomic in CPython), never iterates what may change."""
+        ended = self.ended.get(number)
+        if ended is not None:
+            return f"{number} was {ended}"
+        shown = self.windows.get(window)
+        if shown is None:
+            return None
+        if shown.state == "closed":
+            return f"window {window} is closed"
+        if shown.state == "paused":
+            return f"window {window} is paused"
+        if shown.current != number:
+            return (f"window {window} calls {shown.current} now" if shown.current
+                    else f"window {window} calls no ticket now")
+        return None
 
     def set_status(self, connected: bool, detail: str) -> None:
         self.connected = connected
@@ -291,10 +349,13 @@ class HallBoard:
         return self.calls[0] if self.calls else None
 
     def is_fresh(self, call: Call) -> bool:
-        """Whether ``call`` is still news: heard live less than ``highlight_s`` ago."""
+        """Whether ``call`` is still news: heard live less than ``highlight_s`` ago, and still
+        current (not once its ticket was marked no-show, transferred …)."""
         if call.seen_at is None or self.stale:
             return False
-        return self.clock.now() - call.seen_at < timedelta(seconds=self.highlight_s)
+        if self.clock.now() - call.seen_at >= timedelta(seconds=self.highlight_s):
+            return False
+        return self.call_over(call.number, call.window) is None
 
     def fresh_until(self) -> datetime | None:
         """When the newest highlight goes out (for the screen's timer), or None."""
@@ -415,6 +476,7 @@ class WindowScreen:
     idle: Text  # what shows instead of a number: please wait / paused / closed
     state_text: Text | None  # 暂停服务 (+ reason) / 暂停办理
     clerk: Text | None
+    clerk_name: str = ""  # the part of ``clerk`` a screen may cut (never the staff number)
 
 
 @dataclass(frozen=True)
@@ -551,6 +613,7 @@ def window_screen(board: HallBoard, number: int, lang: str | None = None) -> Win
         idle=_state_text(window, langs) or langs.text("display.window_idle"),
         state_text=_state_text(window, langs),
         clerk=clerk if window.state != "closed" else None,
+        clerk_name=window.clerk_name or "",
     )
 
 

@@ -1,11 +1,12 @@
 """The display's own settings: a small TOML file given with ``--settings FILE``.
 
-Everything is optional; a display without a file announces every call twice in the hall's
-languages at full volume::
+Everything is optional; a display without a file announces every call in the hall's languages
+at full volume, twice when no other call waits (once in a burst)::
 
     voice = true                 # this display drives a speaker (one per speaker zone)
-    repeat = 2                   # each announcement said this many times
-    max_age_s = 60               # a call not yet said after this long is dropped
+    repeat = 2                   # each announcement said this many times while nothing else waits
+    max_age_s = 1800             # last resort: a call still current but not said after this long
+                                 # is dropped (a call that is over is withdrawn whatever its age)
     highlight_s = 10             # the newest call stays highlighted this long
     languages = ["zh", "en"]     # languages announced; default: the hall's
     announce_zones = []          # zones whose calls this display announces; [] = all it shows
@@ -30,7 +31,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-from display.announcer import VolumeSchedule
+from display.announcer import MAX_AGE_S, VolumeSchedule
 from display.errors import DisplayError
 from hub.i18n import languages as catalogue_languages
 from hub.settings_file import read_toml
@@ -56,7 +57,7 @@ class VolumeRuleSpec:
 class DisplaySettings:
     voice: bool | None = None  # None: the mode decides (hall and zone screens speak)
     repeat: int = 2
-    max_age_s: float = 60.0
+    max_age_s: float = MAX_AGE_S
     highlight_s: float = 10.0
     languages: tuple[str, ...] = ()  # () = the hall's languages
     announce_zones: tuple[str, ...] = ()

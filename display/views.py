@@ -76,26 +76,152 @@ def fitted(text: str, box: QRectF, px: float, bold: bool = False, min_px: float 
         px = max(min_px, px * 0.92)
 
 
-def common_px(texts: Sequence[str], box: QRectF, px: float, bold: bool = False) -> float:
-    """One size for a column of texts (all in boxes like ``box``): the one the longest allows."""
-    sizes = [fitted(t, box, px, bold).pixelSize() for t in texts if t]
-    return float(min(sizes)) if sizes else px
-
-
 #: A long text shrinks to fit its box down to this share of its size, and is then cut with
-#: "…": a whole window name in 8 px is not read across a hall.
+#: "…": a whole window name in 8 px is not read across a hall. Ticket numbers are never cut.
 SHRINK_LIMIT = 0.55
+#: A name that fits on one line at this share of its size stays on one line; else it may take
+#: two lines, where its box has room for them.
+ONE_LINE_SHARE = 0.8
+#: A line must not start with these (a name wraps before the word, not before its comma).
+NO_LINE_START = "）)]】」』、，,。.：:；;！!？?·・"
+
+
+def common_px(texts: Sequence[str], box: QRectF, px: float, bold: bool = False,
+              floor_share: float = SHRINK_LIMIT) -> float:
+    """One size for a column of texts (all in boxes like ``box``): the one the longest of them
+    allows, among those that fit at ``ONE_LINE_SHARE`` of the box's natural size or more. A
+    longer text does not make the others small: it shrinks alone, down to ``floor_share`` of
+    the natural size (``draw_text``'s floor), and is cut if it must."""
+    natural = min(px, box.height() * 0.92)
+    sizes = [fitted(t, box, px, bold).pixelSize() for t in texts if t]
+    most = [size for size in sizes if size >= natural * ONE_LINE_SHARE]
+    return float(min(most)) if most else max(natural * floor_share, float(max(sizes, default=1)))
+
+
+def cut_count(texts: Sequence[str], box: QRectF, px: float, bold: bool = False,
+              floor_share: float = SHRINK_LIMIT) -> int:
+    """How many of ``texts`` do not fit ``box`` even at the floor (``common_px``): cut."""
+    floor = min(px, box.height() * 0.92) * floor_share
+    return sum(1 for t in texts if t and fitted(t, box, px, bold).pixelSize() < floor)
 
 
 def draw_text(p: QPainter, box: QRectF, text: str, px: float, colour: QColor, *,
-              bold: bool = False, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> float:
-    """Draw ``text`` on one line in ``box``; returns the size it was drawn in (0: not drawn)."""
+              bold: bool = False, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft,
+              floor: float | None = None, cut: str | None = None) -> float:
+    """Draw ``text`` on one line in ``box``, shrunk to fit down to ``floor`` px (default: the
+    SHRINK_LIMIT share of ``px``), then cut with "…". With ``cut`` (a part of ``text``, such as
+    a clerk's name), only that part is cut and the rest is kept whole (a staff number is never
+    cut), shrunk further if it must be. Returns the size drawn in (0: not drawn)."""
     if not text or box.width() <= 0 or box.height() <= 0:
         return 0.0
-    f = fitted(text, box, px, bold, min_share=SHRINK_LIMIT)
-    shown = QFontMetricsF(f).elidedText(text, Qt.TextElideMode.ElideRight, box.width())
+    f = fitted(text, box, px, bold, min_px=floor if floor is not None else 8,
+               min_share=0.0 if floor is not None else SHRINK_LIMIT)
+    metrics = QFontMetricsF(f)
+    if metrics.horizontalAdvance(text) <= box.width():
+        shown = text
+    elif cut and cut in text:
+        head, _, tail = text.partition(cut)
+        kept = f"{head}…{tail}"
+        if metrics.horizontalAdvance(kept) > box.width():
+            f = fitted(kept, box, f.pixelSize(), bold, min_px=1)
+            metrics = QFontMetricsF(f)
+        room = box.width() - metrics.horizontalAdvance(head + tail)
+        shown = head + metrics.elidedText(cut, Qt.TextElideMode.ElideRight, room) + tail
+        if cut not in shown and "…" not in shown:  # no room even for "…"
+            shown = kept
+    else:
+        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, box.width())
     draw_line(p, box, align, shown, f, colour)
     return float(f.pixelSize())
+
+
+def draw_number(p: QPainter, box: QRectF, number: str, px: float, colour: QColor, *,
+                align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft) -> float:
+    """A ticket number, bold, as large as ``px`` and never cut: shrunk until it fits, however
+    long it is (a citizen reads their number whole or not at all). Returns its size."""
+    if not number or box.width() <= 0 or box.height() <= 0:
+        return 0.0
+    f = fitted(number, box, px, True, min_px=1)
+    draw_line(p, box, align, number, f, colour)
+    return float(f.pixelSize())
+
+
+def wrap_two(text: str, f: QFont, width: float) -> list[str] | None:
+    """``text`` on one line, or on two of ``width`` in ``f`` (broken at a space if it has
+    spaces, else between two characters, never before punctuation), the two as even as can be;
+    None if it does not fit two lines."""
+    metrics = QFontMetricsF(f)
+    if metrics.horizontalAdvance(text) <= width:
+        return [text]
+    if " " in text.strip():
+        breaks = [(text[:i].rstrip(), text[i + 1:].lstrip()) for i, c in enumerate(text) if c == " "]
+    else:
+        breaks = [(text[:i], text[i:]) for i in range(1, len(text)) if text[i] not in NO_LINE_START]
+    best: tuple[float, list[str]] | None = None
+    for first, second in breaks:
+        if not first or not second:
+            continue
+        widest = max(metrics.horizontalAdvance(first), metrics.horizontalAdvance(second))
+        if widest <= width and (best is None or widest < best[0]):
+            best = (widest, [first, second])
+    return best[1] if best else None
+
+
+def draw_name(p: QPainter, box: QRectF, room: QRectF, text: Text, colour: QColor, *,
+              bold: bool = False, split: float = 0.62) -> None:
+    """A name (primary language large, second smaller) laid out in ``box`` as ``draw_two``
+    would; a name that would have to shrink a lot may instead take two lines, larger, reaching
+    down into ``room`` (``box`` and the free space below it): the primary language first, then
+    the second too if there is room for both."""
+    top, bottom = two_boxes(box, split)
+    primary = _two_lines(text.primary, box.width(), top.height(), bold)
+    if primary is None:
+        draw_two(p, box, text, colour, bold=bold, split=split)
+        return
+    lines, px = primary
+    line_h = px / 0.92
+    below_h = bottom.height()
+    second: tuple[list[str], float] | None = None
+    if text.secondary:
+        second = _two_lines(text.secondary, box.width(), min(below_h, line_h * 0.85), False)
+        if second is not None and len(lines) * line_h + len(second[0]) * second[1] / 0.92 > room.height():
+            second = None  # the second language on one line, as draw_two puts it
+    needed = len(lines) * line_h + (len(second[0]) * second[1] / 0.92 if second else below_h if
+                                     text.secondary else 0.0)
+    if needed > room.height() + 0.5:
+        draw_two(p, box, text, colour, bold=bold, split=split)
+        return
+    y = box.top()
+    for line in lines:
+        draw_text(p, QRectF(box.left(), y, box.width(), line_h), line, px, colour, bold=bold)
+        y += line_h
+    if not text.secondary:
+        return
+    if second is None:
+        draw_text(p, QRectF(box.left(), y, box.width(), below_h), text.secondary,
+                  min(below_h * 0.85, px), COLOURS.soft)
+        return
+    for line in second[0]:
+        h = second[1] / 0.92
+        draw_text(p, QRectF(box.left(), y, box.width(), h), line, second[1], COLOURS.soft)
+        y += h
+
+
+def _two_lines(words: str, width: float, line_h: float, bold: bool) -> tuple[list[str], float] | None:
+    """``words`` in two lines of ``width``, at the largest size (up to what a line ``line_h`` high
+    takes) at which they fit, if that is clearly larger than on one line; else None (one line
+    it is, shrunk and cut if it must)."""
+    px = line_h * 0.92
+    one = fitted(words, QRectF(0, 0, width, line_h), px, bold, min_px=1).pixelSize()
+    if one >= px * ONE_LINE_SHARE:
+        return None
+    size = px
+    while size > one * 1.15:
+        wrapped = wrap_two(words, font(size, bold), width)
+        if wrapped is not None:
+            return wrapped, size
+        size *= 0.94
+    return None
 
 
 def draw_marked(p: QPainter, box: QRectF, text: str, px: float, colour: QColor, accent: QColor,
@@ -128,27 +254,37 @@ def two_boxes(box: QRectF, split: float) -> tuple[QRectF, QRectF]:
 
 def draw_two(p: QPainter, box: QRectF, text: Text, colour: QColor, *, bold: bool = False,
              align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft, split: float = 0.62,
-             second: QColor | None = None, px: tuple[float, float] | None = None) -> None:
+             second: QColor | None = None, px: tuple[float, float] | None = None,
+             floor: tuple[float, float] | None = None, cut: str | None = None) -> None:
     """Primary language on top (large), second language below (smaller); ``px`` caps the two
-    sizes (to give a column of names one size)."""
+    sizes (to give a column of names one size), ``floor`` is the least each shrinks to before
+    it is cut, and ``cut`` the part of both lines that may be cut (see ``draw_text``)."""
     if not text.secondary:
         draw_text(p, box, text.primary, px[0] / split if px else box.height(), colour, bold=bold,
-                  align=align)
+                  align=align, floor=floor[0] if floor else None, cut=cut)
         return
     top, bottom = two_boxes(box, split)
     used = draw_text(p, top, text.primary, px[0] if px else top.height(), colour, bold=bold,
-                     align=align)
+                     align=align, floor=floor[0] if floor else None, cut=cut)
     below = px[1] if px else bottom.height() * 0.85
     if used:  # the second language never outgrows the first
         below = min(below, used)
-    draw_text(p, bottom, text.secondary, below, second or COLOURS.soft, align=align)
+    draw_text(p, bottom, text.secondary, below, second or COLOURS.soft, align=align,
+              floor=min(floor[1], below) if floor else None, cut=cut)
 
 
 def two_px(texts: Sequence[Text], box: QRectF, split: float, bold: bool = False) -> tuple[float, float]:
-    """The two sizes that let every one of ``texts`` fit boxes like ``box``."""
+    """The two sizes that let every one of ``texts`` fit boxes like ``box`` (but for those too
+    long even at the floor: see ``common_px``)."""
     top, bottom = two_boxes(box, split)
     return (common_px([t.primary for t in texts], top, top.height(), bold),
             common_px([t.secondary for t in texts], bottom, bottom.height() * 0.85))
+
+
+def two_floor(box: QRectF, split: float) -> tuple[float, float]:
+    """The least size the two lines of a box like ``box`` shrink to before they are cut."""
+    top, bottom = two_boxes(box, split)
+    return (top.height() * 0.92 * SHRINK_LIMIT, bottom.height() * 0.85 * SHRINK_LIMIT)
 
 
 def panel(p: QPainter, box: QRectF, fill: QColor, edge: QColor | None = None, width: float = 2) -> None:
@@ -393,8 +529,7 @@ def paint_call_row(p: QPainter, box: QRectF, row: CallRow, stale: bool) -> None:
     p.setPen(QPen(COLOURS.panel_edge, 1))
     p.drawLine(box.bottomLeft(), box.bottomRight())
     number, arrow, window = columns(inset(box, box.width() * 0.03, box.height() * 0.1), (0.42, 0.1, 0.48))
-    draw_text(p, number, row.number, number.height() * 0.8, COLOURS.dim if stale else COLOURS.accent,
-              bold=True)
+    draw_number(p, number, row.number, number.height() * 0.8, COLOURS.dim if stale else COLOURS.accent)
     draw_text(p, arrow, "→", arrow.height() * 0.6, COLOURS.soft, align=Qt.AlignmentFlag.AlignHCenter)
     draw_two(p, window, row.window, COLOURS.dim if stale else COLOURS.text, bold=True, split=0.6)
 
@@ -415,6 +550,9 @@ def paint_queues(p: QPainter, box: QRectF, screen: HallScreen) -> None:
         sizes = (two_px([q.name for q in queues], name, 0.6),
                  two_px([q.wait for q in queues], count, 0.6, True))
         score = min(sizes[0][0], sizes[1][0]) + min(sizes[0][1], sizes[1][1])
+        top = two_boxes(name, 0.6)[0]
+        cut = cut_count([q.name.primary for q in queues], top, top.height())
+        score *= 1 - cut / len(queues)  # every name cut costs its share of the panel
         if best is None or score > best[0]:
             best = (score, cells, sizes)
     assert best is not None
@@ -432,7 +570,8 @@ def paint_queue(p: QPainter, box: QRectF, queue: QueueRow,
                 sizes: tuple[tuple[float, float], tuple[float, float]], stale: bool) -> None:
     panel(p, box, COLOURS.background if queue.open else COLOURS.panel, COLOURS.panel_edge, 1)
     name, count = queue_boxes(box)
-    draw_two(p, name, queue.name, COLOURS.text if queue.open else COLOURS.closed, split=0.6, px=sizes[0])
+    draw_two(p, name, queue.name, COLOURS.text if queue.open else COLOURS.closed, split=0.6, px=sizes[0],
+             floor=two_floor(name, 0.6))
     colour = COLOURS.dim if stale else COLOURS.accent if queue.open and queue.waiting else COLOURS.soft
     draw_two(p, count, queue.wait, colour if queue.open else COLOURS.closed, bold=True,
              align=Qt.AlignmentFlag.AlignRight, split=0.6, px=sizes[1])
@@ -481,12 +620,17 @@ def paint_window(p: QPainter, box: QRectF, screen: WindowScreen) -> None:
         info, call = columns(body, (0.45, 0.55))
         call = call.adjusted(gap, 0, 0, 0)
     name, state, clerk = rows(info, (0.42, 0.3, 0.28))
-    draw_two(p, inset(name, 0, name.height() * 0.08), screen.name, COLOURS.text, bold=True)
+    name_box = inset(name, 0, name.height() * 0.08)
     if screen.state_text is not None and screen.calling is not None:  # else it shows on the right
         colour = COLOURS.warn if screen.state == "paused" else COLOURS.soft
         draw_two(p, inset(state, 0, state.height() * 0.12), screen.state_text, colour, bold=True)
-    if screen.clerk is not None:
-        draw_two(p, inset(clerk, 0, clerk.height() * 0.15), screen.clerk, COLOURS.soft)
+        draw_two(p, name_box, screen.name, COLOURS.text, bold=True)
+    else:  # a long name may take two lines, down into the state's free row
+        room = QRectF(name_box.left(), name_box.top(), name_box.width(), state.bottom() - name_box.top())
+        draw_name(p, name_box, room, screen.name, COLOURS.text, bold=True)
+    if screen.clerk is not None:  # the staff number whole: a long name is cut instead
+        draw_two(p, inset(clerk, 0, clerk.height() * 0.15), screen.clerk, COLOURS.soft,
+                 cut=screen.clerk_name or None)
     fresh = screen.fresh and not stale
     panel(p, call, COLOURS.fresh if fresh else COLOURS.panel,
           COLOURS.fresh_edge if fresh else COLOURS.panel_edge, max(2.0, call.height() * 0.012))
@@ -495,8 +639,8 @@ def paint_window(p: QPainter, box: QRectF, screen: WindowScreen) -> None:
         draw_two(p, label, screen.calling_label, COLOURS.text if fresh else COLOURS.soft,
                  align=Qt.AlignmentFlag.AlignHCenter)
         colour = COLOURS.dim if stale else (COLOURS.warn if screen.state == "paused" else COLOURS.accent)
-        draw_text(p, number, screen.calling, number.height() * 0.8, colour, bold=True,
-                  align=Qt.AlignmentFlag.AlignHCenter)
+        draw_number(p, number, screen.calling, number.height() * 0.8, colour,
+                    align=Qt.AlignmentFlag.AlignHCenter)
     else:
         paused = screen.state == "paused"
         draw_two(p, inset(number, 0, number.height() * 0.2), screen.idle,
@@ -534,8 +678,8 @@ def paint_card(p: QPainter, box: QRectF, card: WindowCard, stale: bool) -> None:
         colour = COLOURS.dim if stale else (COLOURS.warn if card.state == "paused" and not fresh
                                             else COLOURS.accent)
         top = number if card.state_text is None else rows(number, (0.7, 0.3))[0]
-        draw_text(p, inset(top, 0, top.height() * 0.05), card.calling, top.height() * 0.85, colour,
-                  bold=True, align=Qt.AlignmentFlag.AlignHCenter)
+        draw_number(p, inset(top, 0, top.height() * 0.05), card.calling, top.height() * 0.85, colour,
+                    align=Qt.AlignmentFlag.AlignHCenter)
         if card.state_text is not None:
             draw_text(p, rows(number, (0.7, 0.3))[1], card.state_text.primary, number.height() * 0.2,
                       COLOURS.text if fresh else COLOURS.warn, bold=fresh,

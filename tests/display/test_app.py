@@ -106,7 +106,7 @@ def test_the_hall_screen_follows_a_burst_of_calls_and_announces_each(
     qtbot: QtBot, hub: HubProcess, peers: Callable[[str], QtPeer], start_display: Callable[..., DisplayApp],
     voice: FakeVoice, player: FakePlayer, shots: Path,
 ) -> None:
-    app = start_display(DisplayOptions(mode="hall"))
+    app = start_display(DisplayOptions(mode="hall"), DisplaySettings(repeat=1))
     assert app.board.hall_name == "县政务服务中心"
     empty = hall_screen(app.board, "zh")
     assert empty.newest is None and len(empty.queues) == 12
@@ -197,15 +197,16 @@ def test_the_zone_screen_announces_only_its_zone(
     peers("counter-4").ask("call_next", window=4)  # another zone: shown elsewhere, not said here
     first = peers("counter-1").ask("call_next", window=1)["ticket"]["number"]
     second = peers("counter-2").ask("call_next", window=2)["ticket"]["number"]
+    qtbot.waitUntil(lambda: app.announcer is not None and not app.announcer.pending()
+                    and len({text for text, lang in voice.spoken if lang == "zh"}) == 2, timeout=10000)
+    said = [text for text, lang in voice.spoken if lang == "zh"]
+    assert (first, second) == ("C001", "E001")
+    assert set(said) == {"请C零零一号到一号窗口办理", "请E零零一号到二号窗口办理"}  # not window 4's A001
     peers("counter-2").ask("pause", window=2, reason="培训")
     qtbot.waitUntil(lambda: zone_screen(app.board, "综合服务区").cards[1].state == "paused", timeout=5000)
     screen = zone_screen(app.board, "综合服务区", "zh")
     assert [(c.number, c.calling) for c in screen.cards] == [(1, first), (2, second), (3, None)]
     shoot(app, lambda lang: zone_screen(app.board, "综合服务区", lang), shots, "zone-burst")
-    qtbot.waitUntil(lambda: len(player.played) == 2, timeout=10000)
-    said = [text for text, lang in voice.spoken if lang == "zh"]
-    assert (first, second) == ("C001", "E001")
-    assert said == ["请C零零一号到一号窗口办理", "请E零零一号到二号窗口办理"]  # not window 4's A001
 
 
 def test_a_lost_hub_shows_reconnecting_then_the_screen_is_rebuilt(
@@ -261,3 +262,18 @@ def test_the_newest_call_marks_its_number_and_window() -> None:
     assert mark_call("请 A012 号到 12 号窗口", "A012", 12) == "请 \x01A012\x02 号到 \x0112\x02 号窗口"
     assert mark_call("A012 → Window 5", "A012", 5) == "\x01A012\x02 → Window \x015\x02"
     assert mark_call("no number here", "A012", 5) == "no number here"
+
+
+def test_a_zone_the_hall_does_not_have_is_a_warning_naming_its_zones(
+    qtbot: QtBot, peers: Callable[[str], QtPeer], start_display: Callable[..., DisplayApp],
+    caplog: pytest.LogCaptureFixture, shots: Path,
+) -> None:
+    caplog.set_level(logging.INFO, logger="display")
+    app = start_display(DisplayOptions(mode="zone", zone="一楼大厅"), DisplaySettings(voice=False))
+    assert not zone_screen(app.board, "一楼大厅").found
+    peers("kiosk-1").ask("issue", service="social")  # more events: still one warning
+    qtbot.waitUntil(lambda: app.board.services["social"].waiting == 1, timeout=5000)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["there is no zone '一楼大厅' in this hall; its zones are: "
+                        "综合服务区, 行政审批区, 文印缴费区 (check --zone/--window)"]
+    shoot(app, lambda lang: zone_screen(app.board, "一楼大厅", lang), shots, "zone-missing")

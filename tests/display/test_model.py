@@ -154,6 +154,59 @@ def test_a_burst_keeps_the_last_ten_calls_newest_first(hall: Hall, board: HallBo
     assert screen.recent[0].window.primary == "Window 1" and screen.recent[0].window.secondary == "1号窗口"
 
 
+@pytest.mark.parametrize(
+    ("action", "args", "why"),
+    [
+        ("no_show", (1,), "C001 was marked no-show"),
+        ("transfer", (1, "medical"), "C001 was transferred"),
+        ("finish", (1,), "C001 was finished"),
+        ("cancel", ("C001",), "C001 was cancelled"),
+        ("sign_out", (1,), "C001 was finished"),  # signing out finishes the ticket served
+        ("pause", (1, "午休"), "window 1 is paused"),
+        ("call_next", (1,), "C001 was finished"),  # calling next finishes the one called
+    ],
+)
+def test_a_call_is_over_once_its_ticket_or_window_moves_on(
+    hall: Hall, board: HallBoard, action: str, args: tuple[Any, ...], why: str
+) -> None:
+    hall.open_window(1)
+    hall.open_window(2, "1002", "李四")
+    hall.issue("social", 3)
+    feed(board, hall.do("call_next", 1))
+    feed(board, hall.do("call_next", 2))
+    assert board.call_over("C001", 1) is None and board.call_over("C002", 2) is None
+    assert hall_screen(board, "zh").recent[0].fresh  # C001, window 1: still news
+    feed(board, hall.do(action, *args))
+    assert board.call_over("C001", 1) == why
+    screen = hall_screen(board, "zh")
+    c001 = [r for r in screen.recent if r.number == "C001"]
+    assert c001 == [] or not c001[0].fresh  # no longer highlighted as its window's call
+    assert not (screen.newest is not None and screen.newest.number == "C001" and screen.newest.fresh)
+
+
+def test_a_ticket_called_again_is_current_again(hall: Hall, board: HallBoard) -> None:
+    hall.open_window(1)
+    hall.open_window(2, "1002", "李四")
+    hall.issue("social", 2)
+    feed(board, hall.do("call_next", 1))
+    feed(board, hall.do("no_show", 1))
+    assert board.call_over("C001", 1) == "C001 was marked no-show"
+    feed(board, hall.do("reinstate", "C001"))
+    feed(board, hall.do("call_next", 2))  # reinstated first: window 2 calls it
+    assert board.call_over("C001", 2) is None
+    assert board.call_over("C001", 1) == "window 1 calls no ticket now"
+    feed(board, hall.do("transfer", 2, None, 1))  # sent to window 1, which calls it
+    assert board.call_over("C001", 2) == "C001 was transferred"
+    feed(board, hall.do("call_next", 1))
+    assert board.call_over("C001", 1) is None
+    board.apply_event({"event": "day_started", "seq": 999, "data": {"day": "2026-11-24"}})
+    assert board.ended == {}
+
+
+def test_a_window_the_board_has_not_heard_of_lets_its_call_stand(clock: FakeClock) -> None:
+    assert HallBoard(clock).call_over("C001", 1) is None  # before the first snapshot
+
+
 def test_cut_off_the_board_dims_and_says_reconnecting(board: HallBoard, hall: Hall) -> None:
     hall.open_window(1)
     hall.issue("social")
@@ -197,6 +250,22 @@ def test_a_resync_rebuilds_from_recent_calls_and_cues_only_missed_recent_calls(
     assert not board.is_fresh(board.calls[0])  # called 10 s ago: no longer highlighted
     # a snapshot that brings nothing new cues nothing
     assert board.apply_snapshot(*hall.snapshot()) == []
+
+
+def test_a_resync_does_not_cue_a_missed_call_that_is_over(hall: Hall, clock: FakeClock) -> None:
+    board = HallBoard(clock)
+    hall.open_window(1)
+    hall.open_window(2, "1002", "李四")
+    hall.issue("social", 3)
+    board.apply_snapshot(*hall.snapshot())
+    board.set_status(True, "connected")
+    board.set_status(False, "lost")
+    hall.do("call_next", 1)  # C001, then marked no-show, while this display was cut off
+    hall.do("no_show", 1)
+    hall.do("call_next", 2)  # C002: still called
+    clock.advance(5)
+    assert board.apply_snapshot(*hall.snapshot()) == [CallCue("C002", 2)]
+    assert board.call_over("C001", 1) == "window 1 calls no ticket now"
 
 
 def test_a_call_heard_live_is_not_said_again_by_the_snapshot_of_a_reconnect(
