@@ -3,6 +3,8 @@
 - :class:`SignFollower` keeps the window's sign right from the bus alone (the snapshot after every
   (re)connect, ``window_changed`` and ``ticket_called`` of its window), never from the clerk's
   buttons, so the sign stays right when the client restarts or another device acts on the window.
+  A paused window's sign says "paused" until the window resumes, also through a recall of the
+  ticket still called there (the counter refuses one; another device, the admin's, may not).
 - :class:`KeypadBridge` starts a keypad and hands its actions to the GUI thread as a Qt signal
   (a serial keypad calls back on its own thread); the app connects it to
   :meth:`counter.model.ClerkModel.press`, the same commands as the buttons.
@@ -34,6 +36,7 @@ class SignFollower:
         self.sign = sign
         self.window = window
         self.shown: SignKind | None = None
+        self.paused = False  # the window's last known state was "paused"
         self._lock = threading.Lock()
 
     def set_window(self, window: int | None) -> None:
@@ -55,6 +58,10 @@ class SignFollower:
                 self._follow(state)
         elif name == "ticket_called" and data.get("window") == self.window:
             number = (data.get("ticket") or {}).get("number")
+            if self.paused:
+                logger.info("window %s is paused: its sign keeps saying so through the call of "
+                            "%s", self.window, number)
+                return
             if isinstance(number, str) and number:
                 with self._lock:
                     self.sign.show_call(number, self.window)
@@ -63,6 +70,7 @@ class SignFollower:
     def _follow(self, state: Mapping[str, Any]) -> None:
         assert self.window is not None
         with self._lock:
+            self.paused = state.get("state") == "paused"
             self.shown = follow_window(self.sign, state, self.window)
 
 

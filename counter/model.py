@@ -13,7 +13,14 @@ Rules it keeps:
   then answers it once, whatever happened to the first attempt).
 - An action is enabled only when the hub would accept it (signed in, a ticket called, not paused…)
   and the hub is reachable; a keypad key pressed when its action is not possible says why.
-- Every reply ends in a :class:`Notice` in plain words, in the screen's language.
+- Every reply ends in a :class:`Notice` in plain words, in the screen's language. A notice whose
+  cause is gone goes: "nobody is waiting" once someone waits, "the hub is unreachable" once it
+  is back; an error on the sign-in page after :data:`SIGN_IN_ERROR_SECONDS` (the next clerk
+  must not find the last one's wrong PIN).
+- The waiting list is in the hub's calling order (:meth:`ClerkModel.waiting`), from each
+  ticket's place in line (``first``, ``line_ord``) and the window's ``serves`` and ``policy``.
+- Recall, like a call, is refused while the window is paused: the clerk resumes first (the
+  window's sign and screens say "paused" until then).
 
 The clerk's figures (served today, mean service time, ratings) are the hub's (op
 ``window_figures``): asked after each sync and sign-in, on each ``ticket_finished`` and
@@ -54,6 +61,13 @@ WINDOW_CHOICE = {"open": "window_choice", "paused": "window_choice_paused"}
 #: A press not answered in this time says so, and then waits on for the hub's answer.
 REQUEST_TIMEOUT_S = 10.0
 SHOWN_WAITING = 6
+#: an error on the sign-in page (wrong PIN, "sign in first") is gone after this long
+SIGN_IN_ERROR_SECONDS = 60.0
+#: a ticket's priority class, as the hub ranks it (hub.model.PRIORITY_RANK)
+PRIORITY_CLASS = {"green": 0, "appointment": 1, "normal": 2}
+#: notices that hold only while the hub is unreachable, or while nobody waits
+OFFLINE_NOTICES = frozenset({"counter.refused_offline"})
+EMPTY_NOTICES = frozenset({"counter.error_queue_empty", "counter.error_call_next_queue_empty"})
 
 
 def utc_now() -> datetime:
@@ -105,6 +119,7 @@ class NoticeKind(StrEnum):
     OK = "ok"
     ERROR = "error"
     INFO = "info"
+    WARN = "warn"  # done, but the clerk should know something (sent to an unstaffed window)
 
 
 @dataclass(frozen=True)
@@ -230,6 +245,7 @@ class ClerkModel(QObject):
         self._last_finish: datetime | None = None  # of a ticket at this window (for ratings)
         self.pending: Action | None = None
         self._notice: tuple[NoticeKind, Words] | None = None
+        self._said_at: datetime | None = None
 
     # ------------------------------------------------------------------ feeding
 
@@ -246,6 +262,7 @@ class ClerkModel(QObject):
     def on_status(self, connected: bool, detail: str) -> None:
         self.connected = connected
         self.status_detail = detail
+        self._drop_stale_notice()
         self.changed.emit()
 
     def on_snapshot(self, seq: int, snapshot: Mapping[str, Any]) -> None:
@@ -264,6 +281,7 @@ class ClerkModel(QObject):
         self.synced = True
         self.connected = True
         self._signed_out_elsewhere(was_signed_in)
+        self._drop_stale_notice()
         self.refresh_figures(force=True)
         logger.debug("snapshot %d: window %s is %s", seq, self.window, self.window_state)
         self.changed.emit()
@@ -291,6 +309,7 @@ class ClerkModel(QObject):
         ticket = data.get("ticket")
         if isinstance(ticket, dict) and "id" in ticket:
             self._ticket_changed(str(name), ticket)
+        self._drop_stale_notice()
         self.changed.emit()
 
     def _ticket_changed(self, event: str, ticket: dict[str, Any]) -> None:
@@ -365,13 +384,25 @@ class ClerkModel(QObject):
 
     @property
     def waiting(self) -> list[dict[str, Any]]:
-        """Tickets waiting for this window, roughly in calling order."""
-        classes = {"green": 0, "appointment": 1}
+        """Tickets waiting for this window, in the order the hub will call them (its
+        ``next_for``): those sent to this window alone first, placed ``first`` before the others,
+        then by ``line_ord``; then the others, for policy ``ordered`` by the window's ``serves``
+        order first, then by priority class (green, appointment, normal), placed ``first``, and
+        ``line_ord``."""
+        state = self.window_state or {}
+        serves = [str(s) for s in state.get("serves") or ()]
+        ordered = state.get("policy") == "ordered"
 
-        def order(ticket: dict[str, Any]) -> tuple[int, int, datetime, str]:
-            direct = 0 if ticket.get("to_window") == self.window else 1
-            issued = parse_time(ticket.get("issued_at")) or self._clock()
-            return direct, classes.get(str(ticket.get("priority")), 2), issued, str(ticket["number"])
+        def order(ticket: dict[str, Any]) -> tuple[int, int, int, bool, float, str]:
+            line_ord = ticket.get("line_ord")
+            place = float(line_ord) if isinstance(line_ord, int) else float("inf")
+            first = not ticket.get("first")
+            number = str(ticket.get("number", ""))
+            if ticket.get("to_window") == self.window:
+                return 0, 0, 0, first, place, number
+            service = str(ticket.get("service"))
+            rank = serves.index(service) if ordered and service in serves else 0
+            return 1, rank, PRIORITY_CLASS.get(str(ticket.get("priority")), 2), first, place, number
 
         return sorted(self._waiting.values(), key=order)
 
@@ -402,6 +433,8 @@ class ClerkModel(QObject):
         current = self.current
         if action in (Action.CALL_NEXT, Action.CALL_NUMBER):
             return not self.paused
+        if action is Action.RECALL and self.paused:
+            return False  # a paused window calls nobody: its sign and screens say "paused"
         if action is Action.PAUSE:
             return not self.paused
         if action is Action.RESUME:
@@ -585,7 +618,7 @@ class ClerkModel(QObject):
             return Words("refused_busy", action=Words(f"action_{self.pending.value}"))
         if not self.signed_in:
             return Words("refused_signed_out")
-        if action in (Action.CALL_NEXT, Action.CALL_NUMBER) and self.paused:
+        if action in (Action.CALL_NEXT, Action.CALL_NUMBER, Action.RECALL) and self.paused:
             return Words("refused_paused")
         if action is Action.PAUSE:
             return Words("refused_already_paused")
@@ -643,7 +676,7 @@ class ClerkModel(QObject):
             self.pending = None
         if ok:
             self._apply_result(action, payload)
-            self._say(NoticeKind.OK, self._success_text(action, params, payload), emit=False)
+            self._say(*self._success(action, params, payload), emit=False)
         else:
             logger.info("window %s: %s refused: %s", self.window, action, payload)
             self._say(NoticeKind.ERROR, self._error_text(action, params, payload), emit=False)
@@ -667,6 +700,22 @@ class ClerkModel(QObject):
                     state["current"] = None
         if action is Action.SIGN_IN:  # a finish or a no-show asks when its event comes
             self.refresh_figures(force=True)
+
+    def _success(
+        self, action: Action, params: Mapping[str, Any], result: Mapping[str, Any]
+    ) -> tuple[NoticeKind, Words]:
+        """What a done action says; a transfer to a window nobody serves now warns."""
+        if action is Action.TRANSFER and params.get("to_window") is not None:
+            number = (result.get("ticket") or {}).get("number", "")
+            to_window = params["to_window"]
+            state = str((self.windows.get(to_window) or {}).get("state", "closed"))
+            words = partial(Words, number=number, window=to_window,
+                            name=partial(self.window_name, to_window),
+                            position=Words(f"position_{params.get('position', 'last')}"))
+            if state in ("closed", "paused"):
+                return NoticeKind.WARN, words(f"done_transfer_window_{state}")
+            return NoticeKind.OK, words("done_transfer_window")
+        return NoticeKind.OK, self._success_text(action, params, result)
 
     def _success_text(
         self, action: Action, params: Mapping[str, Any], result: Mapping[str, Any]
@@ -711,15 +760,33 @@ class ClerkModel(QObject):
 
     def _say(self, kind: NoticeKind, words: Words, *, emit: bool = True) -> None:
         self._notice = (kind, words)
+        self._said_at = self._clock()
         if emit:
             self.changed.emit()
 
+    def _drop_stale_notice(self) -> None:
+        """Forget a notice whose cause is gone: "the hub is unreachable" once it answers again,
+        "nobody is waiting" once someone waits for this window."""
+        if self._notice is None or self.pending is not None:
+            return
+        key = self._notice[1].key
+        if (key in OFFLINE_NOTICES and self.connected and self.synced) or (
+            key in EMPTY_NOTICES and self._waiting
+        ):
+            logger.debug("window %s: notice %s no longer holds", self.window, key)
+            self._notice = None
+
     @property
     def notice(self) -> Notice | None:
-        """The result of the last action, in the screen's language now."""
+        """The result of the last action, in the screen's language now; on the sign-in page an
+        error only for :data:`SIGN_IN_ERROR_SECONDS` (it was the last clerk's)."""
         if self._notice is None:
             return None
         kind, words = self._notice
+        if kind is NoticeKind.ERROR and not self.signed_in and self._said_at is not None and (
+            (self._clock() - self._said_at).total_seconds() >= SIGN_IN_ERROR_SECONDS
+        ):
+            return None
         return Notice(kind, words.render(self.lang))
 
 

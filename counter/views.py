@@ -39,6 +39,7 @@ from hub.qtype import BoldLabel
 
 logger = logging.getLogger(__name__)
 
+NBSP = "\u00a0"
 EXTRA_KEYS = {Action.TRANSFER: "F8", Action.CALL_NUMBER: "F9", Action.SIGN_OUT: "F12"}
 STYLE = """
 QWidget { font-family: "WenQuanYi Micro Hei"; font-size: 13pt; color: #1d2733; }
@@ -72,6 +73,7 @@ QPushButton#langButton { background: transparent; color: white; border: 1px soli
 #notice[kind="ok"] { background: #e3f1e4; color: #1b5e20; }
 #notice[kind="error"] { background: #fde4e4; color: #b71c1c; font-weight: bold; }
 #notice[kind="info"] { background: #e8edf3; color: #34475a; }
+#notice[kind="warn"] { background: #fff3cd; color: #7a4f01; font-weight: bold; }
 #dialogTitle { font-size: 16pt; font-weight: bold; }
 QLineEdit { padding: 8px; font-size: 16pt; }
 """
@@ -306,13 +308,15 @@ class WorkPage(QWidget):
         )
         if figures.rated:
             satisfied = sum(figures.scores.get(s, 0) for s in (4, 3))
-            self.figures_ratings.setText(
-                m.t("figures_ratings", rated=figures.rated, satisfied=satisfied)
-            )
+            self.figures_ratings.setText(m.t(
+                "figures_ratings_one" if figures.rated == 1 else "figures_ratings",
+                rated=figures.rated, satisfied=satisfied))
             keys = {4: "very_satisfied", 3: "satisfied", 2: "basically_satisfied", 1: "dissatisfied"}
-            self.figures_scores.setText(
-                " · ".join(f"{m.t(f'score_{keys[s]}')} {figures.scores.get(s, 0)}" for s in keys)
-            )
+            # each score and its count held together (no-break spaces): the line wraps only
+            # between scores, never leaving a count alone on a line
+            self.figures_scores.setText(" · ".join(
+                f"{m.t(f'score_{keys[s]}')} {figures.scores.get(s, 0)}".replace(" ", NBSP)
+                for s in keys))
         else:
             self.figures_ratings.setText(m.t("figures_ratings_none"))
             self.figures_scores.setText("")
@@ -465,6 +469,8 @@ class ClerkWindow(QWidget):
         if self.model.signed_in:
             self.work_page.refresh_current()
             self.work_page.refresh_waiting()
+        else:
+            self.sign_in_page.refresh()  # an old error leaves the page after a while
 
     def set_device_status(self, status: dict[str, str]) -> None:
         self.device_status = dict(status)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -39,6 +40,9 @@ QTabBar::tab { padding: 8px 18px; }
 
 #: the longest pause reason a clerk can type (it shows on the window's banner and screen)
 PAUSE_REASON_MAX = 40
+#: the transfer dialog's width: the windows' long English entries ("Window 12 · Collection
+#: (nobody signed in: called once someone is)") fit on one line at 1280 px, and wrap below it
+TRANSFER_WIDTH = 820
 
 class _Dialog(QDialog):
     """A dialog with a title line, OK and Cancel, sized to its parent screen."""
@@ -91,6 +95,11 @@ class TransferDialog(_Dialog):
         self.tabs = QTabWidget()
         self.service_list = QListWidget()
         self.window_list = QListWidget()
+        for entries in (self.service_list, self.window_list):
+            # an entry too long for the dialog wraps: no horizontal scrollbar hides its end
+            entries.setWordWrap(True)
+            entries.setResizeMode(QListView.ResizeMode.Adjust)
+            entries.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tabs.addTab(self.service_list, "")
         self.tabs.addTab(self.window_list, "")
         self.layout_.addWidget(self.tabs, 1)
@@ -103,7 +112,8 @@ class TransferDialog(_Dialog):
         positions.addStretch(1)
         self.layout_.addLayout(positions)
         if parent is not None:
-            self.resize(self.width(), max(480, parent.height() * 3 // 4))
+            width = min(max(self.width(), TRANSFER_WIDTH), max(self.width(), parent.width() - 80))
+            self.resize(width, max(480, parent.height() * 3 // 4))
         self.service_list.currentItemChanged.connect(self._update)
         self.window_list.currentItemChanged.connect(self._update)
         self.tabs.currentChanged.connect(self._update)

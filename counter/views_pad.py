@@ -1,7 +1,8 @@
 """The rating pad's screen: it paints a :class:`counter.evaluator.RatingPad`.
 
-Three pages: at rest the clerk's photo, name, staff number and window (亮身份); while asking, four
-big score buttons; afterwards a thank-you (or, rarely, why the rating was not taken). Text sizes
+Three pages: at rest the clerk's photo, name, staff number and window (亮身份); while asking, the
+ticket's number large (so nobody rates another's service), the question and four big score
+buttons; afterwards a thank-you (or, rarely, why the rating was not taken). Text sizes
 follow the screen's shorter side, so the same pad reads well on a 7-inch landscape panel and on a
 portrait one.
 """
@@ -43,8 +44,9 @@ QWidget {{ font-family: "WenQuanYi Micro Hei"; font-size: {unit}px; color: #1d27
 #padName {{ font-size: {int(unit * 2.2)}px; font-weight: bold; }}
 #padStaff {{ font-size: {int(unit * 1.2)}px; color: #34475a; }}
 #padWelcome {{ font-size: {int(unit * 1.1)}px; color: #1f4e79; }}
-#padAsk {{ font-size: {int(unit * 1.6)}px; font-weight: bold; color: #1f4e79; }}
-#padTicket, #padSeconds {{ color: #51606f; }}
+#padAsk {{ font-size: {int(unit * 1.3)}px; font-weight: bold; color: #34475a; }}
+#padTicket {{ font-size: {int(unit * 1.8)}px; font-weight: bold; color: #1f4e79; }}
+#padSeconds {{ color: #51606f; }}
 #padThanks {{ font-size: {int(unit * 2.2)}px; font-weight: bold; color: #2e7d32; }}
 #padThanks[failed="true"] {{ color: #b71c1c; font-size: {int(unit * 1.4)}px; }}
 #padOffline {{ background: #c62828; color: white; padding: {unit // 3}px; }}
@@ -97,8 +99,8 @@ class RatingPadView(QWidget):
         ask = QVBoxLayout(self.ask)
         self.ask_title = _label("padAsk")
         self.ask_ticket = _label("padTicket")
-        ask.addWidget(self.ask_title)
         ask.addWidget(self.ask_ticket)
+        ask.addWidget(self.ask_title)
         self.grid = QGridLayout()
         self.score_buttons: dict[int, QPushButton] = {}
         for score in SCORES:
@@ -135,7 +137,14 @@ class RatingPadView(QWidget):
     def _tick(self) -> None:
         self.pad.tick()
         if self.pad.state is PadState.ASKING:
-            self.seconds.setText(self.pad.t("pad_seconds_left", seconds=int(self.pad.seconds_left() + 0.99)))
+            self._paint_seconds()
+
+    def _paint_seconds(self) -> None:
+        """The countdown while asking; none while sending (nothing ends then)."""
+        pad = self.pad
+        asking = pad.state is PadState.ASKING
+        self.seconds.setText(
+            pad.t("pad_seconds_left", seconds=int(pad.seconds_left() + 0.99)) if asking else "")
 
     def refresh(self) -> None:
         pad = self.pad
@@ -153,7 +162,8 @@ class RatingPadView(QWidget):
             self.thanks_text.style().unpolish(self.thanks_text)
             self.thanks_text.style().polish(self.thanks_text)
             self.thanks_text.setText(pad.error if failed else pad.t("pad_thanks"))
-            self.thanks_more.setText("" if failed else pad.t("pad_thanks_more"))
+            more = "pad_thanks_later" if pad.later else "pad_thanks_more"
+            self.thanks_more.setText("" if failed else pad.t(more))
             self.stack.setCurrentWidget(self.thanks)
 
     def _paint_rest(self) -> None:
@@ -201,7 +211,7 @@ class RatingPadView(QWidget):
         for score, button in self.score_buttons.items():
             button.setText(pad.t(f"score_{SCORE_KEYS[score]}"))
             button.setEnabled(pad.can_rate())
-        self.seconds.setText(pad.t("pad_seconds_left", seconds=int(pad.seconds_left() + 0.99)))
+        self._paint_seconds()
 
     def _arrange(self, columns: int) -> None:
         """Score buttons in a 2 x 2 block (landscape) or one column (portrait)."""

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from counter.main import CounterApp, main
 from counter.model import Action, NoticeKind
+from counter.sign import FakeSign, SignKind
 from hub.client import DeviceSettings
 from hub.qtbus import QtBus
 from tests.hubproc import HubProcess
@@ -329,3 +330,196 @@ def test_bad_arguments_say_what_is_wrong(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["--keypad", "bogus", "--device", "counter-1", "--token", "x"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "keypad spec 'bogus' not understood" in err[0]
+
+
+# ------------------------------------------------------------------ the list in calling order
+
+
+@pytest.fixture
+def hall3(tmp_path: Path) -> Iterator[HubProcess]:
+    """The standard test hall plus window 3's counter (policy "ordered": medical, social, fund)."""
+    proc = HubProcess(tmp_path / "hub").enroll_standard()
+    proc.enroll("counter-3", "counter", 3)
+    proc.add_clerk("1004", "赵六", "4567")
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def open_window(qtbot: QtBot, hub: HubProcess, device: str) -> CounterApp:
+    bus = QtBus(DeviceSettings(hub.url, device, hub.tokens[device]))
+    app = CounterApp(bus, lang="zh")
+    qtbot.addWidget(app.window)
+    app.window.resize(1280, 800)
+    app.window.show()
+    bus.start()
+    qtbot.waitUntil(lambda: app.model.synced and app.model.window is not None, timeout=WAIT)
+    return app
+
+
+def mixed_line(desk: Desk, admin: QtPeer, hub: HubProcess, target: int, code: str) -> None:
+    """Every way a ticket takes its place in line, within a second or two: issued in the same
+    second, sent back "last" by window 2, sent to the target window alone ("last", then
+    "first"), missed at window 2 and reinstated "first", given the green channel, checked in
+    for an appointment."""
+    for service in ("social", "medical", "fund", "social", "employ", "medical", "fund", "social"):
+        desk.issue(service)
+    admin.ask("call_next", window=2)
+    admin.ask("transfer", window=2, to_service="social", position="last")
+    for position in ("last", "first"):
+        admin.ask("call_next", window=2)
+        admin.ask("transfer", window=2, to_window=target, position=position)
+    missed = admin.ask("call_next", window=2)["ticket"]["number"]
+    admin.ask("no_show", window=2)
+    desk.ask("reinstate", ticket=missed, position="first")
+    green = desk.issue("fund")
+    desk.ask("prioritise", ticket=green)
+    hub.book(code, "medical", str(desk.ask("sync")["snapshot"]["day"]))
+    desk.ask("check_in", code=code)
+    desk.issue("social")
+    desk.issue("medical")
+
+
+def called_in_turn(admin: QtPeer, window: int, count: int) -> list[str]:
+    return [str(admin.ask("call_next", window=window)["ticket"]["number"]) for _ in range(count)]
+
+
+def test_the_waiting_list_is_the_order_the_hub_calls_in(
+    qtbot: QtBot, hall3: HubProcess, screens: Path
+) -> None:
+    desk, admin = Desk(qtbot, hall3, "desk-1"), QtPeer(qtbot, hall3, "admin-1")
+    one, three = open_window(qtbot, hall3, "counter-1"), open_window(qtbot, hall3, "counter-3")
+    try:
+        for window, clerk, pin in ((1, "1001", "1234"), (2, "1002", "2345"), (3, "1004", "4567")):
+            admin.ask("sign_in", window=window, clerk=clerk, pin=pin)
+        for app, code in ((one, "AP-1"), (three, "AP-3")):
+            target = app.model.window
+            assert target is not None
+            mixed_line(desk, admin, hall3, target, code)
+            expected = 12 if target == 1 else 11  # window 3 does not serve employ
+            qtbot.waitUntil(lambda a=app, n=expected: len(a.model.waiting) == n, timeout=WAIT)
+            listed = [str(t["number"]) for t in app.model.waiting]
+            kinds = {(t["priority"], t["first"], t["to_window"] is not None)
+                     for t in app.model.waiting}
+            assert {("green", False, False), ("appointment", False, False),
+                    ("normal", True, False), ("normal", True, True),
+                    ("normal", False, True)} <= kinds
+            page = app.window.work_page
+            qtbot.waitUntil(lambda p=page, n=listed: p.waiting_list.text().startswith(
+                "  ".join(n[:6])), timeout=WAIT)
+            shoot(app.window, app, screens, f"waiting-order-window{target}")
+            assert called_in_turn(admin, target, len(listed)) == listed, target
+            qtbot.waitUntil(lambda a=app: not a.model.waiting, timeout=WAIT)
+    finally:
+        for app in (one, three):
+            app.bus.stop()
+            app.close()
+        desk.bus.stop()
+        admin.bus.stop()
+
+
+# ------------------------------------------------------------------ notices, pause, transfer
+
+
+def test_old_notices_go_and_a_paused_window_does_not_recall(
+    qtbot: QtBot, hub: HubProcess, desk: Desk, screens: Path
+) -> None:
+    admin = QtPeer(qtbot, hub, "admin-1")
+    sign = FakeSign("zh")
+    bus = QtBus(DeviceSettings(hub.url, "counter-1", hub.tokens["counter-1"]))
+    app = CounterApp(bus, lang="zh", sign=sign)
+    window, model, page = app.window, app.model, app.window.work_page
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    bus.start()
+    try:
+        qtbot.waitUntil(lambda: model.synced, timeout=WAIT)
+        model.sign_in("1001", "1234")
+        qtbot.waitUntil(lambda: model.signed_in and model.pending is None, timeout=WAIT)
+
+        # "nobody is waiting" goes once someone waits
+        click(qtbot, app, Action.CALL_NEXT)
+        settle(qtbot, app)
+        assert window.notice.isVisible() and window.notice.text() == "目前没有人等候本窗口。"
+        numbers = [desk.issue("social") for _ in range(3)]
+        qtbot.waitUntil(lambda: page.waiting_count.text() == "3人等候", timeout=WAIT)
+        assert model.notice is None and not window.notice.isVisible()
+        shoot(window, app, screens, "notice-gone-when-someone-waits")
+
+        # "the hub is unreachable" goes once it is back
+        hub.kill()
+        qtbot.waitUntil(lambda: not model.connected, timeout=WAIT)
+        QTest.keyClick(window, Qt.Key.Key_F1)
+        assert notice(app) == "与服务中心断开，请稍候再试。"
+        hub.start()
+        qtbot.waitUntil(lambda: model.connected and model.synced, timeout=20_000)
+        qtbot.waitUntil(lambda: not window.notice.isVisible(), timeout=WAIT)
+        assert window.connection.text() == "已连接服务中心" and model.notice is None
+        shoot(window, app, screens, "notice-gone-when-hub-back")
+
+        # a paused window does not recall, and its sign keeps saying "paused"
+        click(qtbot, app, Action.CALL_NEXT)
+        settle(qtbot, app)
+        model.pause()
+        settle(qtbot, app)
+        assert not page.buttons[Action.RECALL].isEnabled()
+        QTest.keyClick(window, Qt.Key.Key_F2)  # the keypad's recall key
+        assert notice(app) == "窗口暂停中，请先恢复服务再叫号。"
+        assert desk.ask("find", ticket=numbers[0])["ticket"]["calls"] == 1
+        qtbot.waitUntil(lambda: sign.last == (SignKind.PAUSED, "暂停服务"), timeout=WAIT)
+        admin.ask("recall", window=1)  # the hub takes it from another device
+        admin.ask("resume", window=1)
+        qtbot.waitUntil(lambda: sign.last == (SignKind.CALL, f"请{numbers[0]}号到1号窗口"),
+                        timeout=WAIT)
+        paused_at = max(i for i, shown in enumerate(sign.shown) if shown[0] is SignKind.PAUSED)
+        assert sign.shown[paused_at + 1:] == [(SignKind.CALL, f"请{numbers[0]}号到1号窗口")]
+
+        # sent to a window nobody is signed in at: named, with a warning; the dialog's entries
+        # are whole in English at 1280 px
+        qtbot.waitUntil(lambda: not model.paused, timeout=WAIT)
+        model.set_lang("en")
+        click(qtbot, app, Action.TRANSFER)
+        dialog = window.transfer_dialog
+        assert dialog is not None
+        dialog.tabs.setCurrentIndex(1)
+        QApplication.processEvents()
+        entries = dialog.window_list
+        assert not entries.horizontalScrollBar().isVisible()
+        widest = max(entries.visualItemRect(entries.item(row)).right()
+                     for row in range(entries.count()))
+        assert widest <= entries.viewport().width()
+        assert _select(entries, "Window 2 ·")
+        assert entries.item(entries.currentRow()).text().endswith(
+            "(nobody signed in: called once someone is)")
+        shoot(dialog, app, screens, "transfer-to-window")
+        model.set_lang("en")
+        QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+        settle(qtbot, app)
+        assert model.notice is not None and model.notice.kind is NoticeKind.WARN
+        model.set_lang("zh")
+        assert notice(app) == (f"{numbers[0]} 已转到2号窗口（综合受理 2），排在最后。"
+                               "注意：该窗口现在无人签到，有人签到后才会叫到。")
+        shoot(window, app, screens, "transfer-to-closed-window")
+
+        # one rating is "once"; the scores line holds each score with its count
+        click(qtbot, app, Action.CALL_NEXT)
+        settle(qtbot, app)
+        click(qtbot, app, Action.FINISH)
+        settle(qtbot, app)
+        admin.ask("rate", ticket=numbers[1], score=4)
+        model.refresh_figures(force=True)
+        qtbot.waitUntil(lambda: model.figures().rated == 1, timeout=WAIT)
+        model.set_lang("en")
+        assert page.figures_ratings.text() == "Rated once, satisfied 1"
+        assert page.figures_scores.text() == ("Very\u00a0satisfied\u00a01 · Satisfied\u00a00 · "
+                                              "Basically\u00a0satisfied\u00a00 · "
+                                              "Dissatisfied\u00a00")
+        assert page.state.text() == 'Press "Call next" to call the next citizen.'
+        shoot(window, app, screens, "figures-one-rating")
+    finally:
+        bus.stop()
+        app.close()
+        admin.bus.stop()

@@ -47,6 +47,21 @@ def test_the_sign_follows_the_snapshot_and_the_events() -> None:
     assert follower.shown is SignKind.PAUSED
 
 
+def test_a_paused_window_s_sign_says_paused_through_a_recall() -> None:
+    """The counter refuses a recall while paused, but another device (the admin's) may do one:
+    the window still calls nobody, so its sign keeps "paused" until it resumes."""
+    sign = FakeSign("zh")
+    follower = SignFollower(sign, 1)
+    follower.on_snapshot(1, snapshot(window(state="paused", current=called())))
+    assert sign.last == (SignKind.PAUSED, "暂停服务")
+    follower.on_event(event("ticket_called", ticket={**called(), "calls": 2}, window=1, calls=2))
+    assert sign.last == (SignKind.PAUSED, "暂停服务") and follower.shown is SignKind.PAUSED
+    follower.on_event(event("window_changed", window=window(current=called())))
+    assert sign.last == (SignKind.CALL, "请C001号到1号窗口")
+    follower.on_event(event("ticket_called", ticket={**called(), "calls": 3}, window=1, calls=3))
+    assert sign.shown == [(SignKind.PAUSED, "暂停服务")] + [(SignKind.CALL, "请C001号到1号窗口")] * 2
+
+
 def test_a_sign_without_a_window_shows_nothing() -> None:
     sign = FakeSign("zh")
     follower = SignFollower(sign)

@@ -608,3 +608,132 @@ def test_a_notice_follows_the_language_of_the_screen() -> None:
     assert model.notice is not None and model.notice.text == "C001 已转到 医保业务（排在最后）。"
     model.set_lang("en")
     assert model.notice is not None and model.notice.text == "C001 sent to Medical insurance (at the back)."
+
+
+# ---------------------------------------------------------------------------------- the list
+
+
+def placed(number: str, line_ord: int, service: str = "social", *, first: bool = False,
+           **more: Any) -> dict[str, Any]:
+    """A waiting ticket with its place in line, as the hub's views carry it."""
+    return ticket(number, service=service, first=first, line_ord=line_ord, **more)
+
+
+MIXED_LINE = [
+    placed("C001", 1), placed("C002", 2), placed("E001", 3, "medical"),
+    placed("C003", 4, priority="green"), placed("C004", 5, first=True),
+    placed("E002", 6, "medical", priority="appointment"),
+    placed("A001", 7, "hukou", to_window=1), placed("A002", 8, "hukou", first=True, to_window=1),
+    placed("C005", 9, first=True), placed("A003", 10, "hukou", to_window=4),
+]
+
+
+def test_the_list_is_in_the_hubs_calling_order() -> None:
+    """Sent to this window alone first (placed first, then line_ord), then by priority class,
+    placed first and line_ord across the services the window serves; all tickets issued in
+    the same second (equal issued_at), as a busy kiosk issues them."""
+    model, _, _ = make(waiting=MIXED_LINE)
+    assert [t["number"] for t in model.waiting] == [
+        "A002", "A001", "C003", "E002", "C004", "C005", "C001", "C002", "E001"]
+
+
+def test_an_ordered_window_lists_its_services_in_their_order() -> None:
+    model, _, _ = make(window(policy="ordered", serves=["medical", "social"]), waiting=MIXED_LINE)
+    assert [t["number"] for t in model.waiting] == [
+        "A002", "A001", "E002", "E001", "C003", "C004", "C005", "C001", "C002"]
+
+
+def test_a_ticket_placed_first_moves_up_the_list() -> None:
+    model, _, _ = make(waiting=[placed("C001", 1), placed("C002", 2)])
+    model.on_event(event("ticket_reinstated", ticket=placed("C009", 7, first=True)))
+    model.on_event(event("ticket_transferred", ticket=placed("C001", 8),  # sent to the back
+                         from_service="social", from_window=2))
+    assert [t["number"] for t in model.waiting] == ["C009", "C002", "C001"]
+
+
+# ---------------------------------------------------------------------------------- notices
+
+
+def test_nobody_waiting_goes_once_someone_waits() -> None:
+    model, bus, _ = make(lang="zh")
+    model.call_next()
+    bus.reply(False, {"code": "queue_empty", "message": "nobody"})
+    assert model.notice is not None and model.notice.text == "目前没有人等候本窗口。"
+    model.on_event(event("ticket_issued", ticket=placed("A001", 1, "hukou")))  # not for us
+    assert model.notice is not None and model.notice.text == "目前没有人等候本窗口。"
+    model.on_event(event("ticket_issued", ticket=placed("C001", 2)))
+    assert model.notice is None
+
+
+def test_the_hub_unreachable_goes_once_it_is_back() -> None:
+    model, _, _ = make(lang="zh")
+    model.on_status(False, "the hub refuses connections")
+    assert not model.call_next()
+    assert model.notice is not None and model.notice.text == "与服务中心断开，请稍候再试。"
+    model.on_status(True, "connected")
+    assert model.notice is None
+    # a notice that still holds stays: a press the hub has not answered
+    model.call_next()
+    model.on_status(False, "gone")
+    model.on_status(True, "connected")
+    assert model.notice is not None and model.notice.kind is NoticeKind.INFO
+
+
+def test_a_sign_in_error_leaves_the_page_after_a_while() -> None:
+    """The next clerk must not find the last one's wrong PIN, or a "sign in first" said to a
+    key pressed an hour ago."""
+    model, bus, clock = make(window(state="closed"), lang="zh")
+    model.sign_in("1001", "0000")
+    bus.reply(False, {"code": "unauthorized", "message": "unknown clerk 1001 or wrong PIN"})
+    assert model.notice is not None and model.notice.text == "工号或密码不正确。"
+    clock.now += timedelta(seconds=59)
+    assert model.notice is not None
+    clock.now += timedelta(seconds=1)
+    assert model.notice is None
+    model.press(KeypadAction.CALL_NEXT)
+    assert model.notice is not None and model.notice.text == "请先签到。"
+    clock.now += timedelta(minutes=1)
+    assert model.notice is None
+    # signed in, an error stays until the next action (the clerk is there to read it)
+    model.on_event(event("window_changed", window=window()))
+    model.call_next()
+    bus.reply(False, {"code": "internal", "message": "x"})
+    clock.now += timedelta(minutes=5)
+    assert model.notice is not None and model.notice.kind is NoticeKind.ERROR
+
+
+# ---------------------------------------------------------------------------------- paused
+
+
+def test_a_paused_window_does_not_recall() -> None:
+    """The clerk resumes first: a recall would put the call back on the hall's screens of a
+    window that says it is paused."""
+    model, bus, _ = make(window(state="paused", current=called()), lang="zh")
+    assert not model.enabled(Action.RECALL)
+    assert not model.press(KeypadAction.RECALL)
+    assert bus.sent == []
+    assert model.notice is not None and model.notice.text == "窗口暂停中，请先恢复服务再叫号。"
+    model.on_event(event("window_changed", window=window(current=called())))
+    assert model.enabled(Action.RECALL)
+
+
+# ---------------------------------------------------------------------------------- transfer
+
+
+@pytest.mark.parametrize(
+    ("to_window", "state", "kind", "text"),
+    [(4, "open", NoticeKind.OK, "K001 已转到4号窗口（综合受理 4），排在最后。"),
+     (2, "closed", NoticeKind.WARN, "K001 已转到2号窗口（综合受理 2），排在最后。注意：该窗口现在"
+                                    "无人签到，有人签到后才会叫到。"),
+     (4, "paused", NoticeKind.WARN, "K001 已转到4号窗口（综合受理 4），排在最后。注意：该窗口正在"
+                                    "暂停，恢复服务后才会叫到。")],
+)
+def test_a_transfer_to_a_window_names_it_and_warns_when_nobody_calls_there(
+    to_window: int, state: str, kind: NoticeKind, text: str
+) -> None:
+    model, bus, _ = make(window(current=called("K001", service="fund")), lang="zh")
+    model.on_event(event("window_changed", window=window(4, state, serves=["hukou"])))
+    model.transfer(TransferTarget("x", window=to_window))
+    bus.reply(True, {"ticket": ticket("K001", service="fund", to_window=to_window)})
+    assert model.notice is not None
+    assert (model.notice.kind, model.notice.text) == (kind, text)
