@@ -314,18 +314,25 @@ def shoot(app: PadApp, folder: Path, name: str) -> None:
     pad.changed.emit()
 
 
+def open_pad(qtbot: QtBot, hall: HubProcess, size: tuple[int, int]
+             ) -> tuple[PadApp, QtBus, Ticks]:
+    """Window 1's rating pad on the real hub, shown at ``size``, its bus started."""
+    clock = Ticks()
+    bus = QtBus(DeviceSettings(hall.url, "rating-1", hall.tokens["rating-1"]))
+    app = PadApp(bus, lang="zh", clock=clock)
+    qtbot.addWidget(app.view)
+    app.view.resize(*size)
+    app.view.show()
+    bus.start()
+    return app, bus, clock
+
+
 def test_the_pad_against_a_real_hub(qtbot: QtBot, hall: HubProcess, artifacts: Path) -> None:
     folder = artifacts / "counter"
     folder.mkdir(exist_ok=True)
     admin = QtPeer(qtbot, hall, "admin-1")
-    clock = Ticks()
-    bus = QtBus(DeviceSettings(hall.url, "rating-1", hall.tokens["rating-1"]))
-    app = PadApp(bus, lang="zh", clock=clock)
+    app, bus, clock = open_pad(qtbot, hall, (1024, 600))
     view, pad = app.view, app.pad
-    qtbot.addWidget(view)
-    view.resize(1024, 600)
-    view.show()
-    bus.start()
     try:
         qtbot.waitUntil(lambda: pad.window == 1 and pad.connected, timeout=WAIT)
         assert view.name.text() == "本窗口暂停办理"
@@ -394,14 +401,8 @@ def test_the_next_citizen_cannot_rate_the_last_one_s_service(
     folder = artifacts / "counter"
     folder.mkdir(exist_ok=True)
     admin = QtPeer(qtbot, hall, "admin-1")
-    clock = Ticks()
-    bus = QtBus(DeviceSettings(hall.url, "rating-1", hall.tokens["rating-1"]))
-    app = PadApp(bus, lang="zh", clock=clock)
+    app, bus, clock = open_pad(qtbot, hall, (800, 480))
     view, pad = app.view, app.pad
-    qtbot.addWidget(view)
-    view.resize(800, 480)
-    view.show()
-    bus.start()
     try:
         qtbot.waitUntil(lambda: pad.window == 1 and pad.connected, timeout=WAIT)
         admin.ask("sign_in", window=1, clerk="1001", pin="1234")
