@@ -207,8 +207,10 @@ def test_a_window_calling_on_before_its_last_call_was_said_has_only_its_newest_s
         announcer.call("C003", 1)
         announcer.recall("C002", 2)
         announcer.call("C005", 1)
-    assert [(a.number, a.window) for a in announcer.pending()] == [("C002", 2), ("C005", 1)]
-    assert drain(announcer) == [("C002", "announced"), ("C005", "announced")]
+        assert [(a.number, a.window) for a in announcer.pending()] == [("C002", 2), ("C005", 1)]
+        # drained inside: once the block ends, whatever level an earlier test left the root
+        # logger at decides what else is captured
+        assert drain(announcer) == [("C002", "announced"), ("C005", "announced")]
     assert [r.getMessage() for r in caplog.records] == [
         "call of C001 to window 1 not said: window 1 calls C003 now",
         "call of C003 to window 1 not said: window 1 calls C005 now",
