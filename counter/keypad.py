@@ -237,14 +237,14 @@ class Debouncer:
     def __init__(self, interval: float, clock: MonotonicClock) -> None:
         self._interval = interval
         self._clock = clock
-        self._last: dict[KeypadAction, float] = {}
+        self._last: dict[str, float] = {}
 
-    def accept(self, action: KeypadAction) -> bool:
+    def accept(self, action: str) -> bool:
         now = self._clock()
         last = self._last.get(action)
         self._last[action] = now
         if last is not None and now - last < self._interval:
-            logger.debug("keypad %s repeated after %.3f s: one press", action, now - last)
+            logger.debug("%s repeated after %.3f s: one press", action, now - last)
             return False
         return True
 

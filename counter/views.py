@@ -13,11 +13,12 @@ buttons; F8 transfer, F9 call a number, F12 sign out.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
@@ -32,7 +33,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from counter.keypad import DEFAULT_KEYBOARD_KEYS, KeyboardKeypad, KeypadAction, key_name
+from counter.keypad import (
+    DEFAULT_KEYBOARD_KEYS,
+    Debouncer,
+    KeyboardKeypad,
+    KeypadAction,
+    key_name,
+)
 from counter.model import Action, ClerkModel, TransferTarget, duration_text, waiting_numbers
 from counter.views_dialogs import CallNumberDialog, PauseDialog, TransferDialog
 from hub.qtype import BoldLabel
@@ -398,16 +405,25 @@ class ClerkWindow(QWidget):
         layout.addWidget(body, 1)
 
         buttons = self.work_page.buttons
-        buttons[Action.CALL_NEXT].clicked.connect(model.call_next)
-        buttons[Action.RECALL].clicked.connect(model.recall)
-        buttons[Action.START].clicked.connect(model.start)
-        buttons[Action.NO_SHOW].clicked.connect(model.no_show)
-        buttons[Action.FINISH].clicked.connect(model.finish)
-        buttons[Action.RESUME].clicked.connect(model.resume)
-        buttons[Action.SIGN_OUT].clicked.connect(model.sign_out)
-        buttons[Action.TRANSFER].clicked.connect(self.open_transfer)
-        buttons[Action.CALL_NUMBER].clicked.connect(self.open_call_number)
-        buttons[Action.PAUSE].clicked.connect(self.open_pause)
+        # a clerk's double click on "call next" is one press: the hub answers the first click
+        # before the second, and the second would call (and so skip) another citizen
+        clicks = Debouncer(QGuiApplication.styleHints().mouseDoubleClickInterval() / 1000,
+                           time.monotonic)
+
+        def once(action: Action, handler: Callable[[], object]) -> Callable[[], None]:
+            def clicked() -> None:
+                if clicks.accept(action):
+                    handler()
+            return clicked
+
+        for action, handler in ((Action.CALL_NEXT, model.call_next), (Action.RECALL, model.recall),
+                                (Action.START, model.start), (Action.NO_SHOW, model.no_show),
+                                (Action.FINISH, model.finish), (Action.RESUME, model.resume),
+                                (Action.SIGN_OUT, model.sign_out),
+                                (Action.TRANSFER, self.open_transfer),
+                                (Action.CALL_NUMBER, self.open_call_number),
+                                (Action.PAUSE, self.open_pause)):
+            buttons[action].clicked.connect(once(action, handler))
         for button in buttons.values():
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.lang_button.clicked.connect(self.toggle_lang)

@@ -89,12 +89,19 @@ class QtBus(QObject):
         (give it again as ``req_id`` to retry the very same request)."""
         req_id = req_id or new_request_id()
         loop, client = self._loop, self._client
-        if loop is None or client is None:
+        unavailable = {"code": "unavailable", "message": "the bus is not started"}
+        if loop is None or client is None or loop.is_closed():  # not started, or stopped
             if on_done is not None:
-                on_done(False, {"code": "unavailable", "message": "the bus is not started"})
+                on_done(False, unavailable)
             return req_id
         coroutine = client.request(op, req_id=req_id, timeout=timeout, **(params or {}))
-        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+        try:
+            future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+        except RuntimeError:  # the loop closed meanwhile: the app is stopping
+            coroutine.close()
+            if on_done is not None:
+                on_done(False, unavailable)
+            return req_id
 
         def finished(done: Future[dict[str, Any]]) -> None:
             try:

@@ -3,9 +3,11 @@ check-in, and the ticket just taken, large enough to read out."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from counter.desk.model import DeskModel
 from counter.desk.views_common import GREEN, DeskPage, card, combo, label, scaled, set_role
+from counter.keypad import Debouncer
 
 MAX_COLUMNS = 4  # departments a row at most, however wide the screen
 
@@ -28,6 +31,8 @@ class IssuePage(DeskPage):
     def __init__(self, model: DeskModel, parent: QWidget | None = None) -> None:
         super().__init__(model, parent)
         t = model.t
+        self._clicks = Debouncer(QGuiApplication.styleHints().mouseDoubleClickInterval() / 1000,
+                                 time.monotonic)
         outer = QHBoxLayout(self)
 
         left = QVBoxLayout()
@@ -195,6 +200,8 @@ class IssuePage(DeskPage):
                                  if self.green.isChecked() else "padding: 0.6em 1.2em;")
 
     def _issue(self, service: str) -> None:
+        if not self._clicks.accept(service):
+            return  # a double click takes one ticket, not two
         lang = self.ticket_lang.currentData()
         self.model.issue(service, green=self.green.isChecked(),
                          lang=str(lang) if lang else None,

@@ -315,3 +315,9 @@ def test_qtbus_delivers_snapshots_events_and_replies_in_the_gui_thread(
         bus.stop()
     assert not bus.connected
     assert "did not close cleanly" not in caplog.text
+    # a request made once the bus has stopped (a reply handler asking again as the app closes)
+    # is refused in words, not raised into the GUI's event loop
+    late: list[tuple[bool, dict[str, Any]]] = []
+    bus.request("window_figures", {"window": 1}, on_done=lambda ok, payload: late.append(
+        (ok, payload)))
+    assert late == [(False, {"code": "unavailable", "message": "the bus is not started"})]

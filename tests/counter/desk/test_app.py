@@ -332,6 +332,25 @@ def test_a_ticket_called_away_leaves_no_row_highlighted_and_a_click_selects_agai
         counter.close()
 
 
+def test_a_double_click_on_a_service_takes_one_ticket(hub: HubProcess, qtbot: QtBot,
+                                                      tmp_path: Path) -> None:
+    """The hub answers the first click before the second comes (a double click's clicks are
+    100-300 ms apart): the second must not take another ticket."""
+    with desk(hub, qtbot, tmp_path) as window:
+        window.tabs.setCurrentWidget(window.issue)
+        button = window.issue.buttons["medical"]
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(window.model.last_issued), timeout=WAIT_MS)
+        qtbot.wait(120)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        qtbot.wait(300)
+        assert window.model.last_issued["number"] == "E001"
+        qtbot.waitUntil(lambda: not window.model.printing(), timeout=WAIT_MS)
+        qtbot.wait(500)  # a person's next press, not a double click: a ticket
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.model.last_issued["number"] == "E002", timeout=WAIT_MS)
+
+
 def test_an_empty_hall_and_a_hub_that_goes_away(hub: HubProcess, qtbot: QtBot, tmp_path: Path,
                                                artifacts: Path) -> None:
     folder = artifacts / "desk"
