@@ -182,7 +182,10 @@ def test_keypad_bytes_make_calls_and_calls_make_sign_frames(
         pad.write(b"\x02K2\x03")  # the recall key, framed
         qtbot.waitUntil(lambda: line.poll().count(f"请{number}号到1号窗口") == calls_shown + 1,
                         timeout=WAIT)
-        assert model.current is not None and model.current["calls"] == 2
+        # the sign follows the bus's events, the clerk's screen its replies too: either may be
+        # first
+        qtbot.waitUntil(lambda: model.current is not None and model.current["calls"] == 2,
+                        timeout=WAIT)
 
         pad.write(b"4\r\n")  # finish
         qtbot.waitUntil(lambda: line.last() == "1号窗口 欢迎您", timeout=WAIT)
@@ -190,7 +193,7 @@ def test_keypad_bytes_make_calls_and_calls_make_sign_frames(
 
         pad.write(b"6")  # pause
         qtbot.waitUntil(lambda: line.last() == "暂停服务", timeout=WAIT)
-        assert model.paused
+        qtbot.waitUntil(lambda: model.paused, timeout=WAIT)
 
         # the sign follows the bus, not the clerk: another device resumes the window
         admin.ask("resume", window=1)
