@@ -46,6 +46,7 @@ from PySide6.QtCore import QObject, Signal
 from counter.errors import CounterError
 from counter.keypad import KeypadAction
 from hub.i18n import catalogue, tr
+from hub.lines import calling_order
 from hub.protocol import send_order
 from hub.settings_file import ascii_digits
 
@@ -63,8 +64,6 @@ REQUEST_TIMEOUT_S = 10.0
 SHOWN_WAITING = 6
 #: an error on the sign-in page (wrong PIN, "sign in first") is gone after this long
 SIGN_IN_ERROR_SECONDS = 60.0
-#: a ticket's priority class, as the hub ranks it (hub.model.PRIORITY_RANK)
-PRIORITY_CLASS = {"green": 0, "appointment": 1, "normal": 2}
 #: notices that hold only while the hub is unreachable, or while nobody waits
 OFFLINE_NOTICES = frozenset({"counter.refused_offline"})
 EMPTY_NOTICES = frozenset({"counter.error_queue_empty", "counter.error_call_next_queue_empty"})
@@ -384,26 +383,10 @@ class ClerkModel(QObject):
 
     @property
     def waiting(self) -> list[dict[str, Any]]:
-        """Tickets waiting for this window, in the order the hub will call them (its
-        ``next_for``): those sent to this window alone first, placed ``first`` before the others,
-        then by ``line_ord``; then the others, for policy ``ordered`` by the window's ``serves``
-        order first, then by priority class (green, appointment, normal), placed ``first``, and
-        ``line_ord``."""
+        """Tickets waiting for this window, in the order the hub will call them."""
         state = self.window_state or {}
-        serves = [str(s) for s in state.get("serves") or ()]
-        ordered = state.get("policy") == "ordered"
-
-        def order(ticket: dict[str, Any]) -> tuple[int, int, int, bool, float, str]:
-            line_ord = ticket.get("line_ord")
-            place = float(line_ord) if isinstance(line_ord, int) else float("inf")
-            first = not ticket.get("first")
-            number = str(ticket.get("number", ""))
-            if ticket.get("to_window") == self.window:
-                return 0, 0, 0, first, place, number
-            service = str(ticket.get("service"))
-            rank = serves.index(service) if ordered and service in serves else 0
-            return 1, rank, PRIORITY_CLASS.get(str(ticket.get("priority")), 2), first, place, number
-
+        order = calling_order(self.window, [str(s) for s in state.get("serves") or ()],
+                              state.get("policy") == "ordered")
         return sorted(self._waiting.values(), key=order)
 
     def longest_wait_seconds(self) -> float | None:

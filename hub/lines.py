@@ -8,10 +8,10 @@ Lines are sorted lists, so the head of a line and a ticket's place in it cost O(
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from hub.model import Ticket
+from hub.model import PRIORITY_RANK, Ticket
 
 Entry = tuple[tuple[Any, ...], str]
 
@@ -81,3 +81,29 @@ class WaitingLines:
     def __iter__(self) -> Iterator[Ticket]:
         for group in self.by_service.values():
             yield from group.values()
+
+
+ViewKey = tuple[int, int, int, bool, float, str]
+
+
+def calling_order(window: int | None, serves: Sequence[str], ordered: bool
+                  ) -> Callable[[Mapping[str, Any]], ViewKey]:
+    """A sort key over ticket views (protocol TICKET) in the order window ``window`` will call
+    them (``HallEngine.next_for`` over these lines), for a device that has only the views: those
+    sent to this window alone first, placed ``first`` before the others, then by ``line_ord``;
+    then the others, for policy ``ordered`` by the window's ``serves`` order first, then by
+    priority class, placed ``first``, and ``line_ord`` (which grows with the time in line)."""
+
+    def key(ticket: Mapping[str, Any]) -> ViewKey:
+        line_ord = ticket.get("line_ord")
+        place = float(line_ord) if isinstance(line_ord, int) else float("inf")
+        not_first = not ticket.get("first")
+        number = str(ticket.get("number", ""))
+        if window is not None and ticket.get("to_window") == window:
+            return 0, 0, 0, not_first, place, number
+        service = str(ticket.get("service"))
+        rank = serves.index(service) if ordered and service in serves else 0
+        return 1, rank, PRIORITY_RANK.get(str(ticket.get("priority")), 2), not_first, place, number
+
+    return key
+

@@ -12,6 +12,7 @@ import pytest
 from hub.config import load_hall, parse_hall
 from hub.engine import HallEngine
 from hub.errors import RequestError
+from hub.lines import calling_order
 from hub.model import Appointment, Clerk
 from tests.fakes import FakeClock
 from tests.hubproc import COUNTY
@@ -749,13 +750,11 @@ def test_the_days_end_sends_no_queue_of_a_service_the_hall_no_longer_has() -> No
 
 # ------------------------------------------------------------------------------ place in line
 
-PRIORITY_ORDER = {"green": 0, "appointment": 1, "normal": 2}
-
-
 def test_the_place_in_line_a_ticket_shows_is_the_order_it_is_called_in() -> None:
-    """A counter lists its waiting tickets by the fields of their views: priority class, then
-    those placed first, then line_ord. That must be the hub's calling order, also for tickets
-    issued within the same second, sent on "last", reinstated "first" and given priority."""
+    """A counter lists its waiting tickets by the fields of their views (hub.lines.calling_order:
+    priority class, then those placed first, then line_ord). That must be the hub's calling
+    order, also for tickets issued within the same second, sent on "last", reinstated "first"
+    and given priority."""
     clock = FakeClock()
     e = engine(clock)
     e.sign_in(1, ZHANG)
@@ -772,7 +771,8 @@ def test_the_place_in_line_a_ticket_shows_is_the_order_it_is_called_in() -> None
     e.call_number(3, "C004")
     e.transfer(3, to_service="social", position="first")
     views = [e.ticket_view(t) for t in e.tickets.values() if t.state == "waiting"]
-    listed = [v["number"] for v in sorted(views, key=lambda v: (
-        PRIORITY_ORDER[v["priority"]], not v["first"], v["line_ord"]))]
+    spec = HALL.windows[1]
+    order = calling_order(1, spec.serves, spec.policy == "ordered")
+    listed = [v["number"] for v in sorted(views, key=order)]
     called = [e.call_next(1).result["ticket"]["number"] for _ in views]
     assert listed == called == ["C005", "C002", "C004", "C003", "C001", "C006"]
