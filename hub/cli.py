@@ -23,7 +23,7 @@ from hub import loglines
 from hub.config import Hall, load_hall, read_hall
 from hub.errors import ConfigError, HubError, StoreError
 from hub.protocol import CODE_MAX, DEFAULT_PORT, DEVICE_NAME, WINDOW, Role
-from hub.reports import build_report
+from hub.reports import named_report
 from hub.server import HallServer, Limits
 from hub.settings_file import ascii_digits
 from hub.store import AppointmentRow, Store, default_db_path
@@ -294,9 +294,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     hall = load_hall(args.config)
     store = _store(args)
     try:
-        report = build_report(hall, store.tickets_between(args.first, args.last), args.first,
-                              args.last)
-        report["clerks"] = store.clerk_names(report["by_clerk"])
+        report = named_report(hall, store, args.first, args.last)
     finally:
         store.close()
     if args.json:

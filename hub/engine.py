@@ -780,8 +780,8 @@ class HallEngine:
         figures of no ticket."""
         window = self._window(number, signed_in=False)
         clerk = window.clerk
-        figures = reports.window_figures([] if clerk is None else self.tickets.values(), number,
-                                         clerk or "")
+        figures = (reports.window_figures(self.tickets.values(), number, clerk) if clerk
+                   else reports.figures(()))
         return self._done({"window": number, "clerk": clerk, "day": self.day,
                            "figures": figures})
 

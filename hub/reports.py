@@ -6,10 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.config import Hall
 from hub.model import Leg, Ticket
+
+if TYPE_CHECKING:
+    from hub.store import Store
 
 
 @dataclass
@@ -50,6 +53,16 @@ class _Figures:
         if t.score:
             self.scores[t.score] += 1
 
+    def handled_leg(self, leg: Leg) -> None:
+        """An earlier service, at this window or by this clerk: it came to them."""
+        self.issued += 1
+        self.leg(leg)
+
+    def handled_last(self, t: Ticket) -> None:
+        """The ticket's current service, at this window or by this clerk: it came to them."""
+        self.issued += 1
+        self.last(t)
+
     def add(self, t: Ticket) -> None:
         """A whole ticket: issued, its legs and its current service."""
         self.issued += 1
@@ -88,12 +101,10 @@ def window_figures(tickets: Iterable[Ticket], window: int, clerk: str) -> dict[s
     mine = _Figures()
     for t in tickets:
         for leg in t.legs:
-            if leg.window == window and leg.clerk == clerk:
-                mine.issued += 1
-                mine.leg(leg)
-        if t.window == window and t.clerk == clerk:
-            mine.issued += 1
-            mine.last(t)
+            if (leg.window, leg.clerk) == (window, clerk):
+                mine.handled_leg(leg)
+        if (t.window, t.clerk) == (window, clerk):
+            mine.handled_last(t)
     return mine.view()
 
 
@@ -125,6 +136,11 @@ def build_report(hall: Hall, tickets: list[Ticket], first_day: str, last_day: st
         service = hall.services.get(sid)
         return by_department[service.department if service else "?"]
 
+    def handlers(window: int | None, clerk: str | None) -> list[_Figures]:
+        """The window and the clerk a service was done by, as far as it was."""
+        return ([by_window[str(window)]] if window is not None else []) + \
+            ([by_clerk[clerk]] if clerk else [])
+
     follow_up: list[dict[str, Any]] = []
     for t in tickets:
         total.add(t)
@@ -132,23 +148,14 @@ def build_report(hall: Hall, tickets: list[Ticket], first_day: str, last_day: st
         by_service[t.issued_service].issued += 1
         department(t.issued_service).issued += 1
         for leg in t.legs:
-            places = [by_service[leg.service], department(leg.service), by_window[str(leg.window)]]
-            if leg.clerk:
-                places.append(by_clerk[leg.clerk])
-            for place in places:
-                place.leg(leg)
-            places[2].issued += 1
-            if leg.clerk:
-                places[3].issued += 1
-        places = [by_service[t.service], department(t.service)]
-        if t.window is not None:
-            by_window[str(t.window)].issued += 1
-            places.append(by_window[str(t.window)])
-        if t.clerk:
-            by_clerk[t.clerk].issued += 1
-            places.append(by_clerk[t.clerk])
-        for place in places:
-            place.last(t)
+            by_service[leg.service].leg(leg)
+            department(leg.service).leg(leg)
+            for place in handlers(leg.window, leg.clerk):
+                place.handled_leg(leg)
+        by_service[t.service].last(t)
+        department(t.service).last(t)
+        for place in handlers(t.window, t.clerk):
+            place.handled_last(t)
         if t.score == 1:
             follow_up.append(dissatisfied_item(t))
     return {
@@ -163,3 +170,12 @@ def dissatisfied_item(t: Ticket) -> dict[str, Any]:
     """A "dissatisfied" rating as reports and ``follow_ups`` list it."""
     return {"ticket": t.number, "id": t.id, "day": t.day, "service": t.service,
             "window": t.window, "clerk": t.clerk, "follow_up": t.follow_up_view()}
+
+
+def named_report(hall: Hall, store: Store, first_day: str, last_day: str) -> dict[str, Any]:
+    """:func:`build_report` over the store's tickets of those days, with ``clerks``: the names
+    of the clerks it names (those of its dissatisfied ratings are among them). Reads the disk."""
+    report = build_report(hall, store.tickets_between(first_day, last_day), first_day, last_day)
+    report["clerks"] = store.clerk_names(report["by_clerk"])
+    return report
+

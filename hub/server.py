@@ -55,7 +55,7 @@ from hub.protocol import (
     snapshot_for,
     ticket_for,
 )
-from hub.reports import build_report, dissatisfied_item
+from hub.reports import dissatisfied_item, named_report
 from hub.store import Batch, Store, ticket_row, window_row
 
 logger = logging.getLogger(__name__)
@@ -684,28 +684,25 @@ class HallServer:
         raise RequestError(Code.BAD_REQUEST, f"op {req.op} is not handled by this hub")
 
     async def _report(self, session: Session, req: Request) -> None:
-        loop = asyncio.get_running_loop()
-        tickets = await loop.run_in_executor(self._reader_pool, self.store.tickets_between,
-                                             req.params["from"], req.params["to"])
-        result = build_report(self.hall, tickets, req.params["from"], req.params["to"])
-        result["clerks"] = await loop.run_in_executor(
-            self._reader_pool, self.store.clerk_names,
-            [*result["by_clerk"], *(item["clerk"] for item in result["dissatisfied"]
-                                    if item["clerk"])])
+        # read and counted in a reader thread: a month's report is many rows
+        result = await asyncio.get_running_loop().run_in_executor(
+            self._reader_pool, named_report, self.hall, self.store, req.params["from"],
+            req.params["to"])
         self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result))))
 
     async def _follow_ups(self, session: Session, req: Request) -> None:
         """The "dissatisfied" ratings of the last FOLLOW_UP_DAYS hall days not yet followed up:
         a desk keeps them in view across days until each is."""
-        loop = asyncio.get_running_loop()
         last = self.engine.day
         first = (date.fromisoformat(last) - timedelta(days=FOLLOW_UP_DAYS - 1)).isoformat()
-        tickets = await loop.run_in_executor(self._reader_pool, self.store.open_follow_ups,
-                                             first, last)
-        items = [dissatisfied_item(t) for t in tickets]
-        clerks = await loop.run_in_executor(self._reader_pool, self.store.clerk_names,
-                                            [t.clerk for t in tickets if t.clerk])
-        result = {"dissatisfied": items, "clerks": clerks, "from": first, "to": last}
+
+        def read() -> dict[str, Any]:
+            tickets = self.store.open_follow_ups(first, last)
+            return {"dissatisfied": [dissatisfied_item(t) for t in tickets],
+                    "clerks": self.store.clerk_names(t.clerk for t in tickets if t.clerk),
+                    "from": first, "to": last}
+
+        result = await asyncio.get_running_loop().run_in_executor(self._reader_pool, read)
         self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result))))
 
     # ------------------------------------------------------------------ health and lifecycle
