@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from display.announcer import MAX_AGE_S  # also: a missed call older is not said after a resync
 from hub.clock import Clock
 from hub.i18n import tr
 
@@ -29,7 +30,6 @@ logger = logging.getLogger(__name__)
 KEEP_CALLS = 10
 KEEP_NOTICES = 3
 DEFAULT_TZ = "Asia/Shanghai"
-MAX_AGE_S = 1800.0  # a missed call older than this is not said after a resync, current or not
 
 #: The events after which a ticket's call is over, and how the log says it.
 ENDED = {
