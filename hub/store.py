@@ -615,13 +615,9 @@ class Store:
 
     def open_follow_ups(self, first_day: str, last_day: str) -> list[Ticket]:
         """Tickets of those days rated "dissatisfied" and not yet followed up, oldest first."""
-        cols = ", ".join(TICKET_COLUMNS)
-        with self._read() as conn:
-            low, high = day_id_range(first_day, last_day)
-            rows = conn.execute(f"SELECT {cols} FROM tickets WHERE id >= ? AND id < ? AND "
-                                "score = 1 AND followed_up_at IS NULL ORDER BY day, finished_at",
-                                (low, high)).fetchall()
-        return [ticket_from_row(r) for r in rows]
+        return self._tickets_of_days(first_day, last_day,
+                                     "AND score = 1 AND followed_up_at IS NULL",
+                                     "day, finished_at")
 
     def clerk_names(self, ids: Iterable[str]) -> dict[str, str]:
         """The names of those clerks that are enrolled."""
@@ -634,11 +630,17 @@ class Store:
                                      wanted).fetchall())
 
     def tickets_between(self, first_day: str, last_day: str) -> list[Ticket]:
+        return self._tickets_of_days(first_day, last_day, "", "day, line_ord")
+
+    def _tickets_of_days(self, first_day: str, last_day: str, condition: str,
+                         order: str) -> list[Ticket]:
+        """The tickets of days first_day..last_day (by key range) that meet ``condition``
+        (SQL beginning with AND, or empty), in ``order``."""
         cols = ", ".join(TICKET_COLUMNS)
+        low, high = day_id_range(first_day, last_day)
         with self._read() as conn:
-            low, high = day_id_range(first_day, last_day)
             rows = conn.execute(f"SELECT {cols} FROM tickets WHERE id >= ? AND id < ? "
-                                "ORDER BY day, line_ord", (low, high)).fetchall()
+                                f"{condition} ORDER BY {order}", (low, high)).fetchall()
         return [ticket_from_row(r) for r in rows]
 
 
