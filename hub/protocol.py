@@ -144,6 +144,20 @@ class Param:
     name: str
     check: Check
     required: bool = True
+    # what the hub keeps of a value that passed the check (a staff number sent as a number is
+    # kept as the text it is stored under)
+    convert: Callable[[Any], Any] | None = None
+
+
+def _text_or_whole(low: int, high: int) -> Check:
+    """Text, or a whole number written as one (a staff number or a PIN of digits)."""
+    text = _text(low, high)
+
+    def check(value: Any) -> str | None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return text(str(value))
+        return text(value)
+    return check
 
 
 WINDOW = Param("window", _int_range(1, 999))
@@ -180,11 +194,12 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
                           Param("protocol", _int_range(1, 99))), mutates=False),
     OpSpec("sync", ALL, mutates=False),
     OpSpec("issue", frozenset({Role.KIOSK, Role.DESK, Role.ADMIN}),
-           (Param("service", SERVICE_ID), Param("priority", _one_of("normal", "green"), False),
+           (Param("service", SERVICE_ID), Param("priority", _one_of(*PRIORITIES), False),
             # the citizen's language, recorded with the ticket (one not the hall's as none)
             Param("lang", _text(1, 35), False))),
     OpSpec("check_in", frozenset({Role.KIOSK, Role.DESK}), (Param("code", LOOKUP),)),
-    OpSpec("sign_in", COUNTER, (WINDOW, Param("clerk", LOOKUP), Param("pin", LOOKUP)),
+    OpSpec("sign_in", COUNTER, (WINDOW, Param("clerk", _text_or_whole(1, LOOKUP_MAX), convert=str),
+                                Param("pin", _text_or_whole(1, LOOKUP_MAX), convert=str)),
            windowed=True),
     OpSpec("sign_out", COUNTER, (WINDOW,), windowed=True),
     OpSpec("call_next", COUNTER, (WINDOW,), windowed=True),
@@ -271,7 +286,8 @@ def parse_request(frame: str | bytes) -> Request:
         problem = param.check(message[param.name])
         if problem:
             raise BadFrame(f"{op}: '{param.name}' {problem}", req_id)
-        params[param.name] = message[param.name]
+        value = message[param.name]
+        params[param.name] = param.convert(value) if param.convert else value
     if spec.one_of:
         given = [name for name in spec.one_of if name in params]
         if len(given) != 1:

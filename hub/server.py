@@ -606,9 +606,10 @@ class HallServer:
         op = req.op
         if op == "issue":
             priority = p.get("priority", "normal")
-            if priority == "green" and session.role == Role.KIOSK:
+            if priority != "normal" and session.role == Role.KIOSK:
                 raise RequestError(Code.FORBIDDEN, "only the guidance desk may issue green-channel "
-                                   "(priority) tickets")
+                                   "(priority) or appointment tickets; a kiosk checks in "
+                                   "appointments with check_in")
             return e.issue(p["service"], priority, p.get("lang"), session.device)
         if op == "check_in" and isinstance(found, Appointment):
             return e.check_in(found, session.device)
