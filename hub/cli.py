@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import fcntl
 import io
 import json
 import logging
+import os
 import re
 import signal
 import ssl
@@ -74,10 +76,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except (OSError, ssl.SSLError) as err:
             raise CliError(f"cannot load the certificate {args.cert} / key {args.key}: {err}") \
                 from err
-    store = _store(args)
-    rate, burst = args.rate_limit
-    return asyncio.run(_serve(hall, store, args.host, args.port, context, args.always_open,
-                              Limits(rate=rate, burst=burst)))
+    db = Path(args.db) if args.db else default_db_path()
+    lock = _serving_alone(db)
+    try:
+        store = Store(db)
+        rate, burst = args.rate_limit
+        return asyncio.run(_serve(hall, store, args.host, args.port, context, args.always_open,
+                                  Limits(rate=rate, burst=burst)))
+    finally:
+        os.close(lock)
+
+
+def _serving_alone(db: Path) -> int:
+    """Make sure no other hub serves this database, and none will while this one runs: two would
+    hand out the same numbers and fail each other's commits. Returns the lock (an open file,
+    ``DB.lock``, holding the hub's pid), to be closed when the hub stops; it goes with the
+    process however that ends, SIGKILL and power cuts included."""
+    lock = db.with_name(db.name + ".lock")
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as err:
+        raise CliError(f"cannot create the lock file {lock}: {err.strerror or err}") from err
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise CliError(f"another hub (pid {holder}) is already serving {db}; stop it first "
+                       "(two hubs on one database would hand out the same numbers)") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
 
 
 async def _serve(hall: Hall, store: Store, host: str, port: int, context: ssl.SSLContext | None,
@@ -184,8 +214,14 @@ def cmd_device_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_clerk_add(args: argparse.Namespace) -> int:
-    if not args.pin.isdigit() or not 4 <= len(args.pin) <= 12:
-        raise CliError("the PIN must be 4 to 12 digits")
+    # the digits 0-9 a counter's keypad sends: a full-width "１２３４" typed through a Chinese
+    # input method would be stored as a PIN nobody can key in
+    if not ascii_digits(args.pin) or not 4 <= len(args.pin) <= 12:
+        raise CliError("the PIN must be 4 to 12 digits 0-9")
+    for what, text in (("staff number", args.id), ("name", args.name)):
+        if not text.strip() or len(text) > CLERK_TEXT_MAX:
+            raise CliError(f"the clerk's {what} must be 1 to {CLERK_TEXT_MAX} characters, not "
+                           "blank")
     store = _store(args)
     try:
         store.add_clerk(args.id, args.name, args.pin)
@@ -194,6 +230,8 @@ def cmd_clerk_add(args: argparse.Namespace) -> int:
     print(f"clerk {args.id} ({args.name}) can now sign in")
     return 0
 
+
+CLERK_TEXT_MAX = 64
 
 APPOINTMENT_COLUMNS = "code,service,date,start,end[,name,phone]"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -290,7 +328,19 @@ def cmd_appointments_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> str:
+    """argparse's type for a hall day."""
+    try:
+        if ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-23")
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.first > args.last:
+        raise CliError(f"--from {args.first} is after --to {args.last}")
     hall = load_hall(args.config)
     store = _store(args)
     try:
@@ -380,8 +430,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = with_db(commands.add_parser("report", help="figures for a period"))
     report.add_argument("--config", required=True)
-    report.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
-    report.add_argument("--to", dest="last", required=True, help="YYYY-MM-DD")
+    report.add_argument("--from", dest="first", required=True, type=_day, help="YYYY-MM-DD")
+    report.add_argument("--to", dest="last", required=True, type=_day, help="YYYY-MM-DD")
     report.add_argument("--json", action="store_true")
     report.set_defaults(func=cmd_report)
     return parser
@@ -406,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `hall-hub check-config FILE | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141
 
 
 if __name__ == "__main__":

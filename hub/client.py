@@ -69,9 +69,13 @@ class DeviceSettings:
         """Read a per-device TOML file: ``hub = "ws://..."``, ``device = "..."``, ``token = "..."``
         and, optionally, ``ca_file = "/etc/hall/hub.pem"``."""
         data = read_toml(path, "device file")
-        missing = [key for key in ("hub", "device", "token") if not isinstance(data.get(key), str)]
+        missing = [key for key in ("hub", "device", "token") if key not in data]
         if missing:
             raise HubError(f"the device file {path} lacks {', '.join(missing)}")
+        unquoted = [key for key in ("hub", "device", "token") if not isinstance(data[key], str)]
+        if unquoted:
+            raise HubError(f"the device file {path}: {', '.join(unquoted)} must be written in "
+                           f'quotes, like {unquoted[0]} = "{data[unquoted[0]]}"')
         ca_file = data.get("ca_file")
         if ca_file is not None and not isinstance(ca_file, str):
             raise HubError(f"the device file {path}: ca_file must be the path of a PEM file")

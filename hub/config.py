@@ -27,6 +27,14 @@ SERVICE_ID = re.compile(r"[a-z0-9_-]{1,32}")
 PREFIX = re.compile(r"[A-Z]{1,2}")
 LANG = re.compile(r"[a-z]{2,3}")
 POLICIES = ("fifo", "ordered")
+# the keys each table may have (besides *_en): any other is named in a warning
+TOP_KEYS = frozenset({"hall", "departments", "services", "windows"})
+HALL_KEYS = frozenset({"name", "timezone", "languages", "day_starts", "hours"})
+HOURS_KEYS = frozenset({"days", "open", "close"})
+DEPARTMENT_KEYS = frozenset({"id", "name"})
+SERVICE_KEYS = frozenset({"id", "department", "name", "prefix", "daily_quota", "minutes",
+                          "hours"})
+WINDOW_KEYS = frozenset({"number", "name", "zone", "serves", "policy"})
 
 
 @dataclass(frozen=True)
@@ -214,6 +222,26 @@ class _Checker:
     def warn(self, message: str, table: str, index: int = 0, key: str | None = None) -> None:
         self.problems.append(ConfigProblem(self.at.line(table, index, key), message, warning=True))
 
+    def default(self, node: dict[str, Any], key: str, value: Any, where: str, table: str,
+                index: int = 0, meaning: str = "") -> Any:
+        """``node[key]``, or ``value`` with a warning when the key is left out: the hall still
+        runs, and the technician is told what it runs with."""
+        if key in node:
+            return node[key]
+        shown = f'"{value}"' if isinstance(value, str) else str(value).replace("'", '"')
+        self.warn(f"{where}: '{key}' is missing; {shown} is used{meaning}", table, index)
+        return value
+
+    def unknown_keys(self, node: dict[str, Any], known: frozenset[str], where: str, table: str,
+                     index: int = 0) -> None:
+        """A key this hub does not read is named (a misspelt "polcy" would otherwise quietly
+        mean the default); *_en keys are the optional English of anything."""
+        for key in node:
+            if key not in known and not key.endswith("_en"):
+                self.warn(f"{where}: '{key}' is not a key this hub reads, so it is ignored "
+                          f"(the keys here: {', '.join(sorted(known))}, and any *_en)", table,
+                          index, key)
+
     def text(self, node: dict[str, Any], key: str, where: str, table: str, index: int = 0,
              required: bool = True) -> str | None:
         value = node.get(key)
@@ -230,6 +258,10 @@ class _Checker:
         return value
 
     def clock_time(self, value: Any, what: str, table: str, index: int, key: str) -> time | None:
+        if isinstance(value, time):  # a TOML time, written without quotes
+            self.error(f"{what}: write the time in quotes, like \"{value:%H:%M}\"", table,
+                       index, key)
+            return None
         if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
             self.error(f"{what}: '{value}' is not a time like \"08:30\"", table, index, key)
             return None
@@ -276,13 +308,14 @@ def _parse_hall(data: dict[str, Any], check: _Checker) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["name"] = check.text(hall, "name", "[hall]", "hall")
     out["name_en"] = check.text(hall, "name_en", "[hall]", "hall", required=False)
-    tz_name = hall.get("timezone", "Asia/Shanghai")
+    check.unknown_keys(hall, HALL_KEYS, "[hall]", "hall")
+    tz_name = check.default(hall, "timezone", "Asia/Shanghai", "[hall]", "hall")
     try:
         out["timezone"] = ZoneInfo(str(tz_name))
     except (ZoneInfoNotFoundError, ValueError):
         check.error(f"[hall]: timezone '{tz_name}' is not a known time zone (e.g. Asia/Shanghai)",
                     "hall", 0, "timezone")
-    languages = hall.get("languages", ["zh"])
+    languages = check.default(hall, "languages", ["zh"], "[hall]", "hall")
     if (not isinstance(languages, list) or not languages
             or not all(isinstance(x, str) and LANG.fullmatch(x) for x in languages)):
         check.error("[hall]: languages must be a list of language codes like [\"zh\", \"en\"]",
@@ -297,8 +330,10 @@ def _parse_hall(data: dict[str, Any], check: _Checker) -> dict[str, Any]:
                        f"{', '.join(catalogue_languages())}): screens, tickets and announcements "
                        f"leave {'it' if len(without) == 1 else 'them'} out", "hall", 0, "languages")
     out["languages"] = tuple(languages)
-    out["day_starts"] = check.clock_time(hall.get("day_starts", "05:00"), "[hall] day_starts",
-                                         "hall", 0, "day_starts")
+    out["day_starts"] = check.clock_time(
+        check.default(hall, "day_starts", "05:00", "[hall]", "hall",
+                      meaning=" (numbering restarts then)"),
+        "[hall] day_starts", "hall", 0, "day_starts")
     rules: list[HoursRule] = []
     hours = hall.get("hours", [])
     if not isinstance(hours, list):
@@ -309,6 +344,7 @@ def _parse_hall(data: dict[str, Any], check: _Checker) -> dict[str, Any]:
         if not isinstance(rule, dict):
             check.error(f"{where}: must be a table", "hall.hours", i)
             continue
+        check.unknown_keys(rule, HOURS_KEYS, where, "hall.hours", i)
         days = rule.get("days", list(DAYS))
         days_ok = isinstance(days, list) and bool(days) and all(d in DAYS for d in days)
         if not days_ok:
@@ -319,10 +355,6 @@ def _parse_hall(data: dict[str, Any], check: _Checker) -> dict[str, Any]:
             rules.extend(HoursRule(frozenset(DAYS.index(d) for d in days), span)
                          for span in spans)
     out["hours"] = tuple(rules)
-    known = {"name", "name_en", "timezone", "languages", "day_starts", "hours"}
-    for key in hall:
-        if key not in known and not key.endswith("_en"):
-            logger.info("[hall] key %r is not used by this hub", key)
     return out
 
 
@@ -330,6 +362,7 @@ def _parse_departments(data: dict[str, Any], check: _Checker) -> dict[str, Depar
     departments: dict[str, Department] = {}
     for i, node in enumerate(_list_of_tables(data, "departments", check)):
         where = f"[[departments]] #{i + 1}"
+        check.unknown_keys(node, DEPARTMENT_KEYS, where, "departments", i)
         dep_id = check.text(node, "id", where, "departments", i)
         name = check.text(node, "name", where, "departments", i)
         name_en = check.text(node, "name_en", where, "departments", i, required=False)
@@ -358,6 +391,7 @@ def _parse_services(data: dict[str, Any], check: _Checker,
             elif sid in services:
                 check.error(f"{where}: id is used twice", "services", i, "id")
                 sid = None
+        check.unknown_keys(node, SERVICE_KEYS, where, "services", i)
         name = check.text(node, "name", where, "services", i)
         name_en = check.text(node, "name_en", where, "services", i, required=False)
         department = check.text(node, "department", where, "services", i)
@@ -374,7 +408,8 @@ def _parse_services(data: dict[str, Any], check: _Checker,
                 check.error(f"{where}: prefix '{prefix}' is already used by service "
                             f"'{prefixes[prefix]}'", "services", i, "prefix")
                 prefix = None
-        minutes = node.get("minutes", 10)
+        minutes = check.default(node, "minutes", 10, where, "services", i,
+                                " for waiting estimates until today's services are timed")
         if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0:
             check.error(f"{where}: minutes must be a positive number", "services", i, "minutes")
             minutes = 10
@@ -411,6 +446,11 @@ def _parse_windows(data: dict[str, Any], check: _Checker,
         if number in windows:
             check.error(f"{where}: number is used twice", "windows", i, "number")
             valid = False
+        check.unknown_keys(node, WINDOW_KEYS, where, "windows", i)
+        if "name" not in node:
+            check.default(node, "name", f"{number}", where, "windows", i)
+        if "zone" not in node:
+            check.default(node, "zone", "", where, "windows", i, " (no zone screen shows it)")
         name = check.text(node, "name", where, "windows", i, required=False) or f"{number}"
         zone = check.text(node, "zone", where, "windows", i, required=False) or ""
         name_en = check.text(node, "name_en", where, "windows", i, required=False)
@@ -449,6 +489,7 @@ def parse_hall(text: str, source: str = "<config>") -> tuple[Hall | None, list[C
         line = int(match.group(1)) if match else None
         return None, [ConfigProblem(line, f"not valid TOML: {err}")]
     check = _Checker(text)
+    check.unknown_keys(data, TOP_KEYS, "the file", "")
     hall = _parse_hall(data, check)
     departments = _parse_departments(data, check)
     services = _parse_services(data, check, departments)

@@ -13,7 +13,7 @@ from hub import cli
 from hub.model import Ticket
 from hub.store import Batch, Store, ticket_row
 from tests.hub.test_server import in_process
-from tests.hubproc import COUNTY, ROOT
+from tests.hubproc import COUNTY, ROOT, HubProcess
 
 COUNTY_TEXT = COUNTY.read_text(encoding="utf-8")
 
@@ -155,10 +155,14 @@ def test_clerks_are_added_with_a_pin(tmp_path: Path, capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, "clerk", "add", "2001", "--name", "赵敏", "--pin", "864209",
                        "--db", db)
     assert code == 0 and "2001" in out
-    for pin in ("12a4", "123", "1234567890123"):
+    for pin in ("12a4", "123", "1234567890123", "１２３４"):  # full-width: from a Chinese IME
         code, _, err = run(capsys, "clerk", "add", "2002", "--name", "钱", "--pin", pin,
                            "--db", db)
         assert code != 0 and "PIN must be 4 to 12 digits" in err
+    for staff, name in (("", "钱"), ("  ", "钱"), ("2003", ""), ("2003", " ")):
+        code, _, err = run(capsys, "clerk", "add", staff, "--name", name, "--pin", "1234",
+                           "--db", db)
+        assert code == 2 and "must be 1 to 64 characters, not blank" in err
     store = Store(db)
     try:
         clerk = store.clerk("2001", "864209")
@@ -315,3 +319,70 @@ def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path,
     code, _, err = run(capsys, "device", "list", "--db", str(db))
     assert code == 2
     assert err.splitlines() == [f"hall-hub: cannot open the database {db}: file is not a database"]
+
+
+def test_check_config_warns_of_what_it_assumes_and_what_it_does_not_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Keys left out run with a default the technician is told of; a key the hub does not read
+    (a misspelt "polcy") is named with its line, so it cannot quietly mean the default."""
+    text = COUNTY_TEXT
+    for key in ('timezone = "Asia/Shanghai"', 'day_starts = "05:00"'):
+        assert key in text
+        text = text.replace(key, "")
+    text = text.replace('policy = "ordered"', 'polcy = "ordered"', 1)
+    text = text.replace("minutes = ", "# minutes = ", 1)
+    path = tmp_path / "hall.toml"
+    path.write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "check-config", str(path))
+    assert code == 0, out
+    lines = out.splitlines()
+    assert f"{path}: line {line_of(text, '[hall]')}: warning: [hall]: 'timezone' is missing; " \
+        '"Asia/Shanghai" is used' in lines
+    assert any("'day_starts' is missing; \"05:00\" is used" in line for line in lines)
+    polcy = line_of(text, "polcy")
+    assert any(line.startswith(f"{path}: line {polcy}: warning: window ") and
+               "'polcy' is not a key this hub reads, so it is ignored" in line for line in lines)
+    assert any("'minutes' is missing; 10 is used" in line for line in lines)
+    assert lines[-1].startswith(f"{path}: OK: ")
+
+
+def test_a_time_written_without_quotes_is_told_to_have_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path, line = broken(tmp_path, "bare", 'day_starts = "05:00"', "day_starts = 05:00:00")
+    code, out, _ = run(capsys, "check-config", str(path))
+    assert code == 1
+    assert f'{path}: line {line}: [hall] day_starts: write the time in quotes, like "05:00"' \
+        in out.splitlines()
+
+
+def test_report_refuses_dates_that_are_not_days(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "hall.db")
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["report", "--config", str(COUNTY), "--db", db, "--from", "2026-13-01",
+                  "--to", "2026-12-01"])
+    assert stopped.value.code == 2
+    assert "'2026-13-01' is not a date like 2026-11-23" in capsys.readouterr().err
+    code, _, err = run(capsys, "report", "--config", str(COUNTY), "--db", db,
+                       "--from", "2026-12-05", "--to", "2026-12-01")
+    assert code == 2 and err.strip() == "hall-hub: --from 2026-12-05 is after --to 2026-12-01"
+
+
+def test_a_second_hub_on_the_same_database_does_not_start(tmp_path: Path) -> None:
+    """Two hubs on one database would hand out the same numbers. The lock goes with the first
+    hub's process: after a SIGKILL the next hub starts."""
+    first = HubProcess(tmp_path / "hall").start()
+    try:
+        second = subprocess.run(
+            [sys.executable, "-m", "hub.cli", "serve", "--config", str(COUNTY), "--db",
+             str(first.db), "--port", "0"], cwd=ROOT, capture_output=True, text=True,
+            timeout=30)
+        assert second.returncode == 2
+        assert second.stderr.strip() == (
+            f"hall-hub: another hub (pid {first.proc.pid if first.proc else '?'}) is already "
+            f"serving {first.db}; stop it first (two hubs on one database would hand out the "
+            "same numbers)")
+        first.kill()
+        first.start()  # the killed hub's lock went with it
+    finally:
+        first.stop()

@@ -231,6 +231,10 @@ def test_device_settings_from_a_file_and_arguments(tmp_path: Path) -> None:
         DeviceSettings.from_file(lacking)
     with pytest.raises(HubError, match="cannot read"):
         DeviceSettings.from_file(tmp_path / "missing.toml")
+    bare = tmp_path / "bare.toml"
+    bare.write_text('hub = "ws://10.0.0.2:8765/"\ndevice = "kiosk-1"\ntoken = 5\n')
+    with pytest.raises(HubError, match='token must be written in quotes, like token = "5"'):
+        DeviceSettings.from_file(bare)
     broken = tmp_path / "broken.toml"
     broken.write_text("hub = \n")
     with pytest.raises(HubError, match="cannot read"):
