@@ -423,16 +423,15 @@ class HallServer:
         """Answer one request: at once, or, for the few that must first look something up, by
         the coroutine returned (the caller runs it before this device's next request)."""
         req_id: str | None = None
+        bucket = self.buckets.get(session.device)
+        if bucket is None:
+            bucket = self.buckets[session.device] = TokenBucket(self.limits.rate,
+                                                                self.limits.burst)
         try:
             req = parse_request(frame)
             req_id = req.id
-            bucket = self.buckets.get(session.device)
-            if bucket is None:
-                bucket = self.buckets[session.device] = TokenBucket(self.limits.rate,
-                                                                    self.limits.burst)
             if not bucket.take():
-                raise RequestError(Code.RATE_LIMITED, f"device {session.device} sends more than "
-                                   f"{self.limits.rate:g} requests a second: slow down")
+                raise RequestError(Code.RATE_LIMITED, self._too_fast(session))
             spec = req.spec
             if req.op == "hello":
                 raise RequestError(Code.BAD_REQUEST, "hello was already said on this connection")
@@ -462,15 +461,21 @@ class HallServer:
             else:
                 self._enqueue(Work(session=session, req_id=req.id,
                                    reply=encode(reply_ok(req.id, self._read(session, req)))))
-        except BadFrame as err:
+        except BadFrame as err:  # counted like any request: a flood of them is limited too
+            code, message = ((err.code, err.message) if bucket.take()
+                             else (Code.RATE_LIMITED, self._too_fast(session)))
             self._enqueue(Work(session=session, req_id=err.req_id,
-                               reply=encode(reply_error(err.req_id, err.code, err.message))))
+                               reply=encode(reply_error(err.req_id, code, message))))
         except RequestError as err:
             self._enqueue(Work(session=session, req_id=req_id,
                                reply=encode(reply_error(req_id, err.code, err.message))))
         except Exception:
             self._failed(session, req_id)
         return None
+
+    def _too_fast(self, session: Session) -> str:
+        return (f"device {session.device} sends more than {self.limits.rate:g} requests a "
+                "second: slow down")
 
     def _engine_failed(self, session: Session, req: Request) -> None:
         """The engine raised in the middle of ``req``: what it changed so far is not written,

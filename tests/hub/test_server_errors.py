@@ -46,6 +46,19 @@ async def test_a_flood_is_answered_rate_limited(tmp_path: Path) -> None:
         proc.stop()
 
 
+async def test_a_flood_of_bad_frames_is_rate_limited_too(tmp_path: Path) -> None:
+    """A device sending garbage costs the hub as much as one sending requests: each frame
+    counts against its limit, and past it is answered rate_limited (with its id, if any)."""
+    limits = Limits(rate=50, burst=50)
+    async with in_process(tmp_path / "hub", always_open=True, limits=limits) as hub:
+        kiosk = await hub.wire("kiosk-1")
+        replies = await burst(kiosk, [("no_such_op", {})] * 200)
+        codes = [r["error"]["code"] for r in replies]
+        assert set(codes) == {"bad_request", "rate_limited"}
+        assert 50 <= codes.count("bad_request") < 150
+        await kiosk.close()
+
+
 async def test_a_device_that_stops_reading_is_closed_and_delays_nobody(tmp_path: Path) -> None:
     limits = Limits(outbox=50, close_timeout=0.5)
     async with in_process(tmp_path / "hub", always_open=True, limits=limits) as hub:
