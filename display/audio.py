@@ -70,24 +70,52 @@ def wav_duration(path: Path) -> float:
         raise AudioError(f"cannot read WAV file {path}: {err}") from err
 
 
+def check_writable(out: Path) -> None:
+    """AudioError saying plainly why a WAV file cannot be written to ``out`` (its folders are
+    made if missing), so a caller can find out before it synthesises anything."""
+    try:
+        if out.is_dir():
+            raise AudioError(f"cannot write {out}: it is a folder")
+        if out.exists() and not out.is_file():  # /dev/full, /dev/null: never replaced by a WAV
+            raise AudioError(f"cannot write {out}: it is not a regular file")
+        for folder in out.parents:  # the nearest one that exists
+            if folder.exists():
+                if not folder.is_dir():
+                    raise AudioError(f"cannot write {out}: {folder} is not a folder")
+                break
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out.parent):  # what join_wavs does: a file beside it
+            pass
+    except OSError as err:
+        raise AudioError(f"cannot write {out}: {err.strerror or err}") from err
+
+
+def _frames(part: Path) -> bytes:
+    try:
+        with wave.open(str(part), "rb") as w:
+            return w.readframes(w.getnframes())
+    except (OSError, EOFError, wave.Error) as err:
+        raise AudioError(f"cannot read WAV file {part}: {err}") from err
+
+
 def join_wavs(parts: Sequence[Path], out: Path, gap_s: float = 0.3, lead_s: float = 0.0) -> Path:
     """Write ``parts`` one after another into ``out``, ``gap_s`` of silence between them (and
     ``lead_s`` before the first).
 
     The result takes the first part's format; a part in another format is converted with sox.
+    AudioError saying which file is wrong: a part that cannot be read, or ``out`` that cannot be
+    written.
     """
     if not parts:
         raise AudioError("nothing to join")
     target = wav_format(parts[0])
-    if out.exists() and not out.is_file():  # /dev/full, a folder: not replaced by a WAV file
-        raise AudioError(f"cannot write the sound to {out}: it is not a regular file")
+    check_writable(out)
     frame = target.channels * target.sample_width
     gap = b"\0" * (int(target.rate * gap_s) * frame)
     lead = b"\0" * (int(target.rate * lead_s) * frame)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     with tempfile.TemporaryDirectory(prefix="hall-join-") as scratch:
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
             # the file opened first: a wave writer never half-made (it complains when collected)
             with open(tmp, "wb") as file, wave.open(file, "wb") as joined:
                 joined.setnchannels(target.channels)
@@ -100,13 +128,15 @@ def join_wavs(parts: Sequence[Path], out: Path, gap_s: float = 0.3, lead_s: floa
                     source = part
                     if wav_format(part) != target:
                         source = _convert(part, target, Path(scratch) / f"{i}.wav")
-                    with wave.open(str(source), "rb") as w:
-                        joined.writeframes(w.readframes(w.getnframes()))
+                    joined.writeframes(_frames(source))
             tmp.replace(out)
-        except (OSError, EOFError, wave.Error) as err:
+        except (OSError, EOFError, wave.Error, AudioError) as err:
             with contextlib.suppress(OSError):  # not there, or its folder cannot be
                 tmp.unlink()
-            raise AudioError(f"cannot join {len(parts)} sounds into {out}: {err}") from err
+            if isinstance(err, AudioError):  # a part: it says which
+                raise
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+            raise AudioError(f"cannot write {out}: {reason}") from err
     return out
 
 

@@ -447,10 +447,6 @@ def _parse_windows(data: dict[str, Any], check: _Checker,
             check.error(f"{where}: number is used twice", "windows", i, "number")
             valid = False
         check.unknown_keys(node, WINDOW_KEYS, where, "windows", i)
-        if "name" not in node:
-            check.default(node, "name", f"{number}", where, "windows", i)
-        if "zone" not in node:
-            check.default(node, "zone", "", where, "windows", i, " (no zone screen shows it)")
         name = check.text(node, "name", where, "windows", i, required=False) or f"{number}"
         zone = check.text(node, "zone", where, "windows", i, required=False) or ""
         name_en = check.text(node, "name_en", where, "windows", i, required=False)

@@ -2,8 +2,12 @@
 
 A hub on the demo hall (``assets/county.toml``) in a fresh data folder, demo devices and clerks
 enrolled, a few appointments booked for today, a handful of citizens already waiting, and every
-app opened: the kiosk, window 1's clerk client and rating pad, a hall screen, window 1's screen,
-and the guidance desk. Ctrl-C stops them all together.
+app opened: the kiosk, one window's clerk client and rating pad, a hall screen, that window's
+screen, and the guidance desk. Ctrl-C stops them all together.
+
+Any valid hall may be given with ``--config``: the demo's window, appointments and waiting
+citizens are taken from that hall (window 1 and the county's services when the hall has them, else
+its first window and its own services).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 from hub.appargs import AppParser
 from hub.cli import port_number
 from hub.client import BusClient, BusError
-from hub.config import load_hall
+from hub.config import Hall, load_hall
 from hub.errors import ConfigError, HubError
 from hub.protocol import DEFAULT_PORT
 from hub.store import AppointmentRow, Store
@@ -36,6 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_HALL = ROOT / "assets" / "county.toml"
 KIOSK_PIN = "0000"
 CLERKS = [("1001", "张三", "1234"), ("1002", "李四", "2345"), ("1003", "王五", "3456")]
+# What the demo uses in the county hall; another hall gets its own windows and services instead.
+DEMO_WINDOW = 1
+APPOINTMENT_SERVICES = ("social", "realty", "startup")
+WAITING_SERVICES = ("social", "medical", "social", "fund", "hukou", "idcard", "pay", "tax")
 
 
 @dataclass(frozen=True)
@@ -47,15 +55,42 @@ class App:
     args: tuple[str, ...]
 
 
-APPS = [
-    App("kiosk-1", "kiosk", None, "kiosk.main", ("--windowed",)),
-    App("counter-1", "counter", 1, "counter.main", ("--windowed",)),
-    App("rating-1", "counter", 1, "counter.main", ("--windowed", "--evaluator")),
-    App("display-hall", "display", None, "display.main", ("--windowed", "--mode", "hall")),
-    App("display-w1", "display", None, "display.main",
-        ("--windowed", "--mode", "window", "--window", "1", "--voice", "off")),
-    App("desk-1", "desk", None, "counter.desk.main", ("--windowed",)),
-]
+def demo_window(hall: Hall) -> int:
+    """The window whose clerk client, rating pad and screen the demo opens: window 1 when the
+    hall has one (the county hall), else the hall's lowest-numbered window."""
+    return DEMO_WINDOW if DEMO_WINDOW in hall.windows else min(hall.windows)
+
+
+def demo_apps(hall: Hall) -> list[App]:
+    window = demo_window(hall)
+    return [
+        App("kiosk-1", "kiosk", None, "kiosk.main", ("--windowed",)),
+        App(f"counter-{window}", "counter", window, "counter.main", ("--windowed",)),
+        App(f"rating-{window}", "counter", window, "counter.main", ("--windowed", "--evaluator")),
+        App("display-hall", "display", None, "display.main", ("--windowed", "--mode", "hall")),
+        App(f"display-w{window}", "display", None, "display.main",
+            ("--windowed", "--mode", "window", "--window", str(window), "--voice", "off")),
+        App("desk-1", "desk", None, "counter.desk.main", ("--windowed",)),
+    ]
+
+
+def appointment_services(hall: Hall) -> list[str]:
+    """Up to three services to book appointments for: the county demo's ones that this hall
+    has, then the hall's other services in order."""
+    chosen = [s for s in APPOINTMENT_SERVICES if s in hall.services]
+    chosen += [s for s in hall.services if s not in chosen]
+    return chosen[:len(APPOINTMENT_SERVICES)]
+
+
+def waiting_services(hall: Hall) -> list[str]:
+    """The services of the citizens already waiting: the county demo's ones that this hall has,
+    made up to as many with the services the demo window serves (so its clerk has someone to
+    call)."""
+    chosen = [s for s in WAITING_SERVICES if s in hall.services]
+    served = hall.windows[demo_window(hall)].serves
+    while len(chosen) < len(WAITING_SERVICES):
+        chosen.append(served[len(chosen) % len(served)])
+    return chosen
 
 
 def _write_device_file(folder: Path, url: str, name: str, token: str) -> Path:
@@ -73,11 +108,10 @@ def _kiosk_settings(folder: Path) -> tuple[str, ...]:
     return ("--settings", str(path))
 
 
-def _book_appointments(store: Store, hall_tz: str) -> list[str]:
-    from zoneinfo import ZoneInfo
-    now = datetime.now(ZoneInfo(hall_tz))
+def _book_appointments(store: Store, hall: Hall) -> list[str]:
+    now = datetime.now(hall.timezone)
     codes = []
-    for i, service in enumerate(["social", "realty", "startup"]):
+    for i, service in enumerate(appointment_services(hall)):
         start = now + timedelta(minutes=10 * i)
         code = f"YY{now:%m%d}{i + 1:02d}"
         codes.append(f"{code} ({service}, {start:%H:%M})")
@@ -88,14 +122,14 @@ def _book_appointments(store: Store, hall_tz: str) -> list[str]:
     return codes
 
 
-async def _seed(url: str, device: str, token: str) -> int:
+async def _seed(url: str, device: str, token: str, services: list[str]) -> int:
     """A few citizens already waiting, so the clerk has someone to call."""
     client = BusClient(url, device, token)
     runner = asyncio.create_task(client.run())
     issued = 0
     try:
         await client.wait_ready(10)
-        for service in ["social", "medical", "social", "fund", "hukou", "idcard", "pay", "tax"]:
+        for service in services:
             try:
                 await client.request("issue", service=service)
                 issued += 1
@@ -175,8 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     db = folder / "hall.db"
     store = Store(db)
     tokens: dict[str, str] = {}
+    apps = demo_apps(hall)
     try:
-        for app in APPS:
+        for app in apps:
             if app.name not in {d.name for d in store.devices() if not d.revoked}:
                 tokens[app.name] = store.add_device(app.name, app.role, app.window)
             else:
@@ -184,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                 tokens[app.name] = store.add_device(app.name, app.role, app.window)
         for clerk_id, name, pin in CLERKS:
             store.add_clerk(clerk_id, name, pin)
-        appointments = _book_appointments(store, hall.timezone.key)
+        appointments = _book_appointments(store, hall)
     finally:
         store.close()
 
@@ -192,14 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = _start_hub(config, db, args.port, folder / "hub.log", procs)
         hub = procs["hub"]
-        issued = asyncio.run(_seed(url, "desk-1", tokens["desk-1"]))
+        issued = asyncio.run(_seed(url, "desk-1", tokens["desk-1"], waiting_services(hall)))
         env = dict(os.environ)
         if not any(env.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
             print("hall-demo: no screen found here: the apps run offscreen (nothing to see); "
                   "run this on a desktop to see them")
             env["QT_QPA_PLATFORM"] = "offscreen"
         started = []
-        for app in [] if args.no_apps else APPS:
+        for app in [] if args.no_apps else apps:
             if importlib.util.find_spec(app.module) is None:
                 logger.info("%s is not part of this build yet: not started", app.module)
                 continue
