@@ -15,14 +15,19 @@ import pytest
 from tests.hubproc import COUNTY, ROOT
 
 
-def test_the_demo_hall_starts_every_app_and_stops_them(tmp_path: Path) -> None:
-    """Started from another folder with relative paths, as a technician would type them."""
+def run_demo(folder: Path, hall: str, seconds: int) -> subprocess.CompletedProcess[str]:
+    """hall-demo on the hall file ``hall`` (its text), started in ``folder`` with relative
+    paths as a technician would type them, its data in ``folder/data``, for ``seconds``."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-    (tmp_path / "hall.toml").write_text(COUNTY.read_text(encoding="utf-8"), encoding="utf-8")
-    run = subprocess.run(
+    (folder / "hall.toml").write_text(hall, encoding="utf-8")
+    return subprocess.run(
         [sys.executable, "-c", "import sys; from hub.demo import main; sys.exit(main())",
-         "--config", "hall.toml", "--port", "0", "--data", "data", "--exit-after", "12"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+         "--config", "hall.toml", "--port", "0", "--data", "data", "--exit-after", str(seconds)],
+        capture_output=True, text=True, cwd=folder, env=env, timeout=120)
+
+
+def test_the_demo_hall_starts_every_app_and_stops_them(tmp_path: Path) -> None:
+    run = run_demo(tmp_path, COUNTY.read_text(encoding="utf-8"), 12)
     data = tmp_path / "data"
     assert run.returncode == 0, run.stderr[-2000:]
     assert "apps: kiosk-1, counter-1, rating-1, display-hall, display-w1, desk-1;" in run.stdout

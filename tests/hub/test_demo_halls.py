@@ -3,15 +3,13 @@ appointments and waiting citizens all come from that hall; the county demo is as
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from hub.config import load_hall
 from hub.demo import appointment_services, demo_apps, waiting_services
-from tests.hubproc import COUNTY, ROOT
+from tests.hub.test_demo import run_demo
+from tests.hubproc import COUNTY
 
 SMALL_HALL = """\
 [hall]
@@ -75,12 +73,7 @@ def test_another_hall_gets_its_first_window_and_its_own_services(tmp_path: Path)
 
 
 def test_the_demo_runs_a_small_hall_without_unknown_windows_or_services(tmp_path: Path) -> None:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-    (tmp_path / "hall.toml").write_text(SMALL_HALL, encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-c", "import sys; from hub.demo import main; sys.exit(main())",
-         "--config", "hall.toml", "--port", "0", "--data", "data", "--exit-after", "10"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    run = run_demo(tmp_path, SMALL_HALL, 10)
     data = tmp_path / "data"
     assert run.returncode == 0, run.stderr[-2000:]
     assert "apps: kiosk-1, counter-7, rating-7, display-hall, display-w7, desk-1;" in run.stdout
