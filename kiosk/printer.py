@@ -30,6 +30,7 @@ import os
 import re
 import socket
 import stat
+import tempfile
 import termios
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -177,7 +178,13 @@ class PreviewPrinter(_Rendering):
         target = self.directory
         while not target.exists() and target != target.parent:
             target = target.parent
-        return target.is_dir() and os.access(target, os.W_OK)
+        if not target.is_dir():
+            return False
+        try:  # a file made for real: the permission bits alone say yes to root in /proc
+            with tempfile.TemporaryFile(dir=target):
+                return True
+        except OSError:
+            return False
 
     def print_ticket(self, data: bytes) -> None:
         """Bytes with no ticket content: written as ``raw-N.bin``."""

@@ -588,6 +588,15 @@ def test_preview_writes_bytes_and_the_paper_picture(tmp_path: Path, mode: PrintM
         assert png == ticket_image(TICKET, 58).convertToFormat(png.format())
 
 
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux's /proc")
+def test_a_preview_folder_that_cannot_be_written_is_offline(tmp_path: Path) -> None:
+    """Found by a file actually made: /proc lets root write by its permission bits, but no file
+    can be made there, so a kiosk told preview:/proc/x takes no number it cannot print."""
+    assert open_printer("preview:/proc/nope").status() is PrinterStatus.OFFLINE
+    assert open_printer(f"preview:{tmp_path}/new/folder").status() is PrinterStatus.OK
+    assert list(tmp_path.iterdir()) == []  # the check leaves nothing behind
+
+
 def test_preview_set_to_paper_out_refuses_to_print(tmp_path: Path) -> None:
     printer = open_printer(f"preview:{tmp_path}")
     assert isinstance(printer, PreviewPrinter)
