@@ -150,6 +150,7 @@ class _Locator:
 
     HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
     KEY = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*=")  # dotted too: hall.day_starts = ...
+    QUOTED_KEY = re.compile(r"""^\s*(?:"([^"\\]*)"|'([^']*)')\s*=""")  # "prefix" = ...
 
     def __init__(self, text: str) -> None:
         self.tables: dict[tuple[str, int], int] = {}
@@ -169,6 +170,11 @@ class _Locator:
                     counts[name] = index + 1
                 current = (name, index)
                 self.tables.setdefault(current, lineno)
+                continue
+            quoted = self.QUOTED_KEY.match(line)
+            if quoted:  # one key, a dot in it is part of its name
+                self.keys.setdefault((current[0], current[1], quoted.group(1) or quoted.group(2)),
+                                     lineno)
                 continue
             key = self.KEY.match(line)
             if key:

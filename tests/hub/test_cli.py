@@ -386,3 +386,12 @@ def test_a_second_hub_on_the_same_database_does_not_start(tmp_path: Path) -> Non
         first.start()  # the killed hub's lock went with it
     finally:
         first.stop()
+
+
+def test_a_quoted_key_has_its_own_line(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path, line = broken(tmp_path, "quoted", 'prefix = "A"', '"prefix" = "a"')
+    code, out, _ = run(capsys, "check-config", str(path))
+    assert code == 1
+    assert f"{path}: line {line}: service 'hukou': prefix 'a' must be 1 or 2 capital letters" \
+        in out.splitlines()
