@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import fcntl
 import io
@@ -105,8 +106,11 @@ def _serving_alone(db: Path) -> int:
         os.close(fd)
         raise CliError(f"another hub (pid {holder}) is already serving {db}; stop it first "
                        "(two hubs on one database would hand out the same numbers)") from None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
+    # the pid only helps a technician: a full disk must not keep the hub from starting (it
+    # serves what it has, and tells why changes fail)
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
     return fd
 
 

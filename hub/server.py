@@ -21,6 +21,7 @@ import functools
 import json
 import logging
 import ssl
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -166,6 +167,7 @@ class HallServer:
                                  day=loaded.day, tickets=loaded.tickets, windows=loaded.windows,
                                  calls=loaded.calls)
         self.seq = loaded.seq
+        self._day_ends = None  # the day read back may be one a failed commit did not end
         self.replies: dict[tuple[str, str], str] = loaded.replies
         self.fanout.restart(loaded.recent_events)
         logger.info("hall %s loaded: day %s, %d tickets today, seq %d", self.hall.name,
@@ -257,10 +259,15 @@ class HallServer:
             self._commit()
 
     def _commit_failed(self, works: list[Work], error: BaseException | None = None) -> None:
-        logger.error("commit failed: %d requests are refused and the hall is reloaded from "
-                     "disk", len(works), exc_info=error or True)
+        cause = error or sys.exc_info()[1]
+        if isinstance(cause, StoreError):  # the disk's own words say it all (full, I/O error)
+            logger.error("commit failed: %d requests are refused and the hall is reloaded from "
+                         "disk: %s", len(works), cause)
+        else:
+            logger.error("commit failed: %d requests are refused and the hall is reloaded from "
+                         "disk", len(works), exc_info=cause or True)
         self._committing = False
-        self._recover(works)
+        self._recover(works, f" ({cause})" if isinstance(cause, StoreError) else "")
         if self.pending:
             self._commit()
 
@@ -269,20 +276,28 @@ class HallServer:
         self.store.finish()
         self._commit_s = 0.9 * self._commit_s + 0.1 * (time.perf_counter() - started)
 
-    def _recover(self, failed: list[Work]) -> None:
+    def _recover(self, failed: list[Work], why: str = "") -> None:
+        """Refuse what the failed commit held and what waits behind it (a read answered from
+        the hall as it stood, with changes that are now undone, too), and read the hall back
+        from disk."""
         everything, self.pending = failed + self.pending, []
         for work in everything:
             if work.idem_key:
                 self.replies.pop(work.idem_key, None)
             if work.session is not None and work.reply is not None:
                 self.fanout.reply(work.session, encode(reply_error(
-                    work.req_id, Code.INTERNAL, "the hub could not save this change; nothing was "
-                    "changed, please try again")))
+                    work.req_id, Code.INTERNAL, f"the hub could not save the hall's changes{why}; "
+                    "nothing of this request was changed, please try again")))
                 self.fanout.deliver(work.session)
         try:
             self._load()
         except StoreError:
             logger.exception("the store cannot be read back either")
+        # the seqs of the events undone are given again: a device's floor set by a snapshot
+        # that counted them must not hide the events that now bear them
+        for inbound in self.connections.values():
+            if inbound.session is not None:
+                inbound.session.floor = min(inbound.session.floor, self.seq)
 
     # ------------------------------------------------------------------ connections
 

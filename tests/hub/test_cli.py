@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -395,3 +396,19 @@ def test_a_quoted_key_has_its_own_line(tmp_path: Path,
     assert code == 1
     assert f"{path}: line {line}: service 'hukou': prefix 'a' must be 1 or 2 capital letters" \
         in out.splitlines()
+
+
+def test_the_lock_is_taken_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing the pid into DB.lock fails on a full disk: the hub starts all the same (it
+    serves what it has, and refuses changes saying the disk is full)."""
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli.os, "write", full)
+    lock = cli._serving_alone(tmp_path / "hall.db")
+    try:
+        monkeypatch.undo()
+        with pytest.raises(cli.CliError, match=r"another hub \(pid \?\) is already serving"):
+            cli._serving_alone(tmp_path / "hall.db")
+    finally:
+        os.close(lock)

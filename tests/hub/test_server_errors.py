@@ -13,8 +13,9 @@ from hub.errors import StoreError
 from hub.protocol import Role
 from hub.server import Limits
 from hub.store import Batch
+from tests.fakes import FakeClock
 from tests.hub.test_restart import burst
-from tests.hub.test_server import WAIT, Wire, in_process, new_id, start_hub, wire
+from tests.hub.test_server import WAIT, Wire, in_process, local, new_id, start_hub, wire
 
 
 async def test_a_flood_is_answered_rate_limited(tmp_path: Path) -> None:
@@ -184,6 +185,58 @@ async def test_a_commit_that_fails_on_the_disk_is_answered_internal(
         retried = await kiosk.request("issue", "lost", service="pay")
         assert retried["ok"] is True and retried["result"]["ticket"]["number"] == "P002"
         assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P003"
+
+
+async def test_a_failed_commit_at_the_days_start_does_not_keep_yesterday(tmp_path: Path) -> None:
+    """The first request after 05:00 closes the hall day; if its commit fails, the day read back
+    from disk is still yesterday's, and the next request closes it (it used to run the whole
+    new day under yesterday's date, numbering on)."""
+    clock = FakeClock(local("2026-11-23", "16:00"))
+    async with in_process(tmp_path / "hub", always_open=True, clock=clock) as hub:
+        kiosk, desk = await hub.wire("kiosk-1"), await hub.wire("desk-1")
+        assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P001"
+        real_write = hub.store.write
+
+        def broken(batch: Batch, *args: object) -> None:
+            raise StoreError("could not write to hall.db: database or disk is full")
+
+        hub.store.write = broken  # type: ignore[method-assign]
+        clock.set(local("2026-11-24", "05:00"))
+        reply = await kiosk.request("issue", service="pay")
+        assert reply["error"]["code"] == "internal"
+        assert "(could not write to hall.db: database or disk is full)" in reply["error"][
+            "message"]
+        hub.store.write = real_write  # type: ignore[method-assign]
+        ticket = (await kiosk.ok("issue", service="pay"))["ticket"]
+        assert ticket["number"] == "P001" and ticket["id"] == "20261124-P001"
+        snapshot = (await desk.ok("sync"))["snapshot"]
+        assert snapshot["day"] == "2026-11-24"
+        assert [t["number"] for t in snapshot["waiting"]] == ["P001"]
+
+
+async def test_a_sync_refused_with_a_failed_commit_does_not_hide_the_events_after_it(
+        tmp_path: Path) -> None:
+    """A desk's sync answered in the same commit as a change that failed: its snapshot counted
+    the change's events, whose seqs are given again once the hall is read back; the desk still
+    gets the events that now bear them."""
+    async with in_process(tmp_path / "hub", always_open=True) as hub:
+        kiosk, desk = await hub.wire("kiosk-1"), await hub.wire("desk-1")
+        await kiosk.ok("issue", service="pay")
+        await desk.flush()
+        real_write = hub.store.write
+
+        def broken(batch: Batch, *args: object) -> None:
+            raise StoreError("could not write to hall.db: disk I/O error")
+
+        hub.store.write = broken  # type: ignore[method-assign]
+        lost, synced = await asyncio.gather(kiosk.request("issue", service="pay"),
+                                            desk.request("sync"))
+        assert lost["error"]["code"] == "internal" and synced["error"]["code"] == "internal"
+        hub.store.write = real_write  # type: ignore[method-assign]
+        again = (await kiosk.ok("issue", service="pay"))["ticket"]
+        assert again["number"] == "P002"
+        issued = [e for e in await desk.flush() if e["event"] == "ticket_issued"]
+        assert [e["data"]["ticket"]["number"] for e in issued] == ["P002"]
 
 
 async def test_pin_guessing_locks_the_clerk(tmp_path: Path) -> None:
