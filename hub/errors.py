@@ -39,6 +39,10 @@ class StoreError(HubError):
     """The hall's database could not be opened, read or written."""
 
 
+class StoreBusy(StoreError):
+    """Another program holds the database's write lock (the hub waits for it off its loop)."""
+
+
 class RequestError(HubError):
     """A request is refused with a protocol error code and a message for a technician."""
 

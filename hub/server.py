@@ -39,7 +39,7 @@ from hub.clock import Clock, SystemClock
 from hub.config import Hall
 from hub.connection import DeviceConnection
 from hub.engine import HallEngine, Outcome
-from hub.errors import RequestError, StoreError
+from hub.errors import RequestError, StoreBusy, StoreError
 from hub.fanout import Event, Fanout, Session, text_frame
 from hub.model import Appointment, Clerk, Ticket
 from hub.protocol import (
@@ -57,7 +57,7 @@ from hub.protocol import (
     ticket_for,
 )
 from hub.reports import dissatisfied_item, named_report
-from hub.store import Batch, Store, ticket_row, window_row
+from hub.store import BUSY_WAIT_S, Batch, Store, ticket_row, window_row
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +214,15 @@ class HallServer:
         self._committing = True
         try:
             if batch:
-                self.store.write(batch)  # the rows: no wait for the disk
+                try:
+                    self.store.write(batch)  # the rows: no wait for the disk
+                except StoreBusy as busy:
+                    # another program holds the write lock: the wait for it goes to the writer
+                    # thread, and the loop goes on reading, pinging and answering /healthz
+                    logger.warning("%s: the commit waits for it, up to %g s", busy, BUSY_WAIT_S)
+                    done = loop.run_in_executor(self._writer_pool, self._write_and_finish, batch)
+                    done.add_done_callback(functools.partial(self._committed, works))
+                    return
                 if self._commit_s >= INLINE_COMMIT_S:
                     # a slow disk: the wait for it goes to a thread, and the loop reads and
                     # applies the requests arriving meanwhile, which share the next commit
@@ -270,6 +278,10 @@ class HallServer:
         self._recover(works, f" ({cause})" if isinstance(cause, StoreError) else "")
         if self.pending:
             self._commit()
+
+    def _write_and_finish(self, batch: Batch) -> None:
+        self.store.write(batch, wait=True)
+        self._finish()
 
     def _finish(self) -> None:
         started = time.perf_counter()

@@ -29,10 +29,12 @@ from sqlalchemy.schema import CreateTable
 from sqlmodel import Field, SQLModel, create_engine
 
 from hub.engine import CALLS_KEPT
-from hub.errors import StoreError
+from hub.errors import StoreBusy, StoreError
 from hub.model import Appointment, Clerk, Leg, Ticket, WindowState, day_id_range
 
 logger = logging.getLogger(__name__)
+
+BUSY_WAIT_S = 30.0  # how long a commit waits for another program's write lock (off the loop)
 
 
 class TicketRow(SQLModel, table=True):
@@ -379,6 +381,9 @@ class Store:
             _pragmas(conn, None)
             # checkpoints are run by checkpoint(), off the commit path (see there)
             conn.execute("PRAGMA wal_autocheckpoint=0")
+            # the hub writes on its event loop: a write lock held by another program (a
+            # technician's database browser, a script) is not waited for there (see write)
+            conn.execute("PRAGMA busy_timeout=0")
             self._writer = conn
         return self._writer
 
@@ -391,18 +396,19 @@ class Store:
         self.write(batch)
         self.finish()
 
-    def write(self, batch: Batch) -> None:
+    def write(self, batch: Batch, wait: bool = False) -> None:
         """The first half of a commit: the batch's rows, in a transaction left open for
         ``finish``. This half does not wait for the disk, so the hub runs it on its event loop;
         on a slow disk it hands only ``finish`` to a thread: one hand-over of the GIL per
         commit, where a thread running every statement would wait for the loop to give it back
         at each one.
         Holds the write lock until ``finish`` (from whichever thread); raises StoreError (and
-        writes nothing) on failure."""
+        writes nothing) on failure: StoreBusy, at once, if another program holds the database's
+        write lock, unless ``wait`` (off the loop), which waits for it up to BUSY_WAIT_S."""
         self._write_lock.acquire()
         with self._rolled_back_on_failure():
             conn = self._write_conn()
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin(conn, wait)
             if batch.tickets:
                 conn.executemany(UPSERT_TICKET, batch.tickets)
             if batch.appointments:
@@ -418,6 +424,19 @@ class Store:
                 conn.executemany(SET_META, list(batch.meta.items()))
             if batch.requests:
                 conn.executemany(INSERT_REQUEST, batch.requests)
+
+    def _begin(self, conn: sqlite3.Connection, wait: bool) -> None:
+        if wait:
+            conn.execute(f"PRAGMA busy_timeout={int(BUSY_WAIT_S * 1000)}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            if getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY and not wait:
+                raise StoreBusy(f"{self.path} is locked by another program") from err
+            raise
+        finally:
+            if wait:
+                conn.execute("PRAGMA busy_timeout=0")
 
     @staticmethod
     def _begin_day(conn: sqlite3.Connection, day: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,30 @@ async def test_a_sync_refused_with_a_failed_commit_does_not_hide_the_events_afte
         assert again["number"] == "P002"
         issued = [e for e in await desk.flush() if e["event"] == "ticket_issued"]
         assert [e["data"]["ticket"]["number"] for e in issued] == ["P002"]
+
+
+async def test_another_programs_write_lock_does_not_freeze_the_hub(tmp_path: Path) -> None:
+    """A technician's database browser holding a write transaction: the hub's loop does not
+    wait for it (it used to, up to 30 s, every device with it). The change waits off the loop
+    and is made once the lock is let go; the loop answers meanwhile."""
+    async with in_process(tmp_path / "hub", always_open=True) as hub:
+        kiosk = await hub.wire("kiosk-1")
+        browser = sqlite3.connect(hub.db, isolation_level=None)
+        browser.execute("BEGIN IMMEDIATE")
+        try:
+            issue = asyncio.create_task(kiosk.request("issue", service="pay"))
+            beats = 0
+            for _ in range(20):  # the loop turns while the commit waits for the lock
+                await asyncio.sleep(0.02)
+                beats += 1
+            assert not issue.done()
+        finally:
+            browser.execute("ROLLBACK")
+            browser.close()
+        reply = await issue
+        assert beats == 20 and reply["ok"] is True
+        assert reply["result"]["ticket"]["number"] == "P001"
+        assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P002"
 
 
 async def test_pin_guessing_locks_the_clerk(tmp_path: Path) -> None:
