@@ -80,6 +80,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = Path(args.db) if args.db else default_db_path()
     lock = _serving_alone(db)
     try:
+        if not db.exists():
+            logger.warning("there is no database at %s: a new, empty one is made, with no device "
+                           "enrolled (if the hall's is elsewhere, or on a disk not mounted, "
+                           "stop and check --db)", db)
         store = Store(db)
         rate, burst = args.rate_limit
         return asyncio.run(_serve(hall, store, args.host, args.port, context, args.always_open,

@@ -303,8 +303,10 @@ class HallServer:
                 self.fanout.deliver(work.session)
         try:
             self._load()
-        except StoreError:
-            logger.exception("the store cannot be read back either")
+        except StoreError as err:  # the hall in memory may hold what was refused: no change
+            logger.error("the hall cannot be read back from disk either (%s): changes are "
+                         "refused until it can be", err)
+            self._reload_due = True
         # the seqs of the events undone are given again: a device's floor set by a snapshot
         # that counted them must not hide the events that now bear them
         for inbound in self.connections.values():
@@ -517,16 +519,18 @@ class HallServer:
             "was saved (the hub reloads the hall from disk): please try again"))))
 
     def _reload_if_due(self) -> None:
-        """After an engine failure, once nothing is waiting to be written: rebuild the engine."""
+        """After an engine failure, or a commit failure whose read-back failed too, once nothing
+        is waiting to be written: rebuild the engine (until then changes are refused)."""
         if not self._reload_due or self.pending or self._committing:
             return
-        self._reload_due = False
         try:
             self._load()
-        except StoreError:
-            logger.exception("the store cannot be read back after the engine failed")
+        except StoreError as err:  # tried again after the next request
+            logger.error("the hall cannot be read back from disk (%s): changes are refused "
+                         "until it can be", err)
             return
-        logger.warning("the hall was reloaded from disk after the engine failed")
+        self._reload_due = False
+        logger.warning("the hall was reloaded from disk")
 
     def _failed(self, session: Session, req_id: str | None) -> None:
         logger.exception("request from %s failed", session.device)

@@ -311,6 +311,7 @@ class Store:
             cause = getattr(err, "orig", None) or err
             raise StoreError(f"cannot open the database {self.path}: {cause}") from err
         self._writer: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file written
 
     def _upgrade(self) -> None:
         """Bring a database written by an earlier version of the hub up to these tables."""
@@ -385,6 +386,8 @@ class Store:
             # technician's database browser, a script) is not waited for there (see write)
             conn.execute("PRAGMA busy_timeout=0")
             self._writer = conn
+            found = os.stat(self.path)
+            self._identity = (found.st_dev, found.st_ino)
         return self._writer
 
     # ------------------------------------------------------------------ the hot path
@@ -409,6 +412,7 @@ class Store:
         with self._rolled_back_on_failure():
             conn = self._write_conn()
             self._begin(conn, wait)
+            self._check_file()
             if batch.tickets:
                 conn.executemany(UPSERT_TICKET, batch.tickets)
             if batch.appointments:
@@ -424,6 +428,19 @@ class Store:
                 conn.executemany(SET_META, list(batch.meta.items()))
             if batch.requests:
                 conn.executemany(INSERT_REQUEST, batch.requests)
+
+    def _check_file(self) -> None:
+        """StoreError if the database file the hub writes to is no longer at its path (its
+        folder deleted or moved, its disk unmounted): SQLite would go on writing to the file it
+        has open, and every change acknowledged would be lost at the next start."""
+        try:
+            found = os.stat(self.path)
+        except OSError:
+            found = None
+        if found is None or (self._identity is not None
+                             and (found.st_dev, found.st_ino) != self._identity):
+            raise StoreError(f"the database file {self.path} was removed or replaced while the "
+                             "hub ran: no change can be saved; put it back and restart the hub")
 
     def _begin(self, conn: sqlite3.Connection, wait: bool) -> None:
         if wait:
@@ -498,6 +515,7 @@ class Store:
     # ------------------------------------------------------------------ start-up
 
     def load(self) -> Loaded:
+        self._check_file()  # never a new, empty database where the hall's was
         with self._read() as conn:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             day = meta.get("day")

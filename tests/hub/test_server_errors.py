@@ -264,6 +264,27 @@ async def test_another_programs_write_lock_does_not_freeze_the_hub(tmp_path: Pat
         assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P002"
 
 
+async def test_a_database_moved_away_while_the_hub_runs_takes_no_change(tmp_path: Path) -> None:
+    """SQLite goes on writing to the file it has open: a hub whose database folder was moved
+    or deleted acknowledged changes that were lost at the next start. It refuses them now, and
+    takes them again once the file is back."""
+    async with in_process(tmp_path / "hub", always_open=True) as hub:
+        kiosk = await hub.wire("kiosk-1")
+        assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P001"
+        (tmp_path / "hub").rename(tmp_path / "elsewhere")
+        refused = await kiosk.request("issue", service="pay")
+        assert refused["error"]["code"] == "internal"
+        assert "was removed or replaced while the hub ran" in refused["error"]["message"]
+        assert not (tmp_path / "hub").exists()  # no new, empty database made in its place
+        (tmp_path / "elsewhere").rename(tmp_path / "hub")
+        for _ in range(2):  # the first after the file is back reads the hall back
+            reply = await kiosk.request("issue", service="pay")
+            if reply["ok"]:
+                break
+            assert reply["error"]["code"] == "internal"
+        assert reply["ok"] and reply["result"]["ticket"]["number"] == "P002"
+
+
 async def test_pin_guessing_locks_the_clerk(tmp_path: Path) -> None:
     async with in_process(tmp_path / "hub", always_open=True) as hub:
         counter, admin = await hub.wire("counter-1"), await hub.wire("admin-1")
