@@ -440,7 +440,7 @@ class Store:
         if found is None or (self._identity is not None
                              and (found.st_dev, found.st_ino) != self._identity):
             raise StoreError(f"the database file {self.path} was removed or replaced while the "
-                             "hub ran: no change can be saved; put it back and restart the hub")
+                             "hub ran: no change is saved until it is back where it was")
 
     def _begin(self, conn: sqlite3.Connection, wait: bool) -> None:
         if wait:
