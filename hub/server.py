@@ -204,8 +204,7 @@ class HallServer:
         """Write everything pending in one transaction; its replies and events leave once it is
         on disk (``_committed``). Plain callbacks, no task: a request costs no task switch."""
         self._commit_due = False
-        loop = self._loop
-        if self._committing or not self.pending or loop is None:
+        if self._committing or not self.pending or self._loop is None:
             return  # under way (what is pending follows it), nothing to do, or stopped
         works, self.pending = self.pending, []
         batch = Batch()
@@ -220,14 +219,12 @@ class HallServer:
                     # another program holds the write lock: the wait for it goes to the writer
                     # thread, and the loop goes on reading, pinging and answering /healthz
                     logger.warning("%s: the commit waits for it, up to %g s", busy, BUSY_WAIT_S)
-                    done = loop.run_in_executor(self._writer_pool, self._write_and_finish, batch)
-                    done.add_done_callback(functools.partial(self._committed, works))
+                    self._commit_in_thread(works, functools.partial(self._write_and_finish, batch))
                     return
                 if self._commit_s >= INLINE_COMMIT_S:
                     # a slow disk: the wait for it goes to a thread, and the loop reads and
                     # applies the requests arriving meanwhile, which share the next commit
-                    done = loop.run_in_executor(self._writer_pool, self._finish)
-                    done.add_done_callback(functools.partial(self._committed, works))
+                    self._commit_in_thread(works, self._finish)
                     return
                 # a fast disk, one device or many: the loop waits for it. The requests that
                 # arrive meanwhile wait in their sockets and share the next commit all the
@@ -238,6 +235,12 @@ class HallServer:
             self._commit_failed(works)
             return
         self._committed(works)
+
+    def _commit_in_thread(self, works: list[Work], job: Callable[[], None]) -> None:
+        """Run the rest of a commit in the writer thread; ``works`` are sent once it is done."""
+        assert self._loop is not None
+        done = self._loop.run_in_executor(self._writer_pool, job)
+        done.add_done_callback(functools.partial(self._committed, works))
 
     def _committed(self, works: list[Work], done: asyncio.Future[None] | None = None) -> None:
         if done is not None and (done.cancelled() or done.exception() is not None):
@@ -268,14 +271,12 @@ class HallServer:
 
     def _commit_failed(self, works: list[Work], error: BaseException | None = None) -> None:
         cause = error or sys.exc_info()[1]
-        if isinstance(cause, StoreError):  # the disk's own words say it all (full, I/O error)
-            logger.error("commit failed: %d requests are refused and the hall is reloaded from "
-                         "disk: %s", len(works), cause)
-        else:
-            logger.error("commit failed: %d requests are refused and the hall is reloaded from "
-                         "disk", len(works), exc_info=cause or True)
+        disk = isinstance(cause, StoreError)  # the disk's own words say it all (full, I/O error)
+        logger.error("commit failed: %d requests are refused and the hall is reloaded from "
+                     "disk%s", len(works), f": {cause}" if disk else "",
+                     exc_info=None if disk else (cause or True))
         self._committing = False
-        self._recover(works, f" ({cause})" if isinstance(cause, StoreError) else "")
+        self._recover(works, f" ({cause})" if disk else "")
         if self.pending:
             self._commit()
 
