@@ -70,9 +70,11 @@ def wav_duration(path: Path) -> float:
         raise AudioError(f"cannot read WAV file {path}: {err}") from err
 
 
-def check_writable(out: Path) -> None:
+def check_writable(out: Path, probe: bool = True) -> None:
     """AudioError saying plainly why a WAV file cannot be written to ``out`` (its folders are
-    made if missing), so a caller can find out before it synthesises anything."""
+    made if missing), so a caller can find out before it synthesises anything. ``probe``: a
+    file is made beside it for real (what the permission bits cannot tell); a caller about to
+    write it anyway leaves that to its own write, which fails in the same words."""
     try:
         if out.is_dir():
             raise AudioError(f"cannot write {out}: it is a folder")
@@ -84,8 +86,9 @@ def check_writable(out: Path) -> None:
                     raise AudioError(f"cannot write {out}: {folder} is not a folder")
                 break
         out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out.parent):  # what join_wavs does: a file beside it
-            pass
+        if probe:
+            with tempfile.TemporaryFile(dir=out.parent):  # what join_wavs does: a file beside it
+                pass
     except OSError as err:
         raise AudioError(f"cannot write {out}: {err.strerror or err}") from err
 
@@ -109,7 +112,7 @@ def join_wavs(parts: Sequence[Path], out: Path, gap_s: float = 0.3, lead_s: floa
     if not parts:
         raise AudioError("nothing to join")
     target = wav_format(parts[0])
-    check_writable(out)
+    check_writable(out, probe=False)  # every announcement comes here: its own write probes
     frame = target.channels * target.sample_width
     gap = b"\0" * (int(target.rate * gap_s) * frame)
     lead = b"\0" * (int(target.rate * lead_s) * frame)
