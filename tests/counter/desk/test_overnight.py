@@ -17,7 +17,6 @@ from pytestqt.qtbot import QtBot
 
 from counter.desk.views import DeskWindow
 from hub.protocol import NOTE_MAX
-from tests.counter.desk.movedhub import MovedClock, MovedHub
 from tests.counter.desk.test_app import (  # noqa: F401 (app_font: the fixture, autouse)
     WAIT_MS,
     Device,
@@ -26,6 +25,7 @@ from tests.counter.desk.test_app import (  # noqa: F401 (app_font: the fixture, 
     desk,
     shoot,
 )
+from tests.movedhub import MovedClock, MovedHub
 
 HALL = ZoneInfo("Asia/Shanghai")
 

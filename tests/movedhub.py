@@ -1,6 +1,6 @@
 """A real hub process whose clock the test moves: the hall's days can end while a desk is open.
 
-Run as ``python -m tests.counter.desk.movedhub serve ...`` (what :class:`MovedHub` starts), it
+Run as ``python -m tests.movedhub serve ...`` (what :class:`MovedHub` starts), it
 is ``hall-hub`` (``hub.cli``) with its system clock moved on by the seconds written in the file
 ``$HALL_CLOCK_FILE`` (read at every look at the clock, so the test moves it while it runs).
 """
@@ -39,7 +39,7 @@ class MovedHub(HubProcess):
     def __init__(self, folder: Path, clock: MovedClock) -> None:
         super().__init__(folder)
         self.clock = clock
-        self.module = "tests.counter.desk.movedhub"
+        self.module = "tests.movedhub"
         self.env = {CLOCK_FILE: str(clock.path)}
 
 
