@@ -352,8 +352,8 @@ class HallEngine:
         windows closed, each with its event as at any other time (a device that follows the
         events alone sees the hall as it is), then ``day_started`` and the emptied queues."""
         today = hours.hall_day(self.hall, self._now()).isoformat()
-        if today == self.day:
-            return self._done({})
+        if today <= self.day:  # ISO dates: a hall day never goes back (a clock set back, a
+            return self._done({})  # day_starts moved later): its tickets and numbers carry on
         closed = 0
         for ticket in self.tickets.values():
             if ticket.state in OPEN_STATES:

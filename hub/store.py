@@ -230,6 +230,8 @@ class Loaded:
     replies: dict[tuple[str, str], str]  # (device, req_id) -> reply frame, for the open day
     recent_events: list[tuple[int, str]]  # (seq, name), newest first
     calls: list[tuple[str, int, datetime]]  # the day's newest (ticket id, window, at), oldest first
+    last_at: datetime | None = None  # when the newest event happened: the hall's time goes on
+    #                                  from there, whatever the clock says (see HallClock)
 
 
 def _calls_of_the_day(conn: sqlite3.Connection) -> list[tuple[str, int, datetime]]:
@@ -538,9 +540,10 @@ class Store:
                        for r in conn.execute(f"SELECT {', '.join(WINDOW_COLUMNS)} FROM windows")]
             recent = conn.execute("SELECT seq, name FROM events ORDER BY seq DESC LIMIT 2000"
                                   ).fetchall()
+            newest = conn.execute("SELECT at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
             calls = _calls_of_the_day(conn) if day else []
         return Loaded(day, seq, tickets, windows, replies, [(int(s), str(n)) for s, n in recent],
-                      calls)
+                      calls, _dt(newest[0]) if newest else None)
 
     # ------------------------------------------------------------------ devices
 

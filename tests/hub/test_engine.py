@@ -677,6 +677,26 @@ def test_day_rollover_closes_out_and_restarts_numbering() -> None:
     assert e.ticket("C001").day == "2026-11-24"
 
 
+def test_a_clock_set_back_never_takes_the_hall_back_a_day() -> None:
+    """A machine that starts before its clock is set, or an NTP step back: the day already
+    begun keeps its waiting citizens, and its numbers carry on; a day forward still rolls."""
+    clock = FakeClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
+    e = engine(clock, always_open=True)
+    e.issue("social")
+    e.issue("social")
+    e.take_changes()
+    for back in (timedelta(days=2), timedelta(days=9000)):  # two days; before the year 2002
+        clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC) - back)
+        assert e.tick().events == []
+        assert e.day == "2026-11-23"
+    assert e.take_changes() == ([], [])
+    assert e.issue("social").result["ticket"]["id"] == "20261123-C003"
+    assert [t.state for t in e.tickets.values()] == ["waiting"] * 3
+    clock.set(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))  # the clock right, a day on
+    assert "day_started" in names(e.tick())
+    assert e.issue("social").result["ticket"]["id"] == "20261124-C001"
+
+
 # ------------------------------------------------------------------------------ restore
 
 def test_restore_carries_on_numbering_and_lines() -> None:

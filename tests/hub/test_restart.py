@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from hub.client import BusClient
 from tests.hub.test_server import Wire, in_process, local, new_id, wire
 from tests.hubproc import HubProcess
+from tests.movedhub import MovedClock, MovedHub
 
 
 async def burst(w: Wire, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -191,3 +193,44 @@ async def test_the_hall_screens_show_the_same_calls_after_a_power_cut(hub: HubPr
     display = await wire(hub, "display-1")
     assert calls_of(display.hello["snapshot"]) == before
     await display.close()
+
+
+# ------------------------------------------------------------------------------ the clock
+
+async def test_a_hub_started_with_its_clock_behind_keeps_the_day_it_began(
+        tmp_path: Path) -> None:
+    """A hall machine that boots before its clock is set (no clock battery, an NTP step back):
+    the citizens already waiting are not sent home, no number is given twice, and the log says
+    why; once the clock is right again the hall carries on, and a new day still starts."""
+    now = datetime.now(UTC)
+    hub = MovedHub(tmp_path / "hub", MovedClock(tmp_path / "clock", now)).enroll_standard()
+    hub.start()
+    try:
+        kiosk = await wire(hub, "kiosk-1")
+        taken = [(await kiosk.ok("issue", service="pay"))["ticket"]["id"] for _ in range(3)]
+        day = (await kiosk.ok("sync"))["snapshot"]["day"]
+        await kiosk.close()
+        assert hub.stop() == 0
+        for moment in (now - timedelta(days=2), now):  # restarted behind, then set right
+            hub.clock.set(moment)
+            hub.start()
+            kiosk = await wire(hub, "kiosk-1")
+            taken.append((await kiosk.ok("issue", service="pay"))["ticket"]["id"])
+            desk = await wire(hub, "desk-1")
+            snapshot = (await desk.ok("sync"))["snapshot"]
+            assert snapshot["day"] == day
+            assert [t["id"] for t in snapshot["waiting"]] == taken
+            for w in (kiosk, desk):
+                await w.close()
+            assert hub.stop() == 0
+        assert len(set(taken)) == 5
+        assert "clock (" in (log := hub.log.read_text(encoding="utf-8"))
+        assert "is behind the last moment the hall recorded" in log
+        hub.clock.set(now + timedelta(days=1))  # the next day still comes
+        hub.start()
+        kiosk = await wire(hub, "kiosk-1")
+        ticket = (await kiosk.ok("issue", service="pay"))["ticket"]
+        assert ticket["number"] == "P001" and not ticket["id"].startswith(day.replace("-", ""))
+        await kiosk.close()
+    finally:
+        hub.stop()
