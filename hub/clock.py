@@ -21,39 +21,38 @@ class SystemClock:
 
 
 class HallClock:
-    """The hall's time: the system's clock, but never earlier than a moment the hall has already
-    recorded. A machine that starts before its clock is set (no clock battery, NTP not yet
-    answered) or a clock stepped back would otherwise put new tickets ahead of older ones in line
-    and take the hall back to a day it has closed. While the clock is behind, the hall's time
-    stands still at the last moment it recorded; the log says so once, and again when the clock
-    has caught up."""
+    """The system's clock, watched: a machine that starts before its clock is set (no clock
+    battery, NTP not yet answered), or a clock stepped back, gives times before those the hall
+    has already recorded. The engine keeps its day and its lines in order whatever the clock
+    says; this says in the log, once, that the clock is behind, and again when it has caught
+    up, since the hours, the times printed and the figures follow the clock."""
 
     TOLD_AFTER = timedelta(seconds=1)  # an NTP step of a few milliseconds is not worth a line
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self.floor: datetime | None = None
+        self.latest: datetime | None = None  # the newest time recorded or given
         self.behind = False
 
-    def hold_at_least(self, moment: datetime | None) -> None:
-        """Never give a time before ``moment`` (the last one the hall recorded)."""
-        if moment is not None and (self.floor is None or moment > self.floor):
-            self.floor = moment
+    def recorded(self, moment: datetime | None) -> None:
+        """The newest time the hall recorded before this start."""
+        if moment is not None and (self.latest is None or moment > self.latest):
+            self.latest = moment
 
     def now(self) -> datetime:
         now = self.clock.now()
-        floor = self.floor
-        if floor is not None and now < floor:
-            if not self.behind and floor - now > self.TOLD_AFTER:
+        latest = self.latest
+        if latest is not None and now < latest:
+            if not self.behind and latest - now > self.TOLD_AFTER:
                 self.behind = True
-                logger.warning("this machine's clock (%s) is behind the last moment the hall "
-                               "recorded (%s): the hall's time stands still there until the "
-                               "clock catches up; set the clock right (NTP)",
-                               now.isoformat(timespec="seconds"),
-                               floor.isoformat(timespec="seconds"))
-            return floor
+                logger.warning("this machine's clock (%s) is behind the newest time the hall "
+                               "recorded (%s): the hall keeps its day and its waiting lines in "
+                               "order, but its hours and the times it prints follow the clock; "
+                               "set the clock right (NTP)", now.isoformat(timespec="seconds"),
+                               latest.isoformat(timespec="seconds"))
+            return now
         if self.behind:
             self.behind = False
-            logger.info("this machine's clock has caught up with the hall's time")
-        self.floor = now
+            logger.info("this machine's clock has caught up with the hall's newest time")
+        self.latest = now
         return now

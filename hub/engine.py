@@ -84,6 +84,7 @@ class HallEngine:
         self.used_codes: set[str] = set()
         self.calls: list[tuple[str, int, datetime]] = []  # (ticket id, window, at), oldest first
         self.next_ord = 1
+        self.latest_line_at: datetime | None = None  # the newest place in line given
         self.device_status: dict[str, dict[str, Any]] = {}
         self._dirty_tickets: dict[str, Ticket] = {}
         self._dirty_windows: set[int] = set()
@@ -114,6 +115,7 @@ class HallEngine:
                                                          ticket.seqno + 1)
             self.issued_today[ticket.issued_service] += 1
         self.next_ord = max(self.next_ord, ticket.line_ord + 1)
+        self._line_time(ticket.line_at)
         if ticket.state == "waiting":
             self.lines.add(ticket)
         if ticket.appointment:
@@ -212,6 +214,15 @@ class HallEngine:
         self.next_ord += 1
         return self.next_ord - 1
 
+    def _line_time(self, now: datetime) -> datetime:
+        """A new place in line is never before the newest one given: a clock stepped back, or a
+        hub started before its machine's clock is set, would put the ticket ahead of those
+        already waiting (the order of equal times is their line_ord)."""
+        if self.latest_line_at is not None and now < self.latest_line_at:
+            return self.latest_line_at
+        self.latest_line_at = now
+        return now
+
     def _queue(self, ticket: Ticket, position: str) -> None:
         """Put a ticket (back) in the waiting line of its service."""
         now = self._now()
@@ -220,7 +231,7 @@ class HallEngine:
             ticket.line_ord = self._new_ord()
         elif position == "last":
             ticket.first = False
-            ticket.line_at = now
+            ticket.line_at = self._line_time(now)
             ticket.line_ord = self._new_ord()
         ticket.state = "waiting"
         ticket.window = None
@@ -392,7 +403,8 @@ class HallEngine:
         ticket = Ticket(
             id=ticket_id(self.day, number), day=self.day, number=number, seqno=seqno,
             service=service.id, issued_service=service.id, state="waiting", priority=priority,
-            issued_at=self._now(), line_at=line_at, line_ord=self._new_ord(), lang=lang,
+            issued_at=self._now(), line_at=self._line_time(line_at), line_ord=self._new_ord(),
+            lang=lang,
             issued_by=device,
         )
         self.next_seqno[service.id] = seqno + 1

@@ -132,7 +132,7 @@ class HallServer:
                  always_open: bool = False, limits: Limits | None = None) -> None:
         self.hall = hall
         self.store = store
-        self.clock = HallClock(clock or SystemClock())  # never back before what is recorded
+        self.clock = HallClock(clock or SystemClock())  # says when it goes back
         self.always_open = always_open
         self.limits = limits or Limits()
         self.fanout = Fanout(self.limits.outbox)
@@ -163,9 +163,7 @@ class HallServer:
 
     def _load(self) -> None:
         loaded = self.store.load()
-        # the newest event's time is kept to the millisecond, a ticket's place in line finer
-        self.clock.hold_at_least(max([t.line_at for t in loaded.tickets], default=None))
-        self.clock.hold_at_least(loaded.last_at)
+        self.clock.recorded(loaded.last_at)
         self.engine = HallEngine(self.hall, self.clock, always_open=self.always_open,
                                  day=loaded.day, tickets=loaded.tickets, windows=loaded.windows,
                                  calls=loaded.calls)

@@ -230,8 +230,8 @@ class Loaded:
     replies: dict[tuple[str, str], str]  # (device, req_id) -> reply frame, for the open day
     recent_events: list[tuple[int, str]]  # (seq, name), newest first
     calls: list[tuple[str, int, datetime]]  # the day's newest (ticket id, window, at), oldest first
-    last_at: datetime | None = None  # when the newest event happened: the hall's time goes on
-    #                                  from there, whatever the clock says (see HallClock)
+    last_at: datetime | None = None  # when the newest event happened (a clock behind it is
+    #                                  told in the log: see HallClock)
 
 
 def _calls_of_the_day(conn: sqlite3.Connection) -> list[tuple[str, int, datetime]]:

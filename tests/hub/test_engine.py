@@ -679,7 +679,8 @@ def test_day_rollover_closes_out_and_restarts_numbering() -> None:
 
 def test_a_clock_set_back_never_takes_the_hall_back_a_day() -> None:
     """A machine that starts before its clock is set, or an NTP step back: the day already
-    begun keeps its waiting citizens, and its numbers carry on; a day forward still rolls."""
+    begun keeps its waiting citizens in their order, and its numbers carry on; a day forward
+    still rolls."""
     clock = FakeClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
     e = engine(clock, always_open=True)
     e.issue("social")
@@ -690,7 +691,9 @@ def test_a_clock_set_back_never_takes_the_hall_back_a_day() -> None:
         assert e.tick().events == []
         assert e.day == "2026-11-23"
     assert e.take_changes() == ([], [])
-    assert e.issue("social").result["ticket"]["id"] == "20261123-C003"
+    third = e.issue("social").result["ticket"]
+    assert third["id"] == "20261123-C003"
+    assert third["ahead"] == 2  # behind those who came before it, whatever the clock said
     assert [t.state for t in e.tickets.values()] == ["waiting"] * 3
     clock.set(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))  # the clock right, a day on
     assert "day_started" in names(e.tick())

@@ -225,7 +225,7 @@ async def test_a_hub_started_with_its_clock_behind_keeps_the_day_it_began(
             assert hub.stop() == 0
         assert len(set(taken)) == 5
         assert "clock (" in (log := hub.log.read_text(encoding="utf-8"))
-        assert "is behind the last moment the hall recorded" in log
+        assert "is behind the newest time the hall recorded" in log
         hub.clock.set(now + timedelta(days=1))  # the next day still comes
         hub.start()
         kiosk = await wire(hub, "kiosk-1")
