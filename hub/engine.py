@@ -400,6 +400,9 @@ class HallEngine:
                     line_at: datetime, device: str | None) -> Ticket:
         seqno = self.next_seqno[service.id]
         number = ticket_number(service.prefix, seqno)
+        while number in self.by_number:  # the hall file gave this prefix to another service
+            seqno += 1  # during the day: a number a citizen holds is never given again
+            number = ticket_number(service.prefix, seqno)
         ticket = Ticket(
             id=ticket_id(self.day, number), day=self.day, number=number, seqno=seqno,
             service=service.id, issued_service=service.id, state="waiting", priority=priority,

@@ -776,6 +776,25 @@ def test_the_days_end_sends_no_queue_of_a_service_the_hall_no_longer_has() -> No
     assert names(out) == ["ticket_cancelled", "day_started"]
 
 
+def test_a_prefix_given_to_another_service_mid_day_never_gives_a_number_twice() -> None:
+    """The hall file edited and the hub restarted during the day: medical takes the C of
+    social (now K). Medical's first ticket must not be the C001 a citizen already holds (the
+    store would have put the new ticket in the place of the old one)."""
+    clock = FakeClock()
+    e = engine(clock)
+    e.issue("social")
+    e.issue("social")
+    tickets, _ = e.take_changes()
+    services = dict(HALL.services)
+    services["social"] = replace(services["social"], prefix="K")
+    services["medical"] = replace(services["medical"], prefix="C")
+    again = HallEngine(replace(HALL, services=services), clock, day=e.day, tickets=tickets)
+    assert again.issue("medical").result["ticket"]["number"] == "C003"
+    assert again.issue("social").result["ticket"]["number"] == "K003"
+    assert again.issue("medical").result["ticket"]["number"] == "C004"
+    assert sorted(again.by_number) == ["C001", "C002", "C003", "C004", "K003"]
+
+
 # ------------------------------------------------------------------------------ place in line
 
 def test_the_place_in_line_a_ticket_shows_is_the_order_it_is_called_in() -> None:
