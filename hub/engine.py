@@ -14,7 +14,7 @@ import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hub import hours, reports
@@ -98,11 +98,71 @@ class HallEngine:
             self.calls = [call for call in calls if call[0] in self.tickets][-CALLS_KEPT:]
         for window in windows:
             if window.number in self.windows:
-                self.windows[window.number] = window
+                self._restore_window(window)
+        self._restore_clerks_at_one_window()
+        for ticket in list(self.tickets.values()):
+            self._restore_at_a_window_gone(ticket)
         for sid in hall.services:
             self._last_queue[sid] = self._queue_figures(sid)
 
     # ------------------------------------------------------------------ restore and persistence
+
+    def _restore_window(self, window: WindowState) -> None:
+        """A window as the store kept it, less what no longer holds. A window the hall file left
+        out for a while kept its row as it was: open since an earlier day (the day's end did not
+        close it), or with a ticket that has since moved on."""
+        since_day = hours.hall_day(self.hall, window.since).isoformat() if window.since else None
+        ticket = self.tickets.get(window.current) if window.current else None
+        if window.state != "closed" and since_day is not None and since_day < self.day:
+            logger.warning("window %d was left %s since %s: closed, as at the day's end",
+                           window.number, window.state, since_day)
+            window = WindowState(window.number, since=self._now())
+            self._dirty_windows.add(window.number)
+        elif window.current and (ticket is None or ticket.window != window.number
+                                 or ticket.state not in ("called", "serving")):
+            logger.warning("window %d kept ticket %s, which is no longer there: it has none now",
+                           window.number, window.current)
+            window.current = None
+            self._dirty_windows.add(window.number)
+        self.windows[window.number] = window
+
+    def _restore_clerks_at_one_window(self) -> None:
+        """A clerk is at one window only: signed in at two (one of them left out of the hall
+        file meanwhile), the clerk stays at the one signed in at last."""
+        latest: dict[str, WindowState] = {}
+        oldest = datetime.min.replace(tzinfo=UTC)
+        for window in sorted(self.windows.values(), key=lambda w: w.since or oldest):
+            if window.state == "closed" or window.clerk is None:
+                continue
+            earlier = latest.get(window.clerk)
+            if earlier is not None:
+                logger.warning("clerk %s was signed in at windows %d and %d: window %d is "
+                               "closed", window.clerk, earlier.number, window.number,
+                               earlier.number)
+                ticket = self.tickets.get(earlier.current) if earlier.current else None
+                if ticket is not None:  # the citizen is not sent home: called again first
+                    self._queue(ticket, "first")
+                    self._dirty_tickets[ticket.id] = ticket
+                self.windows[earlier.number] = WindowState(earlier.number, since=self._now())
+                self._dirty_windows.add(earlier.number)
+            latest[window.clerk] = window
+
+    def _restore_at_a_window_gone(self, ticket: Ticket) -> None:
+        """A ticket sent to, or called at, a window the hall file no longer has waits for its
+        service again (first in line, if it had been called): no window would ever call it."""
+        if ticket.state == "waiting" and ticket.to_window not in (None, *self.hall.windows):
+            logger.warning("ticket %s waited for window %s, which this hall no longer has: it "
+                           "waits for its service", ticket.number, ticket.to_window)
+            self.lines.remove(ticket)
+            ticket.to_window = None
+            self.lines.add(ticket)
+            self._dirty_tickets[ticket.id] = ticket
+        elif ticket.state in ("called", "serving") and ticket.window not in self.hall.windows:
+            logger.warning("ticket %s was at window %s, which this hall no longer has: it waits "
+                           "first in line for its service", ticket.number, ticket.window)
+            ticket.to_window = None
+            self._queue(ticket, "first")
+            self._dirty_tickets[ticket.id] = ticket
 
     def _restore_ticket(self, ticket: Ticket) -> None:
         if ticket.service not in self.hall.services:

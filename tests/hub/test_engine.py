@@ -795,6 +795,69 @@ def test_a_prefix_given_to_another_service_mid_day_never_gives_a_number_twice() 
     assert sorted(again.by_number) == ["C001", "C002", "C003", "C004", "K003"]
 
 
+def without_window(number: int) -> Any:
+    return replace(HALL, windows={n: w for n, w in HALL.windows.items() if n != number})
+
+
+def test_a_window_left_out_of_the_hall_file_sends_its_tickets_back_to_their_service() -> None:
+    """The hall file edited and the hub restarted mid-day without window 2: the citizen called
+    there is called again first by another window, and those sent to window 2 alone wait for
+    their service (no window would ever call them)."""
+    clock = FakeClock()
+    e = engine(clock)
+    for _ in range(4):
+        e.issue("social")
+    e.sign_in(2, LI)
+    e.call_next(2)  # C001
+    e.reassign("C002", to_window=2)
+    tickets, windows = e.take_changes()
+    again = HallEngine(without_window(2), clock, day=e.day, tickets=tickets, windows=windows)
+    assert {t.number: (t.state, t.window, t.to_window) for t in again.tickets.values()} == {
+        "C001": ("waiting", None, None), "C002": ("waiting", None, None),
+        "C003": ("waiting", None, None), "C004": ("waiting", None, None)}
+    changed, _ = again.take_changes()
+    assert sorted(t.number for t in changed) == ["C001", "C002"]  # saved with the next commit
+    again.sign_in(1, ZHANG)
+    assert numbers(again, 1, 4) == ["C001", "C002", "C003", "C004"]
+
+
+def test_a_window_put_back_in_the_hall_file_comes_back_as_it_should_be() -> None:
+    """Window 2 left out of the hall file while clerk 1002 (李四) was signed in there with C001
+    called, then put back: on the same day after the desk cancelled C001 and the clerk moved to
+    window 1, and on a later day. Its row kept what it was: it must not bring back a cancelled
+    ticket (which the next call would have made "done"), a clerk at two windows, or
+    yesterday's clerk and ticket (whose actions failed with an internal error)."""
+    clock = FakeClock()
+    e = engine(clock)
+    e.issue("social")
+    e.sign_in(2, LI)
+    e.call_next(2)  # C001 at window 2
+    tickets, windows = e.take_changes()
+    gone = HallEngine(without_window(2), clock, day=e.day, tickets=tickets, windows=windows)
+    clock.advance(60)
+    gone.cancel("C001")
+    gone.sign_in(1, LI)
+    stored = {w.number: w for w in windows}
+    tickets, moved = gone.take_changes()
+    stored.update({w.number: w for w in moved})
+    back = HallEngine(HALL, clock, day=e.day, tickets=tickets, windows=stored.values())
+    assert (back.windows[2].state, back.windows[2].clerk, back.windows[2].current) == (
+        "closed", None, None)
+    assert (back.windows[1].state, back.windows[1].clerk) == ("open", "1002")
+    assert back.ticket("C001").state == "cancelled"
+    _, changed = back.take_changes()
+    assert [w.number for w in changed] == [2]
+
+    clock.advance(hours=24)  # the next day, window 2 still out of the file: its row stays open
+    e = engine(clock)
+    assert e.day != back.day
+    tomorrow = HallEngine(HALL, clock, day=e.day, tickets=[], windows=windows)
+    assert (tomorrow.windows[2].state, tomorrow.windows[2].current) == ("closed", None)
+    tomorrow.issue("social")
+    tomorrow.sign_in(2, LI)
+    assert tomorrow.call_next(2).result["ticket"]["number"] == "C001"
+
+
 # ------------------------------------------------------------------------------ place in line
 
 def test_the_place_in_line_a_ticket_shows_is_the_order_it_is_called_in() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from hub.client import BusClient
 from tests.hub.test_server import Wire, in_process, local, new_id, wire
-from tests.hubproc import HubProcess
+from tests.hubproc import COUNTY, HubProcess
 from tests.movedhub import MovedClock, MovedHub
 
 
@@ -232,5 +232,47 @@ async def test_a_hub_started_with_its_clock_behind_keeps_the_day_it_began(
         ticket = (await kiosk.ok("issue", service="pay"))["ticket"]
         assert ticket["number"] == "P001" and not ticket["id"].startswith(day.replace("-", ""))
         await kiosk.close()
+    finally:
+        hub.stop()
+
+
+# ------------------------------------------------------------------------------ the hall file
+
+async def test_a_window_left_out_of_the_hall_file_for_a_day_works_when_put_back(
+        tmp_path: Path) -> None:
+    """Window 2 left out of the hall file (a counter being repaired) while its clerk was signed
+    in with a ticket called, the day ended, and the window put back: its clerk signs in and
+    calls as at any window. Its old row made every one of its actions an internal error."""
+    text = COUNTY.read_text(encoding="utf-8")
+    block = text.index("[[windows]]\nnumber = 2\n")
+    without = tmp_path / "without-2.toml"
+    without.write_text(text[:block] + text[text.index("[[windows]]", block + 1):],
+                       encoding="utf-8")
+    now = datetime.now(UTC)
+    hub = MovedHub(tmp_path / "hub", MovedClock(tmp_path / "clock", now)).enroll_standard()
+    hub.start()
+    try:
+        admin = await wire(hub, "admin-1")
+        await admin.ok("issue", service="social")
+        await admin.ok("sign_in", window=2, clerk="1002", pin="2345")
+        assert (await admin.ok("call_next", window=2))["ticket"]["number"] == "C001"
+        await admin.close()
+        tomorrow = now + timedelta(days=1)
+        for config, moment in ((without, now), (without, tomorrow), (COUNTY, tomorrow)):
+            assert hub.stop() == 0
+            hub.config = config
+            hub.clock.set(moment)
+            hub.start()
+            admin = await wire(hub, "admin-1")
+            await admin.ok("issue", service="social")  # the next day begins without window 2
+            await admin.close()
+        admin = await wire(hub, "admin-1")
+        await admin.ok("sign_in", window=2, clerk="1003", pin="3456")
+        assert (await admin.ok("call_next", window=2))["ticket"]["number"] == "C001"
+        assert (await admin.ok("finish", window=2))["ticket"]["state"] == "done"
+        snapshot = (await admin.ok("sync"))["snapshot"]
+        assert snapshot["windows"][1]["clerk"] == "1003"
+        await admin.close()
+        assert "Traceback" not in hub.log.read_text(encoding="utf-8")
     finally:
         hub.stop()
