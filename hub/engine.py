@@ -167,7 +167,8 @@ class HallEngine:
     def _restore_ticket(self, ticket: Ticket) -> None:
         if ticket.service not in self.hall.services:
             logger.warning("ticket %s is for service %r, which this hall no longer has; it is "
-                           "kept but can only be reassigned", ticket.number, ticket.service)
+                           "kept, and no window calls it next: reassign it, call it by number "
+                           "or cancel it", ticket.number, ticket.service)
         self.tickets[ticket.id] = ticket
         self.by_number[ticket.number] = ticket
         if ticket.issued_service in self.next_seqno:
