@@ -468,8 +468,7 @@ class HallEngine:
             id=ticket_id(self.day, number), day=self.day, number=number, seqno=seqno,
             service=service.id, issued_service=service.id, state="waiting", priority=priority,
             issued_at=self._now(), line_at=self._line_time(line_at), line_ord=self._new_ord(),
-            lang=lang,
-            issued_by=device,
+            lang=lang, issued_by=device,
         )
         self.next_seqno[service.id] = seqno + 1
         self.issued_today[service.id] += 1
