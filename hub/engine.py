@@ -142,7 +142,7 @@ class HallEngine:
                 ticket = self.tickets.get(earlier.current) if earlier.current else None
                 if ticket is not None:  # the citizen is not sent home: called again first
                     self._queue(ticket, "first")
-                    self._dirty_tickets[ticket.id] = ticket
+                    self._save(ticket)
                 self.windows[earlier.number] = WindowState(earlier.number, since=self._now())
                 self._dirty_windows.add(earlier.number)
             latest[window.clerk] = window
@@ -153,16 +153,15 @@ class HallEngine:
         if ticket.state == "waiting" and ticket.to_window not in (None, *self.hall.windows):
             logger.warning("ticket %s waited for window %s, which this hall no longer has: it "
                            "waits for its service", ticket.number, ticket.to_window)
-            self.lines.remove(ticket)
             ticket.to_window = None
-            self.lines.add(ticket)
-            self._dirty_tickets[ticket.id] = ticket
+            self.lines.add(ticket)  # add moves it from the window's line to its service's
+            self._save(ticket)
         elif ticket.state in ("called", "serving") and ticket.window not in self.hall.windows:
             logger.warning("ticket %s was at window %s, which this hall no longer has: it waits "
                            "first in line for its service", ticket.number, ticket.window)
             ticket.to_window = None
             self._queue(ticket, "first")
-            self._dirty_tickets[ticket.id] = ticket
+            self._save(ticket)
 
     def _restore_ticket(self, ticket: Ticket) -> None:
         if ticket.service not in self.hall.services:
