@@ -538,12 +538,12 @@ class Store:
             windows = [WindowState(number=r[0], state=r[1], clerk=r[2], clerk_name=r[3],
                                    current=r[4], reason=r[5], since=_dt(r[6]))
                        for r in conn.execute(f"SELECT {', '.join(WINDOW_COLUMNS)} FROM windows")]
-            recent = conn.execute("SELECT seq, name FROM events ORDER BY seq DESC LIMIT 2000"
-                                  ).fetchall()
-            newest = conn.execute("SELECT at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            recent = conn.execute("SELECT seq, name, at FROM events ORDER BY seq DESC "
+                                  "LIMIT 2000").fetchall()
             calls = _calls_of_the_day(conn) if day else []
-        return Loaded(day, seq, tickets, windows, replies, [(int(s), str(n)) for s, n in recent],
-                      calls, _dt(newest[0]) if newest else None)
+        return Loaded(day, seq, tickets, windows, replies,
+                      [(int(s), str(n)) for s, n, _ in recent], calls,
+                      _dt(recent[0][2]) if recent else None)
 
     # ------------------------------------------------------------------ devices
 
