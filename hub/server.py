@@ -675,14 +675,14 @@ class HallServer:
             return e.pause(p["window"], p.get("reason"))
         if op == "transfer":
             return e.transfer(p["window"], p.get("to_service"), p.get("to_window"),
-                              p.get("position", "last"))
+                              p["position"])
         if op == "reassign":
             return e.reassign(p["ticket"], p.get("to_service"), p.get("to_window"),
-                              p.get("position", "keep"))
+                              p["position"])
         if op == "prioritise":
             return e.prioritise(p["ticket"])
         if op == "reinstate":
-            return e.reinstate(p["ticket"], p.get("position", "first"))
+            return e.reinstate(p["ticket"], p["position"])
         if op == "cancel":
             return e.cancel(p["ticket"], p.get("reason"))
         raise RequestError(Code.BAD_REQUEST, f"op {op} is not handled by this hub")

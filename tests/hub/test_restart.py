@@ -183,7 +183,7 @@ async def test_the_hall_screens_show_the_same_calls_after_a_power_cut(hub: HubPr
     await one.ok("call_next", window=1)  # C001
     await two.ok("call_next", window=2)  # C002
     await one.ok("recall", window=1)  # C001 again: the newest call
-    await two.ok("transfer", window=2, to_service="fund")  # C002 waits again, elsewhere
+    await two.ok("transfer", window=2, to_service="fund", position="last")  # C002 waits again, elsewhere
     await two.ok("call_next", window=2)  # C003
     await one.ok("recall", window=1)
     before = calls_of((await kiosk.ok("sync"))["snapshot"])

@@ -414,12 +414,17 @@ DEEP = '{"op": "sync", "id": "deep", "x": ' + "[" * 20000 + "]" * 20000 + "}"
     ('{"op": "rate", "id": "t6", "ticket": "P001", "score": 5}', "t6"),
     ('{"op": "rate", "id": "t7", "ticket": "P001", "score": 0}', "t7"),
     ('{"op": "rate", "id": "t8", "ticket": "P001", "score": "4"}', "t8"),
-    ('{"op": "transfer", "id": "t9", "window": 1, "to_service": "pay", "to_window": 2}', "t9"),
+    ('{"op": "transfer", "id": "t9", "window": 1, "to_service": "pay", "to_window": 2, '
+     '"position": "last"}', "t9"),
     ('{"op": "transfer", "id": "t10", "window": 1}', "t10"),
     ('{"op": "transfer", "id": "t11", "window": 1, "to_window": 2, "position": "middle"}',
      "t11"),
     ('{"op": "reassign", "id": "t12", "ticket": "P001", "to_service": "pay", '
-     '"to_window": 2}', "t12"),
+     '"to_window": 2, "position": "keep"}', "t12"),
+    # position is a param of these three (protocol.md lists it without "?")
+    ('{"op": "transfer", "id": "t20", "window": 1, "to_service": "pay"}', "t20"),
+    ('{"op": "reassign", "id": "t21", "ticket": "P001", "to_service": "pay"}', "t21"),
+    ('{"op": "reinstate", "id": "t22", "ticket": "P001"}', "t22"),
     ('{"op": "announce", "id": "t13", "text": "   "}', "t13"),
     ('{"op": "announce", "id": "t14", "text": 3}', "t14"),
     ('{"op": "device_status", "id": "t15", "status": "paper_out"}', "t15"),

@@ -52,7 +52,7 @@ async def test_who_is_called_next_by_priority_class_and_placement(tmp_path: Path
         await one.ok("no_show", window=1)
         await desk.ok("reinstate", ticket="C003", position="first")
         # then a ticket sent to window 1 itself goes before everything
-        await desk.ok("reassign", ticket="K001", to_window=1)
+        await desk.ok("reassign", ticket="K001", to_window=1, position="keep")
         assert await calls(one, 1, 4) == ["K001", "C003", "C001", "C002"]
         assert await one.fail("call_next", window=1) == "queue_empty"
 
@@ -149,9 +149,9 @@ async def test_each_event_reaches_exactly_the_roles_entitled(tmp_path: Path) -> 
         await desk.ok("follow_up", ticket="C002", note="回访")  # ticket_followed_up
         await counter.ok("call_next", window=1)  # C001
         await counter.ok("no_show", window=1)  # ticket_no_show
-        await desk.ok("reinstate", ticket="C001")  # ticket_reinstated
+        await desk.ok("reinstate", ticket="C001", position="first")  # ticket_reinstated
         await counter.ok("call_next", window=1)
-        await counter.ok("transfer", window=1, to_service="fund")  # ticket_transferred
+        await counter.ok("transfer", window=1, to_service="fund", position="last")  # ticket_transferred
         await desk.ok("prioritise", ticket="C003")  # ticket_prioritised
         await desk.ok("cancel", ticket="K001")  # ticket_cancelled
         await counter.ok("pause", window=1, reason="break")

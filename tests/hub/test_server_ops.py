@@ -313,11 +313,12 @@ async def test_a_name_that_is_merely_wrong_gets_the_ops_own_code(hall: Hall) -> 
     await counter.ok("sign_in", window=4, clerk="1002", pin="2345")
     for _ in range(2):
         await kiosk.ok("issue", service="hukou")
-    assert await desk.fail("reassign", ticket="A001", to_service="x" * 40) == "unknown_service"
+    assert await desk.fail("reassign", ticket="A001", to_service="x" * 40,
+                           position="keep") == "unknown_service"
     for number in ("NOPE", "A01B", "A1234567"):
         assert await counter.fail("call_number", window=4, number=number) == "not_found"
     await counter.ok("call_next", window=4)
-    assert await counter.fail("transfer", window=4, to_service="y" * 50) == "unknown_service"
+    assert await counter.fail("transfer", window=4, to_service="y" * 50, position="last") == "unknown_service"
     # the citizen's language is a hint recorded with the ticket: one the hall lacks costs nothing
     for lang in ("fr", "zh-CN", "EN", "en_GB"):
         assert (await kiosk.ok("issue", service="hukou", lang=lang))["ticket"]["state"] == "waiting"
@@ -354,15 +355,15 @@ async def test_transfer_to_a_service_or_a_window(hall: Hall) -> None:
     display = await hall("display-1")
     await one.ok("sign_in", window=1, clerk="1001", pin="1234")
     await four.ok("sign_in", window=4, clerk="1002", pin="2345")
-    assert await one.fail("transfer", window=1, to_service="hukou") == "invalid_state"
+    assert await one.fail("transfer", window=1, to_service="hukou", position="last") == "invalid_state"
     await kiosk.ok("issue", service="social")  # C001
     for _ in range(2):
         await kiosk.ok("issue", service="hukou")  # A001, A002
     await kiosk.ok("issue", service="social")  # C002
     assert (await one.ok("call_next", window=1))["ticket"]["number"] == "C001"
-    assert await one.fail("transfer", window=1, to_service="nope") == "unknown_service"
-    assert await one.fail("transfer", window=1, to_window=99) == "not_found"
-    assert await one.fail("transfer", window=2, to_window=4) == "forbidden"
+    assert await one.fail("transfer", window=1, to_service="nope", position="last") == "unknown_service"
+    assert await one.fail("transfer", window=1, to_window=99, position="last") == "not_found"
+    assert await one.fail("transfer", window=2, to_window=4, position="last") == "forbidden"
     moved = (await one.ok("transfer", window=1, to_service="hukou", position="first"))["ticket"]
     assert moved["number"] == "C001" and moved["state"] == "waiting"
     assert moved["service"] == "hukou" and moved["window"] is None and moved["ahead"] == 0
@@ -372,13 +373,13 @@ async def test_transfer_to_a_service_or_a_window(hall: Hall) -> None:
     assert (await one.ok("sync"))["snapshot"]["windows"][0]["current"] is None
     # placed first: before A001 and A002 that waited longer
     assert (await four.ok("call_next", window=4))["ticket"]["number"] == "C001"
-    back = (await four.ok("transfer", window=4, to_window=1))["ticket"]
+    back = (await four.ok("transfer", window=4, to_window=1, position="last"))["ticket"]
     assert back["state"] == "waiting" and back["to_window"] == 1
     # window 1 takes the ticket sent to it before C002 of its own services
     assert (await one.ok("call_next", window=1))["ticket"]["number"] == "C001"
     assert (await one.ok("call_next", window=1))["ticket"]["number"] == "C002"
     # the default position is last
-    last = (await one.ok("transfer", window=1, to_service="hukou"))["ticket"]
+    last = (await one.ok("transfer", window=1, to_service="hukou", position="last"))["ticket"]
     assert last["ahead"] == 2
     assert [(await four.ok("call_next", window=4))["ticket"]["number"] for _ in range(3)] == \
         ["A001", "A002", "C002"]
@@ -529,25 +530,25 @@ async def test_reassign_reinstate_cancel_prioritise(hall: Hall) -> None:
     await kiosk.ok("issue", service="pay")  # P001
 
     # reassign
-    assert await desk.fail("reassign", ticket="C404", to_service="pay") == "not_found"
-    assert await desk.fail("reassign", ticket="C001", to_service="nope") == "unknown_service"
-    assert await desk.fail("reassign", ticket="C001", to_window=99) == "not_found"
-    assert await one.fail("reassign", ticket="C001", to_service="pay") == "forbidden"
-    kept = (await desk.ok("reassign", ticket="C002", to_service="pay"))["ticket"]
+    assert await desk.fail("reassign", ticket="C404", to_service="pay", position="keep") == "not_found"
+    assert await desk.fail("reassign", ticket="C001", to_service="nope", position="keep") == "unknown_service"
+    assert await desk.fail("reassign", ticket="C001", to_window=99, position="keep") == "not_found"
+    assert await one.fail("reassign", ticket="C001", to_service="pay", position="keep") == "forbidden"
+    kept = (await desk.ok("reassign", ticket="C002", to_service="pay", position="keep"))["ticket"]
     assert kept["service"] == "pay" and kept["number"] == "C002"
     assert kept["ahead"] == 0  # position keep: it waited longer than P001
     front = (await desk.ok("reassign", ticket="C004", to_window=1, position="first"))["ticket"]
     assert front["to_window"] == 1
     assert (await one.ok("call_next", window=1))["ticket"]["number"] == "C004"
-    assert await desk.fail("reassign", ticket="C004", to_service="pay") == "invalid_state"
+    assert await desk.fail("reassign", ticket="C004", to_service="pay", position="keep") == "invalid_state"
 
     # reinstate a no-show
-    assert await desk.fail("reinstate", ticket="C001") == "invalid_state"  # waiting
+    assert await desk.fail("reinstate", ticket="C001", position="first") == "invalid_state"  # waiting
     await one.ok("no_show", window=1)  # C004 did not come
-    assert await desk.fail("reinstate", ticket="C777") == "not_found"
+    assert await desk.fail("reinstate", ticket="C777", position="first") == "not_found"
     back = (await desk.ok("reinstate", ticket="C004", position="first"))["ticket"]
     assert back["state"] == "waiting" and back["ahead"] == 0
-    assert await desk.fail("reinstate", ticket="C004") == "invalid_state"
+    assert await desk.fail("reinstate", ticket="C004", position="first") == "invalid_state"
     assert (await one.ok("call_next", window=1))["ticket"]["number"] == "C004"
 
     # cancel: a waiting ticket, and the one a window is calling
