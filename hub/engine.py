@@ -369,7 +369,8 @@ class HallEngine:
         quota_left = (max(0, service.daily_quota - self.issued_today[sid])
                       if service.daily_quota is not None else None)
         now = self._now()
-        spans = hours.spans_today(self.hall, service, now)
+        # the hours in force: devices work ``open`` out from them as the day goes on
+        spans = [] if self.always_open else hours.spans_today(self.hall, service, now)
         return {
             "id": sid, "name": service.name, "name_en": service.name_en,
             "prefix": service.prefix, "department": service.department,
@@ -377,7 +378,7 @@ class HallEngine:
             "department_name_en": department.name_en if department else None,
             "open": self.always_open or hours.service_open(self.hall, service, now),
             "hours_today": hours.describe(spans),
-            "closed_today": spans == hours.CLOSED_ALL_DAY and not self.always_open,
+            "closed_today": spans == hours.CLOSED_ALL_DAY,
             "waiting": waiting, "est_wait_min": est, "quota_left": quota_left,
             "minutes": service.minutes, "windows": [w.number for w in
                                                     self.hall.windows_serving(sid)],

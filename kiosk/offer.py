@@ -3,24 +3,29 @@ ticket can be taken for each now.
 
 It keeps what the hub's snapshot said about each service and follows the events that change it
 (people waiting, the estimated wait, a quota running down) and the hub's refusals. Whether a
-service is open is the hub's word where the hub has overridden the opening hours (a service
-opened early or closed for the day), else the hours against the hall's local time, so a service
-closes on the screen at its hour without waiting for the hub. Wording comes from the kiosk's
-catalogue through the callables it is given, so a language switch re-words everything.
+service is open is its hours against the hall's local time (:mod:`hub.opening`), so a service
+opens and closes on the screen at its hour without waiting for the hub; a refusal as closed
+holds for a minute (this kiosk's clock may be ahead of the hub's). Wording comes from the
+kiosk's catalogue through the callables it is given, so a language switch re-words everything.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time as clock_time
 from typing import Any
 
+from hub.opening import Opening
+
 logger = logging.getLogger(__name__)
 
 Wording = Callable[..., str]  # a catalogue key and its parameters: the text in the kiosk's language
 Naming = Callable[[dict[str, Any]], str]  # a hall, department or service: its name in that language
+
+REFUSAL_HOLDS_S = 60.0  # a service the hub refused as closed shows closed this long
 
 
 @dataclass(frozen=True)
@@ -47,28 +52,14 @@ class DepartmentView:
     available: bool
 
 
-def hours_open(spans: list[str], now: clock_time) -> bool:
-    """Whether ``now`` falls in one of the spans ("08:30-11:30"); no spans is always open."""
-    if not spans:
-        return True
-    for span in spans:
-        start, _, end = span.partition("-")
-        try:
-            if clock_time.fromisoformat(start) <= now < clock_time.fromisoformat(end):
-                return True
-        except ValueError:
-            logger.warning("cannot read opening hours %r", span)
-            return True
-    return False
-
-
 class Offer:
-    def __init__(self, t: Wording, named: Naming, local_time: Callable[[], clock_time]) -> None:
+    def __init__(self, t: Wording, named: Naming, local_time: Callable[[], clock_time],
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._t, self._named, self._local_time = t, named, local_time
+        self._monotonic = monotonic
         self.by_id: dict[str, dict[str, Any]] = {}  # the snapshot's services, kept up to date
         self._departments: list[dict[str, Any]] = []
-        self._forced_open: dict[str, bool] = {}  # the hub's word overrides the hours
-        self._refused: set[str] = set()  # closed by the hub's refusal until the next snapshot
+        self._refused: dict[str, float] = {}  # refused as closed: until when (monotonic)
 
     # ------------------------------------------------------------------ from the hub
 
@@ -77,12 +68,6 @@ class Offer:
         self._departments = list(hall.get("departments") or [])
         self.by_id = {s["id"]: dict(s) for s in services}
         self._refused.clear()
-        self._forced_open = {}
-        local = self._local_time()
-        for sid, service in self.by_id.items():
-            by_hours = hours_open(service.get("hours_today") or [], local)
-            if bool(service.get("open", True)) != by_hours:
-                self._forced_open[sid] = bool(service.get("open", True))
 
     def queue_changed(self, data: dict[str, Any]) -> bool:
         """The people waiting for a service and its estimated wait; whether it is one shown here."""
@@ -103,10 +88,10 @@ class Offer:
         return True
 
     def refused(self, sid: str, code: str) -> None:
-        """The hub refused a ticket for this service: it shows as unavailable from now on (until
-        the next snapshot, for a closed one)."""
+        """The hub refused a ticket for this service: it shows as unavailable (a closed one for
+        :data:`REFUSAL_HOLDS_S`, or until the next snapshot)."""
         if code == "service_closed":
-            self._refused.add(sid)
+            self._refused[sid] = self._monotonic() + REFUSAL_HOLDS_S
         elif code == "quota_reached" and sid in self.by_id:
             self.by_id[sid]["quota_left"] = 0
 
@@ -146,15 +131,9 @@ class Offer:
         quota = service.get("quota_left")
         if quota is not None and quota <= 0:
             return "quota"
-        sid = service["id"]
-        if sid in self._refused:
+        if self._refused.get(service["id"], 0.0) > self._monotonic():
             return "closed"
-        if sid in self._forced_open:
-            return "open" if self._forced_open[sid] else "closed"
-        if service.get("closed_today"):
-            return "closed"
-        return "open" if hours_open(service.get("hours_today") or [],
-                                    self._local_time()) else "closed"
+        return "open" if Opening.of(service).open_at(self._local_time()) else "closed"
 
     def _service_view(self, service: dict[str, Any]) -> ServiceView:
         state = self._state(service)
