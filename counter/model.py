@@ -45,7 +45,7 @@ from PySide6.QtCore import QObject, Signal
 
 from counter.errors import CounterError
 from counter.keypad import KeypadAction
-from hub.i18n import catalogue, tr
+from hub.i18n import catalogue, listed_pause_reason, pause_reason_in, tr
 from hub.lines import calling_order
 from hub.protocol import send_order
 from hub.settings_file import ascii_digits
@@ -370,8 +370,11 @@ class ClerkModel(QObject):
 
     @property
     def pause_reason(self) -> str:
+        """Why the window is paused, in this clerk's language (a listed reason comes in each)."""
         state = self.window_state
-        return str(state.get("reason") or "") if state else ""
+        reason = str(state.get("reason") or "") if state else ""
+        hall_languages = [str(lang) for lang in self.hall.get("languages") or []]
+        return pause_reason_in(reason, self.lang, hall_languages)
 
     @property
     def current(self) -> dict[str, Any] | None:
@@ -529,9 +532,7 @@ class ClerkModel(QObject):
     def preset_reason(self, key: str) -> str:
         """A listed pause reason as the hall's screens show it: in each of the hall's languages
         ("午休 / Lunch break"), whatever language this clerk's screen is in."""
-        languages = [str(lang) for lang in self.hall.get("languages") or ["zh"]]
-        words = [tr(lang, f"counter.pause_reason_{key}") for lang in languages]
-        return " / ".join(dict.fromkeys(words))
+        return listed_pause_reason(key, [str(lang) for lang in self.hall.get("languages") or []])
 
     def resume(self) -> bool:
         return self._send(Action.RESUME, {})

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,7 +23,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from display.announcer import MAX_AGE_S  # also: a missed call older is not said after a resync
 from hub.clock import Clock
-from hub.i18n import tr
+from hub.i18n import pause_reason_in, tr
+from hub.opening import Opening
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,10 @@ class ServiceQueue:
     prefix: str
     waiting: int
     est_wait_min: int | None
-    open: bool
+    opening: Opening  # open now is worked out from it as the day goes on
+
+    def open_at(self, local: time) -> bool:
+        return self.opening.open_at(local)
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ def _service(data: Mapping[str, Any]) -> ServiceQueue:
         prefix=str(data.get("prefix") or ""),
         waiting=int(data.get("waiting") or 0),
         est_wait_min=data.get("est_wait_min"),
-        open=bool(data.get("open", True)),
+        opening=Opening.of(data),
     )
 
 
@@ -533,14 +537,17 @@ def hall_screen(board: HallBoard, lang: str | None = None) -> HallScreen:
         CallRow(c.number, langs.text("display.window_label", window=c.window), board.is_fresh(c))
         for c in board.calls[1:]
     ]
+    # a screen keeps its snapshot all day: the hours, not the snapshot's "open", say what is
+    # open now (a screen switched on before opening shows the services open at their hour)
+    local = board.clock.now().astimezone(board.timezone).time()
     queues = [
         QueueRow(
             name=langs.name(s.name, s.name_en),
             prefix=s.prefix,
             waiting=s.waiting,
-            wait=(langs.text("display.waiting_count", count=s.waiting) if s.open
+            wait=(langs.text("display.waiting_count", count=s.waiting) if s.open_at(local)
                   else langs.text("display.service_closed")),
-            open=s.open,
+            open=s.open_at(local),
         )
         for s in board.services.values()
     ]
@@ -569,12 +576,19 @@ def ticker_line(board: HallBoard, langs: Langs) -> str:
     return "　◆　".join(parts)
 
 
-def _state_text(window: Window, langs: Langs, short: bool = False) -> Text | None:
+def _state_text(window: Window, langs: Langs, hall_languages: Sequence[str],
+                short: bool = False) -> Text | None:
     if window.state == "paused":
         text = langs.text("display.paused")
         if window.reason:
-            return Text(f"{text.primary}（{window.reason}）" if langs.primary == "zh"
-                        else f"{text.primary} ({window.reason})", text.secondary)
+            def with_reason(said: str, lang: str | None) -> str:
+                if not said:
+                    return said
+                reason = pause_reason_in(window.reason or "", lang, hall_languages)
+                return f"{said}（{reason}）" if lang == "zh" else f"{said} ({reason})"
+            split = pause_reason_in(window.reason, langs.primary, hall_languages) != window.reason
+            return Text(with_reason(text.primary, langs.primary),
+                        with_reason(text.secondary, langs.secondary) if split else text.secondary)
         return text
     if window.state == "closed":
         return langs.text("display.card_closed" if short else "display.closed")
@@ -610,8 +624,8 @@ def window_screen(board: HallBoard, number: int, lang: str | None = None) -> Win
         calling_label=langs.text("display.now_calling"),
         calling=calling,
         fresh=calling is not None and _fresh_at(board, number),
-        idle=_state_text(window, langs) or langs.text("display.window_idle"),
-        state_text=_state_text(window, langs),
+        idle=_state_text(window, langs, board.languages) or langs.text("display.window_idle"),
+        state_text=_state_text(window, langs, board.languages),
         clerk=clerk if window.state != "closed" else None,
         clerk_name=window.clerk_name or "",
     )
@@ -627,7 +641,7 @@ def zone_screen(board: HallBoard, zone: str, lang: str | None = None) -> ZoneScr
             name=langs.name(w.name, w.name_en),
             state=w.state,
             calling=w.current if w.state != "closed" else None,
-            state_text=_state_text(w, langs, short=True),
+            state_text=_state_text(w, langs, board.languages, short=True),
             fresh=w.state != "closed" and w.current is not None and _fresh_at(board, w.number),
         )
         for w in windows

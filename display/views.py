@@ -281,10 +281,15 @@ def two_px(texts: Sequence[Text], box: QRectF, split: float, bold: bool = False)
             common_px([t.secondary for t in texts], bottom, bottom.height() * 0.85))
 
 
-def two_floor(box: QRectF, split: float) -> tuple[float, float]:
+def two_floor(box: QRectF, split: float, share: float = SHRINK_LIMIT) -> tuple[float, float]:
     """The least size the two lines of a box like ``box`` shrink to before they are cut."""
     top, bottom = two_boxes(box, split)
-    return (top.height() * 0.92 * SHRINK_LIMIT, bottom.height() * 0.85 * SHRINK_LIMIT)
+    return (top.height() * 0.92 * share, bottom.height() * 0.85 * share)
+
+
+#: What a window shows instead of a number ("暂停服务（午餐）") is drawn as large as the number's
+#: box allows, which is very large: it may shrink further than a name before it is cut.
+IDLE_SHRINK_LIMIT = 0.3
 
 
 def panel(p: QPainter, box: QRectF, fill: QColor, edge: QColor | None = None, width: float = 2) -> None:
@@ -643,8 +648,9 @@ def paint_window(p: QPainter, box: QRectF, screen: WindowScreen) -> None:
                     align=Qt.AlignmentFlag.AlignHCenter)
     else:
         paused = screen.state == "paused"
-        draw_two(p, inset(number, 0, number.height() * 0.2), screen.idle,
-                 COLOURS.warn if paused else COLOURS.soft, bold=paused, align=Qt.AlignmentFlag.AlignHCenter)
+        idle = inset(number, 0, number.height() * 0.2)
+        draw_two(p, idle, screen.idle, COLOURS.warn if paused else COLOURS.soft, bold=paused,
+                 align=Qt.AlignmentFlag.AlignHCenter, floor=two_floor(idle, 0.62, IDLE_SHRINK_LIMIT))
 
 
 # -------------------------------------------------------------------------------- zone mode

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -65,3 +66,25 @@ def tr(lang: str, key: str, **params: object) -> str:
     except (KeyError, IndexError, ValueError):
         logger.warning("string %r in %s does not fit its parameters %s", key, lang, sorted(params))
         return template
+
+
+
+#: the pause reasons a clerk picks from a list (``counter.pause_reason_<key>``)
+PAUSE_REASONS = ("break", "meeting", "consult", "system", "other")
+
+
+def listed_pause_reason(key: str, hall_languages: Sequence[str]) -> str:
+    """A listed pause reason as it goes out: in each of the hall's languages, in their order
+    ("午休 / Lunch break"), since every screen of the hall shows it."""
+    words = [tr(lang, f"counter.pause_reason_{key}") for lang in hall_languages or [FALLBACK]]
+    return " / ".join(dict.fromkeys(words))
+
+
+def pause_reason_in(reason: str, lang: str | None, hall_languages: Sequence[str]) -> str:
+    """A pause reason for a screen in ``lang``: a listed one in that language alone, one typed
+    by hand as it is."""
+    if lang is not None:
+        for key in PAUSE_REASONS:
+            if reason == listed_pause_reason(key, hall_languages):
+                return tr(lang, f"counter.pause_reason_{key}")
+    return reason

@@ -254,7 +254,9 @@ def test_every_action_against_a_real_hub(
     pause.reason.setCurrentIndex(1)
     pause.accept()
     settle(qtbot, app)
-    assert model.paused and model.pause_reason == "会议 / Meeting"
+    assert model.paused and model.window_state is not None
+    assert model.window_state["reason"] == "会议 / Meeting"  # every screen's languages go out
+    assert model.pause_reason == "会议"  # the clerk's banner says it in the clerk's language
     click(qtbot, app, Action.RESUME)
     settle(qtbot, app)
 

@@ -292,6 +292,16 @@ def test_a_listed_pause_reason_goes_out_in_every_language_of_the_hall(lang: str)
     assert model.preset_reason("meeting") == "会议 / Meeting"
 
 
+@pytest.mark.parametrize(("lang", "shown"), [("zh", "会议"), ("en", "Meeting")])
+def test_the_clerk_reads_a_listed_pause_reason_in_the_clerks_language(lang: str, shown: str) -> None:
+    model, _, _ = make(lang=lang)
+    assert model.window_state is not None
+    model.window_state["state"], model.window_state["reason"] = "paused", "会议 / Meeting"
+    assert model.pause_reason == shown
+    model.window_state["reason"] = "去档案室 / 取材料"  # typed by hand: as it is
+    assert model.pause_reason == "去档案室 / 取材料"
+
+
 def test_a_bus_that_cannot_send_at_all_frees_the_buttons() -> None:
     model, bus, _ = make()
     model.call_next()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -96,6 +97,26 @@ def test_an_empty_hall_shows_its_name_queues_and_no_calls(board: HallBoard) -> N
     assert screen.queues[0].wait.primary == "0 人等候"
     assert "欢迎来到县政务服务中心" in screen.ticker and "Welcome to the County" in screen.ticker
     assert screen.header.date == "2026年11月23日 星期一" and screen.header.clock == "10:00"
+
+
+def test_a_screen_switched_on_before_opening_shows_services_open_at_their_hour() -> None:
+    # Monday 08:10 in Shanghai; the screen keeps this snapshot all day
+    clock = FakeClock(datetime(2026, 11, 23, 0, 10, tzinfo=UTC))
+    engine = HallEngine(load_hall(COUNTY), clock)
+    board = HallBoard(clock)
+    board.apply_snapshot(0, snapshot_for(Role.DISPLAY, engine.snapshot()))
+
+    def shown() -> dict[str, str]:
+        return {q.prefix: q.wait.primary for q in hall_screen(board).queues if q.prefix in ("A", "J")}
+
+    assert shown() == {"A": "暂停取号", "J": "暂停取号"}  # hukou; J: marriage (08:30-11:30, 14:00-)
+    clock.advance(minutes=30)  # 08:40: open, with no new snapshot
+    assert shown() == {"A": "0 人等候", "J": "0 人等候"}
+    assert all(q.open for q in hall_screen(board).queues if q.prefix in ("A", "J"))
+    clock.advance(hours=3, minutes=10)  # 11:50: marriage's lunch break
+    assert shown() == {"A": "0 人等候", "J": "暂停取号"}
+    clock.advance(hours=5, minutes=50)  # 17:40: the hall has closed
+    assert shown() == {"A": "暂停取号", "J": "暂停取号"}
 
 
 def test_english_first_puts_english_large_and_chinese_small(board: HallBoard) -> None:
@@ -324,6 +345,13 @@ def test_the_window_screen_shows_the_clerk_the_call_and_a_pause(hall: Hall, boar
     assert paused.state_text is not None and paused.state_text.primary == "暂停服务（午休）"
     assert paused.state_text.secondary == "Paused"
     assert window_screen(board, 5, "en").state_text.primary == "Paused (午休)"  # type: ignore[union-attr]
+    feed(board, hall.do("resume", 5))
+    feed(board, hall.do("pause", 5, "会议 / Meeting"))  # a reason from the clerk's list
+    paused = window_screen(board, 5, "zh")
+    assert paused.state_text == Text("暂停服务（会议）", "Paused (Meeting)")
+    assert window_screen(board, 5, "en").state_text == Text("Paused (Meeting)", "暂停服务（会议）")
+    assert zone_screen(board, "行政审批区", "zh").cards[1].state_text == Text(
+        "暂停服务（会议）", "Paused (Meeting)")
     feed(board, hall.do("sign_out", 5))
     closed = window_screen(board, 5, "en")
     assert closed.state == "closed" and closed.clerk is None

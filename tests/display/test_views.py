@@ -207,3 +207,20 @@ def test_a_long_window_name_takes_two_lines_where_there_is_room(
         # the two lines are as large as the name's own line would be, not shrunk to nothing
         assert drawn[first].px >= drawn[first].box.height() * 0.92 * SHRINK_LIMIT
 
+
+
+def test_a_pause_reason_shows_whole_in_each_language(qtbot: Any, drawn: list[Drawn],
+                                                     shots: Path) -> None:
+    """A reason from the clerk's list ("会议 / Meeting") showed as "暂停服务（会议 …" on the
+    window's own screen: each language now shows its own part, whole."""
+    b = Board(hall_with())
+    b.do("sign_in", 1, Clerk("1001", "张三"))
+    b.do("pause", 1, "系统故障 / System problem")  # as the clerk's list sends it
+    for lang, first, second in (("zh", "暂停服务（系统故障）", "Paused (System problem)"),
+                                ("en", "Paused (System problem)", "暂停服务（系统故障）")):
+        for size in SIZES:
+            drawn.clear()
+            paint(b, lambda lang=lang: window_screen(b.board, 1, lang),  # type: ignore[misc]
+                  size, shots / f"paused-window-{lang}-{size[0]}x{size[1]}.png")
+            texts = [d.text for d in drawn]
+            assert first in texts and second in texts, (lang, size, "|".join(texts))
