@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub import loglines
+from hub.appargs import AppParser
 from hub.config import Hall, load_hall, read_hall
 from hub.errors import ConfigError, HubError, StoreError
 from hub.protocol import CODE_MAX, DEFAULT_PORT, DEVICE_NAME, WINDOW, Role
@@ -38,8 +39,13 @@ class CliError(HubError):
     """A command line that cannot be carried out; the message says why."""
 
 
-def _store(args: argparse.Namespace) -> Store:
-    return Store(Path(args.db) if args.db else default_db_path())
+def _store(args: argparse.Namespace, *, existing: bool = False) -> Store:
+    """The hall's database; ``existing`` for a command that only reads or takes away (a
+    mistyped --db must not leave an empty database, nor answer "no devices enrolled")."""
+    path = Path(args.db) if args.db else default_db_path()
+    if existing and not path.exists():
+        raise CliError(f"there is no hall database at {path} (give the hub's own with --db)")
+    return Store(path)
 
 
 def port_number(text: str) -> int:
@@ -195,11 +201,16 @@ def cmd_device_add(args: argparse.Namespace) -> int:
 
 
 def cmd_device_list(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = _store(args, existing=True)
     try:
         devices = store.devices()
     finally:
         store.close()
+    if args.name is not None:
+        devices = [d for d in devices if d.name == args.name]
+        if not devices:
+            raise CliError(f"no device named '{args.name}' is enrolled (hall-hub device list "
+                           "shows them all)")
     if not devices:
         print("no devices enrolled")
     for d in devices:
@@ -210,7 +221,7 @@ def cmd_device_list(args: argparse.Namespace) -> int:
 
 
 def cmd_device_revoke(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = _store(args, existing=True)
     try:
         revoked = store.revoke_device(args.name)
     finally:
@@ -381,7 +392,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ parser
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hall-hub", description="The hall's hub.")
+    # a mistake on the command line is one plain line, as for every app (AppParser); the
+    # subcommands' parsers are of the same class
+    parser = AppParser(prog="hall-hub", description="The hall's hub.")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -414,7 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--window", type=int)
     add.add_argument("--config", help="check --window against this hall")
     add.set_defaults(func=cmd_device_add)
-    with_db(device_cmds.add_parser("list", help="list devices")).set_defaults(func=cmd_device_list)
+    listing = with_db(device_cmds.add_parser("list", help="list devices (or one of them)"))
+    listing.add_argument("name", nargs="?", help="only this device")
+    listing.set_defaults(func=cmd_device_list)
     revoke = with_db(device_cmds.add_parser("revoke", help="revoke a device's token"))
     revoke.add_argument("name")
     revoke.set_defaults(func=cmd_device_revoke)

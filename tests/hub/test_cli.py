@@ -116,6 +116,10 @@ def test_devices_are_added_listed_and_revoked(tmp_path: Path,
     assert rows["kiosk-9"][1:4] == ["kiosk", "-", "active"]
     assert rows["counter-3"][1:5] == ["counter", "window", "3", "active"]
     assert token not in out
+    code, out, _ = run(capsys, "device", "list", "counter-3", "--db", db)  # one of them
+    assert code == 0 and [row.split()[0] for row in out.splitlines()] == ["counter-3"]
+    code, out, err = run(capsys, "device", "list", "counter-4", "--db", db)
+    assert code == 2 and not out and "no device named 'counter-4'" in err
     code, out, _ = run(capsys, "device", "revoke", "kiosk-9", "--db", db)
     assert code == 0 and "revoked kiosk-9" in out
     code, out, _ = run(capsys, "device", "list", "--db", db)
@@ -301,7 +305,8 @@ def test_device_add_refuses_what_could_never_connect(
     db = str(tmp_path / "hall.db")
     code, out, err = run(capsys, "device", "add", *argv, "--db", db)
     assert code == 2 and words in err and not out, err
-    assert run(capsys, "device", "list", "--db", db)[1].strip() == "no devices enrolled"
+    _, listed, why = run(capsys, "device", "list", "--db", db)  # nothing enrolled, or no db yet
+    assert listed.strip() == "no devices enrolled" or "there is no hall database" in why
 
 
 @pytest.mark.parametrize("port", ["99999", "-1", "65536", "８０", "http"])
@@ -412,3 +417,31 @@ def test_the_lock_is_taken_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.Mo
             cli._serving_alone(tmp_path / "hall.db")
     finally:
         os.close(lock)
+
+
+@pytest.mark.parametrize("argv", [
+    ["serve", "--config", "hall.toml", "--bogus"], ["serve"], ["frobnicate"], [],
+    ["device", "add", "x", "--role", "robot"], ["device", "add", "c-1", "--role", "counter",
+                                                 "--window", "abc"],
+    ["clerk", "add", "1002", "--pin", "1234"], ["serve", "--config", "h", "--rate-limit", "x"],
+])
+def test_a_mistake_on_the_command_line_is_one_plain_line(
+        capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(argv)
+    assert stopped.value.code == 2
+    out, err = capsys.readouterr()
+    assert not out and len(err.splitlines()) == 1, err
+    assert err.startswith("hall-hub") and "--help" in err
+
+
+@pytest.mark.parametrize("command", [["device", "list"], ["device", "revoke", "kiosk-1"]])
+def test_listing_or_revoking_in_a_database_that_is_not_there_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    """A mistyped --db made an empty database there and answered "no devices enrolled"."""
+    db = tmp_path / "typo" / "hall.db"
+    code, out, err = run(capsys, *command, "--db", str(db))
+    assert code == 2 and not out
+    assert err.splitlines() == [f"hall-hub: there is no hall database at {db} (give the hub's "
+                                "own with --db)"]
+    assert not db.parent.exists()
