@@ -10,6 +10,7 @@ import logging
 import re
 import sys
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -31,6 +32,7 @@ POLICIES = ("fifo", "ordered")
 TOP_KEYS = frozenset({"hall", "departments", "services", "windows"})
 HALL_KEYS = frozenset({"name", "timezone", "languages", "day_starts", "hours"})
 HOURS_KEYS = frozenset({"days", "open", "close"})
+SPAN_KEYS = frozenset({"open", "close"})
 DEPARTMENT_KEYS = frozenset({"id", "name"})
 SERVICE_KEYS = frozenset({"id", "department", "name", "prefix", "daily_quota", "minutes",
                           "hours"})
@@ -286,6 +288,11 @@ class _Checker:
             if not isinstance(item, dict) or "open" not in item or "close" not in item:
                 self.error(f"{what}: each span needs 'open' and 'close'", table, index, key)
                 continue
+            if key is not None:  # a service's spans: a day or a misspelt key means nothing
+                for extra in item.keys() - SPAN_KEYS:
+                    self.warn(f"{what}: '{extra}' is not read in a service's hours, so it is "
+                              "ignored (a span has only open and close; the days a hall opens "
+                              "are in [[hall.hours]])", table, index, key)
             opens = self.clock_time(item["open"], f"{what} open", table, index, key or "open")
             closes = self.clock_time(item["close"], f"{what} close", table, index, key or "close")
             if opens is None or closes is None:
@@ -436,6 +443,23 @@ def _parse_services(data: dict[str, Any], check: _Checker,
     return services
 
 
+def _warn_of_services_never_open(rules: Sequence[HoursRule], services: dict[str, Service],
+                                 check: _Checker) -> None:
+    """A service whose hours fall outside the hall's on every day it opens never takes a
+    ticket: its hours narrow the hall's (config.md), they cannot widen them."""
+    if not rules:
+        return  # the hall is always open: any hours of a service fall within it
+    for sid, service in services.items():
+        if service.hours and not any(max(rule.span.open, span.open) < min(rule.span.close,
+                                                                           span.close)
+                                     for rule in rules for span in service.hours):
+            hall_hours = ", ".join(sorted({f"{r.span.open:%H:%M}-{r.span.close:%H:%M}"
+                                           for r in rules}))
+            check.warn(f"service '{sid}': its hours fall outside the hall's ({hall_hours}) on "
+                       "every day, so it never takes a ticket (a service's hours narrow the "
+                       "hall's)", "services", check.declared_services[sid], "hours")
+
+
 def _parse_windows(data: dict[str, Any], check: _Checker,
                    services: dict[str, Service]) -> dict[int, Window]:
     windows: dict[int, Window] = {}
@@ -507,6 +531,7 @@ def parse_hall(text: str, source: str = "<config>") -> tuple[Hall | None, list[C
         if sid not in check.serving and not any(sid in w.serves for w in windows.values()):
             check.warn(f"service '{sid}' is served by no window: its tickets can never be called",
                        "services", check.declared_services[sid], "id")
+    _warn_of_services_never_open(hall.get("hours") or (), services, check)
     if any(not p.warning for p in check.problems):
         return None, check.problems
     result = Hall(

@@ -91,6 +91,34 @@ def test_unserved_service_is_a_warning_not_an_error() -> None:
         "service 'realty' is served by no window: its tickets can never be called"]
 
 
+MARRIAGE_HOURS = 'hours = [{ open = "08:30", close = "11:30" }, { open = "14:00", close = "17:00" }]'
+
+
+def test_a_day_in_a_services_hours_is_named_not_quietly_ignored() -> None:
+    """``days = ["sat"]`` in a service's span meant nothing: the service opened every day."""
+    text = TEXT.replace(MARRIAGE_HOURS, 'hours = [{ days = ["sat"], open = "09:00", '
+                        'close = "11:30" }]')
+    hall, problems = parse_hall(text)
+    assert hall is not None
+    [warning] = [p for p in problems if p.warning]
+    assert warning.line == line_of(text, 'days = ["sat"], open')
+    assert "'days' is not read in a service's hours, so it is ignored" in warning.message
+
+
+def test_service_hours_outside_the_halls_are_a_warning() -> None:
+    text = TEXT.replace(MARRIAGE_HOURS, 'hours = [{ open = "18:00", close = "20:00" }]')
+    hall, problems = parse_hall(text)
+    assert hall is not None
+    [warning] = [p for p in problems if p.warning]
+    assert warning.line == line_of(text, 'open = "18:00"')
+    assert warning.message == (
+        "service 'marriage': its hours fall outside the hall's (08:30-17:30, 09:00-12:00) on "
+        "every day, so it never takes a ticket (a service's hours narrow the hall's)")
+    # one span within the hall's on one of its days is enough
+    text = TEXT.replace(MARRIAGE_HOURS, 'hours = [{ open = "11:30", close = "12:30" }]')
+    assert not [p for p in parse_hall(text)[1] if p.warning]
+
+
 @pytest.mark.parametrize("text, message", [
     ("[hall\nname = 1", "not valid TOML"),
     ("", "the [hall] table is missing"),
