@@ -41,6 +41,7 @@ class QtBus(QObject):
         self._thread: threading.Thread | None = None
         self._client: BusClient | None = None
         self._started = threading.Event()
+        self._told: str | None = None  # the last reason logged for being cut off
         self._replied.connect(self._deliver)
 
     def start(self) -> None:
@@ -57,7 +58,7 @@ class QtBus(QObject):
         self._client = self.settings.client(
             on_snapshot=lambda seq, snap: self.snapshot.emit(seq, snap),
             on_event=self.bus_event.emit,
-            on_status=lambda ok, detail: self.status.emit(ok, detail),
+            on_status=self._status,
         )
         runner = loop.create_task(self._client.run())
         self._started.set()
@@ -73,6 +74,17 @@ class QtBus(QObject):
             loop.run_until_complete(asyncio.wait(pending, timeout=5) if pending
                                     else asyncio.sleep(0))
             loop.close()
+
+    def _status(self, connected: bool, detail: str) -> None:
+        """Pass the bus's state on; say in the log why the hub cannot be reached, once for each
+        reason (a wrong token or an unreachable hub was silent in the journal of a screen)."""
+        if connected:
+            self._told = None
+        elif detail != self._told:
+            self._told = detail
+            logger.warning("no connection to the hub at %s: %s (trying again)",
+                           self.settings.hub, detail)
+        self.status.emit(connected, detail)
 
     @property
     def client(self) -> BusClient | None:

@@ -325,3 +325,24 @@ def test_qtbus_delivers_snapshots_events_and_replies_in_the_gui_thread(
     bus.request("window_figures", {"window": 1}, on_done=lambda ok, payload: late.append(
         (ok, payload)))
     assert late == [(False, {"code": "unavailable", "message": "the bus is not started"})]
+
+
+def test_a_screen_refused_by_the_hub_says_why_in_its_log_once(
+        qtbot: QtBot, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A counter with a wrong token retried every few seconds and logged nothing."""
+    hub = HubProcess(tmp_path / "hub")
+    hub.enroll_standard().start()
+    bus = QtBus(DeviceSettings(hub.url, "counter-1", "not-its-token"))
+    statuses: list[tuple[bool, str]] = []
+    bus.status.connect(lambda ok, detail: statuses.append((ok, detail)))
+    try:
+        with caplog.at_level("WARNING", logger="hub.qtbus"):
+            bus.start()
+            qtbot.waitUntil(lambda: len(statuses) >= 3, timeout=int(WAIT * 3000))
+    finally:
+        bus.stop()
+        hub.stop()
+    told = [r.getMessage() for r in caplog.records if r.name == "hub.qtbus"]
+    assert len(told) == 1, told  # once, though it tried again
+    assert told[0].startswith(f"no connection to the hub at {hub.url}: ")
+    assert "token" in told[0] or "unauthorized" in told[0], told
