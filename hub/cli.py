@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hub import loglines
 from hub.appargs import AppParser
 from hub.config import Hall, load_hall, read_hall
-from hub.errors import ConfigError, HubError, StoreError
+from hub.errors import ConfigError, HubError, StoreError, plain_reason
 from hub.protocol import CODE_MAX, DEFAULT_PORT, DEVICE_NAME, WINDOW, Role
 from hub.reports import named_report
 from hub.server import HallServer, Limits
@@ -81,7 +81,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         try:
             context.load_cert_chain(args.cert, args.key)
         except (OSError, ssl.SSLError) as err:
-            raise CliError(f"cannot load the certificate {args.cert} / key {args.key}: {err}") \
+            raise CliError(f"cannot load the certificate {args.cert} / key {args.key}: "
+                           f"{plain_reason(err)} (--cert is the certificate, --key its key)") \
                 from err
     db = Path(args.db) if args.db else default_db_path()
     lock = _serving_alone(db)
@@ -262,7 +263,7 @@ def read_appointments(path: Path, tz: ZoneInfo, hall: Hall | None) -> list[Appoi
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
-        raise CliError(f"cannot read {path}: {err}") from err
+        raise CliError(f"cannot read {path}: {plain_reason(err)}") from err
     rows: list[AppointmentRow] = []
     problems: list[str] = []
     seen: dict[str, int] = {}  # code -> the line it was first on

@@ -26,7 +26,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from hub.errors import HubError
+from hub.errors import HubError, plain_reason
 from hub.protocol import PROTOCOL_VERSION, encode
 from hub.settings_file import read_toml
 
@@ -91,7 +91,8 @@ class DeviceSettings:
         try:
             return ssl.create_default_context(cafile=self.ca_file)
         except (OSError, ssl.SSLError) as err:
-            raise HubError(f"cannot use the certificate file {self.ca_file}: {err}") from err
+            raise HubError(f"cannot use the certificate file {self.ca_file}: "
+                           f"{plain_reason(err)}") from err
 
     def client(self, **options: Any) -> BusClient:
         """A bus client for this device (``options`` as :class:`BusClient` takes them)."""
@@ -359,7 +360,7 @@ def _describe(err: BaseException) -> str:
     if isinstance(err, BusError):
         return err.message or err.code
     if isinstance(err, ConnectionRefusedError):
-        return "the hub refuses connections (is it running?)"
+        return "it refuses connections: is the hub running, on this port?"
     if isinstance(err, TimeoutError):
         return "the hub does not answer"
     if isinstance(err, ssl.SSLCertVerificationError):
@@ -369,4 +370,8 @@ def _describe(err: BaseException) -> str:
                     "its subjectAltName")
         return (f"its certificate is not trusted: {err.verify_message}; give the hub's "
                 "certificate (or the hall's CA) with --ca-file or ca_file in the device file")
+    if isinstance(err, (ConnectionResetError, EOFError)) or (
+            isinstance(err, InvalidHandshake) and not str(err)):
+        return ("the connection was cut while opening it: is the address ws:// or wss:// as "
+                "the hub serves it?")
     return str(err) or type(err).__name__

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hub.errors import ConfigError, ConfigProblem
+from hub.errors import ConfigError, ConfigProblem, plain_reason
 from hub.i18n import languages as catalogue_languages
 
 logger = logging.getLogger(__name__)
@@ -547,7 +547,7 @@ def read_hall(path: str | Path) -> tuple[Hall | None, list[ConfigProblem]]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
-        return None, [ConfigProblem(None, f"cannot read the file: {err}")]
+        return None, [ConfigProblem(None, f"cannot read the file: {plain_reason(err)}")]
     return parse_hall(text, str(path))
 
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 
@@ -50,3 +51,16 @@ class RequestError(HubError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def plain_reason(err: BaseException) -> str:
+    """Why a file could not be used, in words for a technician ("no such file or directory",
+    not "[Errno 2] No such file or directory: '/etc/hall.toml'": the file is named already)."""
+    if isinstance(err, UnicodeDecodeError):
+        return f"it is not UTF-8 text (byte {err.object[err.start]:#04x} at position {err.start})"
+    if isinstance(err, ssl.SSLError):
+        reason = (err.reason or "").lower().replace("_", " ")
+        return f"it is not a usable PEM file{f' ({reason})' if reason else ''}"
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror[0].lower() + err.strerror[1:]
+    return str(err) or type(err).__name__

@@ -56,8 +56,8 @@ async def _take(settings: DeviceSettings, service: str, lang: str | None,
         try:
             await client.wait_ready(timeout, until_refused=True)
         except TimeoutError:
-            raise TakeError(f"the hub at {settings.hub} is unreachable "
-                            f"({client.last_error or 'no answer'})") from None
+            raise TakeError(f"the hub at {settings.hub} is unreachable: "
+                            f"{client.last_error or 'it does not answer'}") from None
         except BusError as err:
             # refused for good (certificate, token): said at once, not after the timeout
             raise TakeError(f"cannot connect to the hub at {settings.hub}: {err.message}") from None
