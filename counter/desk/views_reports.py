@@ -23,7 +23,15 @@ from PySide6.QtWidgets import (
 
 from counter.desk.model import DeskModel
 from counter.desk.periods import PERIODS
-from counter.desk.report_table import COLUMNS, GROUPS, ReportRow, report_rows, total_row
+from counter.desk.report_table import (
+    COLUMNS,
+    GROUPS,
+    PLACES,
+    ReportRow,
+    columns,
+    report_rows,
+    total_row,
+)
 from counter.desk.views_common import (
     BLUE,
     GREY,
@@ -45,18 +53,22 @@ AskPath = Callable[[str], str | None]
 
 
 class BarChart(QWidget):
-    """Horizontal bars, one row per line of the table: issued (light) and served (dark)."""
+    """Horizontal bars, one row per line of the table: issued (light; handled, for windows
+    and clerks) and served (dark)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[ReportRow] = []
         self.legend = ("", "")
+        self.base = "issued"  # the figure of the light bar
         self.empty_text = ""
         self.setMinimumHeight(200)
 
-    def show_rows(self, rows: Sequence[ReportRow], legend: tuple[str, str]) -> None:
+    def show_rows(self, rows: Sequence[ReportRow], legend: tuple[str, str],
+                  base: str = "issued") -> None:
         self.rows = list(rows)
         self.legend = legend
+        self.base = base
         self.update()
 
     def sizeHint(self) -> QSize:
@@ -90,10 +102,10 @@ class BarChart(QWidget):
             bar_space = max(10.0, self.width() - bar_left - value_width - margin)
             available = self.height() - top - margin
             pitch = min(line * 2.0, available / len(self.rows))
-            biggest = max(int(r.figures.get("issued") or 0) for r in self.rows) or 1
+            biggest = max(int(r.figures.get(self.base) or 0) for r in self.rows) or 1
             for i, row in enumerate(self.rows):
                 y = top + i * pitch
-                issued = int(row.figures.get("issued") or 0)
+                issued = int(row.figures.get(self.base) or 0)
                 served = int(row.figures.get("served") or 0)
                 painter.setPen(QColor("black"))
                 name = metrics.elidedText(row.name, Qt.TextElideMode.ElideRight,
@@ -156,13 +168,20 @@ class ReportsPage(DeskPage):
         summary_row.addWidget(self.group)
         summary_row.addWidget(self.export_button)
         outer.addLayout(summary_row)
+        # the published targets (限时办结, 服务承诺) and who was not served, on a line of their own
+        self.targets_line = label("")
+        outer.addWidget(self.targets_line)
 
         self.stack = QStackedWidget()
         self.empty = empty_state(t("report_empty"))
         body = QWidget()
         body_layout = QVBoxLayout(body)
         body_layout.setContentsMargins(0, 0, 0, 0)
-        self.table = table([t("col_name"), *(t(f"col_{c}") for c in COLUMNS)], stretch=None)
+        # thirteen figures side by side, all in view: titles on two lines and a narrow margin
+        # make them fit 1280 pixels in English too, and the names take what is left (elided,
+        # whole in their tooltip)
+        self.table = table([t("col_name"), *(t(f"col_{c}") for c in COLUMNS)], stretch=0)
+        self.table.setStyleSheet("QHeaderView::section { padding: 0.2em 0.1em; }")
         self.chart = BarChart()
         self.chart.empty_text = t("chart_empty")
         split = QSplitter(Qt.Orientation.Vertical)
@@ -235,6 +254,7 @@ class ReportsPage(DeskPage):
         if report is None:
             self.stack.setCurrentIndex(0)
             self.summary.setText("")
+            self.targets_line.setText("")
             return
         self.stack.setCurrentIndex(1)
         total: dict[str, Any] = report.get("total") or {}
@@ -242,19 +262,30 @@ class ReportsPage(DeskPage):
                                issued=total.get("issued", 0), served=total.get("served", 0),
                                no_show=total.get("no_show", 0),
                                satisfaction=_share(total.get("satisfaction"))))
+        wait_min = _minutes((report.get("targets") or {}).get("wait_min"))
+        self.targets_line.setText(t(
+            "report_targets_line", wait=wait_min, over_wait=_count(total.get("over_wait")),
+            over_wait_share=_share(total.get("over_wait_share")),
+            over_time=_count(total.get("over_time")),
+            over_time_share=_share(total.get("over_time_share")),
+            transferred=total.get("transferred", 0), day_end=total.get("day_end", 0)))
         group = str(self.group.currentData())
+        shown_columns = columns(group)
+        self.table.setHorizontalHeaderLabels([
+            t("col_name"), *(_two_lines(t("col_over_wait_min", minutes=wait_min)
+                                        if c == "over_wait" else t(f"col_{c}"))
+                             for c in shown_columns)])
         rows = report_rows(report, group, m.name_of, m.report_order(group))
         shown = [*rows, total_row(report, t("group_total"))] if rows else []
         self.table.setRowCount(len(shown))
         for r, row in enumerate(shown):
             is_total = row.group == "total"
-            self.table.setItem(r, 0, cell(row.name, bold=True))
-            for c, column in enumerate(COLUMNS, start=1):
-                low = (column == "satisfaction" and row.figures.get(column) is not None
-                       and float(row.figures[column]) < 0.8)
-                self.table.setItem(r, c, cell(row.cell(column), align_right=True,
-                                              bold=is_total, color=RED if low else None))
-        self.chart.show_rows(rows, (t("col_issued"), t("col_served")))
+            self.table.setItem(r, 0, cell(row.name, bold=True, tip=True))
+            for c, column in enumerate(shown_columns, start=1):
+                self.table.setItem(r, c, cell(row.shown(column), align_right=True, bold=is_total,
+                                              color=RED if _alarming(row, column) else None))
+        base = "handled" if group in PLACES else "issued"
+        self.chart.show_rows(rows, (t(f"col_{base}"), t("col_served")), base)
         self.follow.show_items(m.report_follow_ups())
 
     def export(self) -> None:
@@ -279,3 +310,41 @@ def _date(edit: QDateEdit) -> date:
 
 def _share(value: Any) -> str:
     return f"{float(value) * 100:.1f}%" if value is not None else "-"
+
+
+#: a column title longer than this goes on two lines (the figures under it are short)
+HEADER_LINE = 6
+
+
+def _two_lines(title: str) -> str:
+    """A long title of words on two lines, broken at the space nearest its middle, so that
+    every column fits the table at 1280 pixels ("Mean wait\n(min)"); 平均等候(分) stays."""
+    spaces = [i for i, char in enumerate(title) if char == " "]
+    if len(title) <= HEADER_LINE or not spaces:
+        return title
+    at = min(spaces, key=lambda i: abs(len(title) - 2 * i))
+    return f"{title[:at]}\n{title[at + 1:]}"
+
+
+def _count(value: Any) -> str:
+    return str(value) if value is not None else "-"
+
+
+def _minutes(value: Any) -> str:
+    """A target in minutes as people write it: 30, 7.5."""
+    if value is None:
+        return "-"
+    return f"{float(value):g}"
+
+
+#: a figure in red: a satisfaction below 80 %, a wait over the target, a citizen unserved
+SATISFACTION_LOW = 0.8
+
+
+def _alarming(row: ReportRow, column: str) -> bool:
+    value = row.figures.get(column)
+    if value is None:
+        return False
+    if column == "satisfaction":
+        return float(value) < SATISFACTION_LOW
+    return column in ("over_wait", "day_end") and int(value) > 0

@@ -46,40 +46,41 @@ def test_a_ticket_sent_on_counts_where_it_was_taken_and_where_each_service_was_d
     def pick(group: str, key: str, *names: str) -> dict[str, object]:
         return {name: report[group][key][name] for name in names}
 
+    # medical was accepted and sent on to pay: handled, not finished
     assert pick("by_service", "medical", "issued", "served", "transferred", "mean_wait_min",
                 "mean_service_min", "rated") == {
-        "issued": 1, "served": 1, "transferred": 1, "mean_wait_min": 26.0,
+        "issued": 1, "served": 0, "transferred": 1, "mean_wait_min": 26.0,
         "mean_service_min": 3.0, "rated": 0}
     # pay took no ticket of its own; it waited 4 minutes for pay, not 33
     assert pick("by_service", "pay", "issued", "served", "transferred", "mean_wait_min",
                 "mean_service_min", "rated") == {
         "issued": 0, "served": 1, "transferred": 0, "mean_wait_min": 4.0,
         "mean_service_min": 2.0, "rated": 1}
-    assert pick("by_department", "medins", "issued", "served") == {"issued": 1, "served": 1}
+    assert pick("by_department", "medins", "issued", "served") == {"issued": 1, "served": 0}
     assert pick("by_department", "center", "issued", "served") == {"issued": 0, "served": 1}
-    assert pick("by_window", "1", "issued", "served", "transferred", "mean_service_min") == {
-        "issued": 1, "served": 1, "transferred": 1, "mean_service_min": 3.0}
-    assert pick("by_window", "11", "issued", "served", "transferred", "mean_service_min") == {
-        "issued": 1, "served": 1, "transferred": 0, "mean_service_min": 2.0}
-    assert pick("by_clerk", "1001", "issued", "served", "rated") == {
-        "issued": 1, "served": 1, "rated": 0}
-    assert pick("by_clerk", "1011", "issued", "served", "rated") == {
-        "issued": 1, "served": 1, "rated": 1}
+    assert pick("by_window", "1", "handled", "served", "transferred", "mean_service_min") == {
+        "handled": 1, "served": 0, "transferred": 1, "mean_service_min": 3.0}
+    assert pick("by_window", "11", "handled", "served", "transferred", "mean_service_min") == {
+        "handled": 1, "served": 1, "transferred": 0, "mean_service_min": 2.0}
+    assert pick("by_clerk", "1001", "handled", "served", "rated") == {
+        "handled": 1, "served": 0, "rated": 0}
+    assert pick("by_clerk", "1011", "handled", "served", "rated") == {
+        "handled": 1, "served": 1, "rated": 1}
     total = report["total"]
     assert {k: total[k] for k in ("issued", "served", "transferred", "mean_wait_min",
                                   "max_wait_min")} == {
-        "issued": 1, "served": 2, "transferred": 1, "mean_wait_min": 15.0, "max_wait_min": 26.0}
-    assert report["by_day"][e.day]["served"] == 2
+        "issued": 1, "served": 1, "transferred": 1, "mean_wait_min": 15.0, "max_wait_min": 26.0}
+    assert report["by_day"][e.day]["served"] == 1
 
 
 def test_each_clerk_sees_the_services_they_did_on_their_own_screen() -> None:
     e = sent_on_day(FakeClock())
     first = e.window_figures(1).result["figures"]
-    assert {k: first[k] for k in ("issued", "served", "transferred", "mean_service_min")} == {
-        "issued": 1, "served": 1, "transferred": 1, "mean_service_min": 3.0}
+    assert {k: first[k] for k in ("handled", "served", "transferred", "mean_service_min")} == {
+        "handled": 1, "served": 0, "transferred": 1, "mean_service_min": 3.0}
     second = e.window_figures(11).result["figures"]
-    assert {k: second[k] for k in ("issued", "served", "transferred", "mean_wait_min")} == {
-        "issued": 1, "served": 1, "transferred": 0, "mean_wait_min": 4.0}
+    assert {k: second[k] for k in ("handled", "served", "transferred", "mean_wait_min")} == {
+        "handled": 1, "served": 1, "transferred": 0, "mean_wait_min": 4.0}
 
 
 def test_the_waiting_ticket_sent_on_belongs_to_no_clerk() -> None:

@@ -571,11 +571,12 @@ def test_a_report_is_shown_and_exported_as_csv(bus: AnsweringBus, clock: FakeClo
     assert data.startswith(b"\xef\xbb\xbf")  # spreadsheets read UTF-8 with a BOM
     lines = data.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("分组,代码,名称,取号,办结,转出,过号")
-    assert "按业务,social,社会保险,5,4,1,1,0,3.5,8.0,6.0,2,100.0%" in lines
-    assert "按窗口,1,1号窗口 · 综合受理 1,5,4,1,1,0,3.5,8.0,6.0,2,100.0%" in lines
-    assert "按工作人员,1001,张三 (1001),5,4,1,1,0,3.5,8.0,6.0,2,100.0%" in lines
+    assert "按业务,social,社会保险,5,4,1,1,0,3.5,8.0,6.0,2,100.0%,-,-,-,-,-,-" in lines
+    # a window or clerk takes no tickets: no "issued" (what it handled is in its own column)
+    assert "按窗口,1,1号窗口 · 综合受理 1,-,4,1,1,0,3.5,8.0,6.0,2,100.0%,-,-,-,-,-,-" in lines
+    assert "按工作人员,1001,张三 (1001),-,4,1,1,0,3.5,8.0,6.0,2,100.0%,-,-,-,-,-,-" in lines
     # 1002 has not signed in while this desk runs: the report names him
-    assert "按工作人员,1002,李四 (1002),5,4,1,1,0,3.5,8.0,6.0,2,100.0%" in lines
+    assert "按工作人员,1002,李四 (1002),-,4,1,1,0,3.5,8.0,6.0,2,100.0%,-,-,-,-,-,-" in lines
     assert "不满意评价（需回访）" not in lines  # none this period: no second table
     assert not model.export_report(tmp_path / "missing" / "r.csv")
     assert "无法写入" in said[-1].text

@@ -95,7 +95,7 @@ def test_a_desk_left_open_overnight(tmp_path: Path, qtbot: QtBot, artifacts: Pat
         one = Device(hub, "counter-1")
         one.request("sign_in", window=1, clerk="1001", pin="1234")
         assert one.request("call_next", window=1)["ticket"]["number"] == "C001"
-        one.request("transfer", window=1, to_service="pay")
+        one.request("transfer", window=1, to_service="pay", position="last")
 
         with desk(hub, qtbot, tmp_path, lang, clock=clock) as window:
             m, watch, reports = window.model, window.watch, window.reports
