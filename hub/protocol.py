@@ -139,6 +139,32 @@ def _status(value: Any) -> str | None:
     return None
 
 
+#: the longest waiting promise a report is asked to measure against, in minutes (a day)
+WAIT_TARGET_MAX = 1440
+
+
+def _minutes(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "must be a number of minutes"
+    if not 0 < value <= WAIT_TARGET_MAX:
+        return f"must be more than 0 and at most {WAIT_TARGET_MAX} minutes"
+    return None
+
+
+def _minutes_by_service(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "must be an object of service ids and minutes, like {\"realty\": 45}"
+    if len(value) > 256:
+        return "has too many services (256 at most)"
+    for key, item in value.items():
+        if not 1 <= len(key) <= LOOKUP_MAX:
+            return f"keys must be service ids of 1 to {LOOKUP_MAX} characters"
+        problem = _minutes(item)
+        if problem:
+            return f"'{key}' {problem}"
+    return None
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -232,8 +258,13 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
                                Param("lang", _text(2, 3, r"[a-z]{2,3}"), False))),
     OpSpec("device_status", ALL, (Param("status", _status),)),
     OpSpec("report", STAFF, (Param("from", _text(10, 10, r"\d{4}-\d{2}-\d{2}")),
-                             Param("to", _text(10, 10, r"\d{4}-\d{2}-\d{2}"))), mutates=False),
+                             Param("to", _text(10, 10, r"\d{4}-\d{2}-\d{2}")),
+                             # the hall's waiting promise, as the desk is set to watch it
+                             Param("wait_min", _minutes, False),
+                             Param("wait_min_by_service", _minutes_by_service, False)),
+           mutates=False),
     OpSpec("follow_ups", STAFF, (), mutates=False),
+    OpSpec("devices", STAFF, (), mutates=False),
 ]}
 
 REQ_ID = _text(1, 64)

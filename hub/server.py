@@ -41,7 +41,7 @@ from hub.connection import DeviceConnection
 from hub.engine import HallEngine, Outcome
 from hub.errors import RequestError, StoreBusy, StoreError
 from hub.fanout import Event, Fanout, Session, text_frame
-from hub.model import Appointment, Clerk, Ticket
+from hub.model import Appointment, Clerk, Ticket, iso
 from hub.protocol import (
     MAX_FRAME,
     PROTOCOL_VERSION,
@@ -56,7 +56,7 @@ from hub.protocol import (
     snapshot_for,
     ticket_for,
 )
-from hub.reports import dissatisfied_item, named_report
+from hub.reports import WAIT_TARGET_MIN, Targets, dissatisfied_item, named_report
 from hub.store import BUSY_WAIT_S, Batch, Store, ticket_row, window_row
 
 logger = logging.getLogger(__name__)
@@ -153,6 +153,9 @@ class HallServer:
         self._reader_pool = ThreadPoolExecutor(2, thread_name_prefix="hall-read")
         self._server: asyncio.Server | None = None
         self.connections: dict[DeviceConnection, Inbound] = {}  # open websockets
+        # device -> when it last connected or disconnected, since this hub started (``devices``)
+        self.seen: dict[str, datetime] = {}
+        self._started_at = datetime.now().astimezone()
         self._accepted: set[DeviceConnection] = set()  # every TCP connection, open or not yet
         self._tasks: list[asyncio.Task[None]] = []
         self._lookups: set[asyncio.Task[None]] = set()  # requests under way (the loop holds
@@ -347,6 +350,7 @@ class HallServer:
         if session is not None:
             session.closed = True
             self.fanout.leave(session)
+            self.seen[session.device] = datetime.now().astimezone()
             logger.info("device %s (%s) disconnected", session.device, session.role)
 
     def message(self, conn: DeviceConnection, data: str | bytes) -> None:
@@ -442,6 +446,7 @@ class HallServer:
         session = Session(conn, device.name, Role(device.role), device.window,
                           self.limits.outbox * 1024, floor=self.seq)
         inbound.session = session
+        self.seen[session.device] = datetime.now().astimezone()
         result = {"role": session.role.value, "window": session.window, "seq": self.seq,
                   "snapshot": snapshot_for(session.role, self.engine.snapshot()),
                   "protocol": PROTOCOL_VERSION, "device": session.device}
@@ -489,6 +494,8 @@ class HallServer:
                 return self._guarded(session, req.id, self._report(session, req))
             elif req.op == "follow_ups":
                 return self._guarded(session, req.id, self._follow_ups(session, req))
+            elif req.op == "devices":
+                return self._guarded(session, req.id, self._devices(session, req))
             else:
                 self._enqueue(Work(session=session, req_id=req.id,
                                    reply=encode(reply_ok(req.id, self._read(session, req)))))
@@ -724,9 +731,12 @@ class HallServer:
 
     async def _report(self, session: Session, req: Request) -> None:
         # read and counted in a reader thread: a month's report is many rows
+        p = req.params
+        targets = Targets.of_hall(self.hall, float(p.get("wait_min", WAIT_TARGET_MIN)),
+                                  {sid: float(m) for sid, m in
+                                   (p.get("wait_min_by_service") or {}).items()})
         result = await asyncio.get_running_loop().run_in_executor(
-            self._reader_pool, named_report, self.hall, self.store, req.params["from"],
-            req.params["to"])
+            self._reader_pool, named_report, self.hall, self.store, p["from"], p["to"], targets)
         self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result))))
 
     async def _follow_ups(self, session: Session, req: Request) -> None:
@@ -742,6 +752,19 @@ class HallServer:
                     "from": first, "to": last}
 
         result = await asyncio.get_running_loop().run_in_executor(self._reader_pool, read)
+        self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result))))
+
+    async def _devices(self, session: Session, req: Request) -> None:
+        """Every enrolled device: whether it is connected now, since when (or when it was last,
+        since this hub started), and the status it last reported. A screen that went dark shows
+        here, where ``device_alert`` only tells of what a device says of itself."""
+        rows = await asyncio.get_running_loop().run_in_executor(self._reader_pool,
+                                                                self.store.devices)
+        online = {s.device for members in self.fanout.audience.values() for s in members}
+        listed = [{"name": d.name, "role": d.role, "window": d.window, "revoked": d.revoked,
+                   "connected": d.name in online, "since": iso(self.seen.get(d.name)),
+                   "status": self.engine.device_status.get(d.name)} for d in rows]
+        result = {"devices": listed, "hub_since": iso(self._started_at)}
         self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result))))
 
     # ------------------------------------------------------------------ health and lifecycle

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from hub import cli
 from tests.hub.test_server import (
     DISPLAY_TICKET_KEYS,
+    WAIT,
     InProcess,
     Wire,
     in_process,
@@ -441,6 +443,23 @@ async def test_ratings_and_device_state_reach_only_desk_and_admin(hall: Hall) ->
     assert snapshot["recent_calls"][0]["ticket"]["score"] == 1
     assert (await desk.ok("find", ticket="C001"))["ticket"]["follow_up"]["note"] == "已致电道歉"
 
+    # the desk sees which devices are connected: a hall screen gone dark says nothing itself
+    await four.close()
+    async with asyncio.timeout(WAIT):  # the hub hears of the close when its socket shuts
+        while True:
+            listed = {d["name"]: d for d in (await desk.ok("devices"))["devices"]}
+            if not listed["counter-4"]["connected"]:
+                break
+            await asyncio.sleep(0.02)
+    assert listed["kiosk-1"]["connected"] and listed["kiosk-1"]["role"] == "kiosk"
+    assert listed["kiosk-1"]["status"] == {"printer": "paper_low"}
+    assert listed["counter-1"]["connected"] and listed["counter-1"]["window"] == 1
+    assert not listed["counter-4"]["connected"] and listed["counter-4"]["since"] is not None
+    assert not listed["display-1"]["connected"] and listed["display-1"]["since"] is None
+    assert listed["display-1"]["status"] is None and not listed["display-1"]["revoked"]
+    for device in (kiosk, one):
+        assert await device.fail("devices") == "forbidden"
+
 
 async def test_window_figures_for_the_clerk_s_own_screen(hall: Hall) -> None:
     kiosk, one, admin = await hall("kiosk-1"), await hall("counter-1"), await hall("admin-1")
@@ -615,6 +634,14 @@ async def test_find_announce_device_status_sync_report(shared_hall: Hall) -> Non
     assert report["by_service"]["collect"]["issued"] >= 1
     assert {"by_service", "by_department", "by_window", "by_clerk", "dissatisfied"} <= \
         set(report)
+    assert report["targets"]["wait_min"] == 30  # the desk's default promise, unless it says
+    promised = await desk.ok("report", **{"from": day, "to": day}, wait_min=0.001,
+                             wait_min_by_service={"collect": 600})
+    assert promised["targets"]["wait_min"] == 0.001
+    assert promised["targets"]["wait_min_by_service"] == {"collect": 600}
+    for wrong in ({"wait_min": 0}, {"wait_min": "30"}, {"wait_min": True},
+                  {"wait_min_by_service": {"collect": -1}}, {"wait_min_by_service": [30]}):
+        assert await desk.fail("report", **{"from": day, "to": day}, **wrong) == "bad_request"
     assert await kiosk.fail("report", **{"from": day, "to": day}) == "forbidden"
     assert await (await shared_hall("counter-1")).fail("report", **{"from": day,
                                                                       "to": day}) == "forbidden"
