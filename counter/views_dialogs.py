@@ -8,6 +8,7 @@ language while they are open.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -104,11 +105,12 @@ class TransferDialog(_Dialog):
         self.tabs.addTab(self.window_list, "")
         self.layout_.addWidget(self.tabs, 1)
         positions = QHBoxLayout()
-        self.last = QRadioButton()
         self.first = QRadioButton()
-        self.last.setChecked(True)
-        positions.addWidget(self.last)
+        self.last = QRadioButton()
+        # a citizen sent on (to the pay window after acceptance) has waited once already
+        self.first.setChecked(True)
         positions.addWidget(self.first)
+        positions.addWidget(self.last)
         positions.addStretch(1)
         self.layout_.addLayout(positions)
         if parent is not None:
@@ -130,7 +132,8 @@ class TransferDialog(_Dialog):
         self.last.setText(m.t("position_last"))
         self.first.setText(m.t("position_first"))
         services, windows = m.transfer_targets()
-        self._fill(self.service_list, services)
+        self._fill(self.service_list, [replace(target, label=service_choice(m, target))
+                                       for target in services])
         self._fill(self.window_list, windows)
         self._update()
 
@@ -168,6 +171,21 @@ class TransferDialog(_Dialog):
             return
         super().accept()
         self._on_chosen(target, self.position())
+
+
+def service_choice(model: ClerkModel, target: TransferTarget) -> str:
+    """A service in the transfer list with whether a window calls it now, as the window list
+    says of each window: how many are open, else paused (called once one resumes), else
+    closed (called once someone signs in)."""
+    serving = [w for w in model.windows.values() if target.service in w.get("serves", ())]
+    open_count = sum(1 for w in serving if w.get("state") == "open")
+    if open_count:
+        key = "service_choice_one" if open_count == 1 else "service_choice"
+    elif any(w.get("state") == "paused" for w in serving):
+        key = "service_choice_paused"
+    else:
+        key = "service_choice_closed"
+    return model.t(key, name=target.label, count=open_count)
 
 
 class CallNumberDialog(_Dialog):

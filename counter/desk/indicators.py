@@ -192,6 +192,16 @@ def follow_ups_of(report: Mapping[str, Any], day: str = "") -> list[FollowUp]:
 
 
 @dataclass(frozen=True)
+class Moved:
+    """Where a waiting ticket came from when it was moved (a clerk's transfer, a desk's
+    reassign): ``from_window`` None when it was moved from the line, not from a window;
+    both None when the desk only knows that it was moved (see ``DeskModel.moved_from``)."""
+
+    from_service: str | None
+    from_window: int | None
+
+
+@dataclass(frozen=True)
 class Alert:
     key: str  # stable while the same thing is wrong; acknowledging hides this key
     kind: str  # long_wait | long_pause | unserved | held | device | dissatisfied
@@ -264,6 +274,7 @@ class HallWatch:
         self.waiting: dict[str, dict[str, Any]] = {}  # ticket id -> ticket, in the hub's order
         self.devices: dict[str, dict[str, Any]] = {}
         self.missed: dict[str, dict[str, Any]] = {}  # no-shows seen today, not reinstated
+        self.moved: dict[str, Moved] = {}  # ticket id -> where it was last moved from today
         self.clerk_names: dict[str, str] = {}  # seen signed in at a window
         self.clerks_heard: dict[str, str] = {}  # named by the hub's reports and follow-ups
         self._since: dict[int, _WindowSince] = {}
@@ -369,6 +380,7 @@ class HallWatch:
         self._open = [f for f in self.follow_ups() if not f.done] if self.day else []
         self.day = day
         self.missed.clear()
+        self.moved.clear()
         self._report = None
         self._no_show_delta = 0
         self._rating_delta = {}
@@ -407,6 +419,8 @@ class HallWatch:
             self._no_show_delta -= 1
         elif name == "ticket_cancelled":
             self.missed.pop(ticket_id, None)
+        elif name == "ticket_transferred":
+            self.moved[ticket_id] = _moved_of(data)
         elif name == "ticket_followed_up" and isinstance(data.get("follow_up"), Mapping):
             self._followed[ticket_id] = data["follow_up"]
         elif name == "ticket_rated":
@@ -417,6 +431,17 @@ class HallWatch:
                     self._follow_extra.append(FollowUp(
                         str(ticket.get("number")), self.day, str(ticket.get("service")),
                         ticket.get("window"), ticket.get("clerk"), ticket_id))
+
+    def window_state_for(self, service: str, to_window: Any = None) -> str:
+        """Whether a ticket of ``service`` (sent to window ``to_window``, if any) would be
+        called now: "open" if a window that calls it is open, else "paused" if one is
+        paused (it is called once that resumes), else "closed" (nobody signed in)."""
+        if isinstance(to_window, int) and not isinstance(to_window, bool):
+            windows = [self.windows.get(to_window) or {}]
+        else:
+            windows = [w for w in self.windows.values() if service in w.get("serves", [])]
+        states = {str(w.get("state", "closed")) for w in windows}
+        return next((s for s in ("open", "paused") if s in states), "closed")
 
     # ------------------------------------------------------------------ today's counts
 
@@ -445,6 +470,13 @@ class HallWatch:
     def window_since(self, number: int) -> tuple[datetime, bool] | None:
         known = self._since.get(number)
         return (known.since, known.exact) if known else None
+
+
+def _moved_of(data: Mapping[str, Any]) -> Moved:
+    """Where a ``ticket_transferred`` event says the ticket came from."""
+    service, window = data.get("from_service"), data.get("from_window")
+    return Moved(str(service) if service else None,
+                 window if isinstance(window, int) and not isinstance(window, bool) else None)
 
 
 # ---------------------------------------------------------------------------------- computing

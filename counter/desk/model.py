@@ -27,6 +27,7 @@ from counter.desk.indicators import (
     FollowUp,
     HallWatch,
     Indicators,
+    Moved,
     Targets,
     compute,
     follow_ups_of,
@@ -51,6 +52,10 @@ REFRESH_DELAY_MS = 700
 #: the longest text (a cancel reason, an announcement) the result line repeats whole
 ECHO_MAX = 40
 CLOCK_TICK_MS = 15_000
+#: how long the result line shows what became of a click: a success is read at once, a refusal
+#: may need a second look; after that an old line ("× 08:20 ...") would read as news at 09:40
+RESULT_SHOWN_OK_S = 20
+RESULT_SHOWN_ERROR_S = 60
 
 
 #: the longest texts the hub takes, in characters
@@ -95,6 +100,14 @@ class WaitingRow:
     ahead: int | None
     est_wait_min: int | None
     to_window: int | None
+    moved: Moved | None = None  # where it was transferred or reassigned from
+    window_state: str = "open"  # of the windows that would call it (HallWatch.window_state_for)
+
+
+def result_shown(result: ActionResult, now: datetime) -> bool:
+    """Whether the result line still shows ``result`` at ``now``."""
+    keep = RESULT_SHOWN_OK_S if result.ok else RESULT_SHOWN_ERROR_S
+    return (now - result.at).total_seconds() < keep
 
 
 def shortened(text: str, limit: int = ECHO_MAX) -> str:
@@ -417,8 +430,40 @@ class DeskModel(QObject):
             rows.append(WaitingRow(str(ticket.get("id")), number, sid, name,
                                    str(ticket.get("priority", "normal")),
                                    waited_min(ticket, now), ticket.get("ahead"),
-                                   ticket.get("est_wait_min"), ticket.get("to_window")))
+                                   ticket.get("est_wait_min"), ticket.get("to_window"),
+                                   self.moved_from(ticket),
+                                   self.watch.window_state_for(sid, ticket.get("to_window"))))
         return rows
+
+    def moved_from(self, ticket: Mapping[str, Any]) -> Moved | None:
+        """Where a waiting ticket was transferred or reassigned from: as the event said (seen
+        today), else, for one moved before the desk started, the service its number's prefix
+        belongs to, when that is not its service now."""
+        moved = self.watch.moved.get(str(ticket.get("id")))
+        if moved is not None:
+            return moved
+        prefix = str(ticket.get("number") or "").rstrip("0123456789")  # A001 -> A
+        own = (self.watch.services.get(str(ticket.get("service"))) or {}).get("prefix")
+        if not prefix or not own or prefix == own:
+            return None
+        origin = next((sid for sid, service in self.watch.services.items()
+                       if service.get("prefix") == prefix), None)
+        return Moved(origin, None)
+
+    def moved_text(self, moved: Moved, service: str) -> str:
+        """"from window 5" / "from Medical insurance" / "transferred"; "" for a ticket sent to
+        a window of its own service (the window column says where)."""
+        if moved.from_window is not None:
+            return self.t("moved_from_window", window=moved.from_window)
+        if moved.from_service is not None:
+            if moved.from_service == service:
+                return ""
+            return self.t("moved_from_service", service=self.service_name(moved.from_service))
+        return self.t("moved")
+
+    def service_window_state(self, sid: str) -> str:
+        """"open", "paused" or "closed": the best state of the windows serving ``sid``."""
+        return self.watch.window_state_for(sid)
 
     def waiting_ticket(self, ticket_id: str) -> dict[str, Any] | None:
         return self.watch.waiting.get(ticket_id)
@@ -426,6 +471,13 @@ class DeskModel(QObject):
     def missed(self) -> list[dict[str, Any]]:
         """No-shows seen today and not reinstated, newest first."""
         return list(reversed(self.watch.missed.values()))
+
+    def current_result(self) -> ActionResult | None:
+        """What the result line shows now: the last result, until it is old
+        (``result_shown``)."""
+        if self.history and result_shown(self.history[0], self.clock.now()):
+            return self.history[0]
+        return None
 
     def busy(self, *ops: str) -> bool:
         return any(op in ops for op in self.pending.values())

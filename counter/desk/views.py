@@ -94,16 +94,17 @@ class DeskWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._ever_connected = False
+        self._shown: ActionResult | None = None  # on the result line
         model.status_changed.connect(self._status)
         model.result.connect(self._result)
         model.changed.connect(self._header)
         model.changed.connect(self._tick)
         model.indicators_changed.connect(self._alert_count)
         model.printer_changed.connect(lambda _p: self._printer())
-        self._clock = QTimer(self)
-        self._clock.setInterval(10_000)
-        self._clock.timeout.connect(self._tick)
-        self._clock.start()
+        self.ticker = QTimer(self)  # the clock on the header, the result line fading
+        self.ticker.setInterval(10_000)
+        self.ticker.timeout.connect(self._tick)
+        self.ticker.start()
         self._status(model.connected, model.status_detail)
         self._printer()
         self._header()
@@ -117,6 +118,12 @@ class DeskWindow(QMainWindow):
 
     def _tick(self) -> None:
         self.clock.setText(self.model.local_time(self.model.clock.now()))
+        self._fade_result()
+
+    def _fade_result(self) -> None:
+        """Clear the result line once what it says is old (``model.current_result``)."""
+        if self._shown is not None and self.model.current_result() is None:
+            self._show_result(None)
 
     def _status(self, connected: bool, detail: str) -> None:
         t = self.model.t
@@ -158,7 +165,9 @@ class DeskWindow(QMainWindow):
         self._show_result(result)
 
     def _show_result(self, result: ActionResult | None) -> None:
+        self._shown = result
         if result is None:
+            self.result_line.setText(self.model.t("result_none"))
             self.result_line.setStyleSheet("padding: 0.5em 1em; color: #5f6368; background: white;"
                                            " border: 1px solid #c9ced6; border-radius: 5px;")
             return

@@ -134,6 +134,12 @@ def table(headers: list[str], *, stretch: int | None = 0) -> QTableWidget:
     return widget
 
 
+def compact_rows(widget: QTableWidget) -> None:
+    """Rows one line of text high, with a little air: more of a long table on a short screen
+    (text that wraps still makes its row taller, where a ColumnFitter fits them)."""
+    widget.verticalHeader().setDefaultSectionSize(round(widget.fontMetrics().height() * 1.3))
+
+
 def cell(text: object, *, color: str | None = None, background: str | None = None,
          bold: bool = False, align_right: bool = False, data: object = None,
          tip: bool = False) -> QTableWidgetItem:

@@ -186,11 +186,8 @@ class IssuePage(DeskPage):
                 lines.append(t("service_closed_now"))
             elif quota == 0:
                 lines.append(t("quota_none"))
-            elif service.get("waiting"):
-                lines.append(t("service_waiting", count=service.get("waiting"),
-                               minutes=service.get("est_wait_min") or 0))
             else:
-                lines.append(t("service_waiting_none"))
+                lines.append(self._waiting_line(sid, service))
             button.setText("\n".join(lines))
             button.setEnabled(able and is_open and quota != 0)
         self._arrange()  # the texts may have changed the width a department needs
@@ -198,6 +195,20 @@ class IssuePage(DeskPage):
         self.code.setEnabled(m.can_act())
         self.green.setStyleSheet(f"padding: 0.6em 1.2em; border: 2px solid {GREEN};"
                                  if self.green.isChecked() else "padding: 0.6em 1.2em;")
+
+    def _waiting_line(self, sid: str, service: dict[str, Any]) -> str:
+        """Who waits and how long, as far as it can be said: with no window open for the
+        service, nobody is served on arrival and no estimate holds."""
+        m, t = self.model, self.model.t
+        waiting = service.get("waiting") or 0
+        state = m.service_window_state(sid)
+        if state != "open":
+            if waiting:
+                return t(f"service_waiting_{state}", count=waiting)
+            return t(f"service_no_window_{state}")
+        if waiting:
+            return t("service_waiting", count=waiting, minutes=service.get("est_wait_min") or 0)
+        return t("service_waiting_none")
 
     def _issue(self, service: str) -> None:
         if not self._clicks.accept(service):

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QStackedWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -16,6 +17,7 @@ from counter.desk.model import DeskModel, WaitingRow
 from counter.desk.views_common import (
     AMBER,
     AMBER_SOFT,
+    BLUE,
     GREEN,
     RED,
     ColumnFitter,
@@ -51,9 +53,10 @@ class QueuePage(DeskPage):
         self.table = table([t("col_number"), t("col_service"), t("col_priority"),
                             t("col_waited"), t("col_ahead"), t("col_est"), t("col_for_window")],
                            stretch=6)
-        # the service takes the spare width; short of width, the window a ticket is sent to
-        # wraps, and no header is cut
-        self.fitter = ColumnFitter(self.table, 1, share=0.2, shrink=(6,))
+        # the service takes the spare width; short of width, the kind (where a ticket was
+        # transferred from), the estimate and the window a ticket is sent to wrap, and no
+        # header is cut
+        self.fitter = ColumnFitter(self.table, 1, share=0.2, shrink=(2, 5, 6))
         self.empty = empty_state(t("queue_empty"))
         self.no_match = empty_state(t("queue_no_match"))
         for widget in (self.table, self.empty, self.no_match):
@@ -131,22 +134,43 @@ class QueuePage(DeskPage):
         priority_color = GREEN if row.priority == "green" else (AMBER if row.priority ==
                                                                 "appointment" else None)
         waited = m.t("minutes_short", minutes=row.waited_min) if row.waited_min is not None else "-"
-        est = m.t("minutes_short", minutes=row.est_wait_min) if row.est_wait_min is not None else "-"
         cells = [
             cell(row.number, bold=True, data=row.id, background=background),
             cell(row.service_name, background=background, tip=True),
-            cell(m.priority_name(row.priority) if row.priority != "normal" else "",
-                 color=priority_color, bold=row.priority != "normal", background=background),
+            self._kind_cell(row, priority_color, background),
             cell(waited, color=RED if over else None, bold=over, align_right=True,
                  background=background),
             cell(row.ahead if row.ahead is not None else "-", align_right=True,
                  background=background),
-            cell(est, align_right=True, background=background),
+            self._estimate_cell(row, background),
             cell(m.window_name(row.to_window) if row.to_window else "", background=background,
                  tip=True),
         ]
         for c, item in enumerate(cells):
             self.table.setItem(r, c, item)
+
+    def _kind_cell(self, row: WaitingRow, color: str | None, background: str | None
+                   ) -> QTableWidgetItem:
+        """Green channel or appointment, and where a transferred ticket came from."""
+        m = self.model
+        words = [m.priority_name(row.priority)] if row.priority != "normal" else []
+        moved = m.moved_text(row.moved, row.service) if row.moved is not None else ""
+        if moved:
+            words.append(moved)
+        return cell(" · ".join(words), color=color or BLUE, bold=bool(words),
+                    background=background, tip=True)
+
+    def _estimate_cell(self, row: WaitingRow, background: str | None) -> QTableWidgetItem:
+        """The hub's estimate; none while no window that would call the ticket is open (the
+        hub's would say "0 min" for the first in line)."""
+        m = self.model
+        if row.window_state != "open":
+            item = cell(m.t(f"est_{row.window_state}"), color=AMBER, background=background)
+            item.setToolTip(m.t(f"est_{row.window_state}_tip"))
+            return item
+        est = (m.t("minutes_short", minutes=row.est_wait_min) if row.est_wait_min is not None
+               else "-")
+        return cell(est, align_right=True, background=background)
 
     def _selected(self) -> None:
         items = self.table.selectedItems()

@@ -4,7 +4,7 @@ and the dissatisfied ratings to follow up."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
@@ -12,7 +12,9 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSplitter,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -22,13 +24,17 @@ from counter.desk.model import DeskModel
 from counter.desk.views_common import (
     AMBER,
     AMBER_SOFT,
+    BASE_POINTS,
+    BLUE,
     GREEN,
     GREY,
     RED,
     RED_SOFT,
     DeskPage,
+    VerticalScroll,
     card,
     cell,
+    compact_rows,
     empty_state,
     label,
     natural_width,
@@ -37,24 +43,63 @@ from counter.desk.views_common import (
 from counter.desk.views_follow import FollowUpPanel
 
 LEVEL_COLORS = {"alarm": (RED, RED_SOFT), "warning": (AMBER, AMBER_SOFT)}
+TILE_MARGIN = 0.45  # of the base size: the tiles' padding
+TILE_VALUE = 1.7  # the tiles' figures, times the base size
+#: the height the alerts (and the ratings and devices beside them) and the tables below take,
+#: in proportion, until the manager moves the splitter between them (ProportionalSplitter)
+SPLIT = (47, 53)
+TAB_MIN_HEIGHT = 100  # pixels of a side tab's page, at least (it scrolls for the rest)
 STATE_COLORS = {"open": GREEN, "paused": AMBER, "closed": GREY}
 
 
+class ProportionalSplitter(QSplitter):
+    """A splitter that shares its length in fixed proportions at any size, until a person
+    moves its handle (then it keeps theirs, as any splitter does)."""
+
+    def __init__(self, orientation: Qt.Orientation, parts: tuple[int, ...],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(orientation, parent)
+        self.parts = parts
+        self.moved_by_hand = False
+        self.setChildrenCollapsible(False)
+        # a thin grey line: there is a handle (the cursor says it moves)
+        self.setStyleSheet("QSplitter::handle { background: #d5dae1; margin: 1px 0; }")
+        self.splitterMoved.connect(self._moved)
+
+    def _moved(self, _position: int, _index: int) -> None:
+        self.moved_by_hand = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self.moved_by_hand:
+            self.share()
+
+    def share(self) -> None:
+        """The parts' sizes in proportion (each at least its minimum: the splitter sees to it)."""
+        total = sum(self.sizes())
+        whole = sum(self.parts)
+        sizes = [total * part // whole for part in self.parts[:-1]]
+        self.setSizes([*sizes, total - sum(sizes)])
+
+
 class Tile(QWidget):
-    """One figure, big, with its name above and a note below."""
+    """One figure, large, with its name above and a note below; compact, so that six of them
+    leave a 768-pixel-high desk screen room for the alerts and the tables."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        frame, inner = card(0.6)
+        frame, inner = card(TILE_MARGIN)
+        inner.setSpacing(0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(frame)
         self.title = label(title, role="hint")
-        self.value = label("-", factor=2.2, bold=True, wrap=False)
+        self.value = label("-", factor=TILE_VALUE, bold=True, wrap=False)
         self.note = label("", role="hint")
         inner.addWidget(self.title)
         inner.addWidget(self.value)
         inner.addWidget(self.note)
+        inner.addStretch(1)
 
     def show_value(self, value: str, note: str = "", color: str | None = None) -> None:
         self.value.setText(value)
@@ -63,11 +108,40 @@ class Tile(QWidget):
 
 
 class WatchPage(DeskPage):
+    """The figures in a row of tiles; below them, in a splitter the manager can move, the alerts
+    beside the ratings to follow up and the devices (one tab each), then the services and the
+    windows. The alerts and the tables share the height: on a 1366x768 or 1280x720 desk screen
+    each shows most of its lines, and scrolls for the rest."""
+
     def __init__(self, model: DeskModel, parent: QWidget | None = None) -> None:
         super().__init__(model, parent)
-        t = model.t
         outer = QVBoxLayout(self)
+        margin = round(BASE_POINTS * 0.5)  # a little less than a layout's: height
+        outer.setContentsMargins(margin, margin, margin, margin)
+        outer.addLayout(self._tiles())
+        self.splitter = ProportionalSplitter(Qt.Orientation.Vertical, SPLIT)
+        upper = QWidget()
+        middle = QHBoxLayout(upper)
+        middle.setContentsMargins(0, 0, 0, 0)
+        middle.addWidget(self._alerts_box(), 1)
+        middle.addWidget(self._side_tabs(), 1)
+        lower = QWidget()
+        self.lower_grid = QGridLayout(lower)
+        self.lower_grid.setContentsMargins(0, 0, 0, 0)
+        self._tables()
+        self.splitter.addWidget(upper)
+        self.splitter.addWidget(lower)
+        outer.addWidget(self.splitter, 1)
 
+        self.ack.clicked.connect(self._acknowledge)
+        self.alerts.itemSelectionChanged.connect(self._ack_state)
+        model.indicators_changed.connect(self.show_indicators)
+        self.show_indicators(model.indicators)
+
+    # ------------------------------------------------------------------ building
+
+    def _tiles(self) -> QHBoxLayout:
+        t = self.model.t
         tiles = QHBoxLayout()
         self.tile_waiting = Tile(t("tile_waiting"))
         self.tile_longest = Tile(t("tile_longest"))
@@ -78,48 +152,58 @@ class WatchPage(DeskPage):
         for tile in (self.tile_waiting, self.tile_longest, self.tile_windows, self.tile_no_shows,
                      self.tile_ratings, self.tile_devices):
             tiles.addWidget(tile, 1)
-        outer.addLayout(tiles)
+        return tiles
 
-        middle = QHBoxLayout()
-        alerts_box = QGroupBox(t("alerts_title"))
-        alerts = QVBoxLayout(alerts_box)
+    def _alerts_box(self) -> QWidget:
+        """The alerts, one a line at half the page's width; their title, the targets and the
+        button that hides the one selected on one line above them (no box title: height)."""
+        m, t = self.model, self.model.t
+        frame, alerts = card(0.5)
+        head = QHBoxLayout()
+        title = label(t("alerts_title"), bold=True, wrap=False)
+        title.setStyleSheet(f"color: {BLUE};")
+        head.addWidget(title)
+        head.addWidget(label(t("targets_line", wait=round(m.targets.max_wait_min),
+                               pause=round(m.targets.max_pause_min)), role="hint"), 1)
+        self.ack = QPushButton(t("acknowledge"))
+        head.addWidget(self.ack)
+        alerts.addLayout(head)
         self.alert_stack = QStackedWidget()
         self.alerts = QListWidget()
         self.alerts.setWordWrap(True)
         self.alerts_empty = empty_state(t("alerts_none"))
         self.alert_stack.addWidget(self.alerts)
         self.alert_stack.addWidget(self.alerts_empty)
-        # the targets over the list's whole width: beside the button, a narrow box would
-        # stand them one word a line and take the height the tables below need
-        alerts.addWidget(label(t("targets_line", wait=round(model.targets.max_wait_min),
-                                 pause=round(model.targets.max_pause_min)), role="hint"))
         alerts.addWidget(self.alert_stack, 1)
-        self.ack = QPushButton(t("acknowledge"))
-        alerts.addWidget(self.ack, 0, Qt.AlignmentFlag.AlignRight)
-        middle.addWidget(alerts_box, 2)
+        return frame
 
-        follow_box = QGroupBox(t("follow_title"))
-        follow = QVBoxLayout(follow_box)
-        self.follow = FollowUpPanel(model, with_day=True, short_days=True)
-        follow.addWidget(self.follow)
-        middle.addWidget(follow_box, 3)
-
-        # the devices next to the alerts, as wide as their lines: the row below keeps the
-        # whole width for the service and window names
-        devices_box = QGroupBox(t("devices_title"))
-        devices_layout = QVBoxLayout(devices_box)
+    def _side_tabs(self) -> QTabWidget:
+        """The ratings to follow up and the devices, one tab each: both say what goes wrong in
+        the alerts too, the detail is a click away."""
+        t = self.model.t
+        self.side = QTabWidget()
+        self.follow = FollowUpPanel(self.model, with_day=True, short_days=True)
+        self.side.addTab(self._padded(self.follow), t("follow_title"))
         self.device_stack = QStackedWidget()
         self.devices = table([t("col_device"), t("col_part"), t("col_status")], stretch=2)
         self.device_stack.addWidget(self.devices)
-        # a plain line, not the big empty state: this box is narrow when there is nothing in it
-        self.devices_empty = label(t("devices_none"), role="hint")
-        self.devices_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.devices_empty = empty_state(t("devices_none"))
         self.device_stack.addWidget(self.devices_empty)
-        devices_layout.addWidget(self.device_stack)
-        middle.addWidget(devices_box, 0)
-        outer.addLayout(middle, 3)
+        self.side.addTab(self._padded(self.device_stack), t("devices_title"))
+        return self.side
 
-        lower = self.lower_grid = QGridLayout()
+    @staticmethod
+    def _padded(widget: QWidget) -> QWidget:
+        """A tab's page: scrolled rather than squashed when the splitter leaves it short."""
+        host = QWidget()
+        layout = QVBoxLayout(host)
+        margin = round(BASE_POINTS * 0.5)
+        layout.setContentsMargins(margin, margin, margin, margin)
+        layout.addWidget(widget)
+        return VerticalScroll(host, min_height=TAB_MIN_HEIGHT)
+
+    def _tables(self) -> None:
+        t = self.model.t
         services_box = QGroupBox(t("services_title"))
         services_layout = QVBoxLayout(services_box)
         # figures as wide as they are, the names the rest (whole in their tooltips)
@@ -131,23 +215,19 @@ class WatchPage(DeskPage):
         self.windows = table([t("col_window"), t("col_state"), t("col_clerk"), t("col_for"),
                               t("col_current")], stretch=0)
         windows_layout.addWidget(self.windows)
+        for widget in (self.services, self.windows, self.devices):
+            compact_rows(widget)
         for widget in (self.services, self.windows):
-            # a few lines of each always show, however the alerts above wrap
+            # a few lines of each always show, however far the splitter is moved
             widget.setMinimumHeight(widget.horizontalHeader().sizeHint().height()
                                     + 3 * widget.verticalHeader().defaultSectionSize()
                                     + 2 * widget.frameWidth())
-        for layout in (services_layout, windows_layout, devices_layout):
+        for layout in (services_layout, windows_layout):
             layout.setContentsMargins(0, 0, 0, 0)  # the box's own padding is enough: width
-        lower.addWidget(services_box, 0, 0)
-        lower.addWidget(windows_box, 0, 1)
+        self.lower_grid.addWidget(services_box, 0, 0)
+        self.lower_grid.addWidget(windows_box, 0, 1)
         self.lower_tables = (self.services, self.windows)
         self._share_width()
-        outer.addLayout(lower, 4)
-
-        self.ack.clicked.connect(self._acknowledge)
-        self.alerts.itemSelectionChanged.connect(self._ack_state)
-        model.indicators_changed.connect(self.show_indicators)
-        self.show_indicators(model.indicators)
 
     # ------------------------------------------------------------------ painting
 
@@ -207,20 +287,22 @@ class WatchPage(DeskPage):
                                             bold=level_color is not None))
         self.device_stack.setCurrentIndex(0 if figures.devices else 1)
         self.follow.show_items(figures.follow_ups)
+        self._mark_tabs(figures)
         self._share_width()
+
+    def _mark_tabs(self, figures: Indicators) -> None:
+        """A tab with something to do (a rating to follow up, a device at fault) in red."""
+        pending = any(not f.done for f in figures.follow_ups)
+        faults = any(d.level != "ok" for d in figures.devices)
+        bar = self.side.tabBar()
+        for index, wrong in enumerate((pending, faults)):
+            bar.setTabTextColor(index, QColor(RED) if wrong else QColor(BLUE))
 
     def _share_width(self) -> None:
         """The two tables below share the width as their contents need it, not in fixed
         parts."""
         for c, widget in enumerate(self.lower_tables):
             self.lower_grid.setColumnStretch(c, max(1, natural_width(widget)))
-        # the devices: as wide as their lines (or their "none yet" on two lines), no wider
-        width = natural_width(self.devices)
-        if self.device_stack.currentIndex() == 1:
-            metrics = self.devices_empty.fontMetrics()
-            width = max(width, metrics.horizontalAdvance(self.devices_empty.text()) // 2
-                        + metrics.averageCharWidth() * 4)
-        self.device_stack.setFixedWidth(width)
 
     def _fill_services(self, figures: Indicators) -> None:
         m, t = self.model, self.model.t

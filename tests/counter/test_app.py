@@ -219,6 +219,8 @@ def test_every_action_against_a_real_hub(
     assert dialog is not None
     dialog.tabs.setCurrentIndex(1)
     assert _select(dialog.window_list, "4号窗口")
+    assert dialog.first.isChecked()  # the citizen has waited once: first, unless told
+    dialog.last.setChecked(True)
     QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     settle(qtbot, app)
     assert desk.ask("find", ticket=numbers[4])["ticket"]["to_window"] == 4
@@ -518,6 +520,7 @@ def test_old_notices_go_and_a_paused_window_does_not_recall(
                      for row in range(entries.count()))
         assert widest <= entries.viewport().width()
         assert _select(entries, "Window 2 ·")
+        dialog.last.setChecked(True)
         assert entries.item(entries.currentRow()).text().endswith(
             "(nobody signed in: called once someone is)")
         shoot(dialog, app, screens, "transfer-to-window")
