@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from counter.model import ClerkModel, TransferTarget
+from hub.i18n import PAUSE_REASONS
 
-PAUSE_REASONS = ("break", "meeting", "consult", "system", "other")
 DIALOG_STYLE = """
 QPushButton { min-height: 1.6em; min-width: 6em; padding: 6px 16px; }
 QListWidget { font-size: 14pt; }

@@ -204,7 +204,7 @@ class Moved:
 @dataclass(frozen=True)
 class Alert:
     key: str  # stable while the same thing is wrong; acknowledging hides this key
-    kind: str  # long_wait | long_pause | unserved | held | device | dissatisfied
+    kind: str  # long_wait | long_pause | unserved | held | device | offline | dissatisfied
     level: Level
     params: Mapping[str, Any]
 
@@ -214,6 +214,7 @@ class Indicators:
     services: tuple[ServiceLine, ...] = ()
     windows: tuple[WindowLine, ...] = ()
     devices: tuple[DeviceLine, ...] = ()
+    devices_online: tuple[int, int] | None = None  # connected, enrolled (None: not known yet)
     waiting_total: int = 0
     longest_wait_min: int | None = None
     windows_open: int = 0
@@ -273,6 +274,8 @@ class HallWatch:
         self.windows: dict[int, dict[str, Any]] = {}
         self.waiting: dict[str, dict[str, Any]] = {}  # ticket id -> ticket, in the hub's order
         self.devices: dict[str, dict[str, Any]] = {}
+        # the enrolled devices and whether each is connected (op devices); None: not asked yet
+        self.connections: dict[str, Mapping[str, Any]] | None = None
         self.missed: dict[str, dict[str, Any]] = {}  # no-shows seen today, not reinstated
         self.moved: dict[str, Moved] = {}  # ticket id -> where it was last moved from today
         self.clerk_names: dict[str, str] = {}  # seen signed in at a window
@@ -338,6 +341,12 @@ class HallWatch:
             for service in self.services.values():
                 service["waiting"] = 0
         return True
+
+    def apply_devices(self, payload: Mapping[str, Any]) -> None:
+        """The hub's list of enrolled devices, each connected or not (op ``devices``)."""
+        listed = payload.get("devices") or []
+        self.connections = {str(d["name"]): d for d in listed
+                            if isinstance(d, Mapping) and "name" in d and not d.get("revoked")}
 
     def apply_report_today(self, report: Mapping[str, Any]) -> bool:
         """Take today's report figures as the base of the day's counts (events add to them)."""
@@ -564,7 +573,7 @@ def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
                                           "reason": window.get("reason") or "",
                                           "limit": round(targets.max_pause_min)}))
 
-    devices: list[DeviceLine] = []
+    devices = _connection_lines(watch, alerts)
     for device, status in sorted(watch.devices.items()):
         for part, value in sorted(status.items()):
             level = device_level(value)
@@ -596,6 +605,9 @@ def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
     alerts.sort(key=lambda a: order[a.level])
     return Indicators(
         services=tuple(services), windows=tuple(windows), devices=tuple(devices),
+        devices_online=(None if watch.connections is None else (
+            sum(bool(d.get("connected")) for d in watch.connections.values()),
+            len(watch.connections))),
         waiting_total=sum(s.waiting for s in services),
         longest_wait_min=max(all_waits, default=None),
         windows_open=states.count("open"), windows_paused=states.count("paused"),
@@ -604,6 +616,24 @@ def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
         satisfaction=round(satisfied / rated, 3) if rated else None,
         follow_ups=tuple(follow_ups), alerts=tuple(alerts),
     )
+
+
+def _connection_lines(watch: HallWatch, alerts: list[Alert]) -> list[DeviceLine]:
+    """Each enrolled device's connection: a device that was connected since the hub started and
+    is not now (a hall screen gone dark, a kiosk switched off) is an alarm; one not seen since
+    is listed, not alarmed (a spare, or one not switched on yet today)."""
+    lines: list[DeviceLine] = []
+    for device, known in sorted((watch.connections or {}).items()):
+        if known.get("connected"):
+            lines.append(DeviceLine(device, "connection", "connected", "ok"))
+        elif known.get("since"):
+            lines.append(DeviceLine(device, "connection", "offline", "alarm"))
+            since = parse_time(known.get("since"))
+            alerts.append(Alert(f"offline:{device}:{known.get('since')}", "offline", "alarm",
+                                {"device": device, "since": since}))
+        else:
+            lines.append(DeviceLine(device, "connection", "not_seen", "ok"))
+    return lines
 
 
 def _service_name(watch: HallWatch, sid: str, key: str = "name") -> str:

@@ -39,7 +39,8 @@ from counter.desk.report_table import CSV_COLUMNS, GROUPS, CsvSection, report_cs
 from counter.desk.reprint import PRINTABLE_STATES, DeskPrinter, PrintOutcome, ticket_content
 from hub.client import new_request_id
 from hub.clock import Clock
-from hub.i18n import catalogue, tr
+from hub.i18n import catalogue, pause_reason_in, tr
+from hub.opening import Opening
 from hub.protocol import ANNOUNCE_MAX, CODE_MAX, NOTE_MAX, REASON_MAX, TICKET_REF_MAX
 
 logger = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ class DeskModel(QObject):
         self._refresh_line = False
         self._refresh_today = False
         self._refresh_open = False  # the hub's unanswered "dissatisfied" ratings (follow_ups)
+        self._refresh_devices = False  # which enrolled devices are connected (devices)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_DELAY_MS)
@@ -169,6 +171,7 @@ class DeskModel(QObject):
         self._tick = QTimer(self)
         self._tick.setInterval(CLOCK_TICK_MS)
         self._tick.timeout.connect(self.recompute)
+        self._tick.timeout.connect(self._tick_devices)
         if printer is not None:
             printer.printed.connect(self._on_printed)
 
@@ -190,7 +193,7 @@ class DeskModel(QObject):
         desk learnt from events alone is read again: today's figures, the ticket looked up
         and the missed tickets (served, rated, cancelled or called meanwhile)."""
         self._apply_snapshot(seq, snapshot)
-        self._refresh_today = self._refresh_open = True
+        self._refresh_today = self._refresh_open = self._refresh_devices = True
         self._schedule()
         self._read_again()
 
@@ -266,9 +269,15 @@ class DeskModel(QObject):
         self.status_changed.emit(connected, detail)
 
     def _schedule(self) -> None:
-        if ((self._refresh_line or self._refresh_today or self._refresh_open)
-                and not self._timer.isActive()):
+        if ((self._refresh_line or self._refresh_today or self._refresh_open
+             or self._refresh_devices) and not self._timer.isActive()):
             self._timer.start()
+
+    def _tick_devices(self) -> None:
+        """Which devices are connected is asked for again at every clock tick (no event tells
+        of a device that went dark)."""
+        self._refresh_devices = True
+        self._schedule()
 
     @Slot()
     def refresh_now(self) -> None:
@@ -283,12 +292,15 @@ class DeskModel(QObject):
         if self._refresh_today and self.watch.day:
             self._refresh_today = False
             day = self.watch.day
-            self.bus.request("report", {"from": day, "to": day}, on_done=self._today,
-                             req_id=new_request_id())
+            self.bus.request("report", {"from": day, "to": day, **self._report_targets()},
+                             on_done=self._today, req_id=new_request_id())
         if self._refresh_open:
             self._refresh_open = False
             self.bus.request("follow_ups", {}, on_done=self._open_follow_ups,
                              req_id=new_request_id())
+        if self._refresh_devices:
+            self._refresh_devices = False
+            self.bus.request("devices", {}, on_done=self._devices, req_id=new_request_id())
 
     def _synced(self, ok: bool, payload: dict[str, Any]) -> None:
         if ok and isinstance(payload.get("snapshot"), dict):
@@ -308,6 +320,13 @@ class DeskModel(QObject):
             self.recompute()
         elif not ok:
             logger.info("today's figures could not be read: %s", payload.get("message"))
+
+    def _devices(self, ok: bool, payload: dict[str, Any]) -> None:
+        if ok:
+            self.watch.apply_devices(payload)
+            self.recompute()
+        else:
+            logger.info("the devices' connections could not be read: %s", payload.get("message"))
 
     def _open_follow_ups(self, ok: bool, payload: dict[str, Any]) -> None:
         if ok:
@@ -490,6 +509,17 @@ class DeskModel(QObject):
     def t(self, key: str, **params: object) -> str:
         return tr(self.lang, f"desk.{key}", **params)
 
+    def service_open(self, service: Mapping[str, Any]) -> bool:
+        """Whether a service takes tickets now: its hours against the hall's local time (the
+        snapshot's ``open`` is that of the moment it was taken; the desk keeps it all day)."""
+        now = self.clock.now()
+        zone = (self.watch.snapshot.get("hall") or {}).get("timezone")
+        try:
+            local = now.astimezone(ZoneInfo(str(zone))) if zone else now.astimezone()
+        except (ZoneInfoNotFoundError, ValueError):
+            local = now.astimezone()
+        return Opening.of(service).open_at(local.time())
+
     def local_time(self, value: Any, fmt: str = "%H:%M") -> str:
         """A hub time (ISO 8601) in the hall's time zone."""
         moment = parse_time(value) if not isinstance(value, datetime) else value
@@ -525,8 +555,13 @@ class DeskModel(QObject):
             key = "alert_long_pause" if params.get("exact") else "alert_long_pause_least"
             text = self.t(key, **params)
             if params.get("reason"):
-                text += self.t("alert_pause_reason", reason=params["reason"])
+                languages = [str(x) for x in (self.watch.snapshot.get("hall") or {}).get(
+                    "languages") or []]
+                text += self.t("alert_pause_reason", reason=pause_reason_in(
+                    str(params["reason"]), self.lang, languages))
             return text
+        if alert.kind == "offline":
+            params["since"] = self.local_time(params.get("since"))
         if alert.kind == "device":
             params["part"] = self.device_part(str(params.get("part")))
             params["status"] = self.device_status(str(params.get("status")))
@@ -824,7 +859,13 @@ class DeskModel(QObject):
             self._say(True, self.t("report_done", first=start.isoformat(), last=end.isoformat(),
                                    issued=total.get("issued", 0)), "report")
 
-        return self._send("report", {"from": start.isoformat(), "to": end.isoformat()}, done)
+        return self._send("report", {"from": start.isoformat(), "to": end.isoformat(),
+                                     **self._report_targets()}, done)
+
+    def _report_targets(self) -> dict[str, Any]:
+        """The waiting promise this desk watches, for the report to count waits against."""
+        return {"wait_min": self.targets.max_wait_min,
+                "wait_min_by_service": dict(self.targets.max_wait_by_service)}
 
     def report_csv(self) -> str:
         if self.report is None:

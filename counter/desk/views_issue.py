@@ -179,7 +179,7 @@ class IssuePage(DeskPage):
         able = m.can_act() and not m.busy("issue", "check_in")
         for sid, button in self.buttons.items():
             service: dict[str, Any] = m.watch.services.get(sid, {})
-            is_open = bool(service.get("open", True))
+            is_open = m.service_open(service)
             quota = service.get("quota_left")
             lines = [f"{m.service_name(sid)}  {service.get('prefix', '')}"]
             if not is_open:

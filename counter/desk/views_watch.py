@@ -256,8 +256,10 @@ class WatchPage(DeskPage):
         else:
             self.tile_ratings.show_value("-", t("ratings_none"))
         faults = [d for d in figures.devices if d.level != "ok"]
-        self.tile_devices.show_value(str(len(faults)), t("devices_note", count=len(
-            {d.device for d in figures.devices})), RED if faults else GREEN)
+        note = (t("devices_note_online", online=figures.devices_online[0],
+                  count=figures.devices_online[1]) if figures.devices_online is not None
+                else t("devices_note", count=len({d.device for d in figures.devices})))
+        self.tile_devices.show_value(str(len(faults)), note, RED if faults else GREEN)
 
         selected = self._selected_key()
         self.alerts.clear()

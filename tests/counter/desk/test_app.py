@@ -453,6 +453,12 @@ def test_screenshots_of_every_tab(hub: HubProcess, qtbot: QtBot, tmp_path: Path,
         window.tabs.setCurrentWidget(window.watch)
         qtbot.waitUntil(lambda: len(m.active_alerts()) >= 4, timeout=WAIT_MS)
         shoot(window, folder, f"{lang}-5-watch")
+        # the devices: the hall's kiosks and counters of busy_hall() went away since
+        qtbot.waitUntil(lambda: m.indicators.devices_online is not None, timeout=WAIT_MS)
+        assert "offline" in {a.kind for a in m.active_alerts()}
+        window.watch.side.setCurrentIndex(1)
+        shoot(window, folder, f"{lang}-5-watch-devices")
+        window.watch.side.setCurrentIndex(0)
         window.tabs.setCurrentWidget(window.reports)
         click(qtbot, window.reports.show_button)
         qtbot.waitUntil(lambda: m.report is not None, timeout=WAIT_MS)

@@ -132,7 +132,7 @@ TODAY = FollowUp("C001", DAY, "social", 1, None)  # heard as an event, before an
      {"ticket": "C001", "note": "called back"}),
     (lambda m: m.announce(" 请保持安静 ", "zh"), "announce", {"text": "请保持安静", "lang": "zh"}),
     (lambda m: m.load_report("week", date(2026, 11, 25)), "report",
-     {"from": "2026-11-23", "to": "2026-11-29"}),
+     {"from": "2026-11-23", "to": "2026-11-29", "wait_min": 30.0, "wait_min_by_service": {}}),
 ])
 def test_each_command_sends_one_request(bus: AnsweringBus, clock: FakeClock,
                                         call: Callable[[DeskModel], object], op: str,
@@ -335,7 +335,7 @@ def test_ticket_events_refresh_the_line_and_todays_figures(bus: AnsweringBus,
     bus.answers = {"sync": (True, {"seq": 20, "snapshot": fresh}), "report": (True, report(2))}
     model, _said = make_model(bus, clock)
     model.refresh_now()  # the first snapshot asks for today's figures and what to follow up
-    assert bus.ops() == ["report", "follow_ups"]
+    assert bus.ops() == ["report", "follow_ups", "devices"]
     assert model.indicators.no_shows == 2
     model.on_event({"event": "ticket_no_show", "seq": 11, "at": iso(clock.now()),
                     "data": {"ticket": ticket("C001", "social", clock.now(), "no_show",
@@ -343,7 +343,7 @@ def test_ticket_events_refresh_the_line_and_todays_figures(bus: AnsweringBus,
     assert model.indicators.no_shows == 3  # at once, before the hub is asked again
     assert [t["number"] for t in model.missed()] == ["C001"]
     model.refresh_now()
-    assert bus.ops() == ["report", "follow_ups", "sync", "report"]
+    assert bus.ops() == ["report", "follow_ups", "devices", "sync", "report"]
     assert [r.number for r in model.waiting_rows()] == ["C002"]
     assert model.watch.seq == 20
 
@@ -437,7 +437,8 @@ def test_after_a_reconnect_the_desk_reads_again_what_it_knew_from_events(
     model.refresh_now()
     asked = [(s.op, s.params) for s in bus.sent[sent:]]
     assert ("find", {"ticket": c002["id"]}) in asked and ("find", {"ticket": c001["id"]}) in asked
-    assert ("report", {"from": model.watch.day, "to": model.watch.day}) in asked
+    assert ("report", {"from": model.watch.day, "to": model.watch.day, "wait_min": 30.0,
+                       "wait_min_by_service": {}}) in asked
     assert model.watch.missed == {} and model.looked_up == served
     assert any(a.kind == "dissatisfied" for a in model.active_alerts())
 
@@ -671,3 +672,55 @@ def test_a_long_reason_or_announcement_is_shortened_on_the_result_line(
     assert said[-1].text == f"广播已发出：{'请' * 39}…"
     model.cancel(C001, "走错了大厅")
     assert said[-1].text == "C001 已取消，原因：走错了大厅。"
+
+
+def test_reports_count_waits_against_the_promise_this_desk_watches(bus: AnsweringBus,
+                                                                   clock: FakeClock) -> None:
+    model, _ = make_model(bus, clock)
+    model.targets = Targets(max_wait_min=20, max_wait_by_service={"realty": 45})
+    model.load_report("week", date(2026, 11, 23))
+    assert bus.sent[-1].op == "report"
+    assert bus.sent[-1].params == {"from": "2026-11-23", "to": "2026-11-29", "wait_min": 20,
+                                   "wait_min_by_service": {"realty": 45}}
+
+
+def test_a_service_opens_on_the_desk_at_its_hour(bus: AnsweringBus, clock: FakeClock) -> None:
+    """The desk keeps its snapshot all day: one taken before opening said every service was
+    closed, and the issue tab kept its buttons off."""
+    clock.set(clock.now().replace(hour=0, minute=10))  # 08:10 in Shanghai
+    model, _ = make_model(bus, clock)
+    social = {**model.watch.services["social"], "open": False, "hours_today": ["08:30-17:30"]}
+    assert not model.service_open(social)
+    clock.advance(minutes=30)
+    assert model.service_open(social)
+    assert not model.service_open({**social, "closed_today": True})
+    assert not model.service_open({"id": "x", "open": False})  # no hours sent: as it was said
+
+
+def test_a_hall_screen_gone_dark_is_an_alarm_on_the_desk(bus: AnsweringBus,
+                                                         clock: FakeClock) -> None:
+    """A screen says nothing of itself once it is dark: the desk asks the hub which devices
+    are connected, at every snapshot and every clock tick."""
+    since = iso(clock.now())
+    listed = [{"name": "display-1", "role": "display", "window": None, "revoked": False,
+               "connected": False, "since": since, "status": None},
+              {"name": "kiosk-1", "role": "kiosk", "window": None, "revoked": False,
+               "connected": True, "since": since, "status": None},
+              {"name": "counter-9", "role": "counter", "window": 9, "revoked": False,
+               "connected": False, "since": None, "status": None},
+              {"name": "old-kiosk", "role": "kiosk", "window": None, "revoked": True,
+               "connected": False, "since": None, "status": None}]
+    bus.answers = {"devices": (True, {"devices": listed})}
+    model, _ = make_model(bus, clock)
+    model.refresh_now()
+    assert "devices" in bus.ops()
+    lines = {(d.device, d.value, d.level) for d in model.indicators.devices}
+    assert lines == {("display-1", "offline", "alarm"), ("kiosk-1", "connected", "ok"),
+                     ("counter-9", "not_seen", "ok")}  # never seen today: listed, not alarmed
+    assert model.indicators.devices_online == (1, 3)
+    [alert] = [a for a in model.active_alerts() if a.kind == "offline"]
+    assert model.alert_text(alert) == "display-1：10:00 起与服务中心断开"
+    asked = bus.ops().count("devices")
+    model._tick.timeout.emit()  # the clock's tick asks again
+    model.refresh_now()
+    assert bus.ops().count("devices") == asked + 1
