@@ -322,18 +322,19 @@ class DeskModel(QObject):
             logger.info("today's figures could not be read: %s", payload.get("message"))
 
     def _devices(self, ok: bool, payload: dict[str, Any]) -> None:
-        if ok:
-            self.watch.apply_devices(payload)
-            self.recompute()
-        else:
-            logger.info("the devices' connections could not be read: %s", payload.get("message"))
+        self._take(ok, payload, self.watch.apply_devices, "the devices' connections")
 
     def _open_follow_ups(self, ok: bool, payload: dict[str, Any]) -> None:
+        self._take(ok, payload, self.watch.apply_follow_ups, "the ratings to follow up")
+
+    def _take(self, ok: bool, payload: dict[str, Any], apply: Callable[[dict[str, Any]], None],
+              what: str) -> None:
+        """A reply the watch takes whole; a refusal is only logged (asked again later)."""
         if ok:
-            self.watch.apply_follow_ups(payload)
+            apply(payload)
             self.recompute()
         else:
-            logger.info("the ratings to follow up could not be read: %s", payload.get("message"))
+            logger.info("%s could not be read: %s", what, payload.get("message"))
 
     @Slot()
     def recompute(self) -> None:
