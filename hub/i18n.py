@@ -68,7 +68,6 @@ def tr(lang: str, key: str, **params: object) -> str:
         return template
 
 
-
 #: the pause reasons a clerk picks from a list (``counter.pause_reason_<key>``)
 PAUSE_REASONS = ("break", "meeting", "consult", "system", "other")
 

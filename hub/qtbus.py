@@ -42,6 +42,7 @@ class QtBus(QObject):
         self._client: BusClient | None = None
         self._started = threading.Event()
         self._told: str | None = None  # the last reason logged for being cut off
+        self._stopping = False  # stop(): the end of the connection is this app's own doing
         self._replied.connect(self._deliver)
 
     def start(self) -> None:
@@ -80,7 +81,7 @@ class QtBus(QObject):
         reason (a wrong token or an unreachable hub was silent in the journal of a screen)."""
         if connected:
             self._told = None
-        elif detail != self._told:
+        elif detail != self._told and not self._stopping:
             self._told = detail
             logger.warning("no connection to the hub at %s: %s (trying again)",
                            self.settings.hub, detail)
@@ -144,6 +145,7 @@ class QtBus(QObject):
         loop, client = self._loop, self._client
         if loop is None or client is None or self._thread is None:
             return
+        self._stopping = True
         try:
             asyncio.run_coroutine_threadsafe(client.close(), loop).result(5)
         except Exception:

@@ -346,3 +346,18 @@ def test_a_screen_refused_by_the_hub_says_why_in_its_log_once(
     assert len(told) == 1, told  # once, though it tried again
     assert told[0].startswith(f"no connection to the hub at {hub.url}: ")
     assert "token" in told[0] or "unauthorized" in told[0], told
+
+
+def test_an_app_closing_its_own_connection_is_not_a_warning(
+        qtbot: QtBot, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    hub = HubProcess(tmp_path / "hub")
+    hub.enroll_standard().start()
+    bus = QtBus(DeviceSettings(hub.url, "display-1", hub.tokens["display-1"]))
+    try:
+        with caplog.at_level("WARNING", logger="hub.qtbus"):
+            with qtbot.waitSignal(bus.snapshot, timeout=int(WAIT * 1000)):
+                bus.start()
+            bus.stop()
+    finally:
+        hub.stop()
+    assert [r.getMessage() for r in caplog.records if r.name == "hub.qtbus"] == []
