@@ -257,11 +257,30 @@ def bystanders_process(url: str, tokens: dict[str, str], conn: Connection) -> No
     asyncio.run(run())
 
 
-async def bench_throughput(hub: HubProcess) -> dict[str, float]:
+async def bench_throughput(hub: HubProcess, folder: Path, rounds: int) -> list[dict[str, float]]:
     """Durable issues a second, one kiosk then ten at once, on a hall with kiosks and a counter
-    connected (all of whom receive every issue's events). The load comes from lean clients
-    (``loadgen``), so that on this 2-core machine the figure is the hub's, not the clients': the
-    one kiosk on a blocking socket (in a thread, the loop idle meanwhile), the ten on the loop."""
+    connected (all of whom receive every issue's events), in ``rounds`` rounds, each held to the
+    raw commit rate read just before and just after it (the disk's rate drifts from one minute
+    to the next on this machine). The load comes from lean clients (``loadgen``), so that on
+    this 2-core machine the figure is the hub's, not the clients': the one kiosk on a blocking
+    socket (in a thread, the loop idle meanwhile), the ten on the loop."""
+    loop = asyncio.get_running_loop()
+    out = []
+    for number in range(rounds):
+        before = await loop.run_in_executor(None, raw_commit_rate, folder / f"raw-{number}a")
+        # request ids go on from one round to the next: a repeated id would be a retry, and
+        # would get its first reply again with no commit
+        seq_rate = await one_kiosk(hub, 1000, first_id=number * 10_000)
+        par_rate, per_commit = await ten_kiosks(hub, 300, first_id=number * 10_000)
+        after = await loop.run_in_executor(None, raw_commit_rate, folder / f"raw-{number}b")
+        out.append({"raw_before": before, "raw_after": after, "limit": (before + after) / 2,
+                    "seq_rate": seq_rate, "par_rate": par_rate, "per_commit": per_commit})
+    return out
+
+
+async def one_kiosk(hub: HubProcess, count: int, first_id: int) -> float:
+    """Issues a second from one kiosk sending each request once the last is answered, while the
+    counter and the other kiosks receive its events from a process of their own."""
     loop = asyncio.get_running_loop()
     parent, child = multiprocessing.get_context("spawn").Pipe()
     names = ["counter-1", *[f"kiosk-b{i}" for i in range(1, 11)]]
@@ -269,11 +288,10 @@ async def bench_throughput(hub: HubProcess) -> dict[str, float]:
         target=bystanders_process, args=(hub.url, {n: hub.tokens[n] for n in names}, child))
     others.start()
     assert await loop.run_in_executor(None, parent.recv) == "ready"
-    out: dict[str, float] = {}
 
-    def one_kiosk(count: int = 3000) -> float:
-        """Issues a second from one kiosk sending each request once the last is answered."""
+    def run() -> float:
         kiosk = SyncPeer(hub.url, "kiosk-b0", hub.tokens["kiosk-b0"])
+        kiosk.counter = first_id
         try:
             for _ in range(200):  # warm up
                 kiosk.request("issue", service="medical")
@@ -284,15 +302,21 @@ async def bench_throughput(hub: HubProcess) -> dict[str, float]:
         finally:
             kiosk.close()
 
-    out["seq_rate"] = await loop.run_in_executor(None, one_kiosk)
+    rate = await loop.run_in_executor(None, run)
     parent.send("stop")
     assert await loop.run_in_executor(None, parent.recv) > 0  # they did receive the events
     others.join(30)
+    return rate
 
-    # ten kiosks at once: the load is the point here, so they share this process
+
+async def ten_kiosks(hub: HubProcess, each: int, first_id: int) -> tuple[float, float]:
+    """Issues a second from ten kiosks at once (the load is the point here, so they share this
+    process), and the requests a commit carried."""
     counter = await LeanPeer.open(hub.url, "counter-1", hub.tokens["counter-1"])
     kiosks = [await LeanPeer.open(hub.url, f"kiosk-b{i}", hub.tokens[f"kiosk-b{i}"])
               for i in range(1, 11)]
+    for peer in kiosks:
+        peer.counter = first_id
 
     async def run(peer: LeanPeer, n: int) -> None:
         for _ in range(n):
@@ -302,16 +326,17 @@ async def bench_throughput(hub: HubProcess) -> dict[str, float]:
         with urlopen(hub.url.replace("ws://", "http://") + "healthz") as answer:
             return json.loads(answer.read())  # type: ignore[no-any-return]
 
+    await asyncio.gather(*[run(k, 20) for k in kiosks])  # warm up
     before = health()
     t0 = time.perf_counter()
-    await asyncio.gather(*[run(k, 500) for k in kiosks])
-    out["par_rate"] = 5000 / (time.perf_counter() - t0)
+    await asyncio.gather(*[run(k, each) for k in kiosks])
+    rate = len(kiosks) * each / (time.perf_counter() - t0)
     after = health()
-    out["per_commit"] = ((after["committed"] - before["committed"])
-                         / max(1, after["commits"] - before["commits"]))
+    per_commit = ((after["committed"] - before["committed"])
+                  / max(1, after["commits"] - before["commits"]))
     for peer in [counter, *kiosks]:
         await peer.close()
-    return out
+    return rate, per_commit
 
 
 async def bench_day(hub: HubProcess, tickets: int) -> float:
@@ -375,6 +400,8 @@ def main() -> int:
     parser.add_argument("--displays", type=int, default=200)
     parser.add_argument("--history", type=int, default=750_000)
     parser.add_argument("--day", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="throughput rounds, each held to the raw rate around it")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-hub-") as tmp:
         folder = Path(tmp)
@@ -401,20 +428,19 @@ def main() -> int:
             busy.enroll(f"kiosk-b{i}", "kiosk")
         busy.start()
         try:
-            # the disk's rate drifts from one minute to the next on this machine: the limit the
-            # hub is held to is read again just before and just after its run
-            around = [raw_commit_rate(folder / "raw-before")]
-            rates = asyncio.run(bench_throughput(busy))
-            around.append(raw_commit_rate(folder / "raw-after"))
+            rounds = asyncio.run(bench_throughput(busy, folder, args.rounds))
         finally:
             busy.stop()
-        limit = statistics.mean(around)
-        print(f"raw durable commits around the runs below: {around[0]:.0f} and {around[1]:.0f} /s")
-        print(f"durable issues over the bus, 1 kiosk:    {rates['seq_rate']:8.0f} /s  "
-              f"({rates['seq_rate'] / limit:.2f} x raw)")
-        print(f"durable issues over the bus, 10 kiosks:  {rates['par_rate']:8.0f} /s  "
-              f"({rates['par_rate'] / limit:.2f} x raw; {rates['per_commit']:.1f} requests "
-              "per commit)")
+        for name, key in (("1 kiosk", "seq_rate"), ("10 kiosks", "par_rate")):
+            ratios = sorted(r[key] / r["limit"] for r in rounds)
+            rate = statistics.median(r[key] for r in rounds)
+            extra = (f"; {statistics.median(r['per_commit'] for r in rounds):.1f} requests per "
+                     "commit" if key == "par_rate" else "")
+            print(f"durable issues over the bus, {name + ':':11}{rate:8.0f} /s  "
+                  f"(median {statistics.median(ratios):.2f} x raw{extra}; rounds "
+                  f"{', '.join(f'{x:.2f}' for x in ratios)})")
+        print("  raw durable commits around each round: "
+              + ", ".join(f"{r['raw_before']:.0f}/{r['raw_after']:.0f}" for r in rounds) + " /s")
 
         day = HubProcess(folder / "day", extra=FAST).enroll_standard()
         for i in range(4):
