@@ -39,6 +39,11 @@ class CliError(HubError):
     """A command line that cannot be carried out; the message says why."""
 
 
+class ListenError(CliError):
+    """``serve`` could not listen where it was told (the port taken, an address not this
+    machine's): it served nothing."""
+
+
 def _store(args: argparse.Namespace, *, existing: bool = False) -> Store:
     """The hall's database; ``existing`` for a command that only reads or takes away (a
     mistyped --db must not leave an empty database, nor answer "no devices enrolled")."""
@@ -86,8 +91,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 from err
     db = Path(args.db) if args.db else default_db_path()
     lock = _serving_alone(db)
+    made = not db.exists()
     try:
-        if not db.exists():
+        if made:
             logger.warning("there is no database at %s: a new, empty one is made, with no device "
                            "enrolled (if the hall's is elsewhere, or on a disk not mounted, "
                            "stop and check --db)", db)
@@ -95,6 +101,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         rate, burst = args.rate_limit
         return asyncio.run(_serve(hall, store, args.host, args.port, context, args.always_open,
                                   Limits(rate=rate, burst=burst)))
+    except ListenError:
+        if made:  # it never served: a mistyped --db must not stay behind as an empty hall
+            for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"),
+                         db.with_name(db.name + ".lock")):
+                path.unlink(missing_ok=True)
+        raise
     finally:
         os.close(lock)
 
@@ -150,7 +162,7 @@ async def _serve_logged(hall: Hall, store: Store, host: str, port: int,
         bound = await server.start(host, port, context)
     except OSError as err:
         await server.stop()
-        raise CliError(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
+        raise ListenError(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
     scheme = "wss" if context else "ws"
     print(f"hall-hub: {hall.name} listening on {scheme}://{host}:{bound}/ (db {store.path})",
           flush=True)

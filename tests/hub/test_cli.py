@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -445,3 +446,23 @@ def test_listing_or_revoking_in_a_database_that_is_not_there_says_so(
     assert err.splitlines() == [f"hall-hub: there is no hall database at {db} (give the hub's "
                                 "own with --db)"]
     assert not db.parent.exists()
+
+
+def test_serve_on_a_port_taken_leaves_no_new_database_behind(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        db = tmp_path / "typo.db"
+        code, out, err = run(capsys, "serve", "--config", str(COUNTY), "--db", str(db),
+                             "--port", port)
+        assert code == 2 and not out
+        assert f"hall-hub: cannot listen on 127.0.0.1:{port}: " in err.splitlines()[-1]
+        assert sorted(p.name for p in tmp_path.iterdir()) == []  # a mistyped --db: gone again
+        # the hall's own database stays, of course
+        kept = tmp_path / "hall.db"
+        assert run(capsys, "device", "add", "kiosk-1", "--role", "kiosk", "--db", str(kept))[0] == 0
+        code, _, _ = run(capsys, "serve", "--config", str(COUNTY), "--db", str(kept),
+                         "--port", port)
+        assert code == 2 and kept.exists()
