@@ -221,6 +221,7 @@ class _Checker:
         self.problems: list[ConfigProblem] = []
         # ids written, even on a service with errors, and where: their [[services]] index
         self.declared_services: dict[str, int] = {}
+        self.declared_departments: set[str] = set()  # ids written, even on one with errors
         self.serving: set[str] = set()  # services named by windows that have errors
         self.serves_unreadable = False  # a window's serves could not be read: who knows
 
@@ -377,6 +378,8 @@ def _parse_departments(data: dict[str, Any], check: _Checker) -> dict[str, Depar
         where = f"[[departments]] #{i + 1}"
         check.unknown_keys(node, DEPARTMENT_KEYS, where, "departments", i)
         dep_id = check.text(node, "id", where, "departments", i)
+        if dep_id is not None:
+            check.declared_departments.add(dep_id)
         name = check.text(node, "name", where, "departments", i)
         name_en = check.text(node, "name_en", where, "departments", i, required=False)
         if dep_id is None or name is None:
@@ -408,7 +411,8 @@ def _parse_services(data: dict[str, Any], check: _Checker,
         name = check.text(node, "name", where, "services", i)
         name_en = check.text(node, "name_en", where, "services", i, required=False)
         department = check.text(node, "department", where, "services", i)
-        if department is not None and department not in departments:
+        if (department is not None and department not in departments
+                and department not in check.declared_departments):  # (its own error said)
             check.error(f"{where}: department '{department}' is not defined in [[departments]]",
                         "services", i, "department")
         prefix = check.text(node, "prefix", where, "services", i)
@@ -533,13 +537,19 @@ def parse_hall(text: str, source: str = "<config>") -> tuple[Hall | None, list[C
                        "services", check.declared_services[sid], "id")
     _warn_of_services_never_open(hall.get("hours") or (), services, check)
     if any(not p.warning for p in check.problems):
-        return None, check.problems
+        return None, _in_file_order(check.problems)
     result = Hall(
         name=hall["name"], timezone=hall["timezone"], languages=hall["languages"],
         day_starts=hall["day_starts"], name_en=hall.get("name_en"), hours=hall["hours"],
         departments=departments, services=services, windows=windows, source=source,
     )
-    return result, check.problems
+    return result, _in_file_order(check.problems)
+
+
+def _in_file_order(problems: list[ConfigProblem]) -> list[ConfigProblem]:
+    """The problems as a technician fixes them, from the top of the file down (those of the
+    whole file, without a line, first); those of one line in the order they were found."""
+    return sorted(problems, key=lambda p: (p.line is not None, p.line or 0))
 
 
 def read_hall(path: str | Path) -> tuple[Hall | None, list[ConfigProblem]]:

@@ -291,3 +291,23 @@ def test_a_services_hours_table_is_found_under_its_own_service() -> None:
     [error] = [p for p in problems if not p.warning]
     assert "'25:00'" in error.message
     assert error.line == line_of(text, 'close = "25:00"') - 2  # its [[services.hours]]
+
+
+def test_a_department_with_a_mistake_is_one_error_not_one_per_service() -> None:
+    """A department without its name also gave "department 'police' is not defined" for each
+    of its services, though it is defined."""
+    text = TEXT.replace('name = "公安户政"\n', "", 1)
+    hall, problems = parse_hall(text)
+    assert hall is None
+    assert [p.message for p in problems if not p.warning] == ["[[departments]] #1: 'name' is missing"]
+
+
+def test_problems_come_in_the_order_of_the_file() -> None:
+    # marriage is served by no window (a warning found last, on a line in the middle) and a
+    # window's policy is wrong (an error found before it, further down)
+    text = (TEXT.replace('serves = ["marriage"]', 'serves = ["pay"]')
+            .replace('policy = "ordered"', 'policy = "strict"', 1))
+    hall, problems = parse_hall(text)
+    assert hall is None
+    lines = [p.line for p in problems]
+    assert len(lines) == 2 and lines == sorted(lines), problems
