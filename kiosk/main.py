@@ -89,7 +89,10 @@ def take(bus: DeviceSettings, service: str, settings: KioskSettings, printer: Ti
     finally:
         printer.close()
     content = taken.content
-    print(f"ticket {content.number}: {content.service_name} "
+    # the service named as the ticket leads with it (--lang en: English first)
+    named = content.service_name_en if content.languages[0] == "en" and \
+        content.service_name_en else content.service_name
+    print(f"ticket {content.number}: {named} "
           f"({content.ahead} ahead, about {content.est_wait_min} min)")
     print(f"printed {taken.printed_bytes} bytes to {taken.where}")
     print(content.number)

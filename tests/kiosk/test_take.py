@@ -49,6 +49,7 @@ def test_take_prints_a_ticket_into_the_preview_folder(
     else:
         assert decoded.image().width == 384
     assert "C001" in lines[0] and str(folder) in lines[1]
+    assert lines[0].startswith("ticket C001: Social insurance (")  # --lang en: English first
 
 
 def test_a_second_take_is_the_next_number(hub: HubProcess, tmp_path: Path,
