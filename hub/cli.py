@@ -256,10 +256,16 @@ def cmd_clerk_add(args: argparse.Namespace) -> int:
                            "blank")
     store = _store(args)
     try:
+        before = store.clerk_names([args.id]).get(args.id)
         store.add_clerk(args.id, args.name, args.pin)
     finally:
         store.close()
-    print(f"clerk {args.id} ({args.name}) can now sign in")
+    if before is None:
+        print(f"clerk {args.id} ({args.name}) can now sign in")
+    else:  # the same staff number: a new PIN (or name), said as such
+        renamed = f", was {before}" if before != args.name else ""
+        print(f"clerk {args.id} ({args.name}{renamed}) already enrolled: the new PIN replaces "
+              "the old one")
     return 0
 
 

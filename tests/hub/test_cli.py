@@ -160,7 +160,11 @@ def test_clerks_are_added_with_a_pin(tmp_path: Path, capsys: pytest.CaptureFixtu
     db = str(tmp_path / "hall.db")
     code, out, _ = run(capsys, "clerk", "add", "2001", "--name", "赵敏", "--pin", "864209",
                        "--db", db)
-    assert code == 0 and "2001" in out
+    assert code == 0 and out.strip() == "clerk 2001 (赵敏) can now sign in"
+    code, out, _ = run(capsys, "clerk", "add", "2001", "--name", "赵敏", "--pin", "864209",
+                       "--db", db)  # again: it says it replaced the PIN, not "can now"
+    assert code == 0 and out.strip() == ("clerk 2001 (赵敏) already enrolled: the new PIN "
+                                         "replaces the old one")
     for pin in ("12a4", "123", "1234567890123", "１２３４"):  # full-width: from a Chinese IME
         code, _, err = run(capsys, "clerk", "add", "2002", "--name", "钱", "--pin", pin,
                            "--db", db)
