@@ -105,7 +105,7 @@ class CounterApp(QObject):
         super().__init__()
         self.bus = bus
         self._lang_fixed = lang is not None
-        self.model = ClerkModel(bus, lang=lang or "zh")
+        self.model = ClerkModel(bus, lang=lang or "zh", clock=bus.hub_time)
         config = keypad_config or KeypadConfig()
         keyboard_keys = config.keyboard
         if isinstance(keypad, KeyboardKeypad):

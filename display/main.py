@@ -46,7 +46,7 @@ from display.views import BoardView, Screen
 from display.voice import Pyttsx3Voice, Voice
 from hub.appargs import AppParser, add_bus_arguments, fail, settings_from_args, setup_logging
 from hub.client import DeviceSettings
-from hub.clock import Clock, SystemClock
+from hub.clock import Clock, HubTime
 from hub.errors import HubError
 from hub.i18n import languages as catalogue_languages
 from hub.qtbus import QtBus
@@ -94,7 +94,7 @@ class DisplayApp(QObject):
         super().__init__()
         self.options = options
         self.settings = settings
-        self.clock = clock or SystemClock()
+        self.clock = clock or HubTime()  # set by the hub's clock once the bus hears it
         self.board = HallBoard(self.clock, highlight_s=settings.highlight_s, max_age_s=settings.max_age_s)
         self.model = DisplayModel(self.board)
         self.view = BoardView(self.model, self._builder(), orientation=options.orientation)
@@ -133,7 +133,8 @@ class DisplayApp(QObject):
         bus.status.connect(self.model.on_status)
 
     def start(self, settings: DeviceSettings) -> None:
-        bus = QtBus(settings, self)
+        bus = QtBus(settings, self,
+                    hub_time=self.clock if isinstance(self.clock, HubTime) else None)
         self.connect_bus(bus)
         bus.start()
 

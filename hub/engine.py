@@ -415,6 +415,7 @@ class HallEngine:
             "recent_calls": self.recent_calls(),
             "waiting": self.waiting_list(),
             "devices": dict(self.device_status),
+            "now": iso(self._now()),  # the hub's time: a device with its clock off goes by it
         }
 
     # ------------------------------------------------------------------ the day

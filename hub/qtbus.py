@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from hub.client import BusClient, BusError, DeviceSettings, new_request_id
+from hub.clock import HubTime
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ class QtBus(QObject):
     status = Signal(bool, str)
     _replied = Signal(object, bool, object)
 
-    def __init__(self, settings: DeviceSettings, parent: QObject | None = None) -> None:
+    def __init__(self, settings: DeviceSettings, parent: QObject | None = None, *,
+                 hub_time: HubTime | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -43,6 +45,8 @@ class QtBus(QObject):
         self._started = threading.Event()
         self._told: str | None = None  # the last reason logged for being cut off
         self._stopping = False  # stop(): the end of the connection is this app's own doing
+        # this machine's clock set by the hub's, for the app's models (times shown, waits)
+        self.hub_time = hub_time or HubTime()
         self._replied.connect(self._deliver)
 
     def start(self) -> None:
@@ -57,8 +61,8 @@ class QtBus(QObject):
         self._loop = loop
         asyncio.set_event_loop(loop)
         self._client = self.settings.client(
-            on_snapshot=lambda seq, snap: self.snapshot.emit(seq, snap),
-            on_event=self.bus_event.emit,
+            on_snapshot=self._snapshot,
+            on_event=self._event,
             on_status=self._status,
         )
         runner = loop.create_task(self._client.run())
@@ -75,6 +79,14 @@ class QtBus(QObject):
             loop.run_until_complete(asyncio.wait(pending, timeout=5) if pending
                                     else asyncio.sleep(0))
             loop.close()
+
+    def _snapshot(self, seq: int, snapshot: dict[str, Any]) -> None:
+        self.hub_time.heard(snapshot.get("now"))
+        self.snapshot.emit(seq, snapshot)
+
+    def _event(self, frame: dict[str, Any]) -> None:
+        self.hub_time.heard(frame.get("at"))
+        self.bus_event.emit(frame)
 
     def _status(self, connected: bool, detail: str) -> None:
         """Pass the bus's state on; say in the log why the hub cannot be reached, once for each

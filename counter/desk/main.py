@@ -69,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
     from counter.desk.model import DeskModel
     from counter.desk.reprint import DeskPrinter
     from counter.desk.views import DeskWindow
-    from hub.clock import SystemClock
     from hub.qtbus import QtBus
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -77,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName(PROG)
     bus = QtBus(settings)
     printer = DeskPrinter(ticket_printer)
-    model = DeskModel(bus, SystemClock(), lang=args.lang, targets=targets, printer=printer)
+    model = DeskModel(bus, bus.hub_time, lang=args.lang, targets=targets, printer=printer)
     bus.snapshot.connect(model.on_snapshot)
     bus.bus_event.connect(model.on_event)
     bus.status.connect(model.on_status)

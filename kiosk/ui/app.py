@@ -36,7 +36,8 @@ class Kiosk:
         self.jobs = ThreadedPrintJobs(printer)
         self.model = KioskModel(self.bus, self.jobs, device=bus_settings.device,
                                 idle_seconds=settings.idle_seconds,
-                                technician_pin=settings.technician_pin, lang=settings.lang)
+                                technician_pin=settings.technician_pin, lang=settings.lang,
+                                clock=self.bus.hub_time)
         self.bus.snapshot.connect(self.model.on_snapshot)
         self.bus.bus_event.connect(self.model.on_event)
         self.bus.status.connect(self.model.on_status)

@@ -8,6 +8,7 @@ import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from hub.errors import HubError
 from hub.qtbus import QtBus
 from tests.hub.test_server import WAIT, wire
 from tests.hubproc import HubProcess, self_signed
+from tests.movedhub import MovedClock, MovedHub
 
 
 class Recorder:
@@ -361,3 +363,17 @@ def test_an_app_closing_its_own_connection_is_not_a_warning(
     finally:
         hub.stop()
     assert [r.getMessage() for r in caplog.records if r.name == "hub.qtbus"] == []
+
+
+def test_an_app_goes_by_the_hubs_clock_when_its_own_is_off(qtbot: QtBot, tmp_path: Path) -> None:
+    moved = MovedClock(tmp_path / "clock", datetime.now(UTC) + timedelta(hours=3))
+    hub = MovedHub(tmp_path / "hub", moved).enroll_standard()
+    hub.start()
+    bus = QtBus(DeviceSettings(hub.url, "display-1", hub.tokens["display-1"]))
+    try:
+        with qtbot.waitSignal(bus.snapshot, timeout=int(WAIT * 1000)):
+            bus.start()  # the snapshot says the hub's time
+        assert abs((bus.hub_time.now() - moved.now()).total_seconds()) < 2
+    finally:
+        bus.stop()
+        hub.stop()
