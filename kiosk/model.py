@@ -179,6 +179,7 @@ class KioskModel(QObject):
         self.printer_status = PrinterStatus.UNKNOWN
         self.touch: Touch | None = None
         self.offer = Offer(self.t, self._named, lambda: self.local_now().time())
+        self._offered: tuple[str, ...] = ()  # the services' states the screen last showed
         now = monotonic()
         self._last_touch = now
         self._screen_since = now
@@ -635,6 +636,12 @@ class KioskModel(QObject):
         elif self.screen is Screen.HOME and self.lang != self.default_lang \
                 and idle >= self.idle_seconds:
             self.home()
+        # a service opens or closes at its hour (or a refusal's hold ends) with nobody touching
+        # the screen and no word from the hub: the screen is drawn again then
+        states = self.offer.states()
+        if states != self._offered:
+            self._offered = states
+            self.changed.emit()
 
     def _poll_printer(self, now: float) -> None:
         if self._polling or self.touch is not None or self._printing or now < self._next_poll:

@@ -97,6 +97,10 @@ class Offer:
 
     # ------------------------------------------------------------------ what the screen shows
 
+    def states(self) -> tuple[str, ...]:
+        """Each service's state now (open, closed, quota): what changes at an hour's turn."""
+        return tuple(self._state(s) for s in self.by_id.values())
+
     def services(self, department: str | None = None) -> list[ServiceView]:
         return [self._service_view(s) for s in self.by_id.values()
                 if department is None or s.get("department") == department]

@@ -166,6 +166,22 @@ def test_services_show_waiting_and_unavailable_ones_say_why_and_when(rig: Rig) -
     assert m.department_name == "" and m.hall_name == "County Government Service Center"
 
 
+def test_an_idle_kiosk_is_drawn_again_when_a_service_opens_or_closes(rig: Rig) -> None:
+    """At 08:31 an untouched kiosk still showed every department "暂停取号": it was drawn
+    again only after a touch or an event."""
+    drawn: list[str] = []
+    rig.model.changed.connect(lambda: drawn.append("x"))
+    rig.advance(1)
+    drawn.clear()
+    rig.advance(60)  # 10:01, nothing opened or closed: not drawn again for it
+    assert drawn == []
+    rig.clock.advance(hours=7, minutes=29)  # 17:30 in Shanghai: the hall's hours end
+    rig.model.tick()
+    assert drawn == ["x"] and rig.model.service("hukou").state == "closed"  # type: ignore[union-attr]
+    rig.model.tick()
+    assert drawn == ["x"]  # once
+
+
 def test_opening_hours_are_followed_by_the_clock_from_the_hours_the_hub_sent(rig: Rig) -> None:
     assert hours_open([], time(3, 0))
     rig.clock.advance(hours=8)  # 18:00 in Shanghai: the hall's hours are over
