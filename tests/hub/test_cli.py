@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -285,7 +286,19 @@ def test_report_lists_the_dissatisfied_ratings_and_their_follow_up(
     assert ("2026-11-20 C001 window 1 clerk 1001  followed up 2026-11-21T10:00:00+00:00 by "
             "desk-1: 已电话回访") in out
     assert "2026-11-20 C002 window 1 clerk 1001  TO FOLLOW UP" in out
-    assert "sent on" in out.splitlines()[3]  # the header of "by service"
+    lines = out.splitlines()
+    assert lines[2] == "all" and "sent on" in lines[3] and "unserved" in lines[3]
+    assert lines[4].split()[:3] == ["2", "2", "0"]  # the hall's total: 2 issued, 2 served
+    by_window = lines.index("by window")
+    assert lines[by_window + 1].split()[0] == "handled"  # a window takes no tickets
+    code, out, _err = run(capsys, "report", "--config", str(COUNTY), "--db", str(db),
+                          "--from", "2026-11-20", "--to", "2026-11-20", "--json",
+                          "--wait-min", "15")
+    assert code == 0 and json.loads(out)["targets"]["wait_min"] == 15
+    code, out, err = run(capsys, "report", "--config", str(COUNTY), "--db",
+                         str(tmp_path / "typo.db"), "--from", "2026-11-20", "--to", "2026-11-20")
+    assert code == 2 and not out and "there is no hall database" in err
+    assert not (tmp_path / "typo.db").exists()
 
 
 def test_check_config_says_a_warning_once(tmp_path: Path, capsys: pytest.CaptureFixture[str],
