@@ -153,9 +153,10 @@ class HallServer:
         self._reader_pool = ThreadPoolExecutor(2, thread_name_prefix="hall-read")
         self._server: asyncio.Server | None = None
         self.connections: dict[DeviceConnection, Inbound] = {}  # open websockets
-        # device -> when it last connected or disconnected, since this hub started (``devices``)
+        # device -> when it last connected or disconnected, this hall day and since this hub
+        # started (``devices``)
         self.seen: dict[str, datetime] = {}
-        self._started_at = datetime.now().astimezone()
+        self._started_at = self.clock.now()
         self._accepted: set[DeviceConnection] = set()  # every TCP connection, open or not yet
         self._tasks: list[asyncio.Task[None]] = []
         self._lookups: set[asyncio.Task[None]] = set()  # requests under way (the loop holds
@@ -350,7 +351,7 @@ class HallServer:
         if session is not None:
             session.closed = True
             self.fanout.leave(session)
-            self.seen[session.device] = datetime.now().astimezone()
+            self.seen[session.device] = self.clock.now()
             logger.info("device %s (%s) disconnected", session.device, session.role)
 
     def message(self, conn: DeviceConnection, data: str | bytes) -> None:
@@ -446,7 +447,7 @@ class HallServer:
         session = Session(conn, device.name, Role(device.role), device.window,
                           self.limits.outbox * 1024, floor=self.seq)
         inbound.session = session
-        self.seen[session.device] = datetime.now().astimezone()
+        self.seen[session.device] = self.clock.now()
         result = {"role": session.role.value, "window": session.window, "seq": self.seq,
                   "snapshot": snapshot_for(session.role, self.engine.snapshot()),
                   "protocol": PROTOCOL_VERSION, "device": session.device}
@@ -614,8 +615,15 @@ class HallServer:
         if self.engine.day != day:
             self.replies.clear()
             work.batch.meta["day"] = self.engine.day
+            self._forget_yesterdays_devices(now)
         if work.events or work.batch:
             self._enqueue(work)
+
+    def _forget_yesterdays_devices(self, now: datetime) -> None:
+        """A new hall day: a device switched off last evening is not news (``devices``); one
+        connected now counts as seen since the day began."""
+        online = {s.device for members in self.fanout.audience.values() for s in members}
+        self.seen = {device: now for device in online}
 
     # ------------------------------------------------------------------ ops
 

@@ -459,6 +459,13 @@ async def test_ratings_and_device_state_reach_only_desk_and_admin(hall: Hall) ->
     assert listed["display-1"]["status"] is None and not listed["display-1"]["revoked"]
     for device in (kiosk, one):
         assert await device.fail("devices") == "forbidden"
+    # a new hall day: a device gone last evening is not news; those connected are seen today
+    assert isinstance(hall.proc, InProcess)
+    hall.proc.clock.advance(hours=20)  # 06:00 the next day in Shanghai
+    await kiosk.ok("issue", service="social")  # the day rolls before a request
+    listed = {d["name"]: d for d in (await desk.ok("devices"))["devices"]}
+    assert not listed["counter-4"]["connected"] and listed["counter-4"]["since"] is None
+    assert listed["kiosk-1"]["since"] == hall.proc.clock.now().isoformat()
 
 
 async def test_window_figures_for_the_clerk_s_own_screen(hall: Hall) -> None:
