@@ -372,7 +372,10 @@ class ClerkModel(QObject):
     def pause_reason(self) -> str:
         """Why the window is paused, in this clerk's language (a listed reason comes in each)."""
         state = self.window_state
-        reason = str(state.get("reason") or "") if state else ""
+        return self.said_reason(str(state.get("reason") or "") if state else "")
+
+    def said_reason(self, reason: str) -> str:
+        """A pause reason in this clerk's language (a listed one goes out in each)."""
         hall_languages = [str(lang) for lang in self.hall.get("languages") or []]
         return pause_reason_in(reason, self.lang, hall_languages)
 
@@ -712,7 +715,8 @@ class ClerkModel(QObject):
             return Words("done_sign_out")
         if action is Action.PAUSE:
             reason = params.get("reason")
-            return Words("done_pause_reason", reason=reason) if reason else Words("done_pause")
+            return (Words("done_pause_reason", reason=partial(self.said_reason, reason)) if reason
+                    else Words("done_pause"))
         if action is Action.RESUME:
             return Words("done_resume")
         if action is Action.RECALL:

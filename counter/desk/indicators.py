@@ -618,14 +618,22 @@ def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
     )
 
 
+#: the devices that stay connected all day: one of them gone is an alarm (a desk or an admin
+#: console is closed when its user leaves)
+ALWAYS_ON = frozenset({"display", "kiosk", "counter"})
+
+
 def _connection_lines(watch: HallWatch, alerts: list[Alert]) -> list[DeviceLine]:
-    """Each enrolled device's connection: a device that was connected since the hub started and
-    is not now (a hall screen gone dark, a kiosk switched off) is an alarm; one not seen since
-    is listed, not alarmed (a spare, or one not switched on yet today)."""
+    """Each enrolled device's connection: a screen, kiosk or counter that was connected today
+    and is not now (a hall screen gone dark, a kiosk switched off) is an alarm; one not seen
+    today is listed, not alarmed (a spare, or one not switched on yet), and so is a desk or
+    console closed."""
     lines: list[DeviceLine] = []
     for device, known in sorted((watch.connections or {}).items()):
         if known.get("connected"):
             lines.append(DeviceLine(device, "connection", "connected", "ok"))
+        elif known.get("since") and known.get("role") not in ALWAYS_ON:
+            lines.append(DeviceLine(device, "connection", "closed", "ok"))
         elif known.get("since"):
             lines.append(DeviceLine(device, "connection", "offline", "alarm"))
             since = parse_time(known.get("since"))

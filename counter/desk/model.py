@@ -546,6 +546,12 @@ class DeskModel(QObject):
     def reason_text(self, reason: str) -> str:
         return self.t(f"reason_{reason}") if reason in CANCEL_REASONS else reason
 
+    def said_reason(self, reason: Any) -> str:
+        """A window's pause reason in the desk's language (a listed one goes out in each)."""
+        languages = [str(x) for x in (self.watch.snapshot.get("hall") or {}).get(
+            "languages") or []]
+        return pause_reason_in(str(reason), self.lang, languages)
+
     def alert_text(self, alert: Alert) -> str:
         params: dict[str, Any] = dict(alert.params)
         if alert.kind in ("long_wait", "unserved", "dissatisfied"):
@@ -556,10 +562,7 @@ class DeskModel(QObject):
             key = "alert_long_pause" if params.get("exact") else "alert_long_pause_least"
             text = self.t(key, **params)
             if params.get("reason"):
-                languages = [str(x) for x in (self.watch.snapshot.get("hall") or {}).get(
-                    "languages") or []]
-                text += self.t("alert_pause_reason", reason=pause_reason_in(
-                    str(params["reason"]), self.lang, languages))
+                text += self.t("alert_pause_reason", reason=self.said_reason(params["reason"]))
             return text
         if alert.kind == "offline":
             params["since"] = self.local_time(params.get("since"))

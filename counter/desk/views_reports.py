@@ -262,18 +262,26 @@ class ReportsPage(DeskPage):
                                issued=total.get("issued", 0), served=total.get("served", 0),
                                no_show=total.get("no_show", 0),
                                satisfaction=_share(total.get("satisfaction"))))
-        wait_min = _minutes((report.get("targets") or {}).get("wait_min"))
+        targets = report.get("targets") or {}
+        wait_min = _minutes(targets.get("wait_min"))
+        own = targets.get("wait_min_by_service") or {}  # services with a promise of their own
+        sep = "、" if m.lang == "zh" else ", "
+        own_line = t("report_wait_own", services=sep.join(
+            t("report_wait_own_one", service=m.service_name(sid), minutes=_minutes(minutes))
+            for sid, minutes in own.items())) if own else ""
         self.targets_line.setText(t(
-            "report_targets_line", wait=wait_min, over_wait=_count(total.get("over_wait")),
+            "report_targets_line", wait=wait_min, own=own_line,
+            over_wait=_count(total.get("over_wait")),
             over_wait_share=_share(total.get("over_wait_share")),
             over_time=_count(total.get("over_time")),
             over_time_share=_share(total.get("over_time_share")),
             transferred=total.get("transferred", 0), day_end=total.get("day_end", 0)))
+        # one promise for all: it heads the column; promises of their own: the line above says
+        over_wait = t("col_over_wait") if own else t("col_over_wait_min", minutes=wait_min)
         group = str(self.group.currentData())
         shown_columns = columns(group)
         self.table.setHorizontalHeaderLabels([
-            t("col_name"), *(_two_lines(t("col_over_wait_min", minutes=wait_min)
-                                        if c == "over_wait" else t(f"col_{c}"))
+            t("col_name"), *(_two_lines(over_wait if c == "over_wait" else t(f"col_{c}"))
                              for c in shown_columns)])
         rows = report_rows(report, group, m.name_of, m.report_order(group))
         shown = [*rows, total_row(report, t("group_total"))] if rows else []

@@ -333,7 +333,8 @@ class WatchPage(DeskPage):
             background = RED_SOFT if line.over_limit else None
             state = m.t(f"window_{line.state}")
             if line.state == "paused" and line.reason:
-                state = f"{state}（{line.reason}）" if m.lang == "zh" else f"{state} ({line.reason})"
+                reason = m.said_reason(line.reason)
+                state = f"{state}（{reason}）" if m.lang == "zh" else f"{state} ({reason})"
             if line.for_min is None or (line.for_min == 0 and not line.since_exact):
                 duration = "-"  # seen so since this desk started: how long is not known
             else:

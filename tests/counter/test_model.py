@@ -294,12 +294,18 @@ def test_a_listed_pause_reason_goes_out_in_every_language_of_the_hall(lang: str)
 
 @pytest.mark.parametrize(("lang", "shown"), [("zh", "会议"), ("en", "Meeting")])
 def test_the_clerk_reads_a_listed_pause_reason_in_the_clerks_language(lang: str, shown: str) -> None:
-    model, _, _ = make(lang=lang)
+    model, bus, _ = make(lang=lang)
     assert model.window_state is not None
     model.window_state["state"], model.window_state["reason"] = "paused", "会议 / Meeting"
     assert model.pause_reason == shown
     model.window_state["reason"] = "去档案室 / 取材料"  # typed by hand: as it is
     assert model.pause_reason == "去档案室 / 取材料"
+    model.window_state["state"] = "open"
+    model.pause("会议 / Meeting")
+    bus.reply(True, {"window": {**model.window_state, "state": "paused",
+                                "reason": "会议 / Meeting"}})
+    assert model.notice is not None
+    assert model.notice.text == ("已暂停服务：会议。" if lang == "zh" else "Paused: Meeting.")
 
 
 def test_a_bus_that_cannot_send_at_all_frees_the_buttons() -> None:

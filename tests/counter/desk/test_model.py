@@ -709,18 +709,29 @@ def test_a_hall_screen_gone_dark_is_an_alarm_on_the_desk(bus: AnsweringBus,
               {"name": "counter-9", "role": "counter", "window": 9, "revoked": False,
                "connected": False, "since": None, "status": None},
               {"name": "old-kiosk", "role": "kiosk", "window": None, "revoked": True,
-               "connected": False, "since": None, "status": None}]
+               "connected": False, "since": None, "status": None},
+              {"name": "desk-2", "role": "desk", "window": None, "revoked": False,
+               "connected": False, "since": since, "status": None}]  # closed by its user
     bus.answers = {"devices": (True, {"devices": listed})}
     model, _ = make_model(bus, clock)
     model.refresh_now()
     assert "devices" in bus.ops()
     lines = {(d.device, d.value, d.level) for d in model.indicators.devices}
     assert lines == {("display-1", "offline", "alarm"), ("kiosk-1", "connected", "ok"),
-                     ("counter-9", "not_seen", "ok")}  # never seen today: listed, not alarmed
-    assert model.indicators.devices_online == (1, 3)
+                     ("counter-9", "not_seen", "ok"),  # not seen today: listed, not alarmed
+                     ("desk-2", "closed", "ok")}
+    assert model.indicators.devices_online == (1, 4)
     [alert] = [a for a in model.active_alerts() if a.kind == "offline"]
     assert model.alert_text(alert) == "display-1：10:00 起与服务中心断开"
     asked = bus.ops().count("devices")
     model._tick.timeout.emit()  # the clock's tick asks again
     model.refresh_now()
     assert bus.ops().count("devices") == asked + 1
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("zh", "系统故障"), ("en", "System problem")])
+def test_a_listed_pause_reason_reads_in_the_desks_language(bus: AnsweringBus, clock: FakeClock,
+                                                           lang: str, shown: str) -> None:
+    model, _ = make_model(bus, clock, lang=lang)
+    assert model.said_reason("系统故障 / System problem") == shown
+    assert model.said_reason("去档案室 / 取材料") == "去档案室 / 取材料"  # typed by hand

@@ -22,6 +22,7 @@ from counter.desk.report_table import GROUPS, report_csv, report_rows
 from counter.desk.views import DeskWindow
 from counter.desk.views_reports import ReportsPage
 from hub.engine import HallEngine
+from hub.reports import Targets as ReportTargets
 from hub.reports import build_report
 from tests.counter.desk.test_model import AnsweringBus
 from tests.fakes import FakeClock
@@ -104,6 +105,24 @@ def test_waits_and_services_over_the_targets(page: ReportsPage) -> None:
     assert total["等候超30分钟"] == "2 (66.7%)"
     assert total["超时办理"] == "1 (33.3%)"
     assert "等候不超过 30 分钟，超时 2 人次（66.7%）" in page.targets_line.text()
+
+
+def test_a_service_with_a_promise_of_its_own_is_named_not_hidden_under_one_heading(
+        qapp: QApplication, qtbot: QtBot) -> None:
+    """With social promised 20 minutes, the column read "等候超30分钟" all the same."""
+    e, clock = hall_day()
+    report = build_report(HALL, day_ended(e, clock), DAY, DAY,
+                          ReportTargets.of_hall(HALL, 30, {"social": 20}))
+    bus = AnsweringBus(answers={"report": (True, report)})
+    model = DeskModel(bus, clock, lang="zh", targets=Targets())
+    model.on_snapshot(10, HallEngine(HALL, clock).snapshot())
+    model.on_status(True, "connected")
+    view = ReportsPage(model, ask_path=lambda _name: None)
+    qtbot.addWidget(view)
+    model.load_report("day", date.fromisoformat(DAY))
+    assert "超时等候" in headers(view.table) and "等候超30分钟" not in headers(view.table)
+    assert view.targets_line.text().startswith("承诺：等候不超过 30 分钟（社会保险不超过 20 分钟），")
+    model.shutdown()
 
 
 def test_a_year_can_be_broken_down_by_month_and_a_quarter_by_week(page: ReportsPage) -> None:
