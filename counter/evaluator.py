@@ -34,6 +34,7 @@ from PySide6.QtCore import QObject, Signal
 
 from counter.model import Requester
 from hub.i18n import tr
+from hub.photos import CLERK_PHOTOS, clerk_photo
 
 logger = logging.getLogger(__name__)
 
@@ -50,19 +51,7 @@ SEND_WAIT_SECONDS = 4.0
 SCORES = (4, 3, 2, 1)  # very satisfied first, as the buttons read
 SCORE_KEYS = {4: "very_satisfied", 3: "satisfied", 2: "basically_satisfied", 1: "dissatisfied"}
 
-CLERK_PHOTOS = Path(__file__).resolve().parent.parent / "assets" / "clerks"
-PLACEHOLDER = "placeholder.png"
-
 MonotonicClock = Callable[[], float]
-
-
-def clerk_photo(staff_id: str | None, folder: Path = CLERK_PHOTOS) -> Path:
-    """``assets/clerks/<staff id>.png`` if there is one, else the placeholder silhouette."""
-    if staff_id and staff_id.isalnum():
-        photo = folder / f"{staff_id}.png"
-        if photo.is_file():
-            return photo
-    return folder / PLACEHOLDER
 
 
 class PadState(StrEnum):

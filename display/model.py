@@ -16,6 +16,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,6 +26,7 @@ from display.announcer import MAX_AGE_S  # also: a missed call older is not said
 from hub.clock import Clock
 from hub.i18n import pause_reason_in, tr
 from hub.opening import Opening
+from hub.photos import CLERK_PHOTOS, own_photo
 
 logger = logging.getLogger(__name__)
 
@@ -169,8 +171,10 @@ class HallBoard:
         max_age_s: float = MAX_AGE_S,
         keep_calls: int = KEEP_CALLS,
         keep_notices: int = KEEP_NOTICES,
+        photos: Path = CLERK_PHOTOS,
     ) -> None:
         self.clock = clock
+        self.photos = photos  # where this machine keeps the clerks' photos
         self.highlight_s = highlight_s
         self.max_age_s = max_age_s
         self.keep_calls = keep_calls
@@ -481,6 +485,7 @@ class WindowScreen:
     state_text: Text | None  # 暂停服务 (+ reason) / 暂停办理
     clerk: Text | None
     clerk_name: str = ""  # the part of ``clerk`` a screen may cut (never the staff number)
+    photo: Path | None = None  # the clerk's photo on this machine (亮身份), if there is one
 
 
 @dataclass(frozen=True)
@@ -628,6 +633,7 @@ def window_screen(board: HallBoard, number: int, lang: str | None = None) -> Win
         state_text=_state_text(window, langs, board.languages),
         clerk=clerk if window.state != "closed" else None,
         clerk_name=window.clerk_name or "",
+        photo=own_photo(window.clerk, board.photos) if window.state != "closed" else None,
     )
 
 

@@ -7,12 +7,23 @@ The widget only wires signals and paints: what to show comes from ``display.mode
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QRect, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QWidget
 
 from display.model import (
@@ -634,6 +645,9 @@ def paint_window(p: QPainter, box: QRectF, screen: WindowScreen) -> None:
         room = QRectF(name_box.left(), name_box.top(), name_box.width(), state.bottom() - name_box.top())
         draw_name(p, name_box, room, screen.name, COLOURS.text, bold=True)
     if screen.clerk is not None:  # the staff number whole: a long name is cut instead
+        if screen.photo is not None:  # 亮身份: the photo beside the name and staff number
+            shown = draw_photo(p, inset(clerk, 0, clerk.height() * 0.08), screen.photo)
+            clerk = clerk.adjusted(shown + gap if shown else 0, 0, 0, 0)
         draw_two(p, inset(clerk, 0, clerk.height() * 0.15), screen.clerk, COLOURS.soft,
                  cut=screen.clerk_name or None)
     fresh = screen.fresh and not stale
@@ -651,6 +665,33 @@ def paint_window(p: QPainter, box: QRectF, screen: WindowScreen) -> None:
         idle = inset(number, 0, number.height() * 0.2)
         draw_two(p, idle, screen.idle, COLOURS.warn if paused else COLOURS.soft, bold=paused,
                  align=Qt.AlignmentFlag.AlignHCenter, floor=two_floor(idle, 0.62, IDLE_SHRINK_LIMIT))
+
+
+def draw_photo(p: QPainter, box: QRectF, path: Path) -> float:
+    """A clerk's photo, as large as ``box`` allows at its own shape, at the box's left; the
+    width it took (0: the file is not an image)."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return 0.0
+    size = box.size().toSize()
+    pixmap = _scaled_photo(str(path), mtime, size.width(), size.height())
+    if pixmap.isNull():
+        return 0.0
+    p.drawPixmap(int(box.left()), int(box.top() + (box.height() - pixmap.height()) / 2), pixmap)
+    return float(pixmap.width())
+
+
+@functools.lru_cache(maxsize=16)
+def _scaled_photo(path: str, mtime: float, width: int, height: int) -> QPixmap:
+    """Read and scaled once for a size (the screen is painted every second); a photo
+    replaced on disk is read again (``mtime``)."""
+    pixmap = QPixmap(path)
+    if pixmap.isNull():
+        logger.warning("the clerk's photo %s is not an image this screen can read", path)
+        return pixmap
+    return pixmap.scaled(max(1, width), max(1, height), Qt.AspectRatioMode.KeepAspectRatio,
+                         Qt.TransformationMode.SmoothTransformation)
 
 
 # -------------------------------------------------------------------------------- zone mode

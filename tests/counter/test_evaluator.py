@@ -16,15 +16,14 @@ from pytestqt.qtbot import QtBot
 from counter.evaluator import (
     ASK_SECONDS,
     CALL_GRACE_SECONDS,
-    CLERK_PHOTOS,
     SEND_WAIT_SECONDS,
     THANKS_SECONDS,
     PadState,
     RatingPad,
-    clerk_photo,
 )
 from counter.main import PadApp
 from hub.client import DeviceSettings
+from hub.photos import CLERK_PHOTOS, clerk_photo, own_photo
 from hub.qtbus import QtBus
 from tests.counter.test_model import RecordingBus, event, ticket, window
 from tests.hubproc import HubProcess
@@ -284,6 +283,8 @@ def test_clerk_photo_or_the_placeholder(tmp_path: Path) -> None:
     assert clerk_photo("1002", tmp_path) == tmp_path / "placeholder.png"
     assert clerk_photo("../1001", tmp_path) == tmp_path / "placeholder.png"
     assert clerk_photo(None, tmp_path) == tmp_path / "placeholder.png"
+    assert own_photo("1001", tmp_path) == tmp_path / "1001.png"
+    assert own_photo("1002", tmp_path) is None and own_photo("../1001", tmp_path) is None
     assert (CLERK_PHOTOS / "placeholder.png").is_file()
 
 

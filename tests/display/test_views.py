@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
 import display.views as views
 from display.model import DisplayModel, HallBoard, hall_screen, window_screen, zone_screen
@@ -224,3 +224,35 @@ def test_a_pause_reason_shows_whole_in_each_language(qtbot: Any, drawn: list[Dra
                   size, shots / f"paused-window-{lang}-{size[0]}x{size[1]}.png")
             texts = [d.text for d in drawn]
             assert first in texts and second in texts, (lang, size, "|".join(texts))
+
+
+def test_the_clerks_photo_shows_beside_the_name_and_staff_number(
+        qtbot: Any, drawn: list[Drawn], shots: Path, tmp_path: Path) -> None:
+    """亮身份: name, staff number and photo at the window; the screen above it showed the name
+    and number over an empty half."""
+    photo = QImage(300, 400, QImage.Format.Format_RGB32)
+    photo.fill(QColor("#9fb3c8"))
+    painter = QPainter(photo)
+    painter.setBrush(QColor("#e0b48c"))
+    painter.drawEllipse(75, 60, 150, 180)  # a face
+    painter.setBrush(QColor("#2c4a6e"))
+    painter.drawRect(30, 260, 240, 140)  # a uniform
+    painter.end()
+    assert photo.save(str(tmp_path / "1001.png"))
+    b = Board(hall_with())
+    b.board.photos = tmp_path
+    b.do("sign_in", 1, Clerk("1001", "张三"))
+    b.do("sign_in", 2, Clerk("1002", "李四"))  # no photo of his on this machine
+    b.do("issue", "social")
+    b.do("call_next", 1)
+    assert window_screen(b.board, 1, "zh").photo == tmp_path / "1001.png"
+    assert window_screen(b.board, 2, "zh").photo is None
+    for lang in ("zh", "en"):
+        for size in SIZES:
+            drawn.clear()
+            paint(b, lambda lang=lang: window_screen(b.board, 1, lang),  # type: ignore[misc]
+                  size, shots / f"photo-window-{lang}-{size[0]}x{size[1]}.png")
+            staff = [d for d in drawn if "1001" in d.text and d.text != "C001"]
+            assert len(staff) == 2 and all(d.text.endswith("1001") for d in staff), (lang, size)
+            # the name and number stand right of the photo (3:4, as tall as their lines)
+            assert all(d.box.left() > size[0] * 0.05 for d in staff), (lang, size)
