@@ -102,8 +102,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            f"{plain_reason(err)} (--cert is the certificate, --key its key)") \
                 from err
     db = Path(args.db) if args.db else default_db_path()
-    lock = _serving_alone(db)
     made = not db.exists()
+    new_folders = [f for f in (db.parent, *db.parent.parents) if not f.exists()]  # deepest first
+    lock = _serving_alone(db)
     try:
         if made:
             logger.warning("there is no database at %s: a new, empty one is made, with no device "
@@ -118,6 +119,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"),
                          db.with_name(db.name + ".lock")):
                 path.unlink(missing_ok=True)
+            for folder in new_folders:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
         raise
     finally:
         os.close(lock)
@@ -412,10 +416,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         rows = {"": report["total"]} if group == "total" else report[f"by_{group}"]
         for key, f in rows.items():
             sat = f"{f['satisfaction'] * 100:.0f}%" if f["satisfaction"] is not None else "-"
+            wait, service = (("-" if f[k] is None else f[k])
+                             for k in ("mean_wait_min", "mean_service_min"))
             print(f"{key:14}{f['handled' if first == 'handled' else 'issued']:>8}"
                   f"{f['served']:>8}{f['transferred']:>8}{f['no_show']:>8}{f['cancelled']:>8}"
-                  f"{f['day_end']:>9}{f['mean_wait_min'] or '-':>7}{f['over_wait']:>8}"
-                  f"{f['mean_service_min'] or '-':>8}{f['over_time']:>6}{sat:>9}")
+                  f"{f['day_end']:>9}{wait:>7}{f['over_wait']:>8}"
+                  f"{service:>8}{f['over_time']:>6}{sat:>9}")
     if report["dissatisfied"]:
         print("\ndissatisfied ratings and their follow-up:")
         for item in report["dissatisfied"]:

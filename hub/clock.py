@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -62,20 +64,25 @@ class HallClock:
 class HubTime:
     """A device's clock set by the hub's: a counter PC or a screen whose clock is off showed
     "called 87:21:47 ago" and waits of thousands of minutes, since the times it is sent are the
-    hub's. Every time the hub states (an event's ``at``, a snapshot's ``now``) is a sample of the
-    hub's clock minus the time the frame took to come; the largest of the recent ones is the
-    nearest. Only a difference larger than :attr:`TRUSTED_SKEW` is applied (a clock a little
-    off is no matter, and the time shown must not jitter with the network), and it is said in
-    the log once. Thread-safe for one thread hearing and any reading. A ``Clock``, and
-    callable for the models that take a function."""
+    hub's. Every time the hub states (an event's ``at``, a snapshot's ``now``) is a sample of
+    the hub's clock, minus the time the frame took to come. While this machine's clock is
+    within :attr:`TRUSTED_SKEW` of the hub's (the usual case), its own clock is the time. Off
+    by more, the time is the hub's, carried on by the monotonic clock from the nearest of the
+    last :attr:`KEEP` samples (the one that came fastest): this machine's clock set right
+    (NTP, a little after boot) changes nothing then, and a frame late on its way does not
+    turn the time back. The hub's own clock stepped back is followed once :attr:`KEEP` samples
+    have come. Said in the log once. Thread-safe for one thread hearing and any reading.
+    A ``Clock``, and callable for the models that take a function."""
 
     TRUSTED_SKEW = timedelta(seconds=2)
-    KEEP = 32
+    KEEP = 8
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock or SystemClock()
-        self.offset = timedelta(0)
-        self._samples: deque[timedelta] = deque(maxlen=self.KEEP)
+        self.monotonic = monotonic
+        self._anchors: deque[datetime] = deque(maxlen=self.KEEP)  # hub time at monotonic 0
+        self._anchor: datetime | None = None  # the nearest: what now() reads (set whole)
         self._told = False
 
     def heard(self, hub_now: datetime | str | None) -> None:
@@ -88,21 +95,24 @@ class HubTime:
                 return
         if not isinstance(hub_now, datetime) or hub_now.tzinfo is None:
             return
-        sample = hub_now - self.clock.now()
-        if self._samples and abs(sample - max(self._samples)) > self.TRUSTED_SKEW:
-            self._samples.clear()  # a clock stepped (here or at the hub): the old ones are wrong
-        self._samples.append(sample)
-        nearest = max(self._samples)
-        applied = nearest if abs(nearest) > self.TRUSTED_SKEW else timedelta(0)
-        if applied and not self._told:
+        self._anchors.append(hub_now - timedelta(seconds=self.monotonic()))
+        nearest = max(self._anchors)
+        skew = nearest + timedelta(seconds=self.monotonic()) - self.clock.now()
+        if abs(skew) <= self.TRUSTED_SKEW:
+            self._anchor = None
+            return
+        if not self._told:
             self._told = True
             logger.warning("this machine's clock is %.0f s %s the hub's: this app shows the "
-                           "hub's time; set the clock right (NTP)", abs(applied.total_seconds()),
-                           "behind" if applied > timedelta(0) else "ahead of")
-        self.offset = applied
+                           "hub's time; set the clock right (NTP)", abs(skew.total_seconds()),
+                           "behind" if skew > timedelta(0) else "ahead of")
+        self._anchor = nearest
 
     def now(self) -> datetime:
-        return self.clock.now() + self.offset
+        anchor = self._anchor
+        if anchor is None:
+            return self.clock.now()
+        return anchor + timedelta(seconds=self.monotonic())
 
     def __call__(self) -> datetime:
         return self.now()

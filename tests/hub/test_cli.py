@@ -471,7 +471,7 @@ def test_serve_on_a_port_taken_leaves_no_new_database_behind(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        db = tmp_path / "typo.db"
+        db = tmp_path / "typo" / "var" / "hall.db"  # its folders made, and taken away again
         code, out, err = run(capsys, "serve", "--config", str(COUNTY), "--db", str(db),
                              "--port", port)
         assert code == 2 and not out

@@ -55,21 +55,36 @@ def test_an_apps_clock_goes_by_the_hubs_once_it_is_seconds_off(
         caplog: pytest.LogCaptureFixture) -> None:
     """A counter PC whose clock was off showed "called 87:21:47 ago"."""
     local = FakeClock(T0)
-    hub_time = HubTime(local)
+    ticks = [100.0]  # the monotonic clock
+
+    def tick(seconds: float) -> None:
+        ticks[0] += seconds
+        local.advance(seconds=seconds)
+
+    hub_time = HubTime(local, lambda: ticks[0])
     assert hub_time.now() == T0 and hub_time() == T0
     hub_time.heard((T0 + timedelta(seconds=1.5)).isoformat())  # a little off: no matter
     assert hub_time.now() == T0
     hub_time.heard(T0 + timedelta(hours=1, seconds=1))  # the hub is an hour ahead
     hub_time.heard(T0 + timedelta(hours=1))  # a frame that was longer on its way
     assert hub_time.now() == T0 + timedelta(hours=1, seconds=1)  # the nearest sample
-    local.advance(seconds=30)
+    tick(30)
     assert hub_time() == T0 + timedelta(hours=1, seconds=31)
     for wrong in ("yesterday", None, 5, datetime(2026, 11, 23, 2, 0)):  # naive: no zone
         hub_time.heard(wrong)  # type: ignore[arg-type]
     assert hub_time.now() == T0 + timedelta(hours=1, seconds=31)
-    local.set(T0 + timedelta(hours=1, seconds=31))  # NTP sets this machine's clock right
-    hub_time.heard(local.now())
-    assert hub_time.now() == local.now()  # the samples of the wrong clock are forgotten
+    # NTP sets this machine's clock right, with no word from the hub: the time goes on
+    local.set(T0 + timedelta(hours=1, seconds=31))
+    tick(5)
+    assert hub_time.now() == T0 + timedelta(hours=1, seconds=36) == local.now()
+    hub_time.heard(local.now())  # and the next word finds the two clocks agree
+    tick(5)
+    assert hub_time.now() == local.now()
+    # the hub's clock stepped back an hour: followed once KEEP samples have come
+    for _ in range(HubTime.KEEP):
+        tick(1)
+        hub_time.heard(local.now() - timedelta(hours=1))
+    assert hub_time.now() == local.now() - timedelta(hours=1)
     told = [r.getMessage() for r in caplog.records if r.name == "hub.clock"]
     assert told == ["this machine's clock is 3601 s behind the hub's: this app shows the hub's "
                     "time; set the clock right (NTP)"]
