@@ -550,11 +550,11 @@ def hall_screen(board: HallBoard, lang: str | None = None) -> HallScreen:
             name=langs.name(s.name, s.name_en),
             prefix=s.prefix,
             waiting=s.waiting,
-            wait=(langs.text("display.waiting_count", count=s.waiting) if s.open_at(local)
+            wait=(langs.text("display.waiting_count", count=s.waiting) if is_open
                   else langs.text("display.service_closed")),
-            open=s.open_at(local),
+            open=is_open,
         )
-        for s in board.services.values()
+        for s, is_open in ((s, s.open_at(local)) for s in board.services.values())
     ]
     return HallScreen(
         header=header(board, langs),
