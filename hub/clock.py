@@ -95,9 +95,10 @@ class HubTime:
                 return
         if not isinstance(hub_now, datetime) or hub_now.tzinfo is None:
             return
-        self._anchors.append(hub_now - timedelta(seconds=self.monotonic()))
+        elapsed = timedelta(seconds=self.monotonic())
+        self._anchors.append(hub_now - elapsed)
         nearest = max(self._anchors)
-        skew = nearest + timedelta(seconds=self.monotonic()) - self.clock.now()
+        skew = nearest + elapsed - self.clock.now()
         if abs(skew) <= self.TRUSTED_SKEW:
             self._anchor = None
             return

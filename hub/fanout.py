@@ -114,6 +114,10 @@ class Fanout:
         if not session.closed:
             self.audience[session.role].add(session)
 
+    def connected(self) -> set[str]:
+        """The names of the devices connected now (that said hello)."""
+        return {s.device for members in self.audience.values() for s in members}
+
     def leave(self, session: Session) -> None:
         self.audience[session.role].discard(session)
         self.outbox.pop(session, None)

@@ -622,8 +622,7 @@ class HallServer:
     def _forget_yesterdays_devices(self, now: datetime) -> None:
         """A new hall day: a device switched off last evening is not news (``devices``); one
         connected now counts as seen since the day began."""
-        online = {s.device for members in self.fanout.audience.values() for s in members}
-        self.seen = {device: now for device in online}
+        self.seen = {device: now for device in self.fanout.connected()}
 
     # ------------------------------------------------------------------ ops
 
@@ -768,7 +767,7 @@ class HallServer:
         here, where ``device_alert`` only tells of what a device says of itself."""
         rows = await asyncio.get_running_loop().run_in_executor(self._reader_pool,
                                                                 self.store.devices)
-        online = {s.device for members in self.fanout.audience.values() for s in members}
+        online = self.fanout.connected()
         listed = [{"name": d.name, "role": d.role, "window": d.window, "revoked": d.revoked,
                    "connected": d.name in online, "since": iso(self.seen.get(d.name)),
                    "status": self.engine.device_status.get(d.name)} for d in rows]
