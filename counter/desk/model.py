@@ -513,12 +513,7 @@ class DeskModel(QObject):
     def service_open(self, service: Mapping[str, Any]) -> bool:
         """Whether a service takes tickets now: its hours against the hall's local time (the
         snapshot's ``open`` is that of the moment it was taken; the desk keeps it all day)."""
-        now = self.clock.now()
-        zone = (self.watch.snapshot.get("hall") or {}).get("timezone")
-        try:
-            local = now.astimezone(ZoneInfo(str(zone))) if zone else now.astimezone()
-        except (ZoneInfoNotFoundError, ValueError):
-            local = now.astimezone()
+        local = self.clock.now().astimezone(self._hall_zone())  # (None: this machine's)
         return Opening.of(service).open_at(local.time())
 
     def local_time(self, value: Any, fmt: str = "%H:%M") -> str:
@@ -526,13 +521,19 @@ class DeskModel(QObject):
         moment = parse_time(value) if not isinstance(value, datetime) else value
         if moment is None:
             return "-"
+        zone = self._hall_zone()
+        return (moment.astimezone(zone) if zone else moment).strftime(fmt)
+
+    def _hall_zone(self) -> ZoneInfo | None:
+        """The hall's time zone, as the snapshot names it (None: none, or one not known)."""
         zone = (self.watch.snapshot.get("hall") or {}).get("timezone")
-        if zone:
-            try:
-                moment = moment.astimezone(ZoneInfo(str(zone)))
-            except (ZoneInfoNotFoundError, ValueError):
-                logger.warning("unknown hall time zone %r", zone)
-        return moment.strftime(fmt)
+        if not zone:
+            return None
+        try:
+            return ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            logger.warning("unknown hall time zone %r", zone)
+            return None
 
     def state_name(self, state: Any) -> str:
         return tr(self.lang, f"states.{state}")
