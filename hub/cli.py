@@ -26,7 +26,7 @@ from hub import loglines
 from hub.appargs import AppParser
 from hub.config import Hall, load_hall, read_hall
 from hub.errors import ConfigError, HubError, StoreError, plain_reason
-from hub.protocol import CODE_MAX, DEFAULT_PORT, DEVICE_NAME, WINDOW, Role
+from hub.protocol import CODE_MAX, DEFAULT_PORT, DEVICE_NAME, WAIT_TARGET_MAX, WINDOW, Role
 from hub.reports import WAIT_TARGET_MIN, Targets, named_report
 from hub.server import HallServer, Limits
 from hub.settings_file import ascii_digits
@@ -54,14 +54,14 @@ def _store(args: argparse.Namespace, *, existing: bool = False) -> Store:
 
 
 def _wait_minutes(text: str) -> float:
-    """argparse's type for a waiting promise in minutes."""
+    """argparse's type for a waiting promise in minutes (bounded as the ``report`` op's)."""
     try:
         minutes = float(text)
     except ValueError:
         minutes = -1.0
-    if not 0 < minutes <= 1440:
+    if not 0 < minutes <= WAIT_TARGET_MAX:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of minutes (more than 0, "
-                                         "at most 1440)")
+                                         f"at most {WAIT_TARGET_MAX})")
     return minutes
 
 
