@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from counter.desk.errors import SettingsError
+from hub.protocol import WAIT_TARGET_MAX
 from hub.settings_file import read_toml
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,9 @@ class Targets:
         return self.max_wait_by_service.get(service, self.max_wait_min)
 
 
-MINUTES_MAX = 24 * 60  # a target longer than a day is a mistake (nan and inf included)
+# a target longer than a day is a mistake (nan and inf included); the waiting ones go to the
+# hub with each report, which takes none longer
+MINUTES_MAX = WAIT_TARGET_MAX
 
 
 def _minutes(value: Any, where: str) -> float:
