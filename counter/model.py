@@ -103,7 +103,6 @@ class Action(StrEnum):
     SIGN_OUT = "sign_out"
 
 
-TICKET_ACTIONS = (Action.RECALL, Action.START, Action.NO_SHOW, Action.FINISH, Action.TRANSFER)
 # the states of the current ticket each ticket action needs (as the hub checks them)
 NEEDS_STATE: dict[Action, tuple[str, ...]] = {
     Action.RECALL: ("called",),
@@ -168,12 +167,6 @@ class Figures:
         return cls(served=int(figures.get("served") or 0),
                    mean_seconds=float(mean) * 60 if isinstance(mean, int | float) else None,
                    rated=int(figures.get("rated") or 0), scores=scores)
-
-    @property
-    def mean_score(self) -> float | None:
-        if not self.rated:
-            return None
-        return sum(score * count for score, count in self.scores.items()) / self.rated
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import array
 import contextlib
-import hashlib
 import logging
 import os
 import shutil
@@ -141,12 +140,6 @@ def join_wavs(parts: Sequence[Path], out: Path, gap_s: float = 0.3, lead_s: floa
             reason = err.strerror if isinstance(err, OSError) and err.strerror else err
             raise AudioError(f"cannot write {out}: {reason}") from err
     return out
-
-
-def joined_name(parts: Sequence[Path], gap_s: float = 0.3) -> str:
-    """A file name that identifies a join of ``parts`` (for reusing an earlier join)."""
-    digest = hashlib.sha256(repr(([str(p) for p in parts], gap_s)).encode()).hexdigest()
-    return f"joined-{digest[:24]}.wav"
 
 
 def _convert(part: Path, target: WavFormat, out: Path) -> Path:

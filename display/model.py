@@ -365,14 +365,6 @@ class HallBoard:
             return False
         return self.call_over(call.number, call.window) is None
 
-    def fresh_until(self) -> datetime | None:
-        """When the newest highlight goes out (for the screen's timer), or None."""
-        newest = self.newest()
-        if newest is None or newest.seen_at is None:
-            return None
-        end = newest.seen_at + timedelta(seconds=self.highlight_s)
-        return end if end > self.clock.now() else None
-
     def zones(self) -> list[str]:
         seen: dict[str, None] = {}
         for window in self.windows.values():

@@ -46,7 +46,6 @@ from hub.protocol import ANNOUNCE_MAX, CODE_MAX, NOTE_MAX, REASON_MAX, TICKET_RE
 logger = logging.getLogger(__name__)
 
 ReplyHandler = Callable[[bool, dict[str, Any]], None]
-POSITIONS = ("keep", "first", "last")
 CANCEL_REASONS = ("left", "duplicate", "wrong_service", "asked")
 #: Ticket events after which the desk asks the hub for a fresh waiting line (order, ahead).
 REFRESH_DELAY_MS = 700

@@ -146,7 +146,6 @@ def test_a_call_becomes_the_newest_highlighted_and_is_cued(
     assert hall_screen(board, "zh").newest.fresh  # type: ignore[union-attr]
     clock.advance(2)
     assert not hall_screen(board, "zh").newest.fresh  # type: ignore[union-attr]
-    assert board.fresh_until() is None
 
 
 def test_a_recall_is_cued_as_a_recall_and_moves_to_the_top(hall: Hall, board: HallBoard) -> None:
