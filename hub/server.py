@@ -153,15 +153,21 @@ class HallServer:
         self._reader_pool = ThreadPoolExecutor(2, thread_name_prefix="hall-read")
         self._server: asyncio.Server | None = None
         self.connections: dict[DeviceConnection, Inbound] = {}  # open websockets
-        # device -> when it last connected or disconnected, this hall day and since this hub
-        # started (``devices``)
+        # device -> when it last connected or disconnected this hall day (``devices``); kept in
+        # the store, so that a device that went away before a restart is still missed after it
         self.seen: dict[str, datetime] = {}
+        # (connected, at, device) not yet written: written at the next tick, not with the
+        # hello (a device must connect even to a hub that cannot write, to show the hall)
+        self._seen_unsaved: list[tuple[bool, str, str]] = []
+        self._stopping = False  # the hub cuts every connection: not a device going away
         self._started_at = self.clock.now()
         self._accepted: set[DeviceConnection] = set()  # every TCP connection, open or not yet
         self._tasks: list[asyncio.Task[None]] = []
         self._lookups: set[asyncio.Task[None]] = set()  # requests under way (the loop holds
         #                                                  tasks weakly)
         self._load()
+        self.seen = {device: at for device, at in self.store.gone_since().items()
+                     if hours.hall_day(self.hall, at).isoformat() == self.engine.day}
 
     # ------------------------------------------------------------------ state
 
@@ -351,8 +357,11 @@ class HallServer:
         if session is not None:
             session.closed = True
             self.fanout.leave(session)
-            self.seen[session.device] = self.clock.now()
+            now = self.clock.now()
+            self.seen[session.device] = now
             logger.info("device %s (%s) disconnected", session.device, session.role)
+            if not self._stopping and session.device not in self.fanout.connected():
+                self._seen_unsaved.append((False, now.isoformat(), session.device))
 
     def message(self, conn: DeviceConnection, data: str | bytes) -> None:
         inbound = self.connections.get(conn)
@@ -447,12 +456,13 @@ class HallServer:
         session = Session(conn, device.name, Role(device.role), device.window,
                           self.limits.outbox * 1024, floor=self.seq)
         inbound.session = session
-        self.seen[session.device] = self.clock.now()
+        now = self.seen[session.device] = self.clock.now()
         result = {"role": session.role.value, "window": session.window, "seq": self.seq,
                   "snapshot": snapshot_for(session.role, self.engine.snapshot()),
                   "protocol": PROTOCOL_VERSION, "device": session.device}
         self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result)),
                            register=True))
+        self._seen_unsaved.append((True, now.isoformat(), session.device))
         logger.info("device %s (%s, window %s) connected from %s", session.device,
                     session.role, session.window, conn.remote_address)
 
@@ -762,9 +772,10 @@ class HallServer:
         self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result))))
 
     async def _devices(self, session: Session, req: Request) -> None:
-        """Every enrolled device: whether it is connected now, since when (or when it was last,
-        since this hub started), and the status it last reported. A screen that went dark shows
-        here, where ``device_alert`` only tells of what a device says of itself."""
+        """Every enrolled device: whether it is connected now, since when (or when it went away
+        this hall day, before a restart of the hub too), and the status it last reported. A
+        screen that went dark shows here, where ``device_alert`` only tells of what a device
+        says of itself."""
         rows = await asyncio.get_running_loop().run_in_executor(self._reader_pool,
                                                                 self.store.devices)
         online = self.fanout.connected()
@@ -789,6 +800,7 @@ class HallServer:
             await asyncio.sleep(TICK_SECONDS)
             try:
                 self._roll_day()
+                self._save_seen()
                 revoked = await loop.run_in_executor(self._reader_pool,
                                                      self.store.revoked_devices)
                 for members in self.fanout.audience.values():
@@ -797,6 +809,13 @@ class HallServer:
                             self.fanout.drop(session, 1008, "device revoked")
             except Exception:
                 logger.exception("hall tick failed")
+
+    def _save_seen(self) -> None:
+        """Write the devices' connections and departures since the last tick."""
+        if self._seen_unsaved:
+            work = Work()
+            work.batch.seen, self._seen_unsaved = self._seen_unsaved, []
+            self._enqueue(work)
 
     async def _keepalive(self) -> None:
         while True:
@@ -839,6 +858,8 @@ class HallServer:
         return bound
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._save_seen()
         self.fanout.drain()  # the events already committed reach the devices before they close
         if self._server is not None:
             self._server.close()  # no new connections

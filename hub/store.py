@@ -98,6 +98,11 @@ class DeviceRow(SQLModel, table=True):
     token_hash: str
     created_at: str
     revoked: bool = False
+    # the hub's last word on its connection (``devices`` after a restart): when it connected
+    # or went away, and whether it was connected then. Still connected when the hub stopped
+    # (or was killed) says nothing of whether it will come back.
+    last_seen: str | None = None
+    connected: bool | None = None
 
 
 class AppointmentRow(SQLModel, table=True):
@@ -156,6 +161,7 @@ UPSERT_WINDOW = _upsert("windows", WINDOW_COLUMNS)
 INSERT_EVENT = "INSERT INTO events (seq, at, name, data) VALUES (?, ?, ?, ?)"
 INSERT_REQUEST = "INSERT INTO requests (device, day, req_id, reply) VALUES (?, ?, ?, ?)"
 SET_META = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+SET_SEEN = "UPDATE devices SET connected = ?, last_seen = ? WHERE name = ?"
 
 
 def _ts(moment: datetime | None) -> str | None:
@@ -207,10 +213,11 @@ class Batch:
     events: list[tuple[int, str, str, str]] = field(default_factory=list)  # seq, at, name, json
     requests: list[tuple[str, str, str, str]] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+    seen: list[tuple[bool, str, str]] = field(default_factory=list)  # connected, at, device
 
     def __bool__(self) -> bool:
         return bool(self.tickets or self.windows or self.events or self.requests or self.meta
-                    or self.appointments)
+                    or self.appointments or self.seen)
 
     def add(self, other: Batch) -> None:
         self.tickets += other.tickets
@@ -219,6 +226,7 @@ class Batch:
         self.events += other.events
         self.requests += other.requests
         self.meta.update(other.meta)
+        self.seen += other.seen
 
 
 @dataclass
@@ -318,24 +326,26 @@ class Store:
     def _upgrade(self) -> None:
         """Bring a database written by an earlier version of the hub up to these tables."""
         self._upgrade_requests()
-        self._upgrade_tickets()
+        # columns added since the tables were made, empty: the tickets' follow-up of a
+        # "dissatisfied" rating and legs of a ticket sent on, the devices' last connection
+        self._upgrade_columns(TicketRow.__tablename__)
+        self._upgrade_columns(DeviceRow.__tablename__)
 
-    def _upgrade_tickets(self) -> None:
-        """Columns added to the tickets table since it was made (the follow-up of a
-        "dissatisfied" rating, the legs of a ticket sent on), added empty."""
+    def _upgrade_columns(self, name: str) -> None:
+        """Add the columns table ``name`` has gained since an earlier hub made it."""
         with self._read() as conn:
-            have = {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
-            table = SQLModel.metadata.tables[TicketRow.__tablename__]
+            have = {row[1] for row in conn.execute(f"PRAGMA table_info({name})")}
+            table = SQLModel.metadata.tables[name]
             missing = [column for column in table.columns if column.name not in have]
             if not missing:
                 return
-            logger.info("upgrading %s: tickets gain the columns %s", self.path,
+            logger.info("upgrading %s: %s gain the columns %s", self.path, name,
                         ", ".join(column.name for column in missing))
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for column in missing:
                     kind = column.type.compile(dialect=self.engine.dialect)
-                    conn.execute(f"ALTER TABLE tickets ADD COLUMN {column.name} {kind}")
+                    conn.execute(f"ALTER TABLE {name} ADD COLUMN {column.name} {kind}")
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -430,6 +440,8 @@ class Store:
                 conn.executemany(SET_META, list(batch.meta.items()))
             if batch.requests:
                 conn.executemany(INSERT_REQUEST, batch.requests)
+            if batch.seen:
+                conn.executemany(SET_SEEN, batch.seen)
 
     def _check_file(self) -> None:
         """StoreError if the database file the hub writes to is no longer at its path (its
@@ -580,6 +592,14 @@ class Store:
                                 "FROM devices ORDER BY name").fetchall()
         return [DeviceRow(name=r[0], role=r[1], window=r[2], token_hash=r[3], created_at=r[4],
                           revoked=bool(r[5])) for r in rows]
+
+    def gone_since(self) -> dict[str, datetime]:
+        """The devices that went away while the hub ran, and when: not those still connected
+        when it stopped, which come back by themselves if they can."""
+        with self._read() as conn:
+            rows = conn.execute("SELECT name, last_seen FROM devices WHERE connected = 0 "
+                                "AND last_seen IS NOT NULL AND revoked = 0").fetchall()
+        return {name: moment for name, text in rows if (moment := _dt(text)) is not None}
 
     def revoked_devices(self) -> set[str]:
         with self._read() as conn:

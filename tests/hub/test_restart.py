@@ -236,6 +236,49 @@ async def test_a_hub_started_with_its_clock_behind_keeps_the_day_it_began(
         hub.stop()
 
 
+async def listed_devices(desk: Wire) -> dict[str, dict[str, Any]]:
+    return {d["name"]: d for d in (await desk.ok("devices"))["devices"]}
+
+
+async def test_a_device_gone_before_a_restart_is_still_missed_after_it(tmp_path: Path) -> None:
+    """A hall screen that went dark at 11:05 is still an alarm on the desk after the hub is
+    restarted at noon; a kiosk connected when the hub stopped is not (it comes back by itself
+    if it can); a new hall day forgets both."""
+    now = datetime.now(UTC)
+    hub = MovedHub(tmp_path / "hub", MovedClock(tmp_path / "clock", now)).enroll_standard()
+    hub.start()
+    try:
+        desk, kiosk, screen = (await wire(hub, "desk-1"), await wire(hub, "kiosk-1"),
+                               await wire(hub, "display-1"))
+        await screen.close()
+        async with asyncio.timeout(10):  # the hub hears of the close when its socket shuts
+            while (listed := await listed_devices(desk))["display-1"]["connected"]:
+                await asyncio.sleep(0.02)
+        gone = listed["display-1"]["since"]
+        assert gone is not None and listed["kiosk-1"]["connected"]
+        await desk.close()
+        assert await asyncio.to_thread(hub.stop) == 0  # the kiosk is connected at the stop
+        await kiosk.close()
+
+        hub.start()
+        desk = await wire(hub, "desk-1")
+        listed = await listed_devices(desk)
+        assert not listed["display-1"]["connected"] and listed["display-1"]["since"] == gone
+        assert not listed["kiosk-1"]["connected"] and listed["kiosk-1"]["since"] is None
+        assert listed["desk-1"]["connected"]
+        await desk.close()
+        assert hub.stop() == 0
+
+        hub.clock.set(now + timedelta(days=1))  # the next hall day
+        hub.start()
+        desk = await wire(hub, "desk-1")
+        listed = await listed_devices(desk)
+        assert listed["display-1"]["since"] is None and listed["kiosk-1"]["since"] is None
+        await desk.close()
+    finally:
+        hub.stop()
+
+
 # ------------------------------------------------------------------------------ the hall file
 
 async def test_a_window_left_out_of_the_hall_file_for_a_day_works_when_put_back(

@@ -254,3 +254,34 @@ def test_a_database_of_tickets_without_follow_ups_gains_their_columns(tmp_path: 
         assert store.tickets_between("2026-11-20", "2026-11-20") == [old]
     finally:
         store.close()
+
+
+def test_devices_enrolled_before_the_hub_kept_their_connections_gain_the_columns(
+        tmp_path: Path) -> None:
+    """Devices gained when they were last connected or went away (``devices`` after a
+    restart); a database made before keeps its devices and their tokens."""
+    db = tmp_path / "hall.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE devices (name VARCHAR NOT NULL, role VARCHAR NOT NULL, "
+                     "window INTEGER, token_hash VARCHAR NOT NULL, created_at VARCHAR NOT NULL, "
+                     "revoked BOOLEAN NOT NULL, PRIMARY KEY (name))")
+    store = Store(db)
+    try:
+        token = store.add_device("display-1", "display", None)
+        store.add_device("kiosk-1", "kiosk", None)
+        gone = datetime(2026, 12, 3, 11, 5, tzinfo=UTC)
+        store.commit(Batch(seen=[(True, gone.isoformat(), "kiosk-1"),
+                                 (False, gone.isoformat(), "display-1")]))
+        assert store.gone_since() == {"display-1": gone}  # kiosk-1 was connected at the end
+        store.commit(Batch(seen=[(False, gone.isoformat(), "kiosk-1")]))
+        assert store.gone_since() == {"display-1": gone, "kiosk-1": gone}
+        assert store.revoke_device("kiosk-1")
+        assert store.gone_since() == {"display-1": gone}  # a revoked device is not missed
+    finally:
+        store.close()
+    store = Store(db)  # a second start: nothing left to upgrade
+    try:
+        assert store.device("display-1", token) is not None
+        assert store.gone_since() == {"display-1": gone}
+    finally:
+        store.close()
