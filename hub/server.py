@@ -168,6 +168,13 @@ class HallServer:
         self._load()
         self.seen = {device: at for device, at in self.store.gone_since().items()
                      if hours.hall_day(self.hall, at).isoformat() == self.engine.day}
+        for device in self.store.devices():
+            if device.role == Role.COUNTER and not device.revoked and device.window not in \
+                    self.hall.windows:
+                logger.warning("device %s is a counter at window %s, which the hall file does "
+                               "not have: its actions will be refused (not_found) until the "
+                               "window is put back or the device enrolled again for a window "
+                               "of this hall", device.name, device.window)
 
     # ------------------------------------------------------------------ state
 

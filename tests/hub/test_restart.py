@@ -316,6 +316,10 @@ async def test_a_window_left_out_of_the_hall_file_for_a_day_works_when_put_back(
         snapshot = (await admin.ok("sync"))["snapshot"]
         assert snapshot["windows"][1]["clerk"] == "1003"
         await admin.close()
-        assert "Traceback" not in hub.log.read_text(encoding="utf-8")
+        log = hub.log.read_text(encoding="utf-8")
+        assert "Traceback" not in log
+        # the technician is told of the counter enrolled for the window left out, once a start
+        assert log.count("device counter-2 is a counter at window 2, which the hall file does "
+                         "not have") == 2
     finally:
         hub.stop()
