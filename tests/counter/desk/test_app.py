@@ -416,6 +416,36 @@ def busy_hall(hub: HubProcess) -> None:
             device.close()
 
 
+def test_a_screen_gone_dark_before_a_restart_of_the_hub_is_still_an_alarm(
+        hub: HubProcess, qtbot: QtBot, tmp_path: Path, artifacts: Path) -> None:
+    """A hall screen unplugged in the morning, then the hub restarted at noon (an update): the
+    desk opened after the restart still shows the screen offline, since the morning."""
+    screen = Device(hub, "display-1")
+    screen.close()
+    admin = Device(hub, "admin-1")
+    try:
+        gone = None
+        for _ in range(200):  # the hub hears of the close when its socket shuts
+            listed = {d["name"]: d for d in admin.request("devices")["devices"]}
+            if not listed["display-1"]["connected"]:
+                gone = listed["display-1"]["since"]
+                break
+    finally:
+        admin.close()
+    assert gone is not None
+    assert hub.stop() == 0
+    hub.start()
+    with desk(hub, qtbot, tmp_path) as window:
+        m = window.model
+        qtbot.waitUntil(lambda: m.indicators.devices_online is not None, timeout=WAIT_MS)
+        offline = [a for a in m.active_alerts() if a.kind == "offline"]
+        assert [a.params["device"] for a in offline] == ["display-1"]
+        assert offline[0].params["since"] == datetime.fromisoformat(gone)
+        window.tabs.setCurrentWidget(window.watch)
+        window.watch.side.setCurrentIndex(1)
+        shoot(window, artifacts / "desk", "zh-devices-after-a-restart")
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_screenshots_of_every_tab(hub: HubProcess, qtbot: QtBot, tmp_path: Path,
                                   artifacts: Path, lang: str) -> None:
