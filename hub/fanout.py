@@ -52,6 +52,7 @@ class Session:
     # snapshot, so those still on their way (their commit not yet on disk) are not sent after it
     floor: int = 0
     closed: bool = False
+    revoked: bool = False  # cut because its enrolment was revoked (not a device going away)
 
     def push(self, *frames: bytes) -> bool:
         """Write websocket frames (see ``text_frame``) now, in one write and without awaiting;

@@ -156,9 +156,11 @@ class HallServer:
         # device -> when it last connected or disconnected this hall day (``devices``); kept in
         # the store, so that a device that went away before a restart is still missed after it
         self.seen: dict[str, datetime] = {}
-        # (connected, at, device) not yet written: written at the next tick, not with the
-        # hello (a device must connect even to a hub that cannot write, to show the hall)
+        # (connected, at, device) not yet written: they go with the next commit that writes
+        # the hall's changes anyway, never in one of their own (a hub that cannot write must
+        # still let devices connect and read), and come back here if it fails
         self._seen_unsaved: list[tuple[bool, str, str]] = []
+        self._seen_writing: list[tuple[bool, str, str]] = []
         self._stopping = False  # the hub cuts every connection: not a device going away
         self._started_at = self.clock.now()
         self._accepted: set[DeviceConnection] = set()  # every TCP connection, open or not yet
@@ -228,6 +230,9 @@ class HallServer:
         batch = Batch()
         for work in works:
             batch.add(work.batch)
+        if batch and self._seen_unsaved:
+            batch.seen, self._seen_unsaved = self._seen_unsaved, []
+        self._seen_writing = batch.seen
         self._committing = True
         try:
             if batch:
@@ -265,6 +270,7 @@ class HallServer:
             self._commit_failed(works, asyncio.CancelledError() if done.cancelled() else done.exception())
             return
         self._committing = False
+        self._seen_writing = []
         self._commits += 1
         self._committed_works += len(works)
         try:
@@ -294,6 +300,7 @@ class HallServer:
                      "disk%s", len(works), f": {cause}" if disk else "",
                      exc_info=None if disk else (cause or True))
         self._committing = False
+        self._seen_unsaved[:0], self._seen_writing = self._seen_writing, []  # for the next one
         self._recover(works, f" ({cause})" if disk else "")
         if self.pending:
             self._commit()
@@ -364,11 +371,16 @@ class HallServer:
         if session is not None:
             session.closed = True
             self.fanout.leave(session)
-            now = self.clock.now()
-            self.seen[session.device] = now
             logger.info("device %s (%s) disconnected", session.device, session.role)
-            if not self._stopping and session.device not in self.fanout.connected():
-                self._seen_unsaved.append((False, now.isoformat(), session.device))
+            if not self._connected(session.device):  # not an old connection of one come back
+                now = self.seen[session.device] = self.clock.now()
+                if not self._stopping and not session.revoked:
+                    self._seen_unsaved.append((False, now.isoformat(), session.device))
+
+    def _connected(self, device: str) -> bool:
+        """Whether ``device`` has a connection past its hello (its reply may be on its way)."""
+        return any(inbound.session is not None and inbound.session.device == device
+                   and not inbound.session.closed for inbound in self.connections.values())
 
     def message(self, conn: DeviceConnection, data: str | bytes) -> None:
         inbound = self.connections.get(conn)
@@ -807,22 +819,15 @@ class HallServer:
             await asyncio.sleep(TICK_SECONDS)
             try:
                 self._roll_day()
-                self._save_seen()
                 revoked = await loop.run_in_executor(self._reader_pool,
                                                      self.store.revoked_devices)
                 for members in self.fanout.audience.values():
                     for session in list(members):
                         if session.device in revoked:
+                            session.revoked = True
                             self.fanout.drop(session, 1008, "device revoked")
             except Exception:
                 logger.exception("hall tick failed")
-
-    def _save_seen(self) -> None:
-        """Write the devices' connections and departures since the last tick."""
-        if self._seen_unsaved:
-            work = Work()
-            work.batch.seen, self._seen_unsaved = self._seen_unsaved, []
-            self._enqueue(work)
 
     async def _keepalive(self) -> None:
         while True:
@@ -866,7 +871,6 @@ class HallServer:
 
     async def stop(self) -> None:
         self._stopping = True
-        self._save_seen()
         self.fanout.drain()  # the events already committed reach the devices before they close
         if self._server is not None:
             self._server.close()  # no new connections
@@ -887,6 +891,11 @@ class HallServer:
                 break
             await asyncio.sleep(0.02)
         self._loop = None  # no commit after this
+        if self._seen_unsaved:  # the last connections, if the database is free now: no wait
+            try:
+                self.store.commit(Batch(seen=self._seen_unsaved))
+            except StoreError as err:
+                logger.warning("the devices' last connections were not saved: %s", err)
         for task in self._tasks:
             task.cancel()
         self._writer_pool.shutdown(wait=True)

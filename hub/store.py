@@ -333,19 +333,25 @@ class Store:
 
     def _upgrade_columns(self, name: str) -> None:
         """Add the columns table ``name`` has gained since an earlier hub made it."""
-        with self._read() as conn:
+        table = SQLModel.metadata.tables[name]
+
+        def missing(conn: sqlite3.Connection) -> list[Any]:
             have = {row[1] for row in conn.execute(f"PRAGMA table_info({name})")}
-            table = SQLModel.metadata.tables[name]
-            missing = [column for column in table.columns if column.name not in have]
-            if not missing:
+            return [column for column in table.columns if column.name not in have]
+
+        with self._read() as conn:
+            if not missing(conn):
                 return
-            logger.info("upgrading %s: %s gain the columns %s", self.path, name,
-                        ", ".join(column.name for column in missing))
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for column in missing:
+                # again under the write lock: another program (the hub, `hall-hub device add`)
+                # may have upgraded it meanwhile
+                for column in (columns := missing(conn)):
                     kind = column.type.compile(dialect=self.engine.dialect)
                     conn.execute(f"ALTER TABLE {name} ADD COLUMN {column.name} {kind}")
+                if columns:
+                    logger.info("upgraded %s: %s gained the columns %s", self.path, name,
+                                ", ".join(column.name for column in columns))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

@@ -3,6 +3,7 @@ nothing behind, and the request ids of the hall day read back at start."""
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 import threading
 import time
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -285,3 +287,35 @@ def test_devices_enrolled_before_the_hub_kept_their_connections_gain_the_columns
         assert store.gone_since() == {"display-1": gone}
     finally:
         store.close()
+
+
+def _open_at(db: str, at: float, out: Any) -> None:
+    while time.time() < at:
+        pass
+    try:
+        Store(db).close()
+        out.put("ok")
+    except Exception as err:  # reported to the test
+        out.put(f"{type(err).__name__}: {err}")
+
+
+def test_two_programs_upgrading_the_same_database_at_once_both_open_it(tmp_path: Path) -> None:
+    """The hub and `hall-hub device add` started at the same moment on a database of before
+    the devices' columns: both saw them missing, and the second failed on "duplicate column"."""
+    context = multiprocessing.get_context("fork")
+    for attempt in range(5):
+        db = tmp_path / f"{attempt}.db"
+        Store(db).close()
+        with sqlite3.connect(db) as conn:
+            conn.execute("DROP TABLE devices")
+            conn.execute("CREATE TABLE devices (name VARCHAR NOT NULL, role VARCHAR NOT NULL, "
+                         "window INTEGER, token_hash VARCHAR NOT NULL, created_at VARCHAR NOT "
+                         "NULL, revoked BOOLEAN NOT NULL, PRIMARY KEY (name))")
+        out = context.Queue()
+        at = time.time() + 0.3
+        both = [context.Process(target=_open_at, args=(str(db), at, out)) for _ in range(2)]
+        for process in both:
+            process.start()
+        for process in both:
+            process.join(30)
+        assert [out.get(timeout=5) for _ in both] == ["ok", "ok"]
