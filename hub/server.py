@@ -891,7 +891,9 @@ class HallServer:
                 break
             await asyncio.sleep(0.02)
         self._loop = None  # no commit after this
-        if self._seen_unsaved:  # the last connections, if the database is free now: no wait
+        # the devices' last connections, if the database is free now: no wait for its lock,
+        # nor for a commit still under way
+        if self._seen_unsaved and not self._committing:
             try:
                 self.store.commit(Batch(seen=self._seen_unsaved))
             except StoreError as err:
