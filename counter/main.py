@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -50,7 +49,7 @@ from counter.views import ClerkWindow
 from counter.views_pad import RatingPadView
 from hub.appargs import AppParser, add_bus_arguments, fail, settings_from_args, setup_logging
 from hub.errors import HubError
-from hub.qtbus import QtBus
+from hub.qtbus import QtBus, quit_on_signals
 from hub.settings_file import read_table
 
 logger = logging.getLogger(__name__)
@@ -221,11 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setFont(QFont("WenQuanYi Micro Hei", 12))
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
-    wake = QTimer()
-    wake.timeout.connect(lambda: None)  # lets Python see the signals while Qt runs
-    wake.start(250)
+    _wake = quit_on_signals(app)  # kept: it lets Python see the signals
     bus = QtBus(settings)
     shown: CounterApp | PadApp
     widget: QWidget

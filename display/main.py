@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import tempfile
 import threading
@@ -21,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QApplication
 
 from display.announcer import Announcer
@@ -49,7 +48,7 @@ from hub.client import DeviceSettings
 from hub.clock import Clock, HubTime
 from hub.errors import HubError
 from hub.i18n import languages as catalogue_languages
-from hub.qtbus import QtBus
+from hub.qtbus import QtBus, quit_on_signals
 from hub.settings_file import ascii_digits
 
 logger = logging.getLogger(__name__)
@@ -319,12 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     display = DisplayApp(options, settings)
     display.show(args.windowed)
     display.start(device)
-    # SIGTERM/SIGINT end the event loop cleanly; Python sees signals only when it runs, so wake it
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: app.quit())
-    wake = QTimer()
-    wake.timeout.connect(lambda: None)
-    wake.start(250)
+    wake = quit_on_signals(app)
     try:
         return int(app.exec())
     finally:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from hub.client import BusClient, BusError, DeviceSettings, new_request_id
 from hub.clock import HubTime
@@ -164,3 +165,23 @@ class QtBus(QObject):
             logger.exception("bus did not close cleanly")
         self._thread.join(5)
         self._thread = None
+
+
+def quit_on_signals(app: QCoreApplication, before: Callable[[], None] | None = None) -> QTimer:
+    """SIGTERM (systemd) and SIGINT (Ctrl-C) end ``app``'s event loop cleanly, ``before`` run
+    first. The quit is posted to the loop, not called: a signal that comes while the app is
+    still starting (before ``exec``) would otherwise be lost, as ``quit`` does nothing then,
+    and the app would run on. Returns the timer that wakes Python twice a second to see the
+    signals while Qt runs (keep it)."""
+
+    def stop(*_: object) -> None:
+        if before is not None:
+            before()
+        QTimer.singleShot(0, app.quit)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    return wake

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 from pathlib import Path
 
@@ -63,13 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     except (HubError, SettingsError, PrinterSpecError) as err:
         return fail(PROG, str(err))
 
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from counter.desk.model import DeskModel
     from counter.desk.reprint import DeskPrinter
     from counter.desk.views import DeskWindow
-    from hub.qtbus import QtBus
+    from hub.qtbus import QtBus, quit_on_signals
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -81,12 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     bus.bus_event.connect(model.on_event)
     bus.status.connect(model.on_status)
     window = DeskWindow(model, device=settings.device)
-    # Ctrl-C and SIGTERM close the console cleanly (Qt's loop gives Python a turn twice a second)
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda _n, _f: app.quit())
-    wake = QTimer()
-    wake.timeout.connect(lambda: None)
-    wake.start(500)
+    _wake = quit_on_signals(app)  # Ctrl-C and SIGTERM close the console cleanly
     model.on_status(False, "")
     model.start_clock()
     bus.start()

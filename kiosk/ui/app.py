@@ -4,14 +4,13 @@ window, wired together; returns when the technician leaves with the PIN."""
 from __future__ import annotations
 
 import logging
-import signal
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication
 
 from hub.client import DeviceSettings
-from hub.qtbus import QtBus
+from hub.qtbus import QtBus, quit_on_signals
 from kiosk.model import KioskModel
 from kiosk.printer import TicketPrinter
 from kiosk.raster import ensure_qt_app
@@ -78,16 +77,11 @@ def run(bus_settings: DeviceSettings, settings: KioskSettings, printer: TicketPr
     kiosk.start()
     logger.info("kiosk %s started (%s printer, %s mode, %d mm)", bus_settings.device,
                 type(printer).__name__, printer.mode.value, printer.paper)
-    def stop(*_: object) -> None:
+    def let_close() -> None:
         # systemd or Ctrl-C: the full-screen window's PIN guard is for citizens, not for them
         window.may_close = True
-        app.quit()
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, stop)
-    wake = QTimer()  # lets Python see the signals while Qt runs
-    wake.timeout.connect(lambda: None)
-    wake.start(250)
+    wake = quit_on_signals(app, let_close)
     try:
         return app.exec()
     finally:
