@@ -76,14 +76,15 @@ class HubProcess:
             store.close()
 
     def book(self, code: str, service: str, day: str) -> None:
-        """An appointment on ``day`` whose slot runs from 10 minutes ago to 50 minutes from
-        now: it can be checked in at once."""
+        """An appointment on ``day`` whose slot runs from now to an hour from now: it can be
+        checked in at once. (A slot begun 10 minutes ago was, from 05:00 to 05:10 in the hall,
+        in the hall day before: tests run then failed.)"""
         now = datetime.now(UTC)
         store = Store(self.db)
         try:
             store.add_appointments([AppointmentRow(
                 code=code, service=service, date=day,
-                slot_start=(now - timedelta(minutes=10)).isoformat(),
+                slot_start=now.isoformat(),
                 slot_end=(now + timedelta(minutes=50)).isoformat())])
         finally:
             store.close()
