@@ -171,7 +171,7 @@ def quit_on_signals(app: QCoreApplication, before: Callable[[], None] | None = N
     """SIGTERM (systemd) and SIGINT (Ctrl-C) end ``app``'s event loop cleanly, ``before`` run
     first. The quit is posted to the loop, not called: a signal that comes while the app is
     still starting (before ``exec``) would otherwise be lost, as ``quit`` does nothing then,
-    and the app would run on. Returns the timer that wakes Python twice a second to see the
+    and the app would run on. Returns the timer that wakes Python every 250 ms to see the
     signals while Qt runs (keep it)."""
 
     def stop(*_: object) -> None:

@@ -153,9 +153,6 @@ class HallServer:
         self._reader_pool = ThreadPoolExecutor(2, thread_name_prefix="hall-read")
         self._server: asyncio.Server | None = None
         self.connections: dict[DeviceConnection, Inbound] = {}  # open websockets
-        # device -> when it last connected or disconnected this hall day (``devices``); kept in
-        # the store, so that a device that went away before a restart is still missed after it
-        self.seen: dict[str, datetime] = {}
         # (connected, at, device) not yet written: they go with the next commit that writes
         # the hall's changes anyway, never in one of their own (a hub that cannot write must
         # still let devices connect and read), and come back here if it fails
@@ -168,8 +165,11 @@ class HallServer:
         self._lookups: set[asyncio.Task[None]] = set()  # requests under way (the loop holds
         #                                                  tasks weakly)
         self._load()
-        self.seen = {device: at for device, at in self.store.gone_since().items()
-                     if hours.hall_day(self.hall, at).isoformat() == self.engine.day}
+        # device -> when it last connected or disconnected this hall day (``devices``); kept in
+        # the store, so that a device that went away before a restart is still missed after it
+        self.seen: dict[str, datetime] = {
+            device: at for device, at in self.store.gone_since().items()
+            if hours.hall_day(self.hall, at).isoformat() == self.engine.day}
         for device in self.store.devices():
             if device.role == Role.COUNTER and not device.revoked and device.window not in \
                     self.hall.windows:
