@@ -10,9 +10,10 @@ import logging
 import re
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import time
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -306,6 +307,13 @@ class _Checker:
         return spans
 
 
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    """A hint for a misspelt id: one typo in a service's id otherwise reads as an error on
+    every window that names the service correctly."""
+    close = get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def _list_of_tables(data: dict[str, Any], key: str, check: _Checker) -> list[dict[str, Any]]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -413,7 +421,8 @@ def _parse_services(data: dict[str, Any], check: _Checker,
         department = check.text(node, "department", where, "services", i)
         if (department is not None and department not in departments
                 and department not in check.declared_departments):  # (its own error said)
-            check.error(f"{where}: department '{department}' is not defined in [[departments]]",
+            check.error(f"{where}: department '{department}' is not defined in [[departments]]"
+                        + _did_you_mean(department, check.declared_departments),
                         "services", i, "department")
         prefix = check.text(node, "prefix", where, "services", i)
         if prefix is not None:
@@ -492,7 +501,8 @@ def _parse_windows(data: dict[str, Any], check: _Checker,
             serves, valid, check.serves_unreadable = [], False, True
         for sid in serves:
             if sid not in check.declared_services:
-                check.error(f"{where}: serves '{sid}', which is not a service id",
+                check.error(f"{where}: serves '{sid}', which is not a service id"
+                            + _did_you_mean(sid, check.declared_services),
                             "windows", i, "serves")
         if len(set(serves)) != len(serves):
             check.error(f"{where}: a service is listed twice in serves", "windows", i, "serves")

@@ -54,12 +54,12 @@ def test_check_config_accepts_the_county_hall(capsys: pytest.CaptureFixture[str]
     ("duplicate prefix", 'prefix = "B"', 'prefix = "A"', 'id = "idcard"',
      "prefix 'A' is already used by service 'hukou'"),
     ("unknown serves", 'serves = ["collect", "pay"]', 'serves = ["collect", "payment"]', "",
-     "serves 'payment', which is not a service id"),
+     "serves 'payment', which is not a service id (did you mean 'pay'?)"),
     ("bad time", 'close = "12:00"', 'close = "12h00"', "", "'12h00' is not a time"),
     ("time of day", 'open = "08:30"', 'open = "24:30"', "", "'24:30' is not a time of day"),
     ("bad TOML", 'name_en = "Tax services"', 'name_en = "Tax services', "", "not valid TOML"),
     ("unknown department", 'department = "fund"', 'department = "funds"', "",
-     "department 'funds' is not defined"),
+     "department 'funds' is not defined in [[departments]] (did you mean 'fund'?)"),
     ("duplicate window", "number = 12", "number = 11", "", "number is used twice"),
 ])
 def test_check_config_names_each_problem_with_its_line(
@@ -78,6 +78,19 @@ def test_check_config_names_each_problem_with_its_line(
     assert served.returncode != 0
     assert words in served.stderr and f"line {line}" in served.stderr
     assert "listening" not in served.stdout
+
+
+def test_a_misspelt_service_id_is_named_on_the_windows_that_serve_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path, _ = broken(tmp_path, "typo", 'id = "idcard"', 'id = "id_card"')
+    code, out, _ = run(capsys, "check-config", str(path))
+    assert code != 0
+    wrong = [row for row in out.splitlines() if "serves 'idcard'" in row]
+    assert wrong and all(row.endswith("(did you mean 'id_card'?)") for row in wrong), out
+    # an id like none of the hall's gets no guess
+    path, _ = broken(tmp_path, "far", 'serves = ["pay"]', 'serves = ["xyz"]')
+    code, out, _ = run(capsys, "check-config", str(path))
+    assert "serves 'xyz', which is not a service id\n" in out + "\n" and "did you mean" not in out
 
 
 def test_check_config_reports_every_problem_at_once(
