@@ -116,8 +116,7 @@ class HallEngine:
         if window.state != "closed" and since_day is not None and since_day < self.day:
             logger.warning("window %d was left %s since %s: closed, as at the day's end",
                            window.number, window.state, since_day)
-            window = WindowState(window.number, since=self._now())
-            self._dirty_windows.add(window.number)
+            window = self._closed_at_restore(window.number)
         elif window.current and (ticket is None or ticket.window != window.number
                                  or ticket.state not in ("called", "serving")):
             logger.warning("window %d kept ticket %s, which is no longer there: it has none now",
@@ -125,6 +124,11 @@ class HallEngine:
             window.current = None
             self._dirty_windows.add(window.number)
         self.windows[window.number] = window
+
+    def _closed_at_restore(self, number: int) -> WindowState:
+        """A window found open at start that must not be: closed now, and written so."""
+        self._dirty_windows.add(number)
+        return WindowState(number, since=self._now())
 
     def _restore_clerks_at_one_window(self) -> None:
         """A clerk is at one window only: signed in at two (one of them left out of the hall
@@ -143,8 +147,7 @@ class HallEngine:
                 if ticket is not None:  # the citizen is not sent home: called again first
                     self._queue(ticket, "first")
                     self._save(ticket)
-                self.windows[earlier.number] = WindowState(earlier.number, since=self._now())
-                self._dirty_windows.add(earlier.number)
+                self.windows[earlier.number] = self._closed_at_restore(earlier.number)
             latest[window.clerk] = window
 
     def _restore_at_a_window_gone(self, ticket: Ticket) -> None:
