@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from counter.evaluator import SCORE_KEYS
 from counter.keypad import (
     DEFAULT_KEYBOARD_KEYS,
     Debouncer,
@@ -314,11 +315,12 @@ class WorkPage(QWidget):
             else m.t("figures_mean_none")
         )
         if figures.rated:
-            satisfied = sum(figures.scores.get(s, 0) for s in (4, 3))
+            # 满意率 as the desk and the reports count it: every rating but "dissatisfied"
+            satisfied = figures.rated - figures.scores.get(1, 0)
             self.figures_ratings.setText(m.t(
                 "figures_ratings_one" if figures.rated == 1 else "figures_ratings",
-                rated=figures.rated, satisfied=satisfied))
-            keys = {4: "very_satisfied", 3: "satisfied", 2: "basically_satisfied", 1: "dissatisfied"}
+                rated=figures.rated, share=f"{satisfied / figures.rated * 100:.0f}%"))
+            keys = SCORE_KEYS
             # each score and its count held together (no-break spaces): the line wraps only
             # between scores, never leaving a count alone on a line
             self.figures_scores.setText(" · ".join(

@@ -542,7 +542,7 @@ def test_old_notices_go_and_a_paused_window_does_not_recall(
         model.refresh_figures(force=True)
         qtbot.waitUntil(lambda: model.figures().rated == 1, timeout=WAIT)
         model.set_lang("en")
-        assert page.figures_ratings.text() == "Rated once, satisfied 1"
+        assert page.figures_ratings.text() == "Rated once, 100% satisfied"
         assert page.figures_scores.text() == ("Very\u00a0satisfied\u00a01 · Satisfied\u00a00 · "
                                               "Basically\u00a0satisfied\u00a00 · "
                                               "Dissatisfied\u00a00")
