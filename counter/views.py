@@ -273,7 +273,8 @@ class WorkPage(QWidget):
             self.number.setText(m.t("no_current"))
             _restyle(self.number, "empty", "true")
             self.service.setText("")
-            self.state.setText(m.t("no_current_paused") if m.paused else m.t("no_current_hint"))
+            self.state.setText(m.t("no_current_offline") if not m.connected else
+                               m.t("no_current_paused") if m.paused else m.t("no_current_hint"))
             return
         _restyle(self.number, "empty", "false")
         self.number.setText(str(current.get("number", "")))
@@ -464,7 +465,7 @@ class ClerkWindow(QWidget):
         self.devices.setVisible(bool(self.device_status))
         self.devices.setText(
             "  ".join(
-                f"{m.t(f'device_{device}')}: {m.t(f'device_{status}')}"
+                m.t("device_state", device=m.t(f"device_{device}"), status=m.t(f"device_{status}"))
                 for device, status in self.device_status.items()
             )
         )

@@ -341,10 +341,14 @@ def test_a_lost_hub_disables_the_actions_and_comes_back(
     qtbot.waitUntil(lambda: not model.connected, timeout=WAIT)
     assert window.offline.isVisible()
     assert not call.isEnabled()
+    # the hint no longer sends the clerk to a button that cannot be pressed
+    state = window.work_page.state
+    assert state.text() == model.t("no_current_offline") != model.t("no_current_hint")
     shoot(window, counter, screens, "offline")
     hub.start()
     qtbot.waitUntil(lambda: model.connected and call.isEnabled(), timeout=20_000)
     assert not window.offline.isVisible()
+    assert state.text() == model.t("no_current_hint")
     assert model.signed_in  # the hub kept the clerk signed in
 
 
