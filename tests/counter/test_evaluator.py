@@ -336,7 +336,7 @@ def test_the_pad_against_a_real_hub(qtbot: QtBot, hall: HubProcess, artifacts: P
     view, pad = app.view, app.pad
     try:
         qtbot.waitUntil(lambda: pad.window == 1 and pad.connected, timeout=WAIT)
-        assert view.name.text() == "本窗口暂停办理"
+        assert view.name.text() == "本窗口暂未开放"
         shoot(app, folder, "pad-closed")
 
         admin.ask("sign_in", window=1, clerk="1001", pin="1234")
