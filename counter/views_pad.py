@@ -30,12 +30,15 @@ from hub.qtype import BoldLabel
 logger = logging.getLogger(__name__)
 
 SCORE_COLOURS = {4: "#2e7d32", 3: "#558b2f", 2: "#f9a825", 1: "#c62828"}
+#: White reads on the green and red buttons; on the amber one it read at 2:1, dark text reads at 7.7:1.
+SCORE_TEXT = {4: "white", 3: "white", 2: "#1d2733", 1: "white"}
 
 
 def _style(unit: int) -> str:
     """The pad's style sheet for a text unit of ``unit`` pixels (a twentieth of the short side)."""
     buttons = "\n".join(
-        f"QPushButton#score{s} {{ background: {c}; color: white; }}" for s, c in SCORE_COLOURS.items()
+        f"QPushButton#score{s} {{ background: {c}; color: {SCORE_TEXT[s]}; }}"
+        for s, c in SCORE_COLOURS.items()
     )
     return f"""
 QWidget {{ font-family: "WenQuanYi Micro Hei"; font-size: {unit}px; color: #1d2733; }}
