@@ -61,7 +61,9 @@ RATING_LOOKUP_SECONDS = 120.0
 WINDOW_CHOICE = {"open": "window_choice", "paused": "window_choice_paused"}
 #: A press not answered in this time says so, and then waits on for the hub's answer.
 REQUEST_TIMEOUT_S = 10.0
-SHOWN_WAITING = 6
+#: The waiting numbers the clerk sees, in the order the window calls them (lines wrap in the
+#: panel, which has room for this many on the smallest counter screen).
+SHOWN_WAITING = 30
 #: an error on the sign-in page (wrong PIN, "sign in first") is gone after this long
 SIGN_IN_ERROR_SECONDS = 60.0
 #: notices that hold only while the hub is unreachable, or while nobody waits

@@ -439,8 +439,8 @@ def test_the_waiting_list_is_the_order_the_hub_calls_in(
                     ("normal", True, False), ("normal", True, True),
                     ("normal", False, True)} <= kinds
             page = app.window.work_page
-            qtbot.waitUntil(lambda p=page, n=listed: p.waiting_list.text().startswith(
-                "  ".join(n[:6])), timeout=WAIT)
+            qtbot.waitUntil(lambda p=page, n=listed: p.waiting_list.text() == "  ".join(n),
+                            timeout=WAIT)
             shoot(app.window, app, screens, f"waiting-order-window{target}")
             assert called_in_turn(admin, target, len(listed)) == listed, target
             qtbot.waitUntil(lambda a=app: not a.model.waiting, timeout=WAIT)
@@ -449,6 +449,31 @@ def test_the_waiting_list_is_the_order_the_hub_calls_in(
             app.bus.stop()
             app.close()
         desk.bus.stop()
+        admin.bus.stop()
+
+
+def test_a_long_line_lists_thirty_numbers_within_the_panel(
+    qtbot: QtBot, hub: HubProcess, counter: CounterApp, screens: Path
+) -> None:
+    """The list stopped at six numbers above an empty panel: it now holds thirty, wrapped."""
+    admin = QtPeer(qtbot, hub, "admin-1")
+    try:
+        admin.ask("sign_in", window=1, clerk="1001", pin="1234")
+        numbers = [str(admin.ask("issue", service="social")["ticket"]["number"])
+                   for _ in range(34)]
+        page = counter.window.work_page
+        qtbot.waitUntil(lambda: page.waiting_list.text() == "  ".join(numbers[:30]) + "  …",
+                        timeout=WAIT)
+        for width, height in ((1024, 600), (1080, 1920), (1280, 800)):
+            counter.window.resize(width, height)
+            QApplication.sendPostedEvents()
+            QApplication.processEvents()
+            label = page.waiting_list
+            panel = label.parentWidget()
+            assert label.geometry().bottom() <= panel.contentsRect().bottom(), (width, height)
+            assert label.heightForWidth(label.width()) <= label.height(), (width, height)
+            shoot(counter.window, counter, screens, f"waiting-thirty-{width}x{height}")
+    finally:
         admin.bus.stop()
 
 
