@@ -559,33 +559,57 @@ def paint_queues(p: QPainter, box: QRectF, screen: HallScreen) -> None:
     queues: list[QueueRow] = screen.queues
     if not queues:
         return
-    best: tuple[float, list[QRectF], tuple[tuple[float, float], tuple[float, float]]] | None = None
+    best: tuple[float, list[QRectF], tuple[tuple[float, float], tuple[float, float]],
+                float] | None = None
     for cols in (1, 2, 3, 4):
         cells = grid(body, len(queues), cols, inner.width() * 0.015)
-        name, count = queue_boxes(cells[0])
-        sizes = (two_px([q.name for q in queues], name, 0.6),
-                 two_px([q.wait for q in queues], count, 0.6, True))
+        share, count_sizes = count_share(cells[0], [q.wait for q in queues])
+        name, _ = queue_boxes(cells[0], share)
+        sizes = (two_px([q.name for q in queues], name, 0.6), count_sizes)
         score = min(sizes[0][0], sizes[1][0]) + min(sizes[0][1], sizes[1][1])
         top = two_boxes(name, 0.6)[0]
         cut = cut_count([q.name.primary for q in queues], top, top.height())
         score *= 1 - cut / len(queues)  # every name cut costs its share of the panel
         if best is None or score > best[0]:
-            best = (score, cells, sizes)
+            best = (score, cells, sizes, share)
     assert best is not None
-    _, cells, sizes = best
+    _, cells, sizes, share = best
     for cell, queue in zip(cells, queues, strict=False):
-        paint_queue(p, cell, queue, sizes, screen.header.stale)
+        paint_queue(p, cell, queue, sizes, screen.header.stale, share)
 
 
-def queue_boxes(box: QRectF) -> tuple[QRectF, QRectF]:
-    name, count = columns(inset(box, box.height() * 0.12, box.height() * 0.1), (0.68, 0.32))
+#: The share of a service's tile its waiting count takes, and the most it may take when a
+#: count grows long ("1000 人等候" shrank to 10 px: the figure read when the line is longest).
+COUNT_SHARE = 0.32
+COUNT_SHARE_MOST = 0.46
+
+
+def count_share(box: QRectF, counts: Sequence[Text]) -> tuple[float, tuple[float, float]]:
+    """The share of a tile like ``box`` its counts take, and their two sizes: the sizes they
+    take at ``COUNT_SHARE``, and the least share up to ``COUNT_SHARE_MOST`` in which the
+    longest count is drawn at ``ONE_LINE_SHARE`` of them or more (the names give up the width;
+    the other counts do not grow into it)."""
+    sizes = two_px(counts, queue_boxes(box)[1], 0.6, True)
+    longest = max((c.primary for c in counts), key=len, default="")
+    share = COUNT_SHARE
+    while share < COUNT_SHARE_MOST:
+        top = two_boxes(queue_boxes(box, share)[1], 0.6)[0]
+        if fitted(longest, top, sizes[0], True, min_px=1).pixelSize() >= sizes[0] * ONE_LINE_SHARE:
+            break
+        share = min(COUNT_SHARE_MOST, share + 0.02)
+    return share, sizes
+
+
+def queue_boxes(box: QRectF, share: float = COUNT_SHARE) -> tuple[QRectF, QRectF]:
+    name, count = columns(inset(box, box.height() * 0.12, box.height() * 0.1), (1 - share, share))
     return name, count.adjusted(count.width() * 0.04, 0, 0, 0)
 
 
 def paint_queue(p: QPainter, box: QRectF, queue: QueueRow,
-                sizes: tuple[tuple[float, float], tuple[float, float]], stale: bool) -> None:
+                sizes: tuple[tuple[float, float], tuple[float, float]], stale: bool,
+                share: float = COUNT_SHARE) -> None:
     panel(p, box, COLOURS.background if queue.open else COLOURS.panel, COLOURS.panel_edge, 1)
-    name, count = queue_boxes(box)
+    name, count = queue_boxes(box, share)
     draw_two(p, name, queue.name, COLOURS.text if queue.open else COLOURS.closed, split=0.6, px=sizes[0],
              floor=two_floor(name, 0.6))
     colour = COLOURS.dim if stale else COLOURS.accent if queue.open and queue.waiting else COLOURS.soft

@@ -138,6 +138,11 @@ def test_a_ticket_number_is_never_cut_on_any_screen(qtbot: Any, drawn: list[Draw
                 assert cut == [], (mode, lang, size)
                 expected = {"AB1000"} if mode == "window" else set(called)
                 assert expected <= set(texts), (mode, lang, size, texts)
+                if mode == "hall":  # the longest count is read as easily as the others
+                    counts = {d.text: d.px for d in drawn if d.text.endswith(("人等候", "waiting"))}
+                    for unit in ("人等候", "waiting"):
+                        long, short = counts.get(f"1000 {unit}", 0), counts[f"0 {unit}"]  # (0: cut)
+                        assert long >= 0.75 * short, (lang, size, unit, long, short)
 
 
 def test_the_staff_number_is_never_cut_the_name_is(qtbot: Any, drawn: list[Drawn], shots: Path) -> None:
