@@ -37,6 +37,10 @@ SPAN_KEYS = frozenset({"open", "close"})
 DEPARTMENT_KEYS = frozenset({"id", "name"})
 SERVICE_KEYS = frozenset({"id", "department", "name", "prefix", "daily_quota", "minutes",
                           "hours"})
+#: A service's expected time is at most a day, and its quota at most this many tickets a day:
+#: beyond them the figure is a typo (and a huge one overflowed the hub's estimates).
+MINUTES_MOST = 1440
+QUOTA_MOST = 100_000
 WINDOW_KEYS = frozenset({"number", "name", "zone", "serves", "policy"})
 
 
@@ -436,14 +440,16 @@ def _parse_services(data: dict[str, Any], check: _Checker,
                 prefix = None
         minutes = check.default(node, "minutes", 10, where, "services", i,
                                 " for waiting estimates until today's services are timed")
-        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0:
-            check.error(f"{where}: minutes must be a positive number", "services", i, "minutes")
+        if (isinstance(minutes, bool) or not isinstance(minutes, int | float)
+                or not 0 < minutes <= MINUTES_MOST):  # (nan and inf are not in the range)
+            check.error(f"{where}: minutes must be a number of minutes above 0 and at most "
+                        f"{MINUTES_MOST} (a day), not {minutes!r}", "services", i, "minutes")
             minutes = 10
         quota = node.get("daily_quota")
         if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int)
-                                  or quota <= 0):
-            check.error(f"{where}: daily_quota must be a positive whole number",
-                        "services", i, "daily_quota")
+                                  or not 0 < quota <= QUOTA_MOST):
+            check.error(f"{where}: daily_quota must be a whole number from 1 to {QUOTA_MOST}, "
+                        f"not {quota!r}", "services", i, "daily_quota")
             quota = None
         spans: list[Span] = []
         if "hours" in node:

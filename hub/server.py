@@ -611,14 +611,16 @@ class HallServer:
         if refusal is None:
             try:
                 outcome = self._apply(session, req, found)
+                # numbered and encoded here too: a change whose events cannot be encoded is
+                # undone like one the engine failed in, not left in memory unwritten
+                work = self._work(outcome, session, req.id)
+                result_json = work.result_body or encode(outcome.result)
             except RequestError as err:
                 refusal = err
             except Exception:  # a bug: the engine may be half-way through the change
                 self._engine_failed(session, req)
                 return
         if outcome is not None:
-            work = self._work(outcome, session, req.id)
-            result_json = work.result_body or encode(outcome.result)
             reply = f'{{"re":{json.dumps(req.id)},"ok":true,"result":{result_json}}}'
         else:
             assert refusal is not None

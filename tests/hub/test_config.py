@@ -54,8 +54,14 @@ def line_of(text: str, needle: str, occurrence: int = 1) -> int:
      'timezone = "Mars/Olympus"'),
     ('policy = "ordered"', 'policy = "random"', 'policy must be "fifo" or "ordered"',
      'policy = "random"'),
-    ("minutes = 25", "minutes = -5", "minutes must be a positive number", "minutes = -5"),
-    ("daily_quota = 120", "daily_quota = 0", "daily_quota must be a positive", "daily_quota = 0"),
+    ("minutes = 25", "minutes = -5", "minutes must be a number of minutes above 0", "minutes = -5"),
+    ("minutes = 25", "minutes = nan", "at most 1440 (a day), not nan", "minutes = nan"),
+    ("minutes = 25", "minutes = inf", "at most 1440 (a day), not inf", "minutes = inf"),
+    ("minutes = 25", "minutes = 1e300", "at most 1440 (a day), not 1e+300", "minutes = 1e300"),
+    ("daily_quota = 120", "daily_quota = 0", "daily_quota must be a whole number from 1",
+     "daily_quota = 0"),
+    ("daily_quota = 120", "daily_quota = 9999999999999", "from 1 to 100000, not 9999999999999",
+     "daily_quota = 9999999999999"),
     ("number = 12", "number = 11", "number is used twice", "number = 11"),
 ])
 def test_each_mistake_is_found_on_its_line(old: str, new: str, message: str, needle: str) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hub import server as server_module
 from hub.errors import StoreError
 from hub.protocol import Role
 from hub.server import Limits
@@ -161,6 +162,35 @@ async def test_an_engine_failing_half_way_through_a_change_leaves_nothing_of_it(
         assert (await desk.ok("find", ticket="C001"))["ticket"]["state"] == "done"
         retried = await counter.request("call_next", "next", window=1)  # not remembered
         assert retried["ok"] is False and retried["error"]["code"] == "queue_empty"
+
+
+async def test_a_change_whose_events_cannot_be_encoded_is_undone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event the JSON encoder refuses (an estimate past 64 bits, from a hall file that
+    allowed absurd minutes): the change was in the engine and its events numbered, but never
+    queued, so the hub went on with a seq and tickets the disk did not have. Now it is undone
+    like an engine failure: the seq carries on without a gap and the next ticket is the same."""
+    async with in_process(tmp_path / "hub", always_open=True) as hub:
+        kiosk, desk = await hub.wire("kiosk-1"), await hub.wire("desk-1")
+        assert (await kiosk.ok("issue", service="pay"))["ticket"]["number"] == "P001"
+        seq = hub.server.seq
+        real_encode = server_module.encode
+
+        def refusing(value: object) -> str:
+            if isinstance(value, dict) and "ticket" in value:
+                raise TypeError("Integer exceeds 64-bit range")
+            return real_encode(value)
+
+        monkeypatch.setattr(server_module, "encode", refusing)
+        reply = await kiosk.request("issue", "big", service="pay")
+        assert reply["ok"] is False and reply["error"]["code"] == "internal"
+        monkeypatch.setattr(server_module, "encode", real_encode)
+        again = await kiosk.request("issue", "big", service="pay")  # not remembered
+        assert again["ok"] is True and again["result"]["ticket"]["number"] == "P002"
+        snapshot = await desk.ok("sync")
+        assert [t["number"] for t in snapshot["snapshot"]["waiting"]] == ["P001", "P002"]
+        assert hub.server.seq == snapshot["seq"] == seq + 2  # issued, queue_changed: no gap
+        assert [e["seq"] for e in desk.events] == list(range(desk.events[0]["seq"], seq + 3))
 
 
 @pytest.mark.parametrize("in_thread", [False, True])
