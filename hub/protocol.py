@@ -8,6 +8,7 @@ app imports this module; nothing here does I/O.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -297,7 +298,7 @@ def parse_request(frame: str | bytes) -> Request:
     try:
         message = orjson.loads(frame)
     except (orjson.JSONDecodeError, RecursionError) as err:
-        raise BadFrame(f"frame is not JSON: {err}") from None
+        raise BadFrame(f"frame is not JSON: {err}", _id_of_unusable(frame)) from None
     if not isinstance(message, dict):
         raise BadFrame(f"frame must be a JSON object, not {type(message).__name__}")
     raw_id = message.get("id")
@@ -324,6 +325,17 @@ def parse_request(frame: str | bytes) -> Request:
         if len(given) != 1:
             raise BadFrame(f"{op}: give exactly one of " + " or ".join(spec.one_of), req_id)
     return Request(op, req_id, params)
+
+
+def _id_of_unusable(frame: str) -> str | None:
+    """The id of a frame refused only for a number no JSON number can hold (1e999, NaN,
+    Infinity, which Python's own reader takes), so the refusal names the request."""
+    try:
+        message = json.loads(frame)
+    except (ValueError, RecursionError):
+        return None
+    raw_id = message.get("id") if isinstance(message, dict) else None
+    return raw_id if REQ_ID(raw_id) is None else None
 
 
 def encode(message: Any) -> str:

@@ -432,6 +432,11 @@ DEEP = '{"op": "sync", "id": "deep", "x": ' + "[" * 20000 + "]" * 20000 + "}"
     ('{"op": "device_status", "id": "t17", "status": {"printer": {"deep": 1}}}', "t17"),
     ('{"op": "report", "id": "t18", "from": "yesterday", "to": "2026-01-01"}', "t18"),
     ('{"op": "call_number", "id": "t19", "window": 1, "number": ""}', "t19"),
+    # numbers no JSON reader holds: refused, and the refusal names the request
+    ('{"op": "issue", "id": "n1", "service": "pay", "x": 1e999}', "n1"),
+    ('{"op": "call_next", "id": "n2", "window": -1e999}', "n2"),
+    ('{"op": "call_next", "id": "n3", "window": NaN}', "n3"),
+    ('{"op": "sync", "id": 1e999}', None),
 ])
 async def test_bad_input_is_a_bad_request_and_the_connection_goes_on(
         shared: HubProcess, frame: str | bytes, re: str | None) -> None:
