@@ -12,6 +12,7 @@ its first window and its own services).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import importlib.util
 import logging
@@ -30,7 +31,7 @@ from hub.appargs import AppParser
 from hub.cli import port_number
 from hub.client import BusClient, BusError
 from hub.config import Hall, load_hall
-from hub.errors import ConfigError, HubError
+from hub.errors import ConfigError, HubError, plain_reason
 from hub.protocol import DEFAULT_PORT
 from hub.store import AppointmentRow, Store
 
@@ -185,13 +186,24 @@ def _stop(procs: dict[str, subprocess.Popen[str]]) -> None:
             proc.kill()
 
 
+def _seconds(text: str) -> float:
+    """argparse's type for --exit-after: a time to run, more than none."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds above 0")
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = AppParser(prog="hall-demo", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(DEMO_HALL), help="the hall (default: the demo)")
     parser.add_argument("--data", help="data folder (default: a fresh temporary one)")
     parser.add_argument("--port", type=port_number, default=DEFAULT_PORT)
     parser.add_argument("--no-apps", action="store_true", help="run the hub only")
-    parser.add_argument("--exit-after", type=float, metavar="SECONDS",
+    parser.add_argument("--exit-after", type=_seconds, metavar="SECONDS",
                         help="stop everything after this long (for checks and CI)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s hall-demo: %(message)s")
@@ -205,9 +217,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hall-demo: the hall configuration is wrong:\n{err}", file=sys.stderr)
         return 2
     folder = Path(args.data).resolve() if args.data else Path(tempfile.mkdtemp(prefix="hall-demo-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    db = folder / "hall.db"
-    store = Store(db)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        db = folder / "hall.db"
+        store = Store(db)
+    except FileExistsError:
+        print(f"hall-demo: --data {folder} is a file, not a folder", file=sys.stderr)
+        return 2
+    except (OSError, HubError) as err:
+        print(f"hall-demo: cannot use the data folder {folder}: {plain_reason(err)}",
+              file=sys.stderr)
+        return 2
     tokens: dict[str, str] = {}
     apps = demo_apps(hall)
     try:

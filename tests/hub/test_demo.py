@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import psutil
@@ -79,3 +80,23 @@ def test_the_demo_leaves_nothing_running_when_it_is_stopped(tmp_path: Path, sig:
         demo.kill()
         for proc in children_of(data, demo.pid):
             proc.kill()
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--data", "afile"], "is a file, not a folder"),
+    (["--exit-after", "-1"], "'-1' is not a number of seconds above 0"),
+    (["--exit-after", "nan"], "'nan' is not a number of seconds above 0"),
+])
+def test_a_wrong_demo_argument_is_one_plain_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch, args: list[str],
+                                                 words: str) -> None:
+    """--data naming a file gave a traceback; a negative --exit-after started the whole hall."""
+    from hub.demo import main
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    refused: AbstractContextManager[object] = (
+        pytest.raises(SystemExit) if args[0] == "--exit-after" else nullcontext())  # argparse's
+    with refused:
+        assert main([*args, "--no-apps", "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0] and "Traceback" not in err[0], err
