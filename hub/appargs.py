@@ -40,9 +40,9 @@ def add_bus_arguments(parser: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace) -> DeviceSettings:
     """The device's settings; raises HubError saying what is missing."""
     if args.device_file:
-        settings = DeviceSettings.from_file(args.device_file)
-        settings = DeviceSettings(args.hub or settings.hub, args.device or settings.device,
-                                  args.token or settings.token, args.ca_file or settings.ca_file)
+        settings = DeviceSettings.from_file(args.device_file, {
+            "hub": args.hub, "device": args.device, "token": args.token,
+            "ca_file": args.ca_file})
     elif not args.device or not args.token:
         raise HubError("say who this device is: --device NAME --token TOKEN, or --device-file FILE")
     else:

@@ -18,7 +18,7 @@ import json
 import logging
 import ssl
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,14 +65,18 @@ class DeviceSettings:
     ca_file: str | None = None
 
     @classmethod
-    def from_file(cls, path: str | Path) -> DeviceSettings:
+    def from_file(cls, path: str | Path, given: Mapping[str, str | None] | None = None,
+                  ) -> DeviceSettings:
         """Read a per-device TOML file: ``hub = "ws://..."``, ``device = "..."``, ``token = "..."``
-        and, optionally, ``ca_file = "/etc/hall/hub.pem"``."""
+        and, optionally, ``ca_file = "/etc/hall/hub.pem"``; what is ``given`` (the command
+        line's) is taken instead, and need not be in the file."""
+        given = {key: value for key, value in (given or {}).items() if value}
         data = read_toml(path, "device file")
-        missing = [key for key in ("hub", "device", "token") if key not in data]
+        missing = [key for key in ("hub", "device", "token") if key not in data and key not in given]
         if missing:
             raise HubError(f"the device file {path} lacks {', '.join(missing)}")
-        unquoted = [key for key in ("hub", "device", "token") if not isinstance(data[key], str)]
+        unquoted = [key for key in ("hub", "device", "token")
+                    if key in data and not isinstance(data[key], str)]
         if unquoted:
             raise HubError(f"the device file {path}: {', '.join(unquoted)} must be written in "
                            f'quotes, like {unquoted[0]} = "{data[unquoted[0]]}"')
@@ -81,7 +85,9 @@ class DeviceSettings:
             raise HubError(f"the device file {path}: ca_file must be the path of a PEM file")
         if ca_file:  # a relative path is beside the device file, wherever the app was started
             ca_file = str(Path(path).parent / Path(ca_file).expanduser())
-        return cls(data["hub"], data["device"], data["token"], ca_file)
+        merged = {**data, **given}
+        return cls(merged["hub"], merged["device"], merged["token"],
+                   given.get("ca_file") or ca_file)
 
     def tls(self) -> ssl.SSLContext | None:
         """The TLS context for the hub: None for ``ws://``; for ``wss://``, one that trusts the

@@ -247,6 +247,13 @@ def test_device_settings_from_a_file_and_arguments(tmp_path: Path) -> None:
     args = parser.parse_args(["--device-file", str(good), "--token", "override"])
     assert settings_from_args(args) == DeviceSettings("ws://10.0.0.2:8765/", "kiosk-1",
                                                       "override")
+    # a file without what the command line gives is enough (it said "lacks device, token")
+    args = parser.parse_args(["--device-file", str(lacking), "--device", "kiosk-2",
+                              "--token", "t2"])
+    assert settings_from_args(args) == DeviceSettings("ws://10.0.0.2:8765/", "kiosk-2", "t2")
+    args = parser.parse_args(["--device-file", str(lacking), "--device", "kiosk-2"])
+    with pytest.raises(HubError, match="lacks token"):
+        settings_from_args(args)
     args = parser.parse_args(["--device", "kiosk-1", "--token", "abc"])
     assert settings_from_args(args).hub == "ws://127.0.0.1:8765/"
     for argv in (["--device", "kiosk-1"],
