@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import ssl
 import uuid
 from collections.abc import Callable, Mapping
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidURI
 
 from hub.errors import HubError, plain_reason
 from hub.protocol import PROTOCOL_VERSION, encode
@@ -380,4 +381,11 @@ def _describe(err: BaseException) -> str:
             isinstance(err, InvalidHandshake) and not str(err)):
         return ("the connection was cut while opening it: is the address ws:// or wss:// as "
                 "the hub serves it?")
+    if isinstance(err, InvalidMessage):  # a ws:// request to a wss:// hub ends so, or another
+        return (f"{err}: is the address ws:// or wss:// as the hub serves it, and the hub's "
+                "port?")
+    if isinstance(err, socket.gaierror):
+        return f"its name cannot be found ({plain_reason(err)}): check the host in the address"
+    if isinstance(err, OSError) and err.strerror:
+        return plain_reason(err)
     return str(err) or type(err).__name__

@@ -207,6 +207,12 @@ def test_an_unreachable_hub_is_one_plain_line(tmp_path: Path,
     _, err = capsys.readouterr()
     assert code != 0
     assert "unreachable" in err.strip().splitlines()[-1]
+    # a host name that is nowhere: said so, in words ("[Errno -2] Name or service not known")
+    code = main(["--take", "social", "--printer", f"preview:{tmp_path / 't'}",
+                 "--hub", "ws://no-such-hall-hub.invalid:8765/", "--device", "kiosk-1",
+                 "--token", "x"])
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code != 0 and "name cannot be found" in last and "Errno" not in last, last
 
 
 def test_take_from_a_wss_hub_trusting_its_certificate(
@@ -225,6 +231,12 @@ def test_take_from_a_wss_hub_trusting_its_certificate(
         assert "cannot connect" in last and "not trusted" in last and "--ca-file" in last
         assert main([*take, "--ca-file", str(tmp_path / "nowhere.pem")]) != 0
         assert "nowhere.pem" in capsys.readouterr().err.strip().splitlines()[-1]
+        # ws:// to it: the line says what to check (it said "did not receive a valid HTTP
+        # response" alone)
+        plain = [a.replace("wss://", "ws://") for a in take]
+        assert main(plain) != 0
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert "unreachable" in last and "ws:// or wss://" in last, last
     finally:
         hub.stop()
 
