@@ -572,7 +572,10 @@ def read_hall(path: str | Path) -> tuple[Hall | None, list[ConfigProblem]]:
     """The hall of the file ``path`` (None if any problem is an error) and every problem."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:  # saved in GBK, say: the line where it shows
+        line = bytes(err.object[:err.start]).count(b"\n") + 1
+        return None, [ConfigProblem(line, f"cannot read the file: {plain_reason(err)}")]
+    except OSError as err:
         return None, [ConfigProblem(None, f"cannot read the file: {plain_reason(err)}")]
     return parse_hall(text, str(path))
 

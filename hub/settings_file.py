@@ -8,7 +8,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from hub.errors import HubError
+from hub.errors import HubError, plain_reason
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -32,8 +32,7 @@ def read_toml(path: str | Path, what: str = "settings file",
     except OSError as err:
         raise error(f"cannot read the {what} {path}: {err.strerror or err}") from err
     except UnicodeDecodeError as err:  # saved in GBK, say: TOML is UTF-8
-        raise error(f"cannot read the {what} {path}: it is not UTF-8 text (byte "
-                    f"{err.object[err.start]:#04x} at offset {err.start}); save it as UTF-8") from err
+        raise error(f"cannot read the {what} {path}: {plain_reason(err)}") from err
     except tomllib.TOMLDecodeError as err:
         raise error(f"cannot read the {what} {path}: it is not valid TOML: {err}") from err
 

@@ -93,6 +93,18 @@ def test_a_misspelt_service_id_is_named_on_the_windows_that_serve_it(
     assert "serves 'xyz', which is not a service id\n" in out + "\n" and "did you mean" not in out
 
 
+def test_a_hall_file_saved_in_gbk_names_its_first_line_and_the_cure(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "gbk.toml"
+    path.write_bytes(COUNTY_TEXT.encode("gbk"))
+    first = next(i for i, row in enumerate(COUNTY_TEXT.splitlines(), 1) if not row.isascii())
+    code, out, _ = run(capsys, "check-config", str(path))
+    assert code != 0
+    assert out.splitlines()[0].startswith(f"{path}: line {first}: cannot read the file: it is "
+                                          "not UTF-8 text"), out
+    assert "save it as UTF-8" in out
+
+
 def test_check_config_reports_every_problem_at_once(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = COUNTY_TEXT.replace('prefix = "B"', 'prefix = "A"').replace(
