@@ -233,6 +233,11 @@ class _Checker:
     def error(self, message: str, table: str, index: int = 0, key: str | None = None) -> None:
         self.problems.append(ConfigProblem(self.at.line(table, index, key), message))
 
+    def first_on(self, table: str, index: int, key: str) -> str:
+        """" (first on line N)": where the first of two of the same was written."""
+        line = self.at.line(table, index, key)
+        return f" (first on line {line})" if line is not None else ""
+
     def warn(self, message: str, table: str, index: int = 0, key: str | None = None) -> None:
         self.problems.append(ConfigProblem(self.at.line(table, index, key), message, warning=True))
 
@@ -386,6 +391,7 @@ def _parse_hall(data: dict[str, Any], check: _Checker) -> dict[str, Any]:
 
 def _parse_departments(data: dict[str, Any], check: _Checker) -> dict[str, Department]:
     departments: dict[str, Department] = {}
+    first: dict[str, int] = {}  # each id's first [[departments]] entry
     for i, node in enumerate(_list_of_tables(data, "departments", check)):
         where = f"[[departments]] #{i + 1}"
         check.unknown_keys(node, DEPARTMENT_KEYS, where, "departments", i)
@@ -397,8 +403,10 @@ def _parse_departments(data: dict[str, Any], check: _Checker) -> dict[str, Depar
         if dep_id is None or name is None:
             continue
         if dep_id in departments:
-            check.error(f"{where}: department id '{dep_id}' is used twice", "departments", i, "id")
+            check.error(f"{where}: department id '{dep_id}' is used twice"
+                        + check.first_on("departments", first[dep_id], "id"), "departments", i, "id")
             continue
+        first[dep_id] = i
         departments[dep_id] = Department(dep_id, name, name_en)
     return departments
 
@@ -417,7 +425,8 @@ def _parse_services(data: dict[str, Any], check: _Checker,
                 check.error(f"{where}: id must be 1-32 of a-z, 0-9, '_' or '-'", "services", i, "id")
                 sid = None
             elif sid in services:
-                check.error(f"{where}: id is used twice", "services", i, "id")
+                check.error(f"{where}: id is used twice" + check.first_on(
+                    "services", check.declared_services[sid], "id"), "services", i, "id")
                 sid = None
         check.unknown_keys(node, SERVICE_KEYS, where, "services", i)
         name = check.text(node, "name", where, "services", i)
@@ -482,6 +491,7 @@ def _warn_of_services_never_open(rules: Sequence[HoursRule], services: dict[str,
 def _parse_windows(data: dict[str, Any], check: _Checker,
                    services: dict[str, Service]) -> dict[int, Window]:
     windows: dict[int, Window] = {}
+    first: dict[int, int] = {}  # each number's first [[windows]] entry
     for i, node in enumerate(_list_of_tables(data, "windows", check)):
         number = node.get("number")
         where = f"[[windows]] #{i + 1}"
@@ -492,9 +502,12 @@ def _parse_windows(data: dict[str, Any], check: _Checker,
             number, valid = 0, False  # the rest of the window is checked all the same
         else:
             where = f"window {number}"
-        if number in windows:
-            check.error(f"{where}: number is used twice", "windows", i, "number")
+        if number in first:
+            check.error(f"{where}: number is used twice"
+                        + check.first_on("windows", first[number], "number"), "windows", i, "number")
             valid = False
+        elif number:
+            first[number] = i
         check.unknown_keys(node, WINDOW_KEYS, where, "windows", i)
         name = check.text(node, "name", where, "windows", i, required=False) or f"{number}"
         zone = check.text(node, "zone", where, "windows", i, required=False) or ""

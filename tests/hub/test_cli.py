@@ -60,7 +60,13 @@ def test_check_config_accepts_the_county_hall(capsys: pytest.CaptureFixture[str]
     ("bad TOML", 'name_en = "Tax services"', 'name_en = "Tax services', "", "not valid TOML"),
     ("unknown department", 'department = "fund"', 'department = "funds"', "",
      "department 'funds' is not defined in [[departments]] (did you mean 'fund'?)"),
-    ("duplicate window", "number = 12", "number = 11", "", "number is used twice"),
+    ("duplicate window", "number = 12", "number = 11", "", "number is used twice (first on line "
+     f"{line_of(COUNTY_TEXT, 'number = 11')})"),
+    ("duplicate service", 'id = "idcard"', 'id = "hukou"', "", "id is used twice (first on line "
+     f"""{line_of(COUNTY_TEXT, 'id = "hukou"')})"""),
+    ("duplicate department", 'id = "hrss"', 'id = "police"', "",
+     "department id 'police' is used twice (first on line "
+     f"""{line_of(COUNTY_TEXT, 'id = "police"')})"""),
 ])
 def test_check_config_names_each_problem_with_its_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, old: str, new: str,
