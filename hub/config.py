@@ -519,7 +519,8 @@ def _parse_windows(data: dict[str, Any], check: _Checker,
                         "windows", i, "serves")
             serves, valid, check.serves_unreadable = [], False, True
         for sid in serves:
-            if sid not in check.declared_services:
+            if sid not in check.declared_services and check.declared_services:  # (with no
+                # service readable at all, that error is said once, not for every window)
                 check.error(f"{where}: serves '{sid}', which is not a service id"
                             + _did_you_mean(sid, check.declared_services),
                             "windows", i, "serves")
@@ -559,8 +560,8 @@ def parse_hall(text: str, source: str = "<config>") -> tuple[Hall | None, list[C
     if not windows and not data.get("windows"):
         check.error("no [[windows]] are defined: a hall needs at least one", "windows")
     for sid in services:
-        if check.serves_unreadable:  # a window whose serves is wrong may be the one serving it
-            break
+        if check.serves_unreadable or not data.get("windows"):  # a window whose serves is
+            break  # wrong may be the one serving it; with none written, that error says it
         if sid not in check.serving and not any(sid in w.serves for w in windows.values()):
             check.warn(f"service '{sid}' is served by no window: its tickets can never be called",
                        "services", check.declared_services[sid], "id")

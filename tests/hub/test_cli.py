@@ -111,6 +111,24 @@ def test_a_hall_file_saved_in_gbk_names_its_first_line_and_the_cure(
     assert "save it as UTF-8" in out
 
 
+def test_a_table_written_wrong_is_one_error_not_one_per_window(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """[services] for [[services]] gave one error and 24 on the windows naming services; no
+    [[windows]] at all gave one error and 12 warnings of services served by no window."""
+    first, windows = COUNTY_TEXT.index("[[services]]"), COUNTY_TEXT.index("[[windows]]")
+    second = COUNTY_TEXT.index("[[services]]", first + 1)
+    cases = {"single": COUNTY_TEXT[:first] + "[services]" + COUNTY_TEXT[first + 12:second]
+             + COUNTY_TEXT[windows:],
+             "no-windows": COUNTY_TEXT[:windows]}
+    for name, text in cases.items():
+        path = tmp_path / f"{name}.toml"
+        path.write_text(text, encoding="utf-8")
+        code, out, _ = run(capsys, "check-config", str(path))
+        assert code != 0
+        assert len(out.strip().splitlines()) == 2, out  # the error, and the count
+        assert "1 error(s)" in out
+
+
 def test_check_config_reports_every_problem_at_once(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = COUNTY_TEXT.replace('prefix = "B"', 'prefix = "A"').replace(
