@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
     try:
-        settings = settings_from_args(args)
+        settings = settings_from_args(args, roles=("counter",))  # bound to its window
         sign, keypad, keypad_config = (None, None, KeypadConfig()) if args.evaluator else (
             _open_devices(args))
     except (HubError, CounterError) as err:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
 from typing import NoReturn
 
 from hub.client import DeviceSettings
@@ -37,8 +38,9 @@ def add_bus_arguments(parser: argparse.ArgumentParser) -> None:
                             "result or one line saying what is wrong")
 
 
-def settings_from_args(args: argparse.Namespace) -> DeviceSettings:
-    """The device's settings; raises HubError saying what is missing."""
+def settings_from_args(args: argparse.Namespace, roles: tuple[str, ...] = ()) -> DeviceSettings:
+    """The device's settings (for an app working as one of ``roles``: any if none); raises
+    HubError saying what is missing."""
     if args.device_file:
         settings = DeviceSettings.from_file(args.device_file, {
             "hub": args.hub, "device": args.device, "token": args.token,
@@ -53,7 +55,7 @@ def settings_from_args(args: argparse.Namespace) -> DeviceSettings:
         raise HubError(f"a certificate file (--ca-file, or ca_file in the device file) is for a "
                        f"wss:// hub; {settings.hub} is not one")
     settings.tls()  # a certificate file that cannot be used: said now, in one line
-    return settings
+    return replace(settings, roles=roles)
 
 
 def setup_logging(level: str | None, *, one_shot: bool = False) -> None:

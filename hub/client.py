@@ -28,7 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidURI
 
 from hub.errors import HubError, plain_reason
-from hub.protocol import PROTOCOL_VERSION, encode
+from hub.protocol import PROTOCOL_VERSION, Code, encode
 from hub.settings_file import read_toml
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,9 @@ class DeviceSettings:
     device: str
     token: str
     ca_file: str | None = None
+    #: the roles the app can work as (none: any); enrolled as another, the hub's welcome is
+    #: refused for good, saying so (a counter run with a kiosk's token)
+    roles: tuple[str, ...] = ()
 
     @classmethod
     def from_file(cls, path: str | Path, given: Mapping[str, str | None] | None = None,
@@ -103,7 +106,8 @@ class DeviceSettings:
 
     def client(self, **options: Any) -> BusClient:
         """A bus client for this device (``options`` as :class:`BusClient` takes them)."""
-        return BusClient(self.hub, self.device, self.token, ssl_context=self.tls(), **options)
+        return BusClient(self.hub, self.device, self.token, ssl_context=self.tls(),
+                         roles=self.roles, **options)
 
 
 def new_request_id() -> str:
@@ -117,8 +121,9 @@ class BusClient:
                  on_status: StatusHandler | None = None,
                  ssl_context: ssl.SSLContext | None = None,
                  backoff: tuple[float, float] = (0.25, 5.0),
-                 open_timeout: float = 5.0) -> None:
+                 open_timeout: float = 5.0, roles: tuple[str, ...] = ()) -> None:
         self.url, self.device, self.token = url, device, token
+        self.roles = roles
         self.on_snapshot = on_snapshot
         self.on_event = on_event
         self.on_status = on_status
@@ -243,6 +248,9 @@ class BusClient:
                 error = reply.get("error") or {}
                 raise BusError(error.get("code", "unauthorized"), error.get("message", ""))
             result = reply["result"]
+            if self.roles and result.get("role") not in self.roles:
+                raise BusError(Code.FORBIDDEN, wrong_role(self.device, result.get("role"),
+                                                          self.roles))
             self._ws = ws
             self.role, self.window = result.get("role"), result.get("window")
             self._apply_snapshot(int(result["seq"]), result["snapshot"])
@@ -355,7 +363,13 @@ def _lasting(err: BaseException) -> bool:
     that refuses this device's name or token."""
     if isinstance(err, ssl.SSLCertVerificationError):
         return True
-    return isinstance(err, BusError) and err.code == "unauthorized"
+    return isinstance(err, BusError) and err.code in (Code.UNAUTHORIZED, Code.FORBIDDEN)
+
+
+def wrong_role(device: str, role: Any, roles: tuple[str, ...]) -> str:
+    return (f"{device} is enrolled as a {role}, and this app works as a {' or a '.join(roles)}: "
+            f"give it the name and token of such a device (hall-hub device add NAME --role "
+            f"{roles[0]}{' --window N' if roles[0] == 'counter' else ''})")
 
 
 # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH

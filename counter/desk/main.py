@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.printer import open_printer
 
     try:
-        settings = settings_from_args(args)
+        settings = settings_from_args(args, roles=("desk", "admin"))
         targets = load_targets(args.settings)
         spec = args.printer or f"preview:{_default_preview()}"
         ticket_printer = open_printer(spec, args.print_mode, args.paper)

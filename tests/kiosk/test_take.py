@@ -252,6 +252,17 @@ def test_take_with_a_token_the_hub_refuses_stops_at_once(
     assert not (tmp_path / "t").exists()
 
 
+def test_take_with_another_role_s_token_says_which_role_it_needs(
+        hub: HubProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A kiosk given a counter's name and token connected and worked as that counter."""
+    assert main(["--take", "social", "--printer", f"preview:{tmp_path / 't'}", "--hub", hub.url,
+                 "--device", "counter-1", "--token", hub.tokens["counter-1"]]) != 0
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "cannot connect" in last and "counter-1 is enrolled as a counter" in last, last
+    assert "--role kiosk" in last
+    assert not (tmp_path / "t").exists()
+
+
 def test_take_from_a_wss_hub_whose_certificate_is_for_another_name(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Trusted, but issued for hall-hub, not 127.0.0.1: the address is what is wrong."""
