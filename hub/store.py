@@ -35,6 +35,7 @@ from hub.model import Appointment, Clerk, Leg, Ticket, WindowState, day_id_range
 logger = logging.getLogger(__name__)
 
 BUSY_WAIT_S = 30.0  # how long a commit waits for another program's write lock (off the loop)
+CLOSE_WAIT_S = 10.0  # how long closing the database waits for a write or checkpoint under way
 
 
 class TicketRow(SQLModel, table=True):
@@ -312,6 +313,7 @@ class Store:
             f"sqlite:///{self.path}", connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(self.engine, "connect", _pragmas)
         self._write_lock = threading.Lock()
+        self._closed = False
         try:
             SQLModel.metadata.create_all(self.engine)
             self._upgrade()
@@ -380,9 +382,21 @@ class Store:
                 raise
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        """Close the database, once a write or checkpoint under way in another thread is done
+        (closing the connection under a checkpoint crashed the process at a stop); one that
+        is not done within CLOSE_WAIT_S is left to the end of the process."""
+        if self._write_lock.acquire(timeout=CLOSE_WAIT_S):
+            try:
+                self._closed = True
+                if self._writer is not None:
+                    self._writer.close()
+                    self._writer = None
+            finally:
+                self._write_lock.release()
+        else:
+            self._closed = True
+            logger.warning("%s is still being written at the stop: its connection is left to "
+                           "the end of the process", self.path)
         self.engine.dispose()
 
     @contextmanager
@@ -394,6 +408,8 @@ class Store:
             raw.close()
 
     def _write_conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError(f"{self.path} is closed: the hub has stopped")
         if self._writer is None:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30,
                                    isolation_level=None)
@@ -526,9 +542,13 @@ class Store:
         connection of its own, beside the commits — a commit on the hub's loop that waited for
         it would hold up every device for as long. PASSIVE: a reader in the middle of a report
         is not waited for; that checkpoint is partial and the next one catches up."""
+        if self._closed:
+            return 0, 0
         with self._read() as conn:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         with self._write_lock:  # only the frames committed meanwhile are left to copy
+            if self._closed:  # the hub stopped meanwhile
+                return 0, 0
             row = self._write_conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(row[1]), int(row[2])
 

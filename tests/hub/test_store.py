@@ -42,6 +42,43 @@ def test_under_steady_commits_each_checkpoint_lets_the_wal_start_over(tmp_path: 
         store.close()
 
 
+def test_closing_waits_for_a_checkpoint_under_way(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hub's stop closed the database while its checkpoint thread was writing through the
+    same connection: the process died of a segmentation fault (a CI run). Closing now waits
+    for it, and a checkpoint after the close does nothing."""
+    store = Store(tmp_path / "hall.db")
+    commits(store, 50, 1)
+    real = Store._write_conn
+    inside = threading.Event()
+
+    def slow(self: Store) -> sqlite3.Connection:  # a checkpoint held inside the write lock
+        conn = real(self)
+        if threading.current_thread().name == "checkpoint":
+            inside.set()
+            time.sleep(0.3)
+        return conn
+
+    monkeypatch.setattr(Store, "_write_conn", slow)
+    result: list[object] = []
+
+    def run() -> None:
+        try:
+            result.append(store.checkpoint())
+        except Exception as err:  # what the unguarded close did to it, short of the crash
+            result.append(err)
+
+    thread = threading.Thread(target=run, name="checkpoint")
+    thread.start()
+    assert inside.wait(5)
+    store.close()  # while the checkpoint is inside the lock
+    thread.join(5)
+    assert len(result) == 1 and isinstance(result[0], tuple), result
+    assert store.checkpoint() == (0, 0)  # closed: not opened again
+    with pytest.raises(StoreError, match="closed"):
+        store.write(Batch())
+
+
 def test_checkpoints_beside_a_busy_writer_keep_the_wal_small(tmp_path: Path) -> None:
     """The hub checkpoints from another thread while requests keep committing."""
     store = Store(tmp_path / "hall.db")
