@@ -298,6 +298,10 @@ def two_floor(box: QRectF, split: float, share: float = SHRINK_LIMIT) -> tuple[f
     return (top.height() * 0.92 * share, bottom.height() * 0.85 * share)
 
 
+#: The clerk's name and staff number (亮身份) shrink to this share of their size before the
+#: name is cut: a name of four parts ("阿卜杜热合曼·买买提明·艾尔肯江") is read whole, smaller.
+CLERK_SHRINK_LIMIT = 0.3
+
 #: What a window shows instead of a number ("暂停服务（午餐）") is drawn as large as the number's
 #: box allows, which is very large: it may shrink further than a name before it is cut.
 IDLE_SHRINK_LIMIT = 0.3
@@ -672,8 +676,9 @@ def paint_window(p: QPainter, box: QRectF, screen: WindowScreen) -> None:
         if screen.photo is not None:  # 亮身份: the photo beside the name and staff number
             shown = draw_photo(p, inset(clerk, 0, clerk.height() * 0.08), screen.photo)
             clerk = clerk.adjusted(shown + gap if shown else 0, 0, 0, 0)
-        draw_two(p, inset(clerk, 0, clerk.height() * 0.15), screen.clerk, COLOURS.soft,
-                 cut=screen.clerk_name or None)
+        clerk = inset(clerk, 0, clerk.height() * 0.15)  # 亮身份: a long name shrinks further
+        draw_two(p, clerk, screen.clerk, COLOURS.soft,  # than others before it is cut
+                 cut=screen.clerk_name or None, floor=two_floor(clerk, 0.62, CLERK_SHRINK_LIMIT))
     fresh = screen.fresh and not stale
     panel(p, call, COLOURS.fresh if fresh else COLOURS.panel,
           COLOURS.fresh_edge if fresh else COLOURS.panel_edge, max(2.0, call.height() * 0.012))
