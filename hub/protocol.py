@@ -335,7 +335,13 @@ def _id_of_unusable(frame: str) -> str | None:
     except (ValueError, RecursionError):
         return None
     raw_id = message.get("id") if isinstance(message, dict) else None
-    return raw_id if REQ_ID(raw_id) is None else None
+    if REQ_ID(raw_id) is not None:
+        return None
+    try:  # Python reads a lone surrogate ("\ud800") that no reply can carry back
+        encode(raw_id)
+    except TypeError:
+        return None
+    return str(raw_id)
 
 
 def encode(message: Any) -> str:

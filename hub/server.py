@@ -609,6 +609,7 @@ class HallServer:
             return
         outcome: Outcome | None = None
         if refusal is None:
+            seq = self.seq
             try:
                 outcome = self._apply(session, req, found)
                 # numbered and encoded here too: a change whose events cannot be encoded is
@@ -618,6 +619,7 @@ class HallServer:
             except RequestError as err:
                 refusal = err
             except Exception:  # a bug: the engine may be half-way through the change
+                self.seq = seq  # its events, numbered before the failure, are never sent
                 self._engine_failed(session, req)
                 return
         if outcome is not None:

@@ -437,6 +437,7 @@ DEEP = '{"op": "sync", "id": "deep", "x": ' + "[" * 20000 + "]" * 20000 + "}"
     ('{"op": "call_next", "id": "n2", "window": -1e999}', "n2"),
     ('{"op": "call_next", "id": "n3", "window": NaN}', "n3"),
     ('{"op": "sync", "id": 1e999}', None),
+    ('{"op": "sync", "id": "\\ud800"}', None),  # an id Python reads and no reply can carry
 ])
 async def test_bad_input_is_a_bad_request_and_the_connection_goes_on(
         shared: HubProcess, frame: str | bytes, re: str | None) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import socket
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,9 +182,18 @@ async def test_a_change_whose_events_cannot_be_encoded_is_undone(
                 raise TypeError("Integer exceeds 64-bit range")
             return real_encode(value)
 
+        failed_at: list[int] = []  # the seq as the failure is handled: nothing numbered left
+        real_failed = hub.server._engine_failed
+
+        def failed(*args: Any) -> None:
+            failed_at.append(hub.server.seq)
+            real_failed(*args)
+
+        monkeypatch.setattr(hub.server, "_engine_failed", failed)
         monkeypatch.setattr(server_module, "encode", refusing)
         reply = await kiosk.request("issue", "big", service="pay")
         assert reply["ok"] is False and reply["error"]["code"] == "internal"
+        assert failed_at == [seq]  # (a sync answered before the reload read seq + 1)
         monkeypatch.setattr(server_module, "encode", real_encode)
         again = await kiosk.request("issue", "big", service="pay")  # not remembered
         assert again["ok"] is True and again["result"]["ticket"]["number"] == "P002"
