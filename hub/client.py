@@ -367,9 +367,9 @@ def _lasting(err: BaseException) -> bool:
 
 
 def wrong_role(device: str, role: Any, roles: tuple[str, ...]) -> str:
-    return (f"{device} is enrolled as a {role}, and this app works as a {' or a '.join(roles)}: "
-            f"give it the name and token of such a device (hall-hub device add NAME --role "
-            f"{roles[0]}{' --window N' if roles[0] == 'counter' else ''})")
+    return (f"{device} is enrolled with the role {role}, and this app works with the role "
+            f"{' or '.join(roles)}: give it the name and token of such a device (hall-hub "
+            f"device add NAME --role {roles[0]}{' --window N' if roles[0] == 'counter' else ''})")
 
 
 # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH
@@ -400,6 +400,10 @@ def _describe(err: BaseException) -> str:
                 "port?")
     if isinstance(err, socket.gaierror):
         return f"its name cannot be found ({plain_reason(err)}): check the host in the address"
+    if isinstance(err, ssl.SSLError):  # (not the certificate file: that is said at start)
+        reason = (err.reason or str(err)).lower().replace("_", " ")
+        return (f"the secure connection failed ({reason}): is the address ws:// or wss:// as "
+                "the hub serves it, and the hub's port?")
     if isinstance(err, OSError) and err.strerror:
         return plain_reason(err)
     return str(err) or type(err).__name__

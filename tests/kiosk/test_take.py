@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtGui import QImage
@@ -207,12 +210,52 @@ def test_an_unreachable_hub_is_one_plain_line(tmp_path: Path,
     _, err = capsys.readouterr()
     assert code != 0
     assert "unreachable" in err.strip().splitlines()[-1]
-    # a host name that is nowhere: said so, in words ("[Errno -2] Name or service not known")
+
+
+def test_a_hub_name_that_cannot_be_found_is_said_in_words(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """"[Errno -2] Name or service not known" became words and what to check. (The resolver
+    is this machine's: its answer for a name that is nowhere is given here, not looked up.)"""
+    real = socket.getaddrinfo
+
+    def nowhere(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "no-such-hall-hub.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", nowhere)
     code = main(["--take", "social", "--printer", f"preview:{tmp_path / 't'}",
                  "--hub", "ws://no-such-hall-hub.invalid:8765/", "--device", "kiosk-1",
                  "--token", "x"])
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert code != 0 and "name cannot be found" in last and "Errno" not in last, last
+
+
+def test_wss_to_a_plain_port_says_what_to_check(
+        hub: HubProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """wss:// to a port that answers in plain text said "it is not a usable PEM file (wrong
+    version number)", as if --ca-file were wrong; to the plain hub, that the connection was
+    cut. Both now say to check ws:// or wss:// and the port."""
+    plain = socket.create_server(("127.0.0.1", 0))
+    port = plain.getsockname()[1]
+
+    def answer() -> None:  # an HTTP server, say, on the port given by mistake
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = plain.accept()
+                with conn:
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        for url, words in ((f"wss://127.0.0.1:{port}/", "secure connection failed"),
+                           (hub.url.replace("ws://", "wss://"), "cut while opening it")):
+            assert main(["--take", "social", "--printer", f"preview:{tmp_path / 't'}",
+                         "--hub", url, "--device", "kiosk-1", "--token", "x"]) != 0
+            last = capsys.readouterr().err.strip().splitlines()[-1]
+            assert words in last and "ws:// or wss://" in last and "PEM" not in last, last
+    finally:
+        plain.close()
 
 
 def test_take_from_a_wss_hub_trusting_its_certificate(
@@ -258,7 +301,7 @@ def test_take_with_another_role_s_token_says_which_role_it_needs(
     assert main(["--take", "social", "--printer", f"preview:{tmp_path / 't'}", "--hub", hub.url,
                  "--device", "counter-1", "--token", hub.tokens["counter-1"]]) != 0
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert "cannot connect" in last and "counter-1 is enrolled as a counter" in last, last
+    assert "cannot connect" in last and "counter-1 is enrolled with the role counter" in last, last
     assert "--role kiosk" in last
     assert not (tmp_path / "t").exists()
 
