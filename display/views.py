@@ -590,16 +590,26 @@ COUNT_SHARE_MOST = 0.46
 
 def count_share(box: QRectF, counts: Sequence[Text]) -> tuple[float, tuple[float, float]]:
     """The share of a tile like ``box`` its counts take, and their two sizes: the sizes they
-    take at ``COUNT_SHARE``, and the least share up to ``COUNT_SHARE_MOST`` in which the
-    longest count is drawn at ``ONE_LINE_SHARE`` of them or more (the names give up the width;
-    the other counts do not grow into it)."""
+    take at ``COUNT_SHARE``, and the least share up to ``COUNT_SHARE_MOST`` in which the widest
+    count is drawn at ``ONE_LINE_SHARE`` of the narrowest's size or more (the names give up the
+    width; the other counts do not grow into it). Measured as ``draw_two`` draws them: on the
+    top line of two, or across the box in a hall of one language."""
     sizes = two_px(counts, queue_boxes(box)[1], 0.6, True)
-    longest = max((c.primary for c in counts), key=len, default="")
+    if not counts:
+        return COUNT_SHARE, sizes
+    single = not any(c.secondary for c in counts)
+    cap = sizes[0] / 0.6 if single else sizes[0]
+    width = QFontMetricsF(font(100, True)).horizontalAdvance
+    texts = sorted({c.primary for c in counts}, key=width)
+
+    def size(text: str, share: float) -> int:
+        room = queue_boxes(box, share)[1]
+        return fitted(text, room if single else two_boxes(room, 0.6)[0], cap, True,
+                      min_px=1).pixelSize()
+
+    wanted = size(texts[0], COUNT_SHARE) * ONE_LINE_SHARE
     share = COUNT_SHARE
-    while share < COUNT_SHARE_MOST:
-        top = two_boxes(queue_boxes(box, share)[1], 0.6)[0]
-        if fitted(longest, top, sizes[0], True, min_px=1).pixelSize() >= sizes[0] * ONE_LINE_SHARE:
-            break
+    while share < COUNT_SHARE_MOST and size(texts[-1], share) < wanted:
         share = min(COUNT_SHARE_MOST, share + 0.02)
     return share, sizes
 
@@ -617,8 +627,9 @@ def paint_queue(p: QPainter, box: QRectF, queue: QueueRow,
     draw_two(p, name, queue.name, COLOURS.text if queue.open else COLOURS.closed, split=0.6, px=sizes[0],
              floor=two_floor(name, 0.6))
     colour = COLOURS.dim if stale else COLOURS.accent if queue.open and queue.waiting else COLOURS.soft
+    # a count is a number: shrunk as far as it must be, never cut ("1000 人…")
     draw_two(p, count, queue.wait, colour if queue.open else COLOURS.closed, bold=True,
-             align=Qt.AlignmentFlag.AlignRight, split=0.6, px=sizes[1])
+             align=Qt.AlignmentFlag.AlignRight, split=0.6, px=sizes[1], floor=(1.0, 1.0))
 
 
 def paint_ticker(p: QPainter, box: QRectF, text: str, offset: float) -> None:

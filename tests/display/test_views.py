@@ -145,6 +145,22 @@ def test_a_ticket_number_is_never_cut_on_any_screen(qtbot: Any, drawn: list[Draw
                         assert long >= 0.75 * short, (lang, size, unit, long, short)
 
 
+def test_a_long_count_is_never_cut_in_a_hall_of_one_language(qtbot: Any, drawn: list[Drawn]) -> None:
+    """With one language a count is drawn across its whole box: "1000 人…" was cut there."""
+    for lang in ("zh", "en"):
+        b = Board(replace(hall_with(), languages=(lang,)))
+        b.board.languages = (lang,)
+        for _ in range(1000):
+            b.do("issue", "social")
+        unit = "人等候" if lang == "zh" else "waiting"
+        for size in [*SIZES, (1024, 600), (800, 480)]:
+            drawn.clear()
+            paint(b, lambda b=b, lang=lang: hall_screen(b.board, lang), size)  # type: ignore[misc]
+            counts = {d.text: d.px for d in drawn if d.text.startswith(("0 ", "1000"))}
+            assert f"1000 {unit}" in counts, (lang, size, counts)
+            assert counts[f"1000 {unit}"] >= 0.6 * counts[f"0 {unit}"], (lang, size, counts)
+
+
 def test_the_staff_number_is_never_cut_the_name_is(qtbot: Any, drawn: list[Drawn], shots: Path) -> None:
     """亮身份: "阿依古丽·买买提" cut the line to "工号…"; the number must stay whole."""
     for name in ("阿依古丽·买买提", "阿卜杜热合曼·买买提明·艾尔肯江", "张三"):
