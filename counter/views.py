@@ -43,6 +43,7 @@ from counter.keypad import (
 )
 from counter.model import Action, ClerkModel, TransferTarget, duration_text, waiting_numbers
 from counter.views_dialogs import CallNumberDialog, PauseDialog, TransferDialog
+from hub.i18n import percent
 from hub.qtype import BoldLabel
 
 logger = logging.getLogger(__name__)
@@ -320,7 +321,7 @@ class WorkPage(QWidget):
             satisfied = figures.rated - figures.scores.get(1, 0)
             self.figures_ratings.setText(m.t(
                 "figures_ratings_one" if figures.rated == 1 else "figures_ratings",
-                rated=figures.rated, share=f"{satisfied / figures.rated * 100:.0f}%"))
+                rated=figures.rated, share=percent(satisfied / figures.rated)))
             keys = SCORE_KEYS
             # each score and its count held together (no-break spaces): the line wraps only
             # between scores, never leaving a count alone on a line

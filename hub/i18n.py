@@ -13,6 +13,7 @@ so a screen never shows an empty label.
 from __future__ import annotations
 
 import logging
+import math
 import tomllib
 from collections.abc import Sequence
 from functools import cache
@@ -87,3 +88,9 @@ def pause_reason_in(reason: str, lang: str | None, hall_languages: Sequence[str]
             if reason == listed_pause_reason(key, hall_languages):
                 return tr(lang, f"counter.pause_reason_{key}")
     return reason
+
+
+def percent(share: float) -> str:
+    """A share as whole percent, rounded down: "100%" only when it is all of them (199
+    satisfied of 200 is 99%, not 100% beside a dissatisfied rating)."""
+    return f"{math.floor(round(share * 100, 6))}%"

@@ -41,6 +41,7 @@ from counter.desk.views_common import (
     table,
 )
 from counter.desk.views_follow import FollowUpPanel
+from hub.i18n import percent
 
 LEVEL_COLORS = {"alarm": (RED, RED_SOFT), "warning": (AMBER, AMBER_SOFT)}
 TILE_MARGIN = 0.45  # of the base size: the tiles' padding
@@ -248,7 +249,7 @@ class WatchPage(DeskPage):
         self.tile_no_shows.show_value(str(figures.no_shows) if figures.no_shows is not None
                                       else "-", t("today"))
         if figures.rated:
-            share = f"{(figures.satisfaction or 0) * 100:.0f}%"
+            share = percent(figures.satisfaction or 0)
             self.tile_ratings.show_value(
                 share, t("ratings_note_one" if figures.rated == 1 else "ratings_note",
                          rated=figures.rated, bad=figures.ratings.get(1, 0)),

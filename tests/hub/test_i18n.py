@@ -43,3 +43,10 @@ def test_every_printer_state_has_words_on_the_kiosk_and_at_the_desk(lang: str) -
                for key in (f"kiosk.printer_{status.value}", f"desk.device_status_{status.value}")
                if key not in words]
     assert missing == []
+
+
+def test_a_share_is_rounded_down_to_whole_percent() -> None:
+    """199 satisfied of 200 read "100%" beside a dissatisfied rating."""
+    from hub.i18n import percent
+    assert [percent(x) for x in (1, 199 / 200, 2 / 3, 0.29, 0.0)] == ["100%", "99%", "66%",
+                                                                       "29%", "0%"]
