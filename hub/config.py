@@ -316,11 +316,16 @@ class _Checker:
         return spans
 
 
-def _did_you_mean(word: str, known: Iterable[str]) -> str:
-    """A hint for a misspelt id: one typo in a service's id otherwise reads as an error on
-    every window that names the service correctly."""
+def _closest(word: str, known: Iterable[str]) -> str | None:
+    """The id ``word`` was most likely meant to be: one typo in a service's id otherwise reads
+    as an error on every window that names the service correctly."""
     close = get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return close[0] if close else None
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    meant = _closest(word, known)
+    return f" (did you mean '{meant}'?)" if meant else ""
 
 
 def _list_of_tables(data: dict[str, Any], key: str, check: _Checker) -> list[dict[str, Any]]:
@@ -522,8 +527,10 @@ def _parse_windows(data: dict[str, Any], check: _Checker,
             if sid not in check.declared_services and check.declared_services:  # (with no
                 # service readable at all, that error is said once, not for every window)
                 check.error(f"{where}: serves '{sid}', which is not a service id"
-                            + _did_you_mean(sid, check.declared_services),
-                            "windows", i, "serves")
+                            + _did_you_mean(sid, check.declared_services), "windows", i, "serves")
+                meant = _closest(sid, check.declared_services)
+                if meant:  # served, once the typo is mended: no warning that it is not
+                    check.serving.add(meant)
         if len(set(serves)) != len(serves):
             check.error(f"{where}: a service is listed twice in serves", "windows", i, "serves")
         policy = node.get("policy", "fifo")
@@ -588,7 +595,8 @@ def read_hall(path: str | Path) -> tuple[Hall | None, list[ConfigProblem]]:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:  # saved in GBK, say: the line where it shows
         line = bytes(err.object[:err.start]).count(b"\n") + 1
-        return None, [ConfigProblem(line, f"cannot read the file: {plain_reason(err)}")]
+        return None, [ConfigProblem(line, f"cannot read the file: it is not UTF-8 text (byte "
+                                          f"{err.object[err.start]:#04x}): save it as UTF-8")]
     except OSError as err:
         return None, [ConfigProblem(None, f"cannot read the file: {plain_reason(err)}")]
     return parse_hall(text, str(path))

@@ -93,6 +93,7 @@ def test_a_misspelt_service_id_is_named_on_the_windows_that_serve_it(
     assert code != 0
     wrong = [row for row in out.splitlines() if "serves 'idcard'" in row]
     assert wrong and all(row.endswith("(did you mean 'id_card'?)") for row in wrong), out
+    assert "served by no window" not in out  # (it is, once the typo is mended)
     # an id like none of the hall's gets no guess
     path, _ = broken(tmp_path, "far", 'serves = ["pay"]', 'serves = ["xyz"]')
     code, out, _ = run(capsys, "check-config", str(path))
