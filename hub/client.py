@@ -76,6 +76,10 @@ class DeviceSettings:
         line's) is taken instead, and need not be in the file."""
         given = {key: value for key, value in (given or {}).items() if value}
         data = read_toml(path, "device file")
+        unknown = sorted(set(data) - {"hub", "device", "token", "ca_file"})
+        if unknown:  # a misspelt "tokn" would otherwise read as a token missing
+            raise HubError(f"the device file {path}: {', '.join(unknown)} is not a key it "
+                           "takes (hub, device, token, ca_file)")
         missing = [key for key in ("hub", "device", "token") if key not in data and key not in given]
         if missing:
             raise HubError(f"the device file {path} lacks {', '.join(missing)}")

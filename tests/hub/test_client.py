@@ -237,6 +237,11 @@ def test_device_settings_from_a_file_and_arguments(tmp_path: Path) -> None:
     bare.write_text('hub = "ws://10.0.0.2:8765/"\ndevice = "kiosk-1"\ntoken = 5\n')
     with pytest.raises(HubError, match='token must be written in quotes, like token = "5"'):
         DeviceSettings.from_file(bare)
+    misspelt = tmp_path / "misspelt.toml"
+    misspelt.write_text('hub = "ws://10.0.0.2:8765/"\ndevice = "kiosk-1"\ntoken = "abc"\n'
+                        'tokn = "abd"\n')
+    with pytest.raises(HubError, match=r"tokn is not a key it takes \(hub, device, token"):
+        DeviceSettings.from_file(misspelt)
     broken = tmp_path / "broken.toml"
     broken.write_text("hub = \n")
     with pytest.raises(HubError, match="cannot read"):
