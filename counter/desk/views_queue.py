@@ -168,8 +168,9 @@ class QueuePage(DeskPage):
             item = cell(m.t(f"est_{row.window_state}"), color=AMBER, background=background)
             item.setToolTip(m.t(f"est_{row.window_state}_tip"))
             return item
-        est = (m.t("minutes_short", minutes=row.est_wait_min) if row.est_wait_min is not None
-               else "-")
+        est = ("-" if row.est_wait_min is None
+               else m.t("est_next") if row.est_wait_min == 0  # first in line: "0 min" beside
+               else m.t("minutes_short", minutes=row.est_wait_min))  # a long wait misread
         return cell(est, align_right=True, background=background)
 
     def _selected(self) -> None:

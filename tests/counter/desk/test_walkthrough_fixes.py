@@ -249,7 +249,9 @@ def test_the_queue_gives_no_estimate_while_no_window_would_call_the_ticket(
     shoot(window, shots, "zh-queue-no-window-1366x768")
     hall.apply(hall.engine.sign_in(1, ZHANG))  # serves social
     model.refresh_now()
-    assert cell_text(table, queue_row(window, "C001"), 5) == model.t("minutes_short", minutes=0)
+    # the first in line is next ("0 分钟" read as no wait beside a long one waited already)
+    assert cell_text(table, queue_row(window, "C001"), 5) == model.t("est_next") == "下一位"
+    assert cell_text(table, queue_row(window, "C002"), 5) == model.t("minutes_short", minutes=10)
     assert cell_text(table, queue_row(window, "A001"), 5) == model.t("est_closed")
     hall.apply(hall.engine.pause(1, "午休"))
     assert cell_text(table, queue_row(window, "C001"), 5) == model.t("est_paused")
