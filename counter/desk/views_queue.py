@@ -169,8 +169,8 @@ class QueuePage(DeskPage):
             item.setToolTip(m.t(f"est_{row.window_state}_tip"))
             return item
         est = ("-" if row.est_wait_min is None
-               else m.t("est_next") if row.est_wait_min == 0  # first in line: "0 min" beside
-               else m.t("minutes_short", minutes=row.est_wait_min))  # a long wait misread
+               else m.t("est_next") if row.ahead == 0  # first in line: "0 min" beside the
+               else m.t("minutes_short", minutes=row.est_wait_min))  # long wait misread
         return cell(est, align_right=True, background=background)
 
     def _selected(self) -> None:
