@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.settings).override(
             printer=args.printer, print_mode=args.print_mode, paper=args.paper, lang=args.lang)
-        bus = settings_from_args(args, roles=("kiosk", "desk"))  # both issue and check in
+        # all three may issue (an admin, a technician testing with --take, cannot check in)
+        bus = settings_from_args(args, roles=("kiosk", "desk", "admin"))
         try:  # a scanner spec it cannot read: said now, naming the file it is in
             scanner = open_scanner(settings.scanner)
         except KioskError as err:

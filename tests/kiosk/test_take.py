@@ -304,6 +304,10 @@ def test_take_with_another_role_s_token_says_which_role_it_needs(
     assert "cannot connect" in last and "counter-1 is enrolled with the role counter" in last, last
     assert "--role kiosk" in last
     assert not (tmp_path / "t").exists()
+    # an admin's may take a test ticket (as the hub lets an admin issue)
+    assert main(["--take", "social", "--printer", f"preview:{tmp_path / 't'}", "--hub", hub.url,
+                 "--device", "admin-1", "--token", hub.tokens["admin-1"]]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "C001"
 
 
 def test_take_from_a_wss_hub_whose_certificate_is_for_another_name(
