@@ -76,13 +76,11 @@ class DeviceSettings:
         line's) is taken instead, and need not be in the file."""
         given = {key: value for key, value in (given or {}).items() if value}
         data = read_toml(path, "device file")
-        unknown = sorted(set(data) - {"hub", "device", "token", "ca_file"})
-        if unknown:  # a misspelt "tokn" would otherwise read as a token missing
-            raise HubError(f"the device file {path}: {', '.join(unknown)} is not a key it "
-                           "takes (hub, device, token, ca_file)")
         missing = [key for key in ("hub", "device", "token") if key not in data and key not in given]
-        if missing:
-            raise HubError(f"the device file {path} lacks {', '.join(missing)}")
+        if missing:  # other keys are let be, but named here: a misspelt "tokn", say
+            unknown = sorted(set(data) - {"hub", "device", "token", "ca_file"})
+            raise HubError(f"the device file {path} lacks {', '.join(missing)}" + (
+                f" (it has {', '.join(unknown)}, which is not read)" if unknown else ""))
         unquoted = [key for key in ("hub", "device", "token")
                     if key in data and not isinstance(data[key], str)]
         if unquoted:
