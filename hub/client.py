@@ -379,6 +379,10 @@ X509_HOSTNAME_MISMATCH = 62
 X509_IP_ADDRESS_MISMATCH = 64
 
 
+#: What to check when the hub's end of a connection is not a websocket of the scheme used
+CHECK_ADDRESS = "is the address ws:// or wss:// as the hub serves it"
+
+
 def _describe(err: BaseException) -> str:
     if isinstance(err, BusError):
         return err.message or err.code
@@ -395,17 +399,14 @@ def _describe(err: BaseException) -> str:
                 "certificate (or the hall's CA) with --ca-file or ca_file in the device file")
     if isinstance(err, (ConnectionResetError, EOFError)) or (
             isinstance(err, InvalidHandshake) and not str(err)):
-        return ("the connection was cut while opening it: is the address ws:// or wss:// as "
-                "the hub serves it?")
+        return f"the connection was cut while opening it: {CHECK_ADDRESS}?"
     if isinstance(err, InvalidMessage):  # a ws:// request to a wss:// hub ends so, or another
-        return (f"{err}: is the address ws:// or wss:// as the hub serves it, and the hub's "
-                "port?")
+        return f"{err}: {CHECK_ADDRESS}, and the hub's port?"
     if isinstance(err, socket.gaierror):
         return f"its name cannot be found ({plain_reason(err)}): check the host in the address"
     if isinstance(err, ssl.SSLError):  # (not the certificate file: that is said at start)
         reason = (err.reason or str(err)).lower().replace("_", " ")
-        return (f"the secure connection failed ({reason}): is the address ws:// or wss:// as "
-                "the hub serves it, and the hub's port?")
+        return f"the secure connection failed ({reason}): {CHECK_ADDRESS}, and the hub's port?"
     if isinstance(err, OSError) and err.strerror:
         return plain_reason(err)
     return str(err) or type(err).__name__

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hub.errors import ConfigError, ConfigProblem, plain_reason
+from hub.errors import ConfigError, ConfigProblem, plain_reason, undecodable_line
 from hub.i18n import languages as catalogue_languages
 
 logger = logging.getLogger(__name__)
@@ -323,8 +323,7 @@ def _closest(word: str, known: Iterable[str]) -> str | None:
     return close[0] if close else None
 
 
-def _did_you_mean(word: str, known: Iterable[str]) -> str:
-    meant = _closest(word, known)
+def _did_you_mean(meant: str | None) -> str:
     return f" (did you mean '{meant}'?)" if meant else ""
 
 
@@ -440,7 +439,7 @@ def _parse_services(data: dict[str, Any], check: _Checker,
         if (department is not None and department not in departments
                 and department not in check.declared_departments):  # (its own error said)
             check.error(f"{where}: department '{department}' is not defined in [[departments]]"
-                        + _did_you_mean(department, check.declared_departments),
+                        + _did_you_mean(_closest(department, check.declared_departments)),
                         "services", i, "department")
         prefix = check.text(node, "prefix", where, "services", i)
         if prefix is not None:
@@ -526,9 +525,9 @@ def _parse_windows(data: dict[str, Any], check: _Checker,
         for sid in serves:
             if sid not in check.declared_services and check.declared_services:  # (with no
                 # service readable at all, that error is said once, not for every window)
-                check.error(f"{where}: serves '{sid}', which is not a service id"
-                            + _did_you_mean(sid, check.declared_services), "windows", i, "serves")
                 meant = _closest(sid, check.declared_services)
+                check.error(f"{where}: serves '{sid}', which is not a service id"
+                            + _did_you_mean(meant), "windows", i, "serves")
                 if meant:  # served, once the typo is mended: no warning that it is not
                     check.serving.add(meant)
         if len(set(serves)) != len(serves):
@@ -594,8 +593,8 @@ def read_hall(path: str | Path) -> tuple[Hall | None, list[ConfigProblem]]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:  # saved in GBK, say: the line where it shows
-        line = bytes(err.object[:err.start]).count(b"\n") + 1
-        return None, [ConfigProblem(line, f"cannot read the file: it is not UTF-8 text (byte "
+        return None, [ConfigProblem(undecodable_line(err), "cannot read the file: it is not "
+                                    f"UTF-8 text (byte "
                                           f"{err.object[err.start]:#04x}): save it as UTF-8")]
     except OSError as err:
         return None, [ConfigProblem(None, f"cannot read the file: {plain_reason(err)}")]

@@ -53,13 +53,17 @@ class RequestError(HubError):
         self.message = message
 
 
+def undecodable_line(err: UnicodeDecodeError) -> int:
+    """The line (from 1) of the byte that is not UTF-8."""
+    return bytes(err.object[:err.start]).count(b"\n") + 1
+
+
 def plain_reason(err: BaseException) -> str:
     """Why a file could not be used, in words for a technician ("no such file or directory",
     not "[Errno 2] No such file or directory: '/etc/hall.toml'": the file is named already)."""
     if isinstance(err, UnicodeDecodeError):
-        line = bytes(err.object[:err.start]).count(b"\n") + 1
-        return (f"it is not UTF-8 text (byte {err.object[err.start]:#04x} on line {line}): save "
-                "it as UTF-8")
+        return (f"it is not UTF-8 text (byte {err.object[err.start]:#04x} on line "
+                f"{undecodable_line(err)}): save it as UTF-8")
     if isinstance(err, ssl.SSLError):
         reason = (err.reason or "").lower().replace("_", " ")
         return f"it is not a usable PEM file{f' ({reason})' if reason else ''}"
