@@ -26,6 +26,7 @@ from hub import loglines
 from hub.appargs import AppParser
 from hub.config import Hall, load_hall, read_hall
 from hub.errors import ConfigError, HubError, StoreError, plain_reason
+from hub.i18n import percent
 from hub.protocol import CODE_MAX, DEFAULT_PORT, DEVICE_NAME, WAIT_TARGET_MAX, WINDOW, Role
 from hub.reports import WAIT_TARGET_MIN, Targets, named_report
 from hub.server import HallServer, Limits
@@ -415,7 +416,7 @@ def cmd_report(args: argparse.Namespace) -> int:
               f"{'wait':>7}{'>target':>8}{'service':>8}{'over':>6}{'satisf.':>9}")
         rows = {"": report["total"]} if group == "total" else report[f"by_{group}"]
         for key, f in rows.items():
-            sat = f"{f['satisfaction'] * 100:.0f}%" if f["satisfaction"] is not None else "-"
+            sat = percent(f["satisfaction"]) if f["satisfaction"] is not None else "-"
             wait, service = (("-" if f[k] is None else f[k])
                              for k in ("mean_wait_min", "mean_service_min"))
             print(f"{key:14}{f['handled' if first == 'handled' else 'issued']:>8}"

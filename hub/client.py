@@ -80,7 +80,8 @@ class DeviceSettings:
         if missing:  # other keys are let be, but named here: a misspelt "tokn", say
             unknown = sorted(set(data) - {"hub", "device", "token", "ca_file"})
             raise HubError(f"the device file {path} lacks {', '.join(missing)}" + (
-                f" (it has {', '.join(unknown)}, which is not read)" if unknown else ""))
+                f" (it has {', '.join(unknown)}, which "
+                f"{'is' if len(unknown) == 1 else 'are'} not read)" if unknown else ""))
         unquoted = [key for key in ("hub", "device", "token")
                     if key in data and not isinstance(data[key], str)]
         if unquoted:

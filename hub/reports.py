@@ -132,18 +132,29 @@ class _Figures:
             "mean_service_min": _mean_min(self.service_s),
             "ratings": {str(k): v for k, v in self.scores.items()}, "rated": rated,
             # 好差评: only "dissatisfied" is a bad rating; basically satisfied counts as satisfied
-            "satisfaction": round((rated - self.scores[1]) / rated, 3) if rated else None,
+            "satisfaction": share(rated - self.scores[1], rated),
             "handled": self.handled, "day_end": self.day_end,
             "waits": len(self.wait_s), "timed": len(self.service_s),
             "over_wait": self.over_wait if targets else None,
-            "over_wait_share": _share(self.over_wait, len(self.wait_s)) if targets else None,
+            "over_wait_share": share(self.over_wait, len(self.wait_s)) if targets else None,
             "over_time": self.over_time if targets else None,
-            "over_time_share": _share(self.over_time, len(self.service_s)) if targets else None,
+            "over_time_share": share(self.over_time, len(self.service_s)) if targets else None,
         }
 
 
-def _share(part: int, whole: int) -> float | None:
-    return round(part / whole, 3) if whole else None
+def share(part: int, whole: int) -> float | None:
+    """``part`` of ``whole`` to three decimals, and never all or none unless it is: 1,999
+    satisfied of 2,000 is 0.999, not 1.0 (which the desk would show as 100% beside a
+    dissatisfied rating), and one wait over its target in 2,000 is 0.001, not 0. None for
+    nothing counted."""
+    if not whole:
+        return None
+    rounded = round(part / whole, 3)
+    if rounded == 1 and part < whole:
+        return 0.999
+    if rounded == 0 and part > 0:
+        return 0.001
+    return rounded
 
 
 def _seconds(begun: datetime, ended: datetime) -> float:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from counter.desk.errors import SettingsError
 from hub.protocol import WAIT_TARGET_MAX
+from hub.reports import share
 from hub.settings_file import read_toml
 
 logger = logging.getLogger(__name__)
@@ -616,7 +617,7 @@ def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
         windows_open=states.count("open"), windows_paused=states.count("paused"),
         windows_closed=states.count("closed"),
         no_shows=watch.no_shows(), ratings=ratings, rated=rated,
-        satisfaction=round(satisfied / rated, 3) if rated else None,
+        satisfaction=share(satisfied, rated),
         follow_ups=tuple(follow_ups), alerts=tuple(alerts),
     )
 

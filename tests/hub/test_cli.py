@@ -110,6 +110,7 @@ def test_a_hall_file_saved_in_gbk_names_its_first_line_and_the_cure(
     assert out.splitlines()[0].startswith(f"{path}: line {first}: cannot read the file: it is "
                                           "not UTF-8 text"), out
     assert "save it as UTF-8" in out
+    assert out.count("line ") == 1, out  # the line is named once, in front
 
 
 def test_a_table_written_wrong_is_one_error_not_one_per_window(
@@ -339,6 +340,7 @@ def test_report_lists_the_dissatisfied_ratings_and_their_follow_up(
     lines = out.splitlines()
     assert lines[2] == "all" and "sent on" in lines[3] and "unserved" in lines[3]
     assert lines[4].split()[:3] == ["2", "2", "0"]  # the hall's total: 2 issued, 2 served
+    assert lines[4].split()[-1] == "0%"  # both ratings "dissatisfied"
     by_window = lines.index("by window")
     assert lines[by_window + 1].split()[0] == "handled"  # a window takes no tickets
     code, out, _err = run(capsys, "report", "--config", str(COUNTY), "--db", str(db),

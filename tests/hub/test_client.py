@@ -241,6 +241,10 @@ def test_device_settings_from_a_file_and_arguments(tmp_path: Path) -> None:
     misspelt.write_text('hub = "ws://10.0.0.2:8765/"\ndevice = "kiosk-1"\ntokn = "abd"\n')
     with pytest.raises(HubError, match=r"lacks token \(it has tokn, which is not read\)"):
         DeviceSettings.from_file(misspelt)
+    misspelt.write_text('hub = "ws://10.0.0.2:8765/"\ndevic = "kiosk-1"\ntokn = "abd"\n')
+    with pytest.raises(HubError, match=r"lacks device, token \(it has devic, tokn, which are "
+                                       r"not read\)"):
+        DeviceSettings.from_file(misspelt)
     extra = tmp_path / "extra.toml"  # a key of the technician's own is let be
     extra.write_text('hub = "ws://10.0.0.2:8765/"\ndevice = "kiosk-1"\ntoken = "abc"\n'
                      'role = "kiosk"\n')

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hub.config import load_hall
 from hub.engine import HallEngine
 from hub.model import Clerk
-from hub.reports import build_report, figures
+from hub.reports import build_report, figures, share
 from hub.store import Batch, Store, ticket_row
 from tests.fakes import FakeClock
 from tests.hubproc import COUNTY
@@ -107,6 +109,17 @@ def test_basically_satisfied_is_satisfied_and_only_dissatisfied_is_not() -> None
     got = figures(e.tickets.values())
     assert got["ratings"] == {"1": 1, "2": 1, "3": 1, "4": 1}
     assert got["satisfaction"] == 0.75
+
+
+@pytest.mark.parametrize(("part", "whole", "expected"), [
+    (3, 4, 0.75), (2, 3, 0.667), (0, 5, 0.0), (5, 5, 1.0), (0, 0, None),
+    # all or none only when it is: one dissatisfied rating (or one wait over the target) in
+    # 2,000 shows, on the desk, in the CLI's report and in the CSV
+    (1999, 2000, 0.999), (1, 2000, 0.001), (19999, 20000, 0.999), (1, 20000, 0.001),
+])
+def test_a_share_reads_all_or_none_only_when_it_is(part: int, whole: int,
+                                                    expected: float | None) -> None:
+    assert share(part, whole) == expected
 
 
 def test_legs_are_kept_in_the_store_and_come_back_after_a_restart(tmp_path: Path) -> None:

@@ -452,6 +452,9 @@ def test_report_rows_in_the_halls_order() -> None:
     ({"1": 1, "2": 1}, 0.5),
     ({"1": 1, "2": 1, "3": 1, "4": 1}, 0.75),
     ({"1": 2}, 0.0),
+    # one dissatisfied in 10,000 is not 100%, nor one satisfied in 10,000 0%
+    ({"1": 1, "4": 9999}, 0.999),
+    ({"1": 9999, "4": 1}, 0.001),
 ])
 def test_satisfaction_counts_every_rating_but_dissatisfied(ratings: dict[str, int],
                                                            share: float) -> None:
