@@ -404,9 +404,12 @@ class HallEngine:
         line = sorted(self.lines, key=lambda t: t.class_key())
         return [self.ticket_view(t) for t in line]
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, waiting: bool = True) -> dict[str, Any]:
+        """The hall as the contract's SNAPSHOT; without ``waiting`` (a kiosk's or a display's,
+        which do not get it), the waiting list is not built: with hundreds waiting it is most of
+        the cost, and a device that syncs in a loop would hold up every window."""
         hall = self.hall
-        return {
+        out = {
             "day": self.day,
             "hall": {"name": hall.name, "name_en": hall.name_en, "languages": list(hall.languages),
                      "timezone": hall.timezone.key, "day_starts": f"{hall.day_starts:%H:%M}",
@@ -416,10 +419,12 @@ class HallEngine:
             "services": [self.service_view(sid) for sid in hall.services],
             "windows": [self.window_view(n) for n in sorted(hall.windows)],
             "recent_calls": self.recent_calls(),
-            "waiting": self.waiting_list(),
             "devices": dict(self.device_status),
             "now": iso(self._now()),  # the hub's time: a device with its clock off goes by it
         }
+        if waiting:
+            out["waiting"] = self.waiting_list()
+        return out
 
     # ------------------------------------------------------------------ the day
 
@@ -832,7 +837,7 @@ class HallEngine:
         ticket = (self._earlier.setdefault(stored.id, stored) if stored is not None
                   else self.ticket(ref))
         note = note.strip()
-        if not note:
+        if not _visible(note):
             raise RequestError(Code.BAD_REQUEST, "follow_up: 'note' is blank: say what was done")
         if ticket.score != 1:
             rated = "was not rated" if ticket.score is None else f"was rated {ticket.score}"
@@ -866,7 +871,7 @@ class HallEngine:
 
     def announce(self, text: str, lang: str | None = None) -> Outcome:
         text = text.strip()
-        if not text:
+        if not _visible(text):
             raise RequestError(Code.BAD_REQUEST, "announce: 'text' is blank")
         lang = lang or self.hall.languages[0]
         if lang not in self.hall.languages:  # the displays would have no voice to say it in
@@ -886,3 +891,9 @@ class HallEngine:
         self._emit("device_alert", {"device": device, "status": status})
         logger.info("device %s reports %s", device, status)
         return self._done({})
+
+
+def _visible(text: str) -> bool:
+    """Whether ``text`` has a character a screen shows: not only spaces, NULs, zero-width or
+    other control characters (a blank announcement would pop up an empty banner)."""
+    return any(c.isprintable() and not c.isspace() for c in text)

@@ -331,7 +331,8 @@ def _id_of_unusable(frame: str) -> str | None:
     """The id of a frame refused only for a number no JSON number can hold (1e999, NaN,
     Infinity, which Python's own reader takes), so the refusal names the request."""
     try:
-        message = json.loads(frame)
+        # integers are not read: one longer than Python's 4,300 digits would raise
+        message = json.loads(frame, parse_int=lambda _digits: 0)
     except (ValueError, RecursionError):
         return None
     raw_id = message.get("id") if isinstance(message, dict) else None
@@ -400,11 +401,15 @@ def ticket_for(role: Role, ticket: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: the roles whose snapshot carries the waiting list (protocol.md: desk, counter and admin)
+WAITING_ROLES = frozenset({Role.DESK, Role.COUNTER, Role.ADMIN})
+
+
 def snapshot_for(role: Role, snapshot: dict[str, Any]) -> dict[str, Any]:
     """The snapshot ``role`` receives: no waiting list for kiosks and displays, no personal data
     for displays, ratings and the devices' state only for the roles that get their events."""
     out = dict(snapshot)
-    if role in (Role.KIOSK, Role.DISPLAY):
+    if role not in WAITING_ROLES:
         out.pop("waiting", None)
     if role not in EVENT_ROLES["device_alert"]:
         out.pop("devices", None)

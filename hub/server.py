@@ -45,6 +45,7 @@ from hub.model import Appointment, Clerk, Ticket, iso
 from hub.protocol import (
     MAX_FRAME,
     PROTOCOL_VERSION,
+    WAITING_ROLES,
     BadFrame,
     Code,
     Request,
@@ -138,6 +139,7 @@ class HallServer:
         self.fanout = Fanout(self.limits.outbox)
         self.buckets: dict[str, TokenBucket] = {}
         self.pin_failures: dict[str, list[float]] = {}
+        self._pins_checking: dict[str, int] = {}  # clerk -> PIN checks under way
         self.pending: list[Work] = []
         self._committing = False
         self._commits = 0
@@ -477,7 +479,7 @@ class HallServer:
         inbound.session = session
         now = self.seen[session.device] = self.clock.now()
         result = {"role": session.role.value, "window": session.window, "seq": self.seq,
-                  "snapshot": snapshot_for(session.role, self.engine.snapshot()),
+                  "snapshot": self._snapshot(session.role),
                   "protocol": PROTOCOL_VERSION, "device": session.device}
         self._enqueue(Work(session=session, req_id=req.id, reply=encode(reply_ok(req.id, result)),
                            register=True))
@@ -588,15 +590,17 @@ class HallServer:
 
     async def _look_up_and_settle(self, session: Session, req: Request,
                                   key: tuple[str, str]) -> None:
+        refusal: RequestError | None = None
+        found: Clerk | Appointment | Ticket | None = None
         try:
             found = await self._prepare(req)
         except RequestError as err:  # refused (wrong PIN, no such appointment): remembered too
-            self._settle(session, req, key, None, err)
-            return
-        if key in self.replies:  # its twin finished while this one looked things up
+            refusal = err
+        if key in self.replies:  # a request with its id was answered while this one looked
+            # things up (its twin on another connection): the same answer, refused or not
             self._enqueue(Work(session=session, req_id=req.id, reply=self.replies[key]))
             return
-        self._settle(session, req, key, found, None)
+        self._settle(session, req, key, found, refusal)
 
     def _settle(self, session: Session, req: Request, key: tuple[str, str],
                 found: Clerk | Appointment | Ticket | None,
@@ -747,20 +751,34 @@ class HallServer:
         if len(failures) >= PIN_ATTEMPTS:
             raise RequestError(Code.UNAUTHORIZED, f"clerk {clerk_id} is locked for a few minutes "
                                "after too many wrong PINs")
-        loop = asyncio.get_running_loop()
-        clerk = await loop.run_in_executor(self._reader_pool, self.store.clerk, clerk_id, pin)
+        # the PINs being checked count as tries: many sent at once (from as many connections)
+        # would otherwise all be checked before the first failure is counted
+        checking = self._pins_checking.get(clerk_id, 0)
+        if len(failures) + checking >= PIN_ATTEMPTS:
+            raise RequestError(Code.UNAUTHORIZED, f"clerk {clerk_id}: too many PINs tried at "
+                               "once; try again in a moment")
+        self._pins_checking[clerk_id] = checking + 1
+        try:
+            loop = asyncio.get_running_loop()
+            clerk = await loop.run_in_executor(self._reader_pool, self.store.clerk, clerk_id, pin)
+        finally:
+            left = self._pins_checking.pop(clerk_id) - 1
+            if left:
+                self._pins_checking[clerk_id] = left
         if clerk is None:
-            self.pin_failures.setdefault(clerk_id, []).append(now)
+            self.pin_failures.setdefault(clerk_id, []).append(time.monotonic())
             raise RequestError(Code.UNAUTHORIZED, f"unknown clerk {clerk_id} or wrong PIN")
         self.pin_failures.pop(clerk_id, None)
         return clerk
+
+    def _snapshot(self, role: Role) -> dict[str, Any]:
+        return snapshot_for(role, self.engine.snapshot(waiting=role in WAITING_ROLES))
 
     def _read(self, session: Session, req: Request) -> dict[str, Any]:
         if req.op == "sync":
             self._roll_day()
             session.floor = self.seq  # the events up to here are in the snapshot
-            return {"seq": self.seq, "snapshot": snapshot_for(session.role,
-                                                              self.engine.snapshot())}
+            return {"seq": self.seq, "snapshot": self._snapshot(session.role)}
         if req.op == "find":
             found = self.engine.find(req.params["ticket"]).result
             return {**found, "ticket": ticket_for(session.role, found["ticket"])}

@@ -427,6 +427,7 @@ DEEP = '{"op": "sync", "id": "deep", "x": ' + "[" * 20000 + "]" * 20000 + "}"
     ('{"op": "reinstate", "id": "t22", "ticket": "P001"}', "t22"),
     ('{"op": "announce", "id": "t13", "text": "   "}', "t13"),
     ('{"op": "announce", "id": "t14", "text": 3}', "t14"),
+    ('{"op": "announce", "id": "t23", "text": "\\u0000\\u200b "}', "t23"),  # nothing to see
     ('{"op": "device_status", "id": "t15", "status": "paper_out"}', "t15"),
     ('{"op": "device_status", "id": "t16", "status": {}}', "t16"),
     ('{"op": "device_status", "id": "t17", "status": {"printer": {"deep": 1}}}', "t17"),
@@ -437,6 +438,7 @@ DEEP = '{"op": "sync", "id": "deep", "x": ' + "[" * 20000 + "]" * 20000 + "}"
     ('{"op": "call_next", "id": "n2", "window": -1e999}', "n2"),
     ('{"op": "call_next", "id": "n3", "window": NaN}', "n3"),
     ('{"op": "sync", "id": 1e999}', None),
+    ('{"op": "sync", "id": "n4", "x": ' + "9" * 5000 + "}", "n4"),  # past Python's 4,300 digits
     ('{"op": "sync", "id": "\\ud800"}', None),  # an id Python reads and no reply can carry
 ])
 async def test_bad_input_is_a_bad_request_and_the_connection_goes_on(

@@ -336,3 +336,40 @@ async def test_pin_guessing_locks_the_clerk(tmp_path: Path) -> None:
         # another clerk is not locked out
         assert (await admin.ok("sign_in", window=3, clerk="1002", pin="2345"))["window"][
             "clerk"] == "1002"
+
+
+async def test_pins_sent_at_once_count_as_tries(tmp_path: Path) -> None:
+    """Twelve wrong PINs for one clerk sent at once, each on a connection of its own, then the
+    right one: the checks under way count as tries, so the lockout holds, as it does for PINs
+    tried one after the other (before, all twelve were checked and the right one got in)."""
+    async with in_process(tmp_path / "hub", always_open=True) as hub:
+        wires = [await hub.wire("counter-1") for _ in range(13)]
+        ids = [new_id() for _ in wires]
+        for n, (w, req_id) in enumerate(zip(wires, ids, strict=True)):
+            await w.send({"op": "sign_in", "id": req_id, "window": 1, "clerk": "1001",
+                          "pin": "1234" if n == 12 else f"{n:04d}"})
+        replies = [await w.reply(req_id) for w, req_id in zip(wires, ids, strict=True)]
+        messages = [r["error"]["message"] for r in replies if not r["ok"]]
+        assert not replies[12]["ok"], "the right PIN got in after twelve wrong ones"
+        assert len(messages) == 13
+        assert sum("wrong PIN" in m for m in messages) <= 5, messages
+        assert "too many PINs tried at once" in replies[12]["error"]["message"]
+        # once the checks are done, the wrong ones lock the clerk as ever
+        locked = await wires[0].request("sign_in", new_id(), window=1, clerk="1001", pin="1234")
+        assert "locked" in locked["error"]["message"]
+
+
+async def test_a_refused_look_up_gives_the_reply_its_id_already_has(tmp_path: Path) -> None:
+    """One device, two connections, one request id: a wrong PIN (checked slowly, off the
+    loop) and an issue settled meanwhile. Both get the issue's reply, and so does a retry:
+    before, the refusal replaced it, and the retry said "wrong PIN" of a ticket issued."""
+    async with in_process(tmp_path / "hub", always_open=True) as hub:
+        first, second = await hub.wire("admin-1"), await hub.wire("admin-1")
+        await first.send({"op": "sign_in", "id": "X", "window": 3, "clerk": "1002",
+                          "pin": "0000"})
+        await second.send({"op": "issue", "id": "X", "service": "social"})
+        issued = await second.reply("X")
+        assert issued["ok"], issued
+        assert await first.reply("X") == issued
+        assert await second.request("sign_in", "X", window=3, clerk="1002",
+                                    pin="0000") == issued
