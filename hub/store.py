@@ -324,6 +324,8 @@ class Store:
             raise StoreError(f"cannot open the database {self.path}: {cause}") from err
         self._writer: sqlite3.Connection | None = None
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file written
+        self._wal = self.path.with_name(self.path.name + "-wal")
+        self._wal_identity: tuple[int, int] | None = None  # and of the WAL the writer appends to
 
     def _upgrade(self) -> None:
         """Bring a database written by an earlier version of the hub up to these tables."""
@@ -444,6 +446,7 @@ class Store:
         write lock, unless ``wait`` (off the loop), which waits for it up to BUSY_WAIT_S."""
         self._write_lock.acquire()
         with self._rolled_back_on_failure():
+            self._mend_lost_wal()
             conn = self._write_conn()
             self._begin(conn, wait)
             self._check_file()
@@ -477,6 +480,35 @@ class Store:
                              and (found.st_dev, found.st_ino) != self._identity):
             raise StoreError(f"the database file {self.path} was removed or replaced while the "
                              "hub ran: no change is saved until it is back where it was")
+
+    def _mend_lost_wal(self) -> None:
+        """If the WAL file was deleted or replaced while the hub ran (a technician freeing
+        space, a clean-up script), SQLite would go on appending to the deleted file through
+        its open handle: every change committed since the last checkpoint would be lost at the
+        next power cut, and its numbers given out again. What that file holds is copied into
+        the database through the handle still open, and a new WAL is begun; StoreError (the
+        change refused) if that copy cannot be finished now. Under the write lock."""
+        if self._writer is None:
+            return
+        try:
+            found = os.stat(self._wal)
+            now = (found.st_dev, found.st_ino)
+        except OSError:
+            now = None
+        if self._wal_identity is None or now == self._wal_identity:
+            self._wal_identity = now  # the WAL is made at the first write
+            return
+        self._check_file()  # the database's whole folder moved away: refused as such
+        logger.warning("%s was removed or replaced while the hub ran: what it held is copied "
+                       "into %s, and a new one is begun", self._wal, self.path.name)
+        busy, frames, copied = self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy or frames != copied:
+            raise StoreError(f"{self._wal} was removed while the hub ran, and what it held "
+                             "cannot be copied into the database yet (a report is reading "
+                             "it): no change is saved until it is")
+        self._writer.close()
+        self._writer, self._wal_identity = None, None
+        self.engine.dispose()  # the readers' handles on the old file too
 
     def _begin(self, conn: sqlite3.Connection, wait: bool) -> None:
         if wait:

@@ -323,3 +323,26 @@ async def test_a_window_left_out_of_the_hall_file_for_a_day_works_when_put_back(
                          "not have") == 2
     finally:
         hub.stop()
+
+
+async def test_a_wal_file_deleted_while_the_hub_runs_loses_nothing_at_a_power_cut(
+        hub: HubProcess) -> None:
+    """A technician freeing space deletes hall.db-wal while the hub runs, then the power goes:
+    SQLite went on appending to the deleted file, and the tickets acknowledged since the last
+    checkpoint were lost, their numbers given out again. Now the hub copies what that file
+    held into the database at its next commit and begins a new WAL."""
+    kiosk = await wire(hub, "kiosk-1")
+    for _ in range(5):
+        await kiosk.ok("issue", service="social")
+    await asyncio.sleep(1.5)  # a checkpoint: C001-C005 are in hall.db itself
+    wal = hub.db.with_name(hub.db.name + "-wal")
+    wal.unlink()
+    issued = await burst(kiosk, [("issue", {"service": "social"})] * 10)
+    assert [r["result"]["ticket"]["number"] for r in issued] == [
+        f"C{n:03d}" for n in range(6, 16)]
+    hub.kill()  # at once: before the hub's next checkpoint
+    await asyncio.to_thread(hub.start)
+    kiosk = await wire(hub, "kiosk-1")
+    assert (await kiosk.ok("issue", service="social"))["ticket"]["number"] == "C016"
+    assert "was removed or replaced while the hub ran" in hub.log.read_text()
+    await kiosk.close()
