@@ -8,6 +8,10 @@ import logging
 import sys
 from dataclasses import replace
 from typing import NoReturn
+from urllib.parse import urlsplit
+
+from websockets.exceptions import InvalidURI
+from websockets.uri import parse_uri
 
 from hub.client import DeviceSettings
 from hub.errors import HubError
@@ -51,11 +55,30 @@ def settings_from_args(args: argparse.Namespace, roles: tuple[str, ...] = ()) ->
         settings = DeviceSettings(args.hub or DEFAULT_HUB, args.device, args.token, args.ca_file)
     if not settings.hub.startswith(("ws://", "wss://")):
         raise HubError(f"the hub must be a ws:// or wss:// address, not '{settings.hub}'")
+    check_address(settings.hub)
     if settings.ca_file and not settings.hub.startswith("wss://"):
         raise HubError(f"a certificate file (--ca-file, or ca_file in the device file) is for a "
                        f"wss:// hub; {settings.hub} is not one")
     settings.tls()  # a certificate file that cannot be used: said now, in one line
     return replace(settings, roles=roles)
+
+
+def check_address(hub: str) -> None:
+    """HubError if ``hub`` (a ws:// or wss:// address) cannot be connected to as written: a
+    port out of range or not a number, no host, a bracket left open."""
+    try:
+        parts = urlsplit(hub)
+        parts.port  # noqa: B018 -- reading it checks it
+        host = parts.hostname
+        parse_uri(hub)
+    except (ValueError, InvalidURI) as err:
+        reason = str(err).split(" isn't a valid URI: ")[-1]
+        if reason.startswith("Port"):
+            reason = "its port is not a number from 1 to 65535"
+        raise HubError(f"the hub address '{hub}' cannot be used ({reason[:1].lower()}"
+                       f"{reason[1:]}): write it as ws://HOST:PORT/") from None
+    if not host:
+        raise HubError(f"the hub address '{hub}' names no host: write it as ws://HOST:PORT/")
 
 
 def setup_logging(level: str | None, *, one_shot: bool = False) -> None:

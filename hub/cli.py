@@ -366,7 +366,7 @@ def _records(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]]:
 def _timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as err:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as err:  # "Asia" is a folder of zones
         raise CliError(f"--timezone {name!r} is not a time zone (Asia/Shanghai, say)") from err
 
 

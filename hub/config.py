@@ -347,7 +347,7 @@ def _parse_hall(data: dict[str, Any], check: _Checker) -> dict[str, Any]:
     tz_name = check.default(hall, "timezone", "Asia/Shanghai", "[hall]", "hall")
     try:
         out["timezone"] = ZoneInfo(str(tz_name))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder of zones
         check.error(f"[hall]: timezone '{tz_name}' is not a known time zone (e.g. Asia/Shanghai)",
                     "hall", 0, "timezone")
     languages = check.default(hall, "languages", ["zh"], "[hall]", "hall")

@@ -304,6 +304,9 @@ def test_a_record_the_csv_reader_cannot_read_and_an_unknown_zone_are_one_line_ea
                          "--db", db)
     assert code == 2 and out == "" and "Traceback" not in err
     assert "--timezone 'Nowhere/Place' is not a time zone" in err
+    code, out, err = run(capsys, "appointments", "import", str(good), "--timezone", "Asia",
+                         "--db", db)  # a folder of zones
+    assert code == 2 and "--timezone 'Asia' is not a time zone" in err
 
 
 def test_tokens_are_safe_on_a_command_line(tmp_path: Path) -> None:

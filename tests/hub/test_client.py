@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -291,6 +292,16 @@ def test_device_settings_from_a_file_and_arguments(tmp_path: Path) -> None:
     with pytest.raises(HubError, match="ca_file in the device file"):
         settings_from_args(parser.parse_args(["--device-file", str(plain)]))
     assert DeviceSettings.from_file(good).tls() is None  # ws://: no TLS
+    # an address that cannot be connected to as written is said at once, in one line (it
+    # was tried, and logged with a traceback, every few seconds)
+    for hub, said in (("ws://127.0.0.1:99999/", "its port is not a number from 1 to 65535"),
+                      ("ws://127.0.0.1:-1/", "its port is not a number"),
+                      ("ws://h:8765:99/", "its port is not a number"),
+                      ("ws://[::1/", "invalid IPv6 URL"),
+                      ("ws:///", "hostname isn't provided")):
+        with pytest.raises(HubError, match=re.escape(f"the hub address '{hub}' cannot be used "
+                                                     f"({said}")):
+            settings_from_args(parser.parse_args(["--device-file", str(good), "--hub", hub]))
 
 
 def test_qtbus_talks_to_a_wss_hub_that_the_ca_file_vouches_for(

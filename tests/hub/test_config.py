@@ -52,6 +52,9 @@ def line_of(text: str, needle: str, occurrence: int = 1) -> int:
     ('open = "09:00"', 'open = "13:00"', "opens at 13:00 but closes at 12:00", 'open = "13:00"'),
     ('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"', "not a known time zone",
      'timezone = "Mars/Olympus"'),
+    # a folder of zones (it crashed check-config and serve with IsADirectoryError)
+    ('timezone = "Asia/Shanghai"', 'timezone = "Asia"', "not a known time zone",
+     'timezone = "Asia"'),
     ('policy = "ordered"', 'policy = "random"', 'policy must be "fifo" or "ordered"',
      'policy = "random"'),
     ("minutes = 25", "minutes = -5", "minutes must be a number of minutes above 0", "minutes = -5"),
