@@ -112,13 +112,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            "enrolled (if the hall's is elsewhere, or on a disk not mounted, "
                            "stop and check --db)", db)
         store = Store(db)
+        try:
+            store.check_writable()
+        except StoreError:
+            store.close()
+            raise
         rate, burst = args.rate_limit
         return asyncio.run(_serve(hall, store, args.host, args.port, context, args.always_open,
                                   Limits(rate=rate, burst=burst)))
     except ListenError:
         if made:  # it never served: a mistyped --db must not stay behind as an empty hall
+            real = db.resolve()
             for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"),
-                         db.with_name(db.name + ".lock")):
+                         real.with_name(real.name + ".lock")):
                 path.unlink(missing_ok=True)
             for folder in new_folders:
                 with contextlib.suppress(OSError):
@@ -133,7 +139,8 @@ def _serving_alone(db: Path) -> int:
     hand out the same numbers and fail each other's commits. Returns the lock (an open file,
     ``DB.lock``, holding the hub's pid), to be closed when the hub stops; it goes with the
     process however that ends, SIGKILL and power cuts included."""
-    lock = db.with_name(db.name + ".lock")
+    real = db.resolve()  # one lock for one file, whatever path (a symlink) names it
+    lock = real.with_name(real.name + ".lock")
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)

@@ -406,6 +406,8 @@ class Store:
         raw = self.engine.raw_connection()
         try:
             yield raw.driver_connection  # type: ignore[misc]
+        except sqlite3.Error as err:  # said as the store's own error: one line, not a traceback
+            raise StoreError(f"cannot use the database {self.path}: {err}{_cure(err)}") from err
         finally:
             raw.close()
 
@@ -480,6 +482,18 @@ class Store:
                              and (found.st_dev, found.st_ino) != self._identity):
             raise StoreError(f"the database file {self.path} was removed or replaced while the "
                              "hub ran: no change is saved until it is back where it was")
+
+    def check_writable(self) -> None:
+        """StoreError if nothing can be written to the database (a read-only file or folder,
+        another program's lock held for 30 s): the hub is not started on it, to refuse every
+        change. Writes nothing: a full disk passes (the hub serves what it has and says why
+        its changes fail)."""
+        with self._read() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', '')")
+            finally:
+                conn.execute("ROLLBACK")
 
     def _mend_lost_wal(self) -> None:
         """If the WAL file was deleted or replaced while the hub ran (a technician freeing
@@ -760,6 +774,17 @@ class Store:
             rows = conn.execute(f"SELECT {cols} FROM tickets WHERE id >= ? AND id < ? "
                                 f"{condition} ORDER BY {order}", (low, high)).fetchall()
         return [ticket_from_row(r) for r in rows]
+
+
+def _cure(err: sqlite3.Error) -> str:
+    """What a technician can do about an SQLite error, where it is plain."""
+    text = str(err)
+    if "readonly" in text:
+        return " (the file, or its folder, is read-only for this user)"
+    if "locked" in text:
+        return (" (another program holds it: a database browser, a script, or a hub on the "
+                "same file through another path; close it and try again)")
+    return ""
 
 
 def _pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry | None) -> None:

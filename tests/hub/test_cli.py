@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -490,6 +492,48 @@ def test_the_lock_is_taken_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.Mo
             cli._serving_alone(tmp_path / "hall.db")
     finally:
         os.close(lock)
+
+
+def test_one_lock_for_one_database_whatever_path_names_it(tmp_path: Path) -> None:
+    """A hub serving hall.db, and another started on a symlink to it: refused (the lock was
+    beside the path as typed, and two hubs handed out the same numbers)."""
+    (tmp_path / "alias.db").symlink_to(tmp_path / "hall.db")
+    lock = cli._serving_alone(tmp_path / "hall.db")
+    try:
+        with pytest.raises(cli.CliError, match="is already serving"):
+            cli._serving_alone(tmp_path / "alias.db")
+    finally:
+        os.close(lock)
+
+
+@contextlib.contextmanager
+def immutable(path: Path) -> Iterator[None]:
+    """``path`` made read-only even for root (chmod is not: the tests may run as root)."""
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not possible here (not root, or not an ext4-like disk)")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_a_read_only_database_is_one_line_for_every_command(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """device add/revoke and clerk add on a database that cannot be written gave a traceback;
+    serve started, said it listened, and refused every change."""
+    db = str(tmp_path / "hall.db")
+    assert run(capsys, "device", "add", "kiosk-1", "--role", "kiosk", "--db", db)[0] == 0
+    with immutable(tmp_path / "hall.db"):
+        for argv in (["device", "add", "kiosk-2", "--role", "kiosk"],
+                     ["device", "revoke", "kiosk-1"],
+                     ["clerk", "add", "1001", "--name", "张三", "--pin", "1234"],
+                     ["serve", "--config", str(COUNTY), "--port", "0"]):
+            code, _out, err = run(capsys, *argv, "--db", db)
+            assert code == 2, argv
+            assert err.count("\n") == 1 and "Traceback" not in err, err
+            assert "attempt to write a readonly database (the file, or its folder, is " \
+                   "read-only for this user)" in err, argv
+        assert run(capsys, "device", "list", "--db", db)[0] == 0  # reading is fine
 
 
 @pytest.mark.parametrize("argv", [
