@@ -142,6 +142,7 @@ class HallServer:
         self._pins_checking: dict[str, int] = {}  # clerk -> PIN checks under way
         self.pending: list[Work] = []
         self._committing = False
+        self._save_error: str | None = None  # why the last commit failed, until one succeeds
         self._commits = 0
         self._commit_s = 0.0  # recent commit time (moving average), to choose inline or thread
         self._day_ends: datetime | None = None  # when the current hall day ends
@@ -273,6 +274,7 @@ class HallServer:
             return
         self._committing = False
         self._seen_writing = []
+        self._save_error = None
         self._commits += 1
         self._committed_works += len(works)
         try:
@@ -302,6 +304,7 @@ class HallServer:
                      "disk%s", len(works), f": {cause}" if disk else "",
                      exc_info=None if disk else (cause or True))
         self._committing = False
+        self._save_error = str(cause) if disk else "an unexpected error (see the hub's log)"
         self._seen_unsaved[:0], self._seen_writing = self._seen_writing, []  # for the next one
         self._recover(works, f" ({cause})" if disk else "")
         if self.pending:
@@ -829,7 +832,12 @@ class HallServer:
     # ------------------------------------------------------------------ health and lifecycle
 
     def health(self) -> dict[str, Any]:
-        return {"ok": True, "hall": self.hall.name, "seq": self.seq, "day": self.engine.day,
+        # "ok" is false while changes cannot be saved (a full disk, a lost database file): a
+        # monitor polling /healthz sees what every device is being refused
+        saving = self._save_error or ("the hall is to be read back from disk"
+                                      if self._reload_due else None)
+        return {"ok": saving is None, "saving_error": saving,
+                "hall": self.hall.name, "seq": self.seq, "day": self.engine.day,
                 "devices": sum(len(s) for s in self.fanout.audience.values()),
                 "by_role": {role.value: len(s) for role, s in self.fanout.audience.items()},
                 "pending": len(self.pending), "commits": self._commits,

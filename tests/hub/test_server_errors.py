@@ -316,6 +316,8 @@ async def test_a_database_moved_away_while_the_hub_runs_takes_no_change(tmp_path
         assert refused["error"]["code"] == "internal"
         assert "was removed or replaced while the hub ran" in refused["error"]["message"]
         assert not (tmp_path / "hub").exists()  # no new, empty database made in its place
+        health = hub.server.health()  # what a monitor polling /healthz sees meanwhile
+        assert health["ok"] is False and "was removed or replaced" in health["saving_error"]
         (tmp_path / "elsewhere").rename(tmp_path / "hub")
         for _ in range(2):  # the first after the file is back reads the hall back
             reply = await kiosk.request("issue", service="pay")
@@ -323,6 +325,7 @@ async def test_a_database_moved_away_while_the_hub_runs_takes_no_change(tmp_path
                 break
             assert reply["error"]["code"] == "internal"
         assert reply["ok"] and reply["result"]["ticket"]["number"] == "P002"
+        assert hub.server.health()["ok"] is True
 
 
 async def test_pin_guessing_locks_the_clerk(tmp_path: Path) -> None:
