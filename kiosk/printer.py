@@ -564,7 +564,7 @@ def _usb_link(vendor: int, product: int) -> Link:
     def missing() -> str:
         if not Usb.is_usable():
             return "USB printers need the pyusb package and libusb"
-        import usb.core  # type: ignore[import-not-found]  # pyusb: optional, untyped
+        import usb.core  # type: ignore[import-untyped]  # pyusb has no types
 
         if usb.core.find(idVendor=vendor, idProduct=product) is None:
             return f"no USB device {vendor:04x}:{product:04x} is connected"
