@@ -214,6 +214,9 @@ def cmd_device_add(args: argparse.Namespace) -> int:
     if problem or not args.name.strip():
         raise CliError(f"a device's name {problem or 'must not be blank'} (it is what the "
                        "device says in its hello)")
+    if not args.name.isprintable():  # a line break would split `device list` and the log
+        raise CliError(f"a device's name must not hold a line break, a tab or another control "
+                       f"character: {args.name!r}")
     window_problem = WINDOW.check(args.window) if args.window is not None else None
     if window_problem:
         raise CliError(f"--window {window_problem}")

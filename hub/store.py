@@ -315,6 +315,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._closed = False
         try:
+            self._refuse_foreign()
             SQLModel.metadata.create_all(self.engine)
             self._upgrade()
         except Exception as err:
@@ -326,6 +327,25 @@ class Store:
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file written
         self._wal = self.path.with_name(self.path.name + "-wal")
         self._wal_identity: tuple[int, int] | None = None  # and of the WAL the writer appends to
+
+    def _refuse_foreign(self) -> None:
+        """StoreError for another program's database (a --db mistyped): the hall's tables
+        are not added to it, nor is it switched to WAL."""
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            return  # a new database
+        try:  # read-only, before the hub's own connections (which switch it to WAL)
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                tables = {row[0] for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return  # not a database at all: said by the opening itself
+        if tables and not tables & set(SQLModel.metadata.tables):  # none of the hall's
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreError(f"it is not a hall database but another program's (its tables: "
+                             f"{shown}); give --db the hall's database, or a new file")
 
     def _upgrade(self) -> None:
         """Bring a database written by an earlier version of the hub up to these tables."""

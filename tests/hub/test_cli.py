@@ -371,6 +371,7 @@ def test_check_config_says_a_warning_once(tmp_path: Path, capsys: pytest.Capture
 @pytest.mark.parametrize(("argv", "words"), [
     (["", "--role", "kiosk"], "must be 1 to 64 characters"),
     (["   ", "--role", "kiosk"], "must not be blank"),
+    (["kiosk\n2", "--role", "kiosk"], "must not hold a line break"),
     (["k" * 65, "--role", "kiosk"], "must be 1 to 64 characters"),
     (["c-0", "--role", "counter", "--window", "0"], "--window must be from 1 to 999"),
     (["c-5", "--role", "counter", "--window", "-5"], "--window must be from 1 to 999"),

@@ -356,3 +356,22 @@ def test_two_programs_upgrading_the_same_database_at_once_both_open_it(tmp_path:
         for process in both:
             process.join(30)
         assert [out.get(timeout=5) for _ in both] == ["ok", "ok"]
+
+
+def test_another_programs_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    """A --db mistyped to another program's SQLite file: refused, with its tables named; the
+    hall's tables were added to it and it was switched to WAL. An empty file is a new hall."""
+    foreign = tmp_path / "photos.db"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=r"it is not a hall database but another program's "
+                                         r"\(its tables: photos\)"):
+        Store(foreign)
+    conn = sqlite3.connect(foreign)
+    assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("photos",)]
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    conn.close()
+    (tmp_path / "empty.db").touch()
+    Store(tmp_path / "empty.db").close()
