@@ -96,9 +96,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     context = None
     if args.cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        asked: list[bool] = []
+
+        def no_pass_phrase() -> str:  # not asked at a terminal: the hub starts unattended
+            asked.append(True)
+            return ""
+
         try:
-            context.load_cert_chain(args.cert, args.key)
+            context.load_cert_chain(args.cert, args.key, password=no_pass_phrase)
         except (OSError, ssl.SSLError) as err:
+            if asked:
+                raise CliError(f"the key {args.key} is encrypted with a pass phrase, which "
+                               "the hub, starting unattended, cannot type: give it the key "
+                               "unencrypted (openssl pkey -in KEY -out PLAIN.pem), readable "
+                               "by the hub's user alone") from err
             raise CliError(f"cannot load the certificate {args.cert} / key {args.key}: "
                            f"{plain_reason(err)} (--cert is the certificate, --key its key)") \
                 from err

@@ -553,7 +553,13 @@ def parse_hall(text: str, source: str = "<config>") -> tuple[Hall | None, list[C
     except tomllib.TOMLDecodeError as err:
         match = re.search(r"line (\d+)", str(err))
         line = int(match.group(1)) if match else None
-        return None, [ConfigProblem(line, f"not valid TOML: {err}")]
+        hint = ""
+        if line is not None and 0 < line <= len(text.splitlines()):
+            # `open = 08:30`: TOML reads a time of day only with seconds, the hall file in quotes
+            unquoted = re.search(r"=\s*(\d{1,2}:\d{2})\s*(#.*)?$", text.splitlines()[line - 1])
+            if unquoted:
+                hint = f": write the time in quotes, like \"{unquoted.group(1)}\""
+        return None, [ConfigProblem(line, f"not valid TOML: {err}{hint}")]
     check = _Checker(text)
     check.unknown_keys(data, TOP_KEYS, "the file", "")
     hall = _parse_hall(data, check)

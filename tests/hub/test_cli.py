@@ -18,7 +18,7 @@ from hub import cli
 from hub.model import Ticket
 from hub.store import Batch, Store, ticket_row
 from tests.hub.test_server import in_process
-from tests.hubproc import COUNTY, ROOT, HubProcess
+from tests.hubproc import COUNTY, ROOT, HubProcess, self_signed
 
 COUNTY_TEXT = COUNTY.read_text(encoding="utf-8")
 
@@ -583,3 +583,23 @@ def test_serve_on_a_port_taken_leaves_no_new_database_behind(
         code, _, _ = run(capsys, "serve", "--config", str(COUNTY), "--db", str(kept),
                          "--port", port)
         assert code == 2 and kept.exists()
+
+
+def test_serve_with_a_key_that_cannot_be_used_says_what_to_give(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A key encrypted with a pass phrase made serve ask for it at the terminal (a hub started
+    by systemd has none) and then say "invalid argument"; a key that is not the
+    certificate's, or the two swapped, are said as such, in one line."""
+    cert, key = self_signed(tmp_path / "tls")
+    locked = tmp_path / "tls" / "locked.pem"
+    subprocess.run(["openssl", "pkey", "-in", str(key), "-aes256", "-passout", "pass:secret",
+                    "-out", str(locked)], check=True, capture_output=True)
+    _other_cert, other_key = self_signed(tmp_path / "other")
+    db = str(tmp_path / "hall.db")
+    for cert_file, key_file, said in (
+            (cert, locked, f"the key {locked} is encrypted with a pass phrase"),
+            (cert, other_key, "--cert is the certificate, --key its key"),
+            (key, cert, "--cert is the certificate, --key its key")):
+        code, _out, err = run(capsys, "serve", "--config", str(COUNTY), "--db", db,
+                              "--cert", str(cert_file), "--key", str(key_file), "--port", "0")
+        assert code == 2 and said in err and err.count("\n") == 1, err

@@ -130,6 +130,10 @@ def test_service_hours_outside_the_halls_are_a_warning() -> None:
 
 @pytest.mark.parametrize("text, message", [
     ("[hall\nname = 1", "not valid TOML"),
+    # TOML reads 08:30 only with seconds: the message says what to write
+    ('[hall]\nname = "x"\nday_starts = 05:00  # early\n',
+     'not valid TOML: Expected newline or end of document after a statement (at line 3, '
+     'column 15): write the time in quotes, like "05:00"'),
     ("", "the [hall] table is missing"),
     ('[hall]\nname = "x"\n', "no [[services]] are defined"),
 ])
