@@ -118,7 +118,13 @@ def _printer_status(printer: TicketPrinter) -> PrinterStatus:
 def _why(printer: TicketPrinter, status: PrinterStatus) -> str:
     """The status, and what the printer layer found (a one-shot run does not show its log)."""
     detail = printer.status_detail()
-    return f"{status.value}: {detail}" if detail else status.value
+    said = STATUS_WORDS.get(status, status.value)
+    return f"{said}: {detail}" if detail else said
+
+
+#: a printer's state as the technician's line says it (the hub is told the codes)
+STATUS_WORDS = {PrinterStatus.PAPER_OUT: "out of paper", PrinterStatus.COVER_OPEN: "cover open",
+                PrinterStatus.PAPER_NEAR_END: "paper near its end"}
 
 
 def _status_after(printer: TicketPrinter) -> PrinterStatus:

@@ -16,7 +16,15 @@ from kiosk.printer import EscposPrinter
 from kiosk.ticket import PrintMode
 from tests.hubproc import HubProcess, self_signed
 from tests.kiosk.escpos_decode import decode
-from tests.kiosk.fake_printers import READY, STATUS_REQUESTS, FakeNetPrinter, answer_with, garbage
+from tests.kiosk.fake_printers import (
+    COVER_OPEN,
+    PAPER_OUT,
+    READY,
+    STATUS_REQUESTS,
+    FakeNetPrinter,
+    answer_with,
+    garbage,
+)
 
 
 def bus_args(hub: HubProcess, device: str = "kiosk-1") -> list[str]:
@@ -174,6 +182,19 @@ def _net_refused(tmp_path: Path) -> tuple[str, str]:
 def _preview_in_a_file(tmp_path: Path) -> tuple[str, str]:
     (tmp_path / "notes").write_text("not a folder")
     return f"preview:{tmp_path}/notes", f"the preview folder {tmp_path}/notes cannot be made"
+
+
+@pytest.mark.parametrize(("replies", "said"), [(PAPER_OUT, "(out of paper"),
+                                               (COVER_OPEN, "(cover open")])
+def test_a_printer_out_of_paper_or_open_is_said_in_words(
+        hub: HubProcess, tmp_path: Path, replies: dict[int, int], said: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The technician's line says "out of paper", not the hub's code paper_out."""
+    with FakeNetPrinter(answer_with(replies)) as printer:
+        assert main(["--take", "social", "--printer", printer.spec, *bus_args(hub)]) != 0
+    line = one_failure_line(capsys)
+    assert line.startswith(f"hall-kiosk: the printer cannot print {said}"), line
+    next_number_is(hub, tmp_path, capsys, "C001")
 
 
 @pytest.mark.parametrize("case", [_serial_missing, _serial_not_a_port, _file_in_no_folder,
