@@ -758,8 +758,8 @@ class HallServer:
         # would otherwise all be checked before the first failure is counted
         checking = self._pins_checking.get(clerk_id, 0)
         if len(failures) + checking >= PIN_ATTEMPTS:
-            raise RequestError(Code.UNAUTHORIZED, f"clerk {clerk_id}: too many PINs tried at "
-                               "once; try again in a moment")
+            raise RequestError(Code.UNAUTHORIZED, f"clerk {clerk_id} is locked for a moment: "
+                               "too many PINs tried at once")
         self._pins_checking[clerk_id] = checking + 1
         try:
             loop = asyncio.get_running_loop()
