@@ -82,6 +82,11 @@ class TicketContent:
     priority: Priority = "normal"
     #: The hall's IANA zone: ``issued_at`` is printed in it (as given when None).
     timezone: str | None = None
+    #: A ticket reprinted at the desk may be past waiting: called to ``window``, sent to it
+    #: (``to_window``), or missed (``no_show``); a kiosk's is always "waiting".
+    state: str = "waiting"
+    window: int | None = None
+    to_window: int | None = None
 
     def __post_init__(self) -> None:
         if self.issued_at.tzinfo is None:
@@ -194,7 +199,13 @@ def ticket_layout(content: TicketContent) -> TicketLayout:
     blocks.append(TextBlock(_clean(content.number), Role.NUMBER))
     for i, lang in enumerate(langs):
         role = Role.BODY if i == 0 else Role.BODY_SUB
+        where = _where(lang, content)
+        if where:  # a desk's reprint of a ticket past waiting: where to go, not who is ahead
+            blocks.append(TextBlock(where, role))
+            continue
         blocks.append(TextBlock(_ahead(lang, content.ahead), role))
+        if content.to_window:
+            blocks.append(TextBlock(tr(lang, "ticket.to_window", window=content.to_window), role))
         if content.ahead > 0:
             minutes = max(1, content.est_wait_min)
             blocks.append(TextBlock(tr(lang, "ticket.wait", minutes=minutes), role))
@@ -208,6 +219,15 @@ def ticket_layout(content: TicketContent) -> TicketLayout:
         blocks.append(TextBlock(tr(lang, "ticket.keep"), role, "left"))
         blocks.append(TextBlock(tr(lang, "ticket.missed"), role, "left"))
     return TicketLayout(tuple(blocks))
+
+
+def _where(lang: str, content: TicketContent) -> str:
+    """For a ticket called (or being served) at a window, or missed: what the citizen does now."""
+    if content.state in ("called", "serving") and content.window:
+        return tr(lang, "ticket.go_to_window", window=content.window)
+    if content.state == "no_show":
+        return tr(lang, "ticket.was_missed")
+    return ""
 
 
 def _ahead(lang: str, ahead: int) -> str:

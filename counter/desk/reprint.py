@@ -64,7 +64,14 @@ def ticket_content(ticket: Mapping[str, Any], snapshot: Mapping[str, Any],
         languages=tuple(languages),
         priority=priority if priority in ("normal", "green", "appointment") else "normal",
         timezone=hall.get("timezone"),
+        state=str(ticket.get("state") or "waiting"),
+        window=_window(ticket.get("window")),
+        to_window=_window(ticket.get("to_window")),
     )
+
+
+def _window(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 @dataclass(frozen=True)

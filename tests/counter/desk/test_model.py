@@ -18,7 +18,7 @@ from counter.desk.model import ActionResult, DeskModel
 from counter.desk.reprint import DeskPrinter, ticket_content
 from kiosk.printer import FakePrinter, PreviewPrinter
 from kiosk.printer_status import PrinterStatus
-from kiosk.ticket import PrintMode
+from kiosk.ticket import PrintMode, TextBlock, ticket_layout
 from tests.counter.desk.test_indicators import DAY, iso, report, snapshot, ticket, window
 from tests.fakes import FakeClock
 
@@ -547,6 +547,26 @@ def test_ticket_content_uses_the_hall_and_its_zone(clock: FakeClock) -> None:
     assert content.local_issued_at.hour == 10
     with pytest.raises(ValueError, match="issue time"):
         ticket_content({"number": "C001", "issued_at": None}, snapshot())
+
+
+@pytest.mark.parametrize(("state", "extra", "zh", "en"), [
+    ("called", {"window": 1, "calls": 1}, "您的号已叫到，请到 1 号窗口",
+     "Your number has been called: go to window 1"),
+    ("serving", {"window": 1}, "您的号已叫到，请到 1 号窗口",
+     "Your number has been called: go to window 1"),
+    ("no_show", {"window": 1}, "此号已过号，请到导办台申请恢复排队",
+     "This number was missed: ask at the guidance desk to be put back in the queue"),
+    ("waiting", {"to_window": 4, "ahead": 0}, "将由 4 号窗口叫号", "Window 4 will call you"),
+])
+def test_a_reprint_says_where_to_go_for_a_ticket_past_waiting(
+        clock: FakeClock, state: str, extra: dict[str, Any], zh: str, en: str) -> None:
+    """A ticket reprinted once called read "nobody ahead of you: listen for your number",
+    with no window; a missed one the same, and one sent to a window did not name it."""
+    content = ticket_content(ticket("C001", "social", clock.now(), state, **extra), snapshot())
+    lines = [b.text for b in ticket_layout(content).blocks if isinstance(b, TextBlock)]
+    assert zh in lines and en in lines, lines
+    if state != "waiting":
+        assert not any("listen for your number" in line for line in lines)
 
 
 # ---------------------------------------------------------------------------------- reports
