@@ -110,6 +110,9 @@ class Ticket:
             "state": self.state,
             "priority": self.priority,
             "issued_at": iso(self.issued_at),
+            # when it began to wait for its current service (sent on: when; the reports count
+            # its wait from here, and so does the desk)
+            "queued_at": iso(self.queued_at),
             "window": self.window,
             "calls": self.calls,
             "ahead": ahead,

@@ -501,9 +501,15 @@ def _whole_minutes(since: datetime | None, now: datetime) -> int | None:
     return max(0, int((now - since).total_seconds() // 60))
 
 
+def waiting_since(ticket: Mapping[str, Any]) -> datetime | None:
+    """When a ticket began to wait for its current service: its issue, or, sent on from
+    another service's window, then (the hub's ``queued_at``; the reports count from it too)."""
+    return parse_time(ticket.get("queued_at")) or parse_time(ticket.get("issued_at"))
+
+
 def waited_min(ticket: Mapping[str, Any], now: datetime) -> int | None:
-    """Whole minutes a ticket has waited since it was issued."""
-    return _whole_minutes(parse_time(ticket.get("issued_at")), now)
+    """Whole minutes a ticket has waited for its current service."""
+    return _whole_minutes(waiting_since(ticket), now)
 
 
 def _held_for_closed_windows(watch: HallWatch) -> list[Alert]:
@@ -528,7 +534,10 @@ def _held_for_closed_windows(watch: HallWatch) -> list[Alert]:
 def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
     """The live indicators and every alert that holds at ``now``."""
     by_service: dict[str, list[tuple[int, str]]] = {}
-    for ticket in watch.waiting.values():
+    # the longest waiting first: waits are whole minutes, and among equal ones the first in
+    # line is the one to name
+    for ticket in sorted(watch.waiting.values(),
+                         key=lambda t: waiting_since(t) or now):
         waited = waited_min(ticket, now)
         by_service.setdefault(str(ticket.get("service")), []).append(
             (waited or 0, str(ticket.get("number"))))
@@ -537,7 +546,7 @@ def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
     services: list[ServiceLine] = []
     for sid, service in watch.services.items():
         waits = by_service.get(sid, [])
-        longest = max(waits, default=None)
+        longest = max(waits, key=lambda wait: wait[0], default=None)  # the first of equals
         target = targets.wait_target(sid)
         over = sum(1 for minutes, _ in waits if minutes > target)
         open_windows = sum(1 for w in watch.windows.values()

@@ -348,6 +348,21 @@ def test_transfer_to_a_service_keeps_the_number() -> None:
     assert numbers(e, 11, 1) == ["C001"]
 
 
+def test_a_ticket_sent_on_waits_from_then_and_says_so() -> None:
+    """``queued_at``: when it began to wait for its current service (the reports count its
+    wait from there; the desk does too)."""
+    clock = FakeClock()
+    e = engine(clock)
+    issued = e.issue("social").result["ticket"]
+    assert issued["queued_at"] == issued["issued_at"]
+    e.sign_in(1, ZHANG)
+    e.call_next(1)
+    clock.advance(minutes=20)
+    sent = e.transfer(1, to_service="pay").result["ticket"]
+    assert sent["issued_at"] == issued["issued_at"]
+    assert sent["queued_at"] == clock.now().isoformat()
+
+
 @pytest.mark.parametrize("kwargs, code", [
     ({"to_service": "nope"}, "unknown_service"),
     ({"to_window": 42}, "not_found"),

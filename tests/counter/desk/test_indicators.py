@@ -143,6 +143,32 @@ def test_a_long_wait_raises_an_alert(waited: int, target: float, alerted: bool) 
         assert alerts[0].level == "alarm"
 
 
+def test_the_longest_wait_names_the_first_in_line_of_equal_minutes() -> None:
+    """Waits are whole minutes, so ties are the rule: C001 (1 min 40 s) is named, not C009
+    (1 min 10 s), in the service's line and its alarm."""
+    clock = FakeClock()
+    snap = snapshot([ticket("C009", "social", clock.now() - timedelta(seconds=70)),
+                     ticket("C001", "social", clock.now() - timedelta(seconds=100))])
+    figures = compute(watch_of(snap, clock), Targets(max_wait_min=0), clock.now())
+    social = next(s for s in figures.services if s.id == "social")
+    assert (social.longest_wait_min, social.longest_number) == (1, "C001")
+    alarm = next(a for a in figures.alerts if a.kind == "long_wait")
+    assert alarm.params["number"] == "C001"
+
+
+def test_a_ticket_sent_on_waits_from_when_it_was_sent() -> None:
+    """C001, issued 50 minutes ago and sent on to another service 5 minutes ago, has waited
+    5 minutes there, as the reports count it (the desk raised a 50-minute alarm)."""
+    clock = FakeClock()
+    snap = snapshot([ticket("C001", "social", clock.now() - timedelta(minutes=50),
+                            queued_at=iso(clock.now() - timedelta(minutes=5)))])
+    watch = watch_of(snap, clock)
+    assert "long_wait" not in kinds(watch, clock, Targets(max_wait_min=30))
+    social = next(s for s in compute(watch, Targets(), clock.now()).services
+                  if s.id == "social")
+    assert social.longest_wait_min == 5
+
+
 def test_the_wait_alert_follows_the_clock() -> None:
     clock = FakeClock()
     watch = watch_of(snapshot([ticket("C001", "social", clock.now())]), clock)

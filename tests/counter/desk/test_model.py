@@ -388,7 +388,7 @@ def test_acknowledged_alerts_are_hidden_until_something_else_goes_wrong(
     model.recompute()
     alert = model.active_alerts()[0]
     assert alert.kind == "long_wait"
-    assert "社会保险：2 人等候超过 30 分钟，最久的 C002 已等 45 分钟" in model.alert_text(alert)
+    assert "社会保险：2 人等候超过 30 分钟，最久的 C001 已等 45 分钟" in model.alert_text(alert)
     model.acknowledge(alert.key)
     assert model.active_alerts() == []
     model.on_event({"event": "device_alert", "seq": 11, "at": iso(clock.now()),
