@@ -21,6 +21,7 @@ from hub import hours, reports
 from hub.clock import Clock
 from hub.config import Hall, Service
 from hub.errors import RequestError
+from hub.i18n import visible
 from hub.lines import WaitingLines
 from hub.model import (
     OPEN_STATES,
@@ -837,7 +838,7 @@ class HallEngine:
         ticket = (self._earlier.setdefault(stored.id, stored) if stored is not None
                   else self.ticket(ref))
         note = note.strip()
-        if not _visible(note):
+        if not visible(note):
             raise RequestError(Code.BAD_REQUEST, "follow_up: 'note' is blank: say what was done")
         if ticket.score != 1:
             rated = "was not rated" if ticket.score is None else f"was rated {ticket.score}"
@@ -871,7 +872,7 @@ class HallEngine:
 
     def announce(self, text: str, lang: str | None = None) -> Outcome:
         text = text.strip()
-        if not _visible(text):
+        if not visible(text):
             raise RequestError(Code.BAD_REQUEST, "announce: 'text' is blank")
         lang = lang or self.hall.languages[0]
         if lang not in self.hall.languages:  # the displays would have no voice to say it in
@@ -892,8 +893,3 @@ class HallEngine:
         logger.info("device %s reports %s", device, status)
         return self._done({})
 
-
-def _visible(text: str) -> bool:
-    """Whether ``text`` has a character a screen shows: not only spaces, NULs, zero-width or
-    other control characters (a blank announcement would pop up an empty banner)."""
-    return any(c.isprintable() and not c.isspace() for c in text)

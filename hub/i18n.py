@@ -94,3 +94,9 @@ def percent(share: float) -> str:
     """A share as whole percent, rounded down: "100%" only when it is all of them (199
     satisfied of 200 is 99%, not 100% beside a dissatisfied rating)."""
     return f"{math.floor(round(share * 100, 6))}%"
+
+
+def visible(text: str) -> bool:
+    """Whether ``text`` has a character a screen shows: not only spaces, NULs, zero-width or
+    other control characters (an announcement of those would pop up an empty banner)."""
+    return any(c.isprintable() and not c.isspace() for c in text)

@@ -541,6 +541,11 @@ def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
         waited = waited_min(ticket, now)
         by_service.setdefault(str(ticket.get("service")), []).append(
             (waited or 0, str(ticket.get("number"))))
+    sent_to_a_window: dict[str, int] = {}
+    for ticket in watch.waiting.values():
+        if ticket.get("to_window"):
+            of = str(ticket.get("service"))
+            sent_to_a_window[of] = sent_to_a_window.get(of, 0) + 1
     alerts: list[Alert] = []
 
     services: list[ServiceLine] = []
@@ -560,9 +565,12 @@ def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
             alerts.append(Alert(f"long_wait:{sid}:{longest[1]}", "long_wait", "alarm", {
                 **names, "count": over, "number": longest[1], "minutes": longest[0],
                 "target": round(target)}))
-        if targets.unserved and waiting and not open_windows:
+        # those sent to one window wait for it, not for this service's windows (a closed one
+        # is the "held" alert below)
+        for_the_service = waiting - sent_to_a_window.get(sid, 0)
+        if targets.unserved and for_the_service > 0 and not open_windows:
             alerts.append(Alert(f"unserved:{sid}", "unserved", "warning",
-                                {**names, "count": waiting}))
+                                {**names, "count": for_the_service}))
 
     if targets.unserved:
         alerts += _held_for_closed_windows(watch)

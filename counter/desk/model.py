@@ -39,7 +39,7 @@ from counter.desk.report_table import CSV_COLUMNS, GROUPS, CsvSection, report_cs
 from counter.desk.reprint import PRINTABLE_STATES, DeskPrinter, PrintOutcome, ticket_content
 from hub.client import new_request_id
 from hub.clock import Clock
-from hub.i18n import catalogue, pause_reason_in, tr
+from hub.i18n import catalogue, pause_reason_in, tr, visible
 from hub.opening import Opening
 from hub.protocol import ANNOUNCE_MAX, CODE_MAX, NOTE_MAX, REASON_MAX, TICKET_REF_MAX
 
@@ -130,9 +130,9 @@ class DeskModel(QObject):
     result = Signal(object)  # ActionResult
     busy_changed = Signal()
     found = Signal(object)  # the ticket being looked at (dict), or None
-    issued = Signal(object)  # a ticket just taken at the desk (dict)
+    issued = Signal(object)  # a ticket just taken at the desk (dict), or None: a new day
     report_ready = Signal(object)  # the report dict
-    announced = Signal(object)  # {"text", "lang", "at"}
+    announced = Signal(object)  # {"text", "lang", "at"}, or None: a new day cleared them
     printer_changed = Signal(str)  # "" when the last ticket printed, else the problem
 
     def __init__(self, bus: Bus | None, clock: Clock, *, lang: str = "zh",
@@ -201,6 +201,12 @@ class DeskModel(QObject):
         self.watch.apply_snapshot(seq, snapshot, self.clock.now())
         if self.watch.day != day_before:
             self._refresh_open = True
+            if day_before:
+                self._forget_yesterday()
+        waiting = self.looked_up and self.watch.waiting.get(str(self.looked_up.get("id")))
+        if waiting and waiting != self.looked_up:  # its place in line as it is now
+            self.looked_up = dict(waiting)
+            self.found.emit(self.looked_up)
         if self.watch.day != day_before or not self.watch.has_today:
             self._refresh_today = True
             self._schedule()
@@ -251,6 +257,7 @@ class DeskModel(QObject):
             self._refresh_today = True
         if name == "day_started":
             self._refresh_line = self._refresh_today = self._refresh_open = True
+            self._forget_yesterday()
         if name == "ticket_followed_up":
             self._report_followed_up(data)
         if name == "announcement":
@@ -260,6 +267,19 @@ class DeskModel(QObject):
             self.announced.emit(self.announcements[0])
         self._schedule()
         self.recompute()
+
+    def _forget_yesterday(self) -> None:
+        """A new hall day: the ticket looked up, the last one issued here and the
+        announcements were yesterday's (shown with no date, they read as today's)."""
+        if self.looked_up is not None:
+            self.looked_up = None
+            self.found.emit(None)
+        if self.last_issued is not None:
+            self.last_issued = None
+            self.issued.emit(None)
+        if self.announcements:
+            self.announcements.clear()
+            self.announced.emit(None)
 
     @Slot(bool, str)
     def on_status(self, connected: bool, detail: str) -> None:
@@ -832,7 +852,7 @@ class DeskModel(QObject):
 
     def announce(self, text: str, lang: str | None = None) -> str | None:
         words = text.strip()
-        if not words:
+        if not visible(words):  # spaces or zero-width characters alone: nothing to show
             self._say(False, self.t("err_no_text"), "announce")
             return None
         if not self._fits("announce", words, TEXT_LIMITS["text"]):

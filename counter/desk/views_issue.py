@@ -222,8 +222,12 @@ class IssuePage(DeskPage):
         if self.model.check_in(self.code.text(), print_ticket=self.print_ticket.isChecked()):
             self.code.clear()
 
-    def _on_issued(self, ticket: dict[str, Any]) -> None:
+    def _on_issued(self, ticket: dict[str, Any] | None) -> None:
         m = self.model
+        if ticket is None:  # a new hall day: yesterday's ticket is not "just taken"
+            self.last_number.setText(m.t("last_none"))
+            self.last_text.setText(m.t("last_none_hint"))
+            return
         self.last_number.setText(str(ticket.get("number", "")))
         words = [m.service_name(ticket.get("service")), m.t("ahead", ahead=ticket.get("ahead") or 0)]
         if ticket.get("priority") != "normal":

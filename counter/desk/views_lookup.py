@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from counter.desk.model import ActionResult, DeskModel
 from counter.desk.views_common import DeskPage, card, combo, label, set_role
 from counter.desk.views_ticket import TicketPanel
-from hub.i18n import tr
+from hub.i18n import tr, visible
 
 PRESETS = ("preset_documents", "preset_lunch", "preset_closing", "preset_green")
 
@@ -143,6 +143,7 @@ class AnnouncePage(DeskPage):
         outer.addWidget(recent_box, 2)
 
         self.send.clicked.connect(self._send)
+        self.lang.currentIndexChanged.connect(self._language_chosen)
         self.text.textChanged.connect(self.refresh)
         model.announced.connect(lambda _a: self.refresh())
         model.busy_changed.connect(self.refresh)
@@ -153,6 +154,17 @@ class AnnouncePage(DeskPage):
     def _preset(self, key: str) -> None:
         lang = str(self.lang.currentData() or self.model.lang)
         self.text.setPlainText(tr(lang, f"desk.{key}"))
+
+    def _language_chosen(self) -> None:
+        """A preset taken in one language, then the other language chosen: the preset in that
+        one (the text would go out tagged with a language it is not in, for the voice of the
+        other to read)."""
+        lang = str(self.lang.currentData() or self.model.lang)
+        text = self.text.toPlainText()
+        for key in PRESETS:
+            if text and text in {tr(other, f"desk.{key}") for other in self.model.languages()}:
+                self.text.setPlainText(tr(lang, f"desk.{key}"))
+                return
 
     def _send(self) -> None:
         lang = self.lang.currentData()
@@ -165,7 +177,7 @@ class AnnouncePage(DeskPage):
     def refresh(self) -> None:
         m = self.model
         self.send.setEnabled(m.can_act() and not m.busy("announce")
-                             and bool(self.text.toPlainText().strip()))
+                             and visible(self.text.toPlainText()))
         self.recent.clear()
         for item in m.announcements:
             lang = m.t(f"lang_{item.get('lang')}") if item.get("lang") else ""

@@ -25,9 +25,11 @@ from counter.desk.main import main
 from counter.desk.model import DeskModel
 from counter.desk.reprint import DeskPrinter
 from counter.desk.views import DeskWindow
+from counter.desk.views_lookup import PRESETS
 from counter.desk.views_ticket import TicketPanel
 from hub.client import DeviceSettings
 from hub.clock import Clock
+from hub.i18n import tr
 from hub.protocol import CALLED_SOONEST
 from hub.qtbus import QtBus
 from kiosk.printer import PreviewPrinter
@@ -226,6 +228,16 @@ def test_every_desk_action_against_a_real_hub(hub: HubProcess, qtbot: QtBot,
             qtbot.waitUntil(lambda: said(window, "广播已发出"), timeout=WAIT_MS)
             qtbot.waitUntil(lambda: announce.recent.count() == 1, timeout=WAIT_MS)
             assert announce.text.toPlainText() == ""
+            # a preset taken in Chinese, then English chosen: the English preset (the Chinese
+            # went out tagged "en", for the English voice to read)
+            click(qtbot, announce.preset_buttons[0])
+            announce.lang.setCurrentIndex(announce.lang.findData("en"))
+            assert announce.text.toPlainText() == tr("en", f"desk.{PRESETS[0]}")
+            announce.lang.setCurrentIndex(announce.lang.findData("zh"))
+            assert announce.text.toPlainText() == tr("zh", f"desk.{PRESETS[0]}")
+            announce.text.setPlainText("\u200b \u200b")  # nothing to see: not sent
+            assert not announce.send.isEnabled()
+            announce.text.clear()
 
             # appointment check-in
             hub.book("YY2026", "pay", m.watch.day)

@@ -200,6 +200,20 @@ def test_people_waiting_with_no_open_window(windows: list[dict[str, Any]], unser
     assert ("unserved" in kinds(watch, clock)) == unserved
 
 
+def test_a_ticket_sent_to_an_open_window_of_another_service_is_not_unserved() -> None:
+    """C001 (social insurance) was sent on to window 11, open for real estate, after window 4
+    (the only one serving social) paused: window 11 will call it, so "nobody serves social
+    insurance" is a false alarm; a second social ticket, waiting for window 4, is not."""
+    clock = FakeClock()
+    windows = [window(4, "paused", ("social",)), window(11, "open", ("realty",))]
+    waiting = [ticket("C001", "social", clock.now(), to_window=11)]
+    watch = watch_of(snapshot(waiting, windows), clock)
+    assert "unserved" not in kinds(watch, clock)
+    watch = watch_of(snapshot([*waiting, ticket("C002", "social", clock.now())], windows), clock)
+    unserved = [a for a in compute(watch, Targets(), clock.now()).alerts if a.kind == "unserved"]
+    assert [a.params["count"] for a in unserved] == [1]
+
+
 @pytest.mark.parametrize(("state", "held"), [("closed", True), ("paused", False),
                                              ("open", False)])
 def test_tickets_sent_to_a_window_nobody_has_opened_are_an_alert(state: str, held: bool) -> None:

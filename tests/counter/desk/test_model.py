@@ -755,3 +755,59 @@ def test_a_listed_pause_reason_reads_in_the_desks_language(bus: AnsweringBus, cl
     model, _ = make_model(bus, clock, lang=lang)
     assert model.said_reason("系统故障 / System problem") == shown
     assert model.said_reason("去档案室 / 取材料") == "去档案室 / 取材料"  # typed by hand
+
+
+def test_the_ticket_looked_up_follows_its_place_in_line(bus: AnsweringBus,
+                                                        clock: FakeClock) -> None:
+    """Looked up at 09:00 with four ahead, C005 read "four ahead" at 09:25 while the queue
+    page said one: the looked-up ticket is taken from each new waiting line."""
+    bus.answers = {"find": (True, {"ticket": ticket("C002", "social", clock.now(), ahead=1)})}
+    model, _said = make_model(bus, clock)
+    shown: list[Any] = []
+    model.found.connect(shown.append)
+    model.lookup("C002")
+    assert shown[-1]["ahead"] == 1
+    clock.advance(minutes=25)
+    # C001 is called; the desk reads the waiting line again (a sync), where C002 is next
+    bus.answers["sync"] = (True, {"seq": 11, "snapshot": snapshot(
+        [ticket("C002", "social", clock.now() - timedelta(minutes=25), ahead=0)],
+        [window(1, "open", current=ticket("C001", "social", clock.now(), "called", window=1))])})
+    model.on_event({"event": "ticket_called", "seq": 11, "at": iso(clock.now()),
+                    "data": {"ticket": ticket("C001", "social", clock.now(), "called", window=1),
+                             "window": 1, "calls": 1}})
+    model.refresh_now()
+    assert "sync" in bus.ops()
+    assert model.looked_up is not None and model.looked_up["ahead"] == 0
+    assert shown[-1]["ahead"] == 0
+
+
+def test_a_new_day_clears_yesterdays_ticket_looked_up_last_issued_and_announcements(
+        bus: AnsweringBus, clock: FakeClock) -> None:
+    """At 08:40 the next day the Issue page still showed yesterday's C004 as just taken, the
+    Find page yesterday's C002 as waiting (with its actions enabled), and the announcements
+    yesterday's, with no date."""
+    bus.answers = {"find": (True, {"ticket": C001}),
+                   "issue": (True, {"ticket": ticket("C004", "social", clock.now(), ahead=1)})}
+    model, _said = make_model(bus, clock)
+    model.lookup("C001")
+    model.issue("social")
+    model.on_event({"event": "announcement", "seq": 11, "at": iso(clock.now()),
+                    "data": {"text": "今天17:30下班", "lang": "zh"}})
+    assert model.looked_up and model.last_issued and model.announcements
+    found: list[Any] = []
+    issued: list[Any] = []
+    model.found.connect(found.append)
+    model.issued.connect(issued.append)
+    model.on_event({"event": "day_started", "seq": 12, "at": iso(clock.now()),
+                    "data": {"day": "2026-11-24"}})
+    assert (model.looked_up, model.last_issued, model.announcements) == (None, None, [])
+    assert found == [None] and issued == [None]
+
+
+def test_an_announcement_of_nothing_visible_is_refused_here(bus: AnsweringBus,
+                                                           clock: FakeClock) -> None:
+    """Zero-width characters alone went to the hub, whose refusal came back in English."""
+    model, said = make_model(bus, clock)
+    model.announce("\u200b\u200b ")
+    assert "announce" not in bus.ops()
+    assert not said[-1].ok and said[-1].text == model.t("err_no_text")
