@@ -511,9 +511,16 @@ class ClerkModel(QObject):
     def finish(self) -> bool:
         return self._send(Action.FINISH, {})
 
-    def transfer(self, target: TransferTarget, position: str = "last") -> bool:
+    def transfer(self, target: TransferTarget, position: str = "last", *,
+                 ticket: Mapping[str, Any] | None = None) -> bool:
+        """Send the current ticket to ``target``. With ``ticket`` (the one the clerk chose to
+        transfer), only if it is still the current one: the hub's ``transfer`` moves whatever
+        the window calls now, and a call from the keypad may have replaced it meanwhile."""
         if position not in ("first", "last"):
             raise CounterError(f"transfer position {position!r}: use first or last")
+        if ticket is not None and (self.current or {}).get("id") != ticket.get("id"):
+            self._say(NoticeKind.ERROR, Words("refused_transfer_gone", number=ticket.get("number")))
+            return False
         params: dict[str, Any] = {"position": position}
         if target.service is not None:
             params["to_service"] = target.service

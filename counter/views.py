@@ -21,6 +21,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
+    QDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -533,16 +534,18 @@ class ClerkWindow(QWidget):
         if not self.model.enabled(Action.TRANSFER):
             self.model.press_refused(Action.TRANSFER)
             return
+        _discard(self.transfer_dialog)
         self.transfer_dialog = TransferDialog(self.model, self._transfer, self)
         self.transfer_dialog.open()
 
-    def _transfer(self, target: TransferTarget, position: str) -> None:
-        self.model.transfer(target, position)
+    def _transfer(self, target: TransferTarget, position: str, ticket: Mapping[str, Any]) -> None:
+        self.model.transfer(target, position, ticket=ticket)
 
     def open_call_number(self) -> None:
         if not self.model.enabled(Action.CALL_NUMBER):
             self.model.press_refused(Action.CALL_NUMBER)
             return
+        _discard(self.call_number_dialog)
         self.call_number_dialog = CallNumberDialog(self.model, self.model.call_number, self)
         self.call_number_dialog.open()
 
@@ -550,6 +553,13 @@ class ClerkWindow(QWidget):
         if not self.model.enabled(Action.PAUSE):
             self.model.press_refused(Action.PAUSE)
             return
+        _discard(self.pause_dialog)
         self.pause_dialog = PauseDialog(self.model, self.model.pause, self)
         self.pause_dialog.open()
 
+
+def _discard(dialog: QDialog | None) -> None:
+    """The dialog opened before this one: deleted, not left hidden under the window (each
+    follows every change of the model, and a clerk opens hundreds in a day)."""
+    if dialog is not None:
+        dialog.deleteLater()

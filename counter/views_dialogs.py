@@ -7,8 +7,9 @@ language while they are open.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -80,16 +81,21 @@ class _Dialog(QDialog):
 
 
 class TransferDialog(_Dialog):
-    """Pick a service or a window, and whether the ticket goes to the front or the back."""
+    """Pick a service or a window, and whether the ticket goes to the front or the back.
+
+    It is for the ticket current when it opened (its title names it): it closes once another
+    ticket (or none) is current, and hands that ticket to ``on_chosen`` with the choice.
+    """
 
     def __init__(
         self,
         model: ClerkModel,
-        on_chosen: Callable[[TransferTarget, str], object],
+        on_chosen: Callable[[TransferTarget, str, Mapping[str, Any]], object],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(model, "transferDialog", parent)
-        self.number = str((model.current or {}).get("number", ""))
+        self.ticket: dict[str, Any] = dict(model.current or {})
+        self.number = str(self.ticket.get("number", ""))
         self._on_chosen = on_chosen
         self.prompt = QLabel()
         self.layout_.addWidget(self.prompt)
@@ -119,7 +125,14 @@ class TransferDialog(_Dialog):
         self.service_list.currentItemChanged.connect(self._update)
         self.window_list.currentItemChanged.connect(self._update)
         self.tabs.currentChanged.connect(self._update)
+        model.changed.connect(self._close_if_ticket_gone)
         self.finish_layout()
+
+    def _close_if_ticket_gone(self) -> None:
+        # the keypad's call key (or another device) may finish this ticket and call the next
+        # while the dialog is open: its choice was for this ticket, not for the next one
+        if self.isVisible() and (self.model.current or {}).get("id") != self.ticket.get("id"):
+            self.reject()
 
     def retranslate(self) -> None:
         super().retranslate()
@@ -139,16 +152,18 @@ class TransferDialog(_Dialog):
 
     @staticmethod
     def _fill(widget: QListWidget, targets: list[TransferTarget]) -> None:
-        """(Re)write the list in the current words, keeping the chosen row."""
-        chosen = widget.currentRow() if widget.currentItem() is not None else -1
+        """(Re)write the list in the current words, keeping the chosen service or window: a
+        window whose state changes moves in the list (open ones first), and the row chosen
+        before would then be another window. One that is gone leaves nothing chosen."""
+        chosen = _target(widget.currentItem()) if widget.selectedItems() else None
         widget.blockSignals(True)
         widget.clear()
         for target in targets:
             item = QListWidgetItem(target.label)
             item.setData(Qt.ItemDataRole.UserRole, target)
             widget.addItem(item)
-        if 0 <= chosen < widget.count():
-            widget.setCurrentRow(chosen)
+            if chosen is not None and _same_place(target, chosen):
+                widget.setCurrentItem(item)
         widget.blockSignals(False)
 
     def chosen(self) -> TransferTarget | None:
@@ -156,8 +171,7 @@ class TransferDialog(_Dialog):
         item = widget.currentItem()
         if item is None or not item.isSelected():
             return None
-        target = item.data(Qt.ItemDataRole.UserRole)
-        return target if isinstance(target, TransferTarget) else None
+        return _target(item)
 
     def position(self) -> str:
         return "first" if self.first.isChecked() else "last"
@@ -170,7 +184,17 @@ class TransferDialog(_Dialog):
         if target is None:
             return
         super().accept()
-        self._on_chosen(target, self.position())
+        self._on_chosen(target, self.position(), self.ticket)
+
+
+def _target(item: QListWidgetItem | None) -> TransferTarget | None:
+    target = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+    return target if isinstance(target, TransferTarget) else None
+
+
+def _same_place(one: TransferTarget, other: TransferTarget) -> bool:
+    """The same service or window, whatever the words (they follow the language and state)."""
+    return (one.service, one.window) == (other.service, other.window)
 
 
 def service_choice(model: ClerkModel, target: TransferTarget) -> str:

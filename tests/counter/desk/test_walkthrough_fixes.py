@@ -344,7 +344,7 @@ def test_the_transfer_dialog_sends_the_citizen_first_and_names_open_windows(
     qtbot.addWidget(parent)
     parent.resize(1366, 768)
     chosen: list[tuple[Any, str]] = []
-    dialog = TransferDialog(model, lambda target, position: chosen.append((target, position)),
+    dialog = TransferDialog(model, lambda target, position, _ticket: chosen.append((target, position)),
                             parent)
     dialog.show()
     QApplication.processEvents()
@@ -365,7 +365,7 @@ def test_the_transfer_dialog_sends_the_citizen_first_and_names_open_windows(
     assert [(target.service, position) for target, position in chosen] == [("pay", "first")]
 
     # "at the back" is one click away
-    dialog = TransferDialog(model, lambda target, position: chosen.append((target, position)),
+    dialog = TransferDialog(model, lambda target, position, _ticket: chosen.append((target, position)),
                             parent)
     dialog.show()
     dialog.last.click()
