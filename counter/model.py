@@ -522,6 +522,8 @@ class ClerkModel(QObject):
             self._say(NoticeKind.ERROR, Words("refused_transfer_gone", number=ticket.get("number")))
             return False
         params: dict[str, Any] = {"position": position}
+        if ticket is not None and ticket.get("id"):
+            params["ticket"] = ticket["id"]  # the hub refuses if the window calls another now
         if target.service is not None:
             params["to_service"] = target.service
         elif target.window is not None:

@@ -740,10 +740,13 @@ class HallEngine:
             raise RequestError(Code.NOT_FOUND, f"there is no window {to_window} in this hall")
 
     def transfer(self, number: int, to_service: str | None = None, to_window: int | None = None,
-                 position: str = "last") -> Outcome:
+                 position: str = "last", meant: str | None = None) -> Outcome:
         window = self._window(number)
         self._check_target(to_service, to_window)
         ticket = self._current(window, ("called", "serving"), "transfer")
+        if meant is not None and meant not in (ticket.id, ticket.number):
+            raise RequestError(Code.INVALID_STATE, f"window {number} now calls {ticket.number}, "
+                               f"not {meant}: nothing was transferred")
         # the service done here stays in the reports as the ticket's leg at this window
         now = self._now()
         leg = Leg(service=ticket.service, window=number, clerk=ticket.clerk,

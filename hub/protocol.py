@@ -238,7 +238,10 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in [
     OpSpec("transfer", COUNTER,
            (WINDOW, Param("to_service", SERVICE_ID, False), Param("to_window", _int_range(1, 999),
                                                                     False),
-            Param("position", POSITION2)), one_of=("to_service", "to_window"),
+            Param("position", POSITION2),
+            # (added) the ticket the clerk means, by id or number: refused if the window now
+            # calls another (a call from its keypad may not have reached the screen yet)
+            Param("ticket", LOOKUP, False)), one_of=("to_service", "to_window"),
            windowed=True),
     OpSpec("pause", COUNTER, (WINDOW, Param("reason", _text(0, REASON_MAX), False)),
            windowed=True),

@@ -729,7 +729,7 @@ class HallServer:
             return e.pause(p["window"], p.get("reason"))
         if op == "transfer":
             return e.transfer(p["window"], p.get("to_service"), p.get("to_window"),
-                              p["position"])
+                              p["position"], p.get("ticket"))
         if op == "reassign":
             return e.reassign(p["ticket"], p.get("to_service"), p.get("to_window"),
                               p["position"])

@@ -118,7 +118,9 @@ def test_a_transfer_for_another_ticket_than_the_current_is_not_sent() -> None:
     assert model.notice.text == "C001 is no longer this window's current ticket: nothing was moved."
     assert model.transfer(TransferTarget("Medical insurance", service="medical"), "first",
                           ticket=called("C002"))
-    assert bus.sent[-1].params == {"window": 1, "to_service": "medical", "position": "first"}
+    # the hub is told which ticket is meant: it refuses if its window calls another by now
+    assert bus.sent[-1].params == {"window": 1, "to_service": "medical", "position": "first",
+                                   "ticket": called("C002")["id"]}
 
 
 def test_a_dialog_opened_again_replaces_the_one_before(qtbot: QtBot) -> None:

@@ -348,6 +348,22 @@ def test_transfer_to_a_service_keeps_the_number() -> None:
     assert numbers(e, 11, 1) == ["C001"]
 
 
+def test_a_transfer_names_the_ticket_it_means() -> None:
+    """The counter says which ticket it means: a call from its keypad may have replaced it
+    before the screen knew (the transfer would have moved the next citizen)."""
+    e = engine()
+    e.issue("social")
+    e.issue("social")
+    e.sign_in(1, ZHANG)
+    first = e.call_next(1).result["ticket"]
+    e.call_next(1)  # the keypad: C001 finished, C002 called
+    with pytest.raises(RequestError) as refused:
+        e.transfer(1, to_service="pay", meant=first["id"])
+    assert refused.value.code == "invalid_state"
+    assert "window 1 now calls C002, not " in refused.value.message
+    assert e.transfer(1, to_service="pay", meant="C002").result["ticket"]["number"] == "C002"
+
+
 def test_a_ticket_sent_on_waits_from_then_and_says_so() -> None:
     """``queued_at``: when it began to wait for its current service (the reports count its
     wait from there; the desk does too)."""

@@ -366,7 +366,11 @@ async def test_transfer_to_a_service_or_a_window(hall: Hall) -> None:
     assert await one.fail("transfer", window=1, to_service="nope", position="last") == "unknown_service"
     assert await one.fail("transfer", window=1, to_window=99, position="last") == "not_found"
     assert await one.fail("transfer", window=2, to_window=4, position="last") == "forbidden"
-    moved = (await one.ok("transfer", window=1, to_service="hukou", position="first"))["ticket"]
+    # (added) naming the ticket meant: refused if the window calls another
+    assert await one.fail("transfer", window=1, to_service="hukou", position="first",
+                          ticket="C002") == "invalid_state"
+    moved = (await one.ok("transfer", window=1, to_service="hukou", position="first",
+                          ticket="C001"))["ticket"]
     assert moved["number"] == "C001" and moved["state"] == "waiting"
     assert moved["service"] == "hukou" and moved["window"] is None and moved["ahead"] == 0
     event = await display.event("ticket_transferred")
