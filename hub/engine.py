@@ -526,8 +526,12 @@ class HallEngine:
                                f"service '{appointment.service}', which this hall does not offer")
         now = self._now()
         if appointment.code in self.used_codes or appointment.ticket_id:
+            # its ticket named: a citizen who lost it gets it reprinted at the desk
+            taken = next((t.number for t in self.tickets.values()
+                          if t.appointment == appointment.code), None)
             raise RequestError(Code.INVALID_STATE,
-                               f"appointment {appointment.code} has already been checked in")
+                               f"appointment {appointment.code} has already been checked in"
+                               + (f": its ticket is {taken}" if taken else ""))
         # the hall day the slot is in: a slot before day_starts belongs to the day before
         slot_day = hours.hall_day(self.hall, appointment.slot_start).isoformat()
         if slot_day != self.day:

@@ -248,7 +248,9 @@ def test_every_desk_action_against_a_real_hub(hub: HubProcess, qtbot: QtBot,
             assert any("预约 YY2026 已签到，号码 P001（缴费）" in r.text for r in m.history)
             qtbot.keyClicks(window.issue.code, "YY2026")
             click(qtbot, window.issue.check_button)
-            qtbot.waitUntil(lambda: said(window, "预约 YY2026 现在不能签到", ok=False),
+            # checked in already: its number, to reprint a lost ticket
+            qtbot.waitUntil(lambda: said(window, "预约 YY2026 已经签到过，号码是 P001：号票丢失"
+                                                 "可在“查号补打”页补打。", ok=False),
                             timeout=WAIT_MS)
 
             # supervision: a pause, a kiosk out of paper, a dissatisfied citizen

@@ -811,3 +811,31 @@ def test_an_announcement_of_nothing_visible_is_refused_here(bus: AnsweringBus,
     model.announce("\u200b\u200b ")
     assert "announce" not in bus.ops()
     assert not said[-1].ok and said[-1].text == model.t("err_no_text")
+
+
+@pytest.mark.parametrize(("message", "zh", "en"), [
+    ("appointment YY09:30 has already been checked in: its ticket is P004",
+     "预约 YY09:30 已经签到过，号码是 P004：号票丢失可在“查号补打”页补打。",
+     "Appointment YY09:30 has already been checked in as P004: a lost ticket can be reprinted "
+     "on the Find / reprint page."),
+    ("appointment YY09:30 is booked for 2026-11-25 10:00, in the hall day of 2026-11-25, not "
+     "today (2026-11-23)", "预约 YY09:30 不是今天的预约，请在预约的日期前来。",
+     "Appointment YY09:30 is not for today: the citizen comes on the day booked."),
+    ("appointment YY09:30 is at 10:30: check-in opens 30 minutes before",
+     "预约 YY09:30 的时间是 10:30，10:00 起才能签到。",
+     "Appointment YY09:30 is at 10:30; check-in opens at 10:00."),
+    ("appointment YY09:30 ended at 09:00: please take an ordinary ticket",
+     "预约 YY09:30 的时段已于 09:00 结束，请取普通号。",
+     "Appointment YY09:30 ended at 09:00: give an ordinary ticket."),
+])
+def test_a_check_in_refused_says_why_and_what_to_do(bus: AnsweringBus, clock: FakeClock,
+                                                    message: str, zh: str, en: str) -> None:
+    """One line for every refusal ("already, not today or outside its time") left the desk
+    officer unable to tell "come back at 10:00" from "take an ordinary ticket", or to find a
+    lost ticket's number (a code that looks like a time is not taken for the slot's)."""
+    model, _said = make_model(bus, clock)
+    error = {"code": "invalid_state", "message": message}
+    assert model.error_text("check_in", error, "YY09:30") == zh
+    english, _ = make_model(bus, clock, lang="en")
+    assert english.error_text("check_in", error, "YY09:30") == en
+
