@@ -27,10 +27,13 @@ What is said next, and what is never said:
   said yet, and a recall of a ticket whose call is still queued is said once, in its place.
 - Every call not said is logged at WARNING with why (superseded, withdrawn, too old, quiet
   hours); a failing voice or player is an ERROR once while it lasts.
+- A call withdrawn because its window paused before its turn came is owed: when the window
+  resumes still calling that ticket, ``resumed`` queues it again, once.
 
 The volume follows a schedule of local-time rules, and volume 0 means quiet hours: nothing is
-said. With no voice or no player, the queue is still drained, silently, and that is logged
-once. Time comes from the injected ``Clock``; tests drive it by hand.
+said. With no voice or no player, the queue is still drained, silently; they are looked for
+again at most every ``recheck_s`` (a USB speaker plugged back, a sound server up late), and
+each change is logged once. Time comes from the injected ``Clock``; tests drive it by hand.
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ Current = Callable[[str, int], str | None]
 #: The last-resort age of a call still current but not yet said: a hall of a hundred windows
 #: all calling at once says its last call after some twenty minutes.
 MAX_AGE_S = 1800.0
+#: How often, at most, the voice and the sound output are looked at again (when a call comes
+#: to be said): a speaker plugged back is heard within this time, not after a restart.
+RECHECK_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,7 @@ class Announcer:
         schedule: VolumeSchedule | None = None,
         work_dir: Path | None = None,
         gap_s: float = 0.4,
+        recheck_s: float = RECHECK_S,
     ) -> None:
         if not languages:
             raise ValueError("an announcer needs at least one language")
@@ -187,12 +194,15 @@ class Announcer:
         self.schedule = schedule or VolumeSchedule()
         self.work_dir = work_dir or default_cache_dir().parent / "announcements"
         self.gap_s = gap_s
+        self.recheck_s = recheck_s
         self._queue: deque[Announcement] = deque()
         self._ready = threading.Condition()
         self._speaking = threading.Lock()
         self._closed = False
         self._silent: str | None = None
-        self._checked = False
+        self._checked_at: datetime | None = None  # when the voice and player were looked at
+        # window -> its call withdrawn unsaid (the window paused first): owed if it resumes
+        self._withdrawn: dict[int, Announcement] = {}
         self._failing: str | None = None  # the last failure, said once while it lasts
 
     # Feeding: any thread, returns at once.
@@ -219,6 +229,17 @@ class Announcer:
             self._ready.notify()
         return item
 
+    def resumed(self, number: str, window: int) -> Announcement | None:
+        """``window`` resumed and still calls ``number``: if that call was withdrawn before it
+        was said (the window paused first), queue it again, once, so the citizen hears it.
+        Returns what was queued, or None when nothing was owed (it was said, or never queued)."""
+        with self._ready:
+            owed = self._withdrawn.pop(window, None)
+        if owed is None or owed.number != number:
+            return None
+        logger.info("window %d resumed: saying %s, withdrawn while it was paused", window, owed.label)
+        return self._enqueue_call(owed.kind, number, window)
+
     def pending(self) -> list[Announcement]:
         """What waits, in the order it will be said (calls first)."""
         with self._ready:
@@ -228,6 +249,7 @@ class Announcer:
         sentences = tuple(call_sentence(number, window, lang) for lang in self.languages)
         item = Announcement(kind, sentences, self.clock.now(), number, window)
         with self._ready:
+            self._withdrawn.pop(window, None)  # this call is said instead of one owed
             # A window calls one ticket at a time: its call not said yet is over.
             over = [q for q in self._queue if q.kind != "message" and q.window == window
                     and q.number != number]
@@ -303,6 +325,9 @@ class Announcer:
         over = self._over(item)
         if over is not None:
             logger.warning("%s not said: %s", item.label, over)
+            if item.window is not None:  # owed if its window resumes still calling it
+                with self._ready:
+                    self._withdrawn[item.window] = item
             return Outcome(item, "withdrawn", at=now, why=over)
         silent = self._silent_reason()
         if silent is not None:
@@ -344,15 +369,28 @@ class Announcer:
         return Outcome(item, "announced", volume, now, rounds)
 
     def _silent_reason(self) -> str | None:
-        if not self._checked:
-            self._checked = True
-            if not self.voice.is_available():
-                self._silent = "no speech engine"
-            elif not self.player.is_available():
-                self._silent = "no sound output"
-            if self._silent is not None:
-                logger.warning("announcements are silent: %s", self._silent)
-        return self._silent
+        """Why nothing can be said now (no speech engine, no sound output), or None. Asked
+        again at most every ``recheck_s``, so a speaker missing at the first call (unplugged,
+        the sound server not up yet) is heard once it is back; said once each way."""
+        now = self.clock.now()
+        if self._checked_at is not None:
+            since = (now - self._checked_at).total_seconds()
+            if 0.0 <= since < self.recheck_s:  # a clock set back: look again
+                return self._silent
+        self._checked_at = now
+        if not self.voice.is_available():
+            silent: str | None = "no speech engine"
+        elif not self.player.is_available():
+            silent = "no sound output"
+        else:
+            silent = None
+        if silent is not None and silent != self._silent:
+            logger.warning("announcements are silent: %s", silent)
+        elif silent is None and self._silent is not None:
+            logger.warning("announcements can be heard again (the %s is back)",
+                           self._silent.removeprefix("no "))
+        self._silent = silent
+        return silent
 
 
 def _same_problem(err: Exception) -> str:

@@ -33,6 +33,7 @@ from display.model import (
     DisplayModel,
     HallBoard,
     MessageCue,
+    ResumeCue,
     audience_for,
     hall_screen,
     window_screen,
@@ -105,7 +106,7 @@ class DisplayApp(QObject):
         self._work_dir = work_dir
         self.announcer: Announcer | None = None
         self._worker: threading.Thread | None = None
-        self._silent = not self.speaking
+        self._silent = not self.speaking  # voice off: never announces
         self.bus: QtBus | None = None
         self._missing: str | None = None  # what was last said about a zone or window not found
         self.model.cued.connect(self.on_cue)
@@ -159,15 +160,12 @@ class DisplayApp(QObject):
 
     def speaker(self) -> Announcer | None:
         """The announcer, made at the first cue (the hall's languages and timezone are known by
-        then); None if this display does not speak or has nothing to speak through."""
+        then); None if this display does not speak. With no sound output it is made all the
+        same: it stays silent, says so once, and looks again now and then (a speaker plugged
+        back in, a sound server up late), so calls are heard again without a restart."""
         if self.announcer is not None or self._silent:
             return self.announcer
         player = self._player or CommandPlayer()
-        if not player.is_available():
-            logger.warning("no sound output on this machine: the screen shows the calls, "
-                           "nothing is announced")
-            self._silent = True
-            return None
         langs = self.settings.languages or self.board.languages
         self.announcer = Announcer(
             self._voice or Pyttsx3Voice(),
@@ -203,6 +201,10 @@ class DisplayApp(QObject):
                     announcer.call(cue.number, cue.window)
             elif isinstance(cue, MessageCue):
                 announcer.message({cue.lang: cue.text})
+            elif isinstance(cue, ResumeCue) and announcer.resumed(cue.number, cue.window) is not None:
+                # said now, after the pause kept it from being said: shown as news with it
+                self.board.renew(cue.number, cue.window)
+                self.model.changed.emit()
         except (DisplayError, ValueError) as err:
             logger.warning("not announced: %s", err)
 

@@ -109,7 +109,16 @@ class MessageCue:
     lang: str
 
 
-Cue = CallCue | MessageCue
+@dataclass(frozen=True)
+class ResumeCue:
+    """``window`` resumed after a pause still calling ``number`` (not yet being served): its
+    call is said again if the pause kept it from being said (the announcer knows)."""
+
+    number: str
+    window: int
+
+
+Cue = CallCue | MessageCue | ResumeCue
 
 
 def _heard(before: Call, call: Call) -> bool:
@@ -195,6 +204,8 @@ class HallBoard:
         self.notices: list[Notice] = []  # newest first
         # ticket number -> how its call ended (finished, no-show …), until it is called again
         self.ended: dict[str, str] = {}
+        # tickets whose citizen came to the desk (ticket_started): no call of theirs is owed
+        self.started: set[str] = set()
 
     # -- feeding
 
@@ -209,6 +220,7 @@ class HallBoard:
         if day != self.day:
             self.notices = []
             self.ended = {}
+            self.started = set()
         self.day = day
         self.hall_name = str(hall.get("name") or "")
         self.hall_name_en = hall.get("name_en")
@@ -216,13 +228,14 @@ class HallBoard:
         self._set_timezone(str(hall.get("timezone") or DEFAULT_TZ))
         self.services = {s["id"]: _service(s) for s in snapshot.get("services") or ()}
         self.windows = {int(w["number"]): _window(w) for w in snapshot.get("windows") or ()}
+        ended = dict(self.ended)  # as this display last knew it, for telling a recall below
         for window in self.windows.values():  # called again while this display was cut off
             if window.current is not None:
                 self.ended.pop(window.current, None)
         known = {c.number: c for c in self.calls}
         resync = self.synced
         calls: list[Call] = []
-        missed: list[tuple[Call, bool]] = []
+        missed: list[Call] = []
         moved_on: set[int] = set()  # windows with a newer call in the snapshot (newest first)
         for entry in snapshot.get("recent_calls") or ():
             ticket = entry.get("ticket") or {}
@@ -236,8 +249,14 @@ class HallBoard:
             elif (resync and call.window not in moved_on and call.at is not None
                   and self.call_over(number, call.window) is None
                   and (now - call.at).total_seconds() <= self.max_age_s):
-                call = replace(call, seen_at=call.at)  # missed while cut off: still news
-                missed.append((call, before is not None))
+                # missed while cut off: still news. A display's snapshot does not carry the
+                # ticket's count of calls: called again at the window it was called to, and
+                # not ended in between, it is a recall (said and shown as 再次呼叫)
+                again = (before is not None and before.window == call.window
+                         and number not in ended)
+                call = replace(call, seen_at=call.at,
+                               calls=before.calls + 1 if before is not None and again else 1)
+                missed.append(call)
             moved_on.add(call.window)
             calls.append(call)
             if len(calls) == self.keep_calls:
@@ -246,8 +265,8 @@ class HallBoard:
         self.synced = True
         if missed:
             logger.info("heard of %d calls made while cut off: %s", len(missed),
-                        ", ".join(c.number for c, _ in missed))
-        return [CallCue(c.number, c.window, recall=again) for c, again in reversed(missed)]
+                        ", ".join(c.number for c in missed))
+        return [CallCue(c.number, c.window, recall=c.calls > 1) for c in reversed(missed)]
 
     def apply_event(self, frame: Mapping[str, Any]) -> list[Cue]:
         """Apply one event frame; returns what must be said."""
@@ -259,9 +278,18 @@ class HallBoard:
             return self._called(data, _parse_at(frame.get("at")))
         if name in ENDED or name == "ticket_reinstated":
             self._ended(name, data)
+        elif name == "ticket_started":
+            number = (data.get("ticket") or {}).get("number")
+            if isinstance(number, str):
+                self.started.add(number)
         elif name == "window_changed" and isinstance(data.get("window"), Mapping):
             window = _window(data["window"])
+            before = self.windows.get(window.number)
             self.windows[window.number] = window
+            if (before is not None and before.state == "paused" and window.state == "open"
+                    and window.current is not None and window.current == before.current
+                    and window.current not in self.started):
+                return [ResumeCue(window.current, window.number)]
         elif name == "queue_changed" and data.get("service") in self.services:
             sid = data["service"]
             self.services[sid] = replace(
@@ -279,6 +307,7 @@ class HallBoard:
             self.calls = []
             self.notices = []
             self.ended = {}
+            self.started = set()
             self.day = str(data.get("day") or self.day)
         return []
 
@@ -291,6 +320,7 @@ class HallBoard:
             return []
         calls = int(data.get("calls") or 1)
         self.ended.pop(number, None)
+        self.started.discard(number)
         call = Call(number, window, ticket.get("service"), at, calls, self.clock.now())
         self.calls = [call, *(c for c in self.calls if c.number != number)][: self.keep_calls]
         if window in self.windows:
@@ -309,6 +339,14 @@ class HallBoard:
         for window in list(self.windows.values()):  # its window_changed follows; be sure
             if window.current == number:
                 self.windows[window.number] = replace(window, current=None)
+
+    def renew(self, number: str, window: int) -> None:
+        """The call of ``number`` to ``window`` is said again (it was owed after its window's
+        pause): it is news again, at the top and highlighted, like any call being said."""
+        found = next((c for c in self.calls if c.number == number and c.window == window), None)
+        if found is None:
+            return
+        self.calls = [replace(found, seen_at=self.clock.now()), *(c for c in self.calls if c is not found)]
 
     def call_over(self, number: str, window: int) -> str | None:
         """Why the call of ``number`` to ``window`` is over, or None while it stands: the ticket

@@ -357,6 +357,82 @@ def test_with_no_sound_output_the_queue_drains_silently_and_says_so_once(
     assert voice.spoken == []
 
 
+def test_a_speaker_missing_at_the_first_call_is_looked_for_again_and_heard_once_back(
+    voice: FakeVoice, clock: FakeClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The USB speaker was unplugged (or the sound server not up yet) at the first call: the
+    calls after it is back are said, without a restart; one line when lost, one when back."""
+    player = FakePlayer(clock, wait=clock.advance, available=False)
+    announcer = make_announcer(voice, player, clock, tmp_path, repeat=1)
+    with caplog.at_level(logging.WARNING, logger="display.announcer"):
+        announcer.call("A001", 1)
+        assert drain(announcer) == [("A001", "silent")]
+        player.available = True  # plugged back in
+        clock.advance(5)
+        announcer.call("A002", 2)
+        assert drain(announcer) == [("A002", "silent")]  # not looked for at every call
+        clock.advance(61)
+        announcer.call("A003", 3)
+        assert drain(announcer) == [("A003", "announced")]
+        announcer.call("A004", 4)
+        assert drain(announcer) == [("A004", "announced")]
+        player.available = False  # unplugged again
+        clock.advance(61)
+        announcer.call("A005", 5)
+        assert drain(announcer) == [("A005", "silent")]
+    assert [r.getMessage() for r in caplog.records] == [
+        "announcements are silent: no sound output",
+        "announcements can be heard again (the sound output is back)",
+        "announcements are silent: no sound output",
+    ]
+    assert len(player.played) == 2
+
+
+def test_a_call_withdrawn_while_its_window_paused_is_said_once_when_it_resumes(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Windows 1 and 4 call in the same second; window 4 pauses before A001's turn comes and
+    resumes still calling A001: the citizen must still hear their number."""
+    hall = Hall()
+    hall.calling = {1: "C001", 4: "A001"}
+    paused: set[int] = set()
+
+    def current(number: str, window: int) -> str | None:
+        return f"window {window} is paused" if window in paused else hall.call_over(number, window)
+
+    announcer = make_announcer(voice, player, clock, tmp_path, current=current, repeat=1)
+    announcer.call("C001", 1)
+    announcer.call("A001", 4)
+    paused.add(4)
+    with caplog.at_level(logging.INFO, logger="display.announcer"):
+        assert drain(announcer) == [("C001", "announced"), ("A001", "withdrawn")]
+        paused.discard(4)
+        resumed = announcer.resumed("A001", 4)
+        assert resumed is not None and resumed.kind == "call" and resumed.window == 4
+        assert drain(announcer) == [("A001", "announced")]
+        assert announcer.resumed("A001", 4) is None  # once: it has been said now
+    assert "window 4 resumed: saying call of A001 to window 4" in caplog.text
+    assert [t for t, lang in voice.spoken if lang == "zh"].count("请A零零一号到四号窗口办理") == 1
+
+
+def test_a_resume_owes_nothing_for_a_call_said_or_called_over(
+    voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path
+) -> None:
+    hall = Hall()
+    hall.calling = {4: "A001", 5: "B001"}
+    announcer = make_announcer(voice, player, clock, tmp_path, current=hall.call_over)
+    announcer.call("A001", 4)
+    assert drain(announcer) == [("A001", "announced")]
+    assert announcer.resumed("A001", 4) is None  # said before the pause: heard
+    hall.calling[5] = "B002"
+    announcer.call("B001", 5)
+    assert drain(announcer) == [("B001", "withdrawn")]
+    announcer.call("B002", 5)  # the window called on: B001 is owed nothing
+    assert announcer.resumed("B001", 5) is None
+    assert drain(announcer) == [("B002", "announced")]
+
+
 def test_a_voice_failure_skips_that_announcement_only(
     voice: FakeVoice, player: FakePlayer, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

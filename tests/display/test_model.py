@@ -14,6 +14,7 @@ from display.model import (
     DisplayModel,
     HallBoard,
     MessageCue,
+    ResumeCue,
     Text,
     audience_for,
     hall_screen,
@@ -322,6 +323,65 @@ def test_a_window_that_called_twice_while_cut_off_has_only_its_newest_call_said(
     clock.advance(5)
     assert board.apply_snapshot(*hall.snapshot()) == [CallCue("C002", 1)]
     assert [c.number for c in board.calls] == ["C002", "C001"]
+
+
+def test_a_recall_missed_while_cut_off_is_shown_as_a_recall(hall: Hall, clock: FakeClock) -> None:
+    """Said as a recall after the resync, it was shown as a new call (正在叫号): the snapshot's
+    ticket carries how many times it was called."""
+    board = HallBoard(clock, max_age_s=60)
+    hall.open_window(2, "1002", "李四")
+    hall.issue("social", 2)
+    board.apply_snapshot(*hall.snapshot())
+    board.set_status(True, "connected")
+    assert feed(board, hall.do("call_next", 2)) == [CallCue("C001", 2)]
+    clock.advance(5)
+    board.set_status(False, "lost")
+    hall.do("recall", 2)  # while this display was cut off
+    clock.advance(5)
+    assert board.apply_snapshot(*hall.snapshot()) == [CallCue("C001", 2, recall=True)]
+    board.set_status(True, "connected")
+    assert board.calls[0].calls == 2
+    screen = hall_screen(board, "zh")
+    assert screen.newest is not None and screen.newest.recall and screen.newest.fresh
+    assert screen.now_calling.primary == "再次呼叫"
+
+
+def test_a_window_resuming_while_still_calling_cues_its_call(hall: Hall, board: HallBoard) -> None:
+    """The announcer decides whether the call is owed (withdrawn during the pause); the board
+    says the window resumed still calling that ticket, and not once it is being served."""
+    hall.open_window(4, "1002", "李四")
+    hall.issue("hukou", 2)
+    feed(board, hall.do("call_next", 4))
+    assert feed(board, hall.do("pause", 4, "午休")) == []
+    assert board.call_over("A001", 4) == "window 4 is paused"
+    assert feed(board, hall.do("resume", 4)) == [ResumeCue("A001", 4)]
+    assert board.call_over("A001", 4) is None
+    feed(board, hall.do("start", 4))  # the citizen came to the desk
+    feed(board, hall.do("pause", 4))
+    assert feed(board, hall.do("resume", 4)) == []
+    feed(board, hall.do("call_next", 4))  # A002: called again, owed again
+    feed(board, hall.do("pause", 4))
+    assert feed(board, hall.do("resume", 4)) == [ResumeCue("A002", 4)]
+
+
+def test_a_call_said_again_after_a_resume_is_news_again(
+    hall: Hall, board: HallBoard, clock: FakeClock
+) -> None:
+    hall.open_window(1)
+    hall.open_window(4, "1002", "李四")
+    hall.issue("hukou")
+    hall.issue("social")
+    feed(board, hall.do("call_next", 4))
+    feed(board, hall.do("call_next", 1))
+    clock.advance(14)
+    assert not any(board.is_fresh(c) for c in board.calls)
+    board.renew("A001", 4)
+    screen = hall_screen(board, "zh")
+    assert screen.newest is not None and screen.newest.number == "A001" and screen.newest.fresh
+    assert not screen.newest.recall and screen.now_calling.primary == "正在叫号"
+    assert [r.number for r in screen.recent] == ["C001"]
+    board.renew("A009", 4)  # not on the board: nothing changes
+    assert [c.number for c in board.calls] == ["A001", "C001"]
 
 
 def test_the_window_screen_shows_the_clerk_the_call_and_a_pause(hall: Hall, board: HallBoard) -> None:
