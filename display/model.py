@@ -209,6 +209,20 @@ class HallBoard:
 
     # -- feeding
 
+    def _take_announcements(self, announcements: Any) -> None:
+        """The day's announcements the hub holds (newest first): a screen switched on, or
+        cut off, when one was made shows it like the others (shown, not said: it was said
+        when it was made)."""
+        if not isinstance(announcements, list):
+            return  # a hub that does not send them: the notices heard stay
+        notices = []
+        for item in announcements:
+            text = str(item.get("text") or "").strip() if isinstance(item, Mapping) else ""
+            if text:
+                notices.append(Notice(text, str(item.get("lang") or self.languages[0]),
+                                      _parse_at(item.get("at")) or self.clock.now()))
+        self.notices = notices[: self.keep_notices]
+
     def apply_snapshot(self, seq: int, snapshot: Mapping[str, Any]) -> list[Cue]:
         """Rebuild from a snapshot. On a resync, the calls made while this display was cut off
         that are still current (each window's newest, if the window still calls it) and younger
@@ -225,6 +239,7 @@ class HallBoard:
         self.hall_name = str(hall.get("name") or "")
         self.hall_name_en = hall.get("name_en")
         self.languages = tuple(hall.get("languages") or ("zh",))
+        self._take_announcements(snapshot.get("announcements"))
         self._set_timezone(str(hall.get("timezone") or DEFAULT_TZ))
         self.services = {s["id"]: _service(s) for s in snapshot.get("services") or ()}
         self.windows = {int(w["number"]): _window(w) for w in snapshot.get("windows") or ()}

@@ -41,6 +41,7 @@ RECENT_CALLS = 10
 # calls kept, more than a snapshot shows: a ticket called twice is shown once
 CALLS_KEPT = RECENT_CALLS * 3
 CHECK_IN_EARLY = timedelta(minutes=30)
+ANNOUNCEMENTS_KEPT = 5  # the day's newest, in every snapshot
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,12 @@ class HallEngine:
     def __init__(self, hall: Hall, clock: Clock, *, always_open: bool = False,
                  day: str | None = None, tickets: Iterable[Ticket] = (),
                  windows: Iterable[WindowState] = (),
-                 calls: Iterable[tuple[str, int, datetime]] | None = None) -> None:
+                 calls: Iterable[tuple[str, int, datetime]] | None = None,
+                 announcements: Iterable[tuple[str, str, datetime]] = ()) -> None:
         """``calls``: the day's newest calls, oldest first, as the store read them from its
         ``ticket_called`` events (recalls and calls of tickets since moved on included); without
-        them each ticket's own first call stands in."""
+        them each ticket's own first call stands in. ``announcements``: the day's newest
+        (text, lang, at), newest first, from its ``announcement`` events."""
         self.hall = hall
         self.clock = clock
         self.always_open = always_open
@@ -84,6 +87,9 @@ class HallEngine:
         self.stats: dict[str, _ServiceStats] = {sid: _ServiceStats() for sid in hall.services}
         self.used_codes: set[str] = set()
         self.calls: list[tuple[str, int, datetime]] = []  # (ticket id, window, at), oldest first
+        # the day's newest announcements, newest first: a screen switched on (or cut off) when
+        # one was made shows it too
+        self.announcements = list(announcements)[:ANNOUNCEMENTS_KEPT]
         self.next_ord = 1
         self.latest_line_at: datetime | None = None  # the newest place in line given
         self.device_status: dict[str, dict[str, Any]] = {}
@@ -420,6 +426,8 @@ class HallEngine:
             "services": [self.service_view(sid) for sid in hall.services],
             "windows": [self.window_view(n) for n in sorted(hall.windows)],
             "recent_calls": self.recent_calls(),
+            "announcements": [{"text": text, "lang": lang, "at": iso(at)}
+                              for text, lang, at in self.announcements],
             "devices": dict(self.device_status),
             "now": iso(self._now()),  # the hub's time: a device with its clock off goes by it
         }
@@ -460,6 +468,7 @@ class HallEngine:
         self.stats = {sid: _ServiceStats() for sid in self.hall.services}
         self.used_codes.clear()
         self.calls.clear()
+        self.announcements.clear()
         self._earlier.clear()
         self._emit("day_started", {"day": today})
         self._touched.update(self.hall.services)  # queue_changed where one was not empty
@@ -886,6 +895,7 @@ class HallEngine:
             raise RequestError(Code.BAD_REQUEST, f"announce: lang '{lang}' is not one of the "
                                f"hall's languages ({', '.join(self.hall.languages)})")
         self._emit("announcement", {"text": text, "lang": lang})
+        self.announcements = [(text, lang, self._now()), *self.announcements][:ANNOUNCEMENTS_KEPT]
         logger.info("announcement (%s): %s", lang, text)
         return self._done({})
 

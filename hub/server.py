@@ -188,7 +188,7 @@ class HallServer:
         self.clock.recorded(loaded.last_at)
         self.engine = HallEngine(self.hall, self.clock, always_open=self.always_open,
                                  day=loaded.day, tickets=loaded.tickets, windows=loaded.windows,
-                                 calls=loaded.calls)
+                                 calls=loaded.calls, announcements=loaded.announcements)
         self.seq = loaded.seq
         self._day_ends = None  # the day read back may be one a failed commit did not end
         self.replies: dict[tuple[str, str], str] = loaded.replies

@@ -28,7 +28,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.schema import CreateTable
 from sqlmodel import Field, SQLModel, create_engine
 
-from hub.engine import CALLS_KEPT
+from hub.engine import ANNOUNCEMENTS_KEPT, CALLS_KEPT
 from hub.errors import StoreBusy, StoreError
 from hub.model import Appointment, Clerk, Leg, Ticket, WindowState, day_id_range
 
@@ -241,6 +241,31 @@ class Loaded:
     calls: list[tuple[str, int, datetime]]  # the day's newest (ticket id, window, at), oldest first
     last_at: datetime | None = None  # when the newest event happened (a clock behind it is
     #                                  told in the log: see HallClock)
+    announcements: list[tuple[str, str, datetime]] = field(default_factory=list)  # newest first
+
+
+def _announcements_of_the_day(conn: sqlite3.Connection,
+                              kept: int) -> list[tuple[str, str, datetime]]:
+    """The day's newest ``announcement`` events (text, lang, at), newest first, read backwards
+    from the newest event to the day's ``day_started``: today's events only, however long the
+    history."""
+    found: list[tuple[str, str, datetime]] = []
+    cursor = conn.execute("SELECT name, at, data FROM events ORDER BY seq DESC")
+    try:
+        while len(found) < kept:
+            rows = cursor.fetchmany(500)
+            if not rows:
+                break
+            for name, at, data in rows:
+                if name == "day_started":
+                    return found
+                if name == "announcement" and len(found) < kept:
+                    said = json.loads(data)
+                    found.append((str(said["text"]), str(said["lang"]),
+                                  datetime.fromisoformat(at)))
+    finally:
+        cursor.close()
+    return found
 
 
 def _calls_of_the_day(conn: sqlite3.Connection) -> list[tuple[str, int, datetime]]:
@@ -645,9 +670,11 @@ class Store:
             recent = conn.execute("SELECT seq, name, at FROM events ORDER BY seq DESC "
                                   "LIMIT 2000").fetchall()
             calls = _calls_of_the_day(conn) if day else []
+            announcements = (_announcements_of_the_day(conn, ANNOUNCEMENTS_KEPT)
+                             if day else [])
         return Loaded(day, seq, tickets, windows, replies,
                       [(int(s), str(n)) for s, n, _ in recent], calls,
-                      _dt(recent[0][2]) if recent else None)
+                      _dt(recent[0][2]) if recent else None, announcements)
 
     # ------------------------------------------------------------------ devices
 

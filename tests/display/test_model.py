@@ -510,3 +510,14 @@ def test_the_qt_model_signals_changes_and_cues(qtbot: Any, hall: Hall, clock: Fa
     for frame in hall.do("call_next", 1):
         model.on_event(frame)
     assert cues == [CallCue("C001", 1)]
+
+
+def test_a_screen_switched_on_after_an_announcement_shows_it(hall: Hall,
+                                                             clock: FakeClock) -> None:
+    """The day's announcements come in the snapshot: a screen switched on (or back from a cut)
+    shows the notice the others show; it is not said again."""
+    hall.do("announce", "婚姻登记今天中午暂停", "zh")
+    late = HallBoard(clock, highlight_s=10, max_age_s=60)
+    cues = late.apply_snapshot(*hall.snapshot())
+    assert not [c for c in cues if isinstance(c, MessageCue)]
+    assert hall_screen(late, "zh").ticker == "婚姻登记今天中午暂停"

@@ -917,3 +917,17 @@ def test_the_place_in_line_a_ticket_shows_is_the_order_it_is_called_in() -> None
     listed = [v["number"] for v in sorted(views, key=order)]
     called = [e.call_next(1).result["ticket"]["number"] for _ in views]
     assert listed == called == ["C005", "C002", "C004", "C003", "C001", "C006"]
+
+
+def test_the_days_newest_announcements_are_in_the_snapshot_until_the_day_ends() -> None:
+    clock = FakeClock()
+    e = engine(clock)
+    for n in range(7):
+        e.announce(f"通知 {n}")
+    said = e.snapshot()["announcements"]
+    assert [a["text"] for a in said] == ["通知 6", "通知 5", "通知 4", "通知 3", "通知 2"]
+    assert said[0] == {"text": "通知 6", "lang": "zh", "at": clock.now().isoformat()}
+    clock.advance(hours=24)
+    e.tick()
+    assert e.snapshot()["announcements"] == []
+

@@ -346,3 +346,21 @@ async def test_a_wal_file_deleted_while_the_hub_runs_loses_nothing_at_a_power_cu
     assert (await kiosk.ok("issue", service="social"))["ticket"]["number"] == "C016"
     assert "was removed or replaced while the hub ran" in hub.log.read_text()
     await kiosk.close()
+
+
+async def test_the_days_announcements_are_in_every_snapshot_also_after_a_restart(
+        hub: HubProcess) -> None:
+    """A hall screen switched on (or cut off) when the desk announced "marriage registration
+    closes at noon" never showed it, while the others did: snapshots carried no announcements."""
+    desk = await wire(hub, "desk-1")
+    await desk.ok("announce", text="婚姻登记今天中午暂停", lang="zh")
+    await desk.ok("announce", text="Marriage registration closes at noon", lang="en")
+    display = await wire(hub, "display-1")
+    said = display.hello["snapshot"]["announcements"]
+    assert [(a["text"], a["lang"]) for a in said] == [
+        ("Marriage registration closes at noon", "en"), ("婚姻登记今天中午暂停", "zh")]
+    hub.kill()
+    await asyncio.to_thread(hub.start)
+    display = await wire(hub, "display-1")
+    assert display.hello["snapshot"]["announcements"] == said  # read back from the events
+    await display.close()
