@@ -284,6 +284,95 @@ def draw_two(p: QPainter, box: QRectF, text: Text, colour: QColor, *, bold: bool
               floor=min(floor[1], below) if floor else None, cut=cut)
 
 
+#: A line must not end with these (a reason wraps before its bracket, not after it).
+NO_LINE_END = "（([【「『"
+
+
+def _breakable(text: str, i: int) -> bool:
+    """Whether a line may end before ``text[i]``: at a space, or next to a Chinese character."""
+    before, after = text[i - 1], text[i]
+    if after in NO_LINE_START or before in NO_LINE_END:
+        return False
+    return " " in (before, after) or before >= "\u2e80" or after >= "\u2e80"
+
+
+def wrap_lines(text: str, f: QFont, width: float, most: int | None = None) -> list[str]:
+    """``text`` broken into lines of ``width`` in ``f``, each as full as it can be (at a space or
+    between Chinese characters; a word wider than a line is broken where it must); with ``most``,
+    no more lines than that, the last cut with "…" if text is left over."""
+    metrics = QFontMetricsF(f)
+    lines: list[str] = []
+    rest = text.strip()
+    while rest:
+        if most is not None and len(lines) == most - 1:
+            lines.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+            break
+        if metrics.horizontalAdvance(rest) <= width:
+            lines.append(rest)
+            break
+        low, high = 1, len(rest)  # the longest head that fits
+        while low < high:
+            mid = (low + high + 1) // 2
+            if metrics.horizontalAdvance(rest[:mid].rstrip()) <= width:
+                low = mid
+            else:
+                high = mid - 1
+        at = next((i for i in range(low, 0, -1) if _breakable(rest, i)), low)
+        lines.append(rest[:at].rstrip())
+        rest = rest[at:].lstrip()
+    return lines
+
+
+def draw_wrapped(p: QPainter, box: QRectF, room: QRectF, text: Text, colour: QColor, *,
+                 bold: bool = False, align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft,
+                 split: float = 0.62, second: QColor | None = None,
+                 floor: tuple[float, float] | None = None, wrap_floor: float = SHRINK_LIMIT) -> None:
+    """``text`` as ``draw_two`` draws it in ``box`` if neither language is cut there; else (a
+    clerk's long typed pause reason) each language wraps onto as many lines as ``room`` (the
+    free space around ``box``) has, centred in it, the first as large as lets it all fit but no
+    smaller than ``wrap_floor`` of its size in ``box`` (the second no larger than the first), and
+    only the last line that fits is cut with "…"."""
+    top, bottom = two_boxes(box, split) if text.secondary else (box, QRectF())
+    natural = top.height() * 0.92
+    least = floor[0] if floor else natural * SHRINK_LIMIT
+    natural2 = bottom.height() * 0.85
+    least2 = floor[1] if floor else natural2 * SHRINK_LIMIT
+
+    def cut(words: str, line: QRectF, px: float, least: float) -> bool:
+        f = fitted(words, line, px, bold if line is top else False, min_px=least)
+        return QFontMetricsF(f).horizontalAdvance(words) > line.width()
+
+    if not cut(text.primary, top, natural, least) and not (
+            text.secondary and cut(text.secondary, bottom, min(natural2, natural), least2)):
+        draw_two(p, box, text, colour, bold=bold, align=align, split=split, second=second, floor=floor)
+        return
+    width = room.width()
+    smallest = min(least, natural * wrap_floor)
+    px = natural
+    while True:
+        px2 = min(natural2, px)
+        first = wrap_lines(text.primary, font(px, bold), width)
+        other = wrap_lines(text.secondary, font(px2), width) if text.secondary else []
+        needed = len(first) * px / 0.92 + len(other) * px2 / 0.92
+        if needed <= room.height() or px <= smallest:
+            break
+        px = max(smallest, px * 0.94)
+    if needed > room.height():  # too long even at the least size: as many lines as there is room for
+        other = wrap_lines(text.secondary, font(px2), width, 1) if text.secondary else []
+        left = room.height() - len(other) * px2 / 0.92
+        first = wrap_lines(text.primary, font(px, bold), width, max(1, int(left // (px / 0.92))))
+        needed = len(first) * px / 0.92 + len(other) * px2 / 0.92
+    y = room.top() + max(0.0, (room.height() - needed) / 2)
+    for line in first:
+        draw_text(p, QRectF(room.left(), y, width, px / 0.92), line, px, colour, bold=bold, align=align,
+                  floor=1)
+        y += px / 0.92
+    for line in other:
+        draw_text(p, QRectF(room.left(), y, width, px2 / 0.92), line, px2, second or COLOURS.soft,
+                  align=align, floor=1)
+        y += px2 / 0.92
+
+
 def two_px(texts: Sequence[Text], box: QRectF, split: float, bold: bool = False) -> tuple[float, float]:
     """The two sizes that let every one of ``texts`` fit boxes like ``box`` (but for those too
     long even at the floor: see ``common_px``)."""
@@ -678,7 +767,8 @@ def paint_window(p: QPainter, box: QRectF, screen: WindowScreen) -> None:
     name_box = inset(name, 0, name.height() * 0.08)
     if screen.state_text is not None and screen.calling is not None:  # else it shows on the right
         colour = COLOURS.warn if screen.state == "paused" else COLOURS.soft
-        draw_two(p, inset(state, 0, state.height() * 0.12), screen.state_text, colour, bold=True)
+        draw_wrapped(p, inset(state, 0, state.height() * 0.12), state, screen.state_text, colour,
+                     bold=True)  # a long typed reason wraps in the state's row
         draw_two(p, name_box, screen.name, COLOURS.text, bold=True)
     else:  # a long name may take two lines, down into the state's free row
         room = QRectF(name_box.left(), name_box.top(), name_box.width(), state.bottom() - name_box.top())
@@ -703,8 +793,10 @@ def paint_window(p: QPainter, box: QRectF, screen: WindowScreen) -> None:
     else:
         paused = screen.state == "paused"
         idle = inset(number, 0, number.height() * 0.2)
-        draw_two(p, idle, screen.idle, COLOURS.warn if paused else COLOURS.soft, bold=paused,
-                 align=Qt.AlignmentFlag.AlignHCenter, floor=two_floor(idle, 0.62, IDLE_SHRINK_LIMIT))
+        room = QRectF(label.left(), label.top(), label.width(), number.bottom() - label.top())
+        draw_wrapped(p, idle, room, screen.idle, COLOURS.warn if paused else COLOURS.soft, bold=paused,
+                     align=Qt.AlignmentFlag.AlignHCenter, floor=two_floor(idle, 0.62, IDLE_SHRINK_LIMIT),
+                     wrap_floor=IDLE_SHRINK_LIMIT)  # a long typed reason wraps in the whole panel
 
 
 def draw_photo(p: QPainter, box: QRectF, path: Path) -> float:
@@ -773,9 +865,11 @@ def paint_card(p: QPainter, box: QRectF, card: WindowCard, stale: bool) -> None:
                       align=Qt.AlignmentFlag.AlignHCenter)
     elif card.state_text is not None:
         paused = card.state == "paused"
-        draw_two(p, inset(number, 0, number.height() * 0.22), card.state_text,
-                 COLOURS.warn if paused else COLOURS.soft, bold=paused,
-                 align=Qt.AlignmentFlag.AlignHCenter, second=COLOURS.soft if paused else COLOURS.closed)
+        # a long typed reason wraps in the number's room, as small as a window's would go
+        draw_wrapped(p, inset(number, 0, number.height() * 0.22), number, card.state_text,
+                     COLOURS.warn if paused else COLOURS.soft, bold=paused,
+                     align=Qt.AlignmentFlag.AlignHCenter, second=COLOURS.soft if paused else COLOURS.closed,
+                     wrap_floor=IDLE_SHRINK_LIMIT)
     else:
         draw_text(p, inset(number, 0, number.height() * 0.25), "—", number.height() * 0.4, COLOURS.soft,
                   align=Qt.AlignmentFlag.AlignHCenter)

@@ -279,3 +279,100 @@ def test_the_clerks_photo_shows_beside_the_name_and_staff_number(
             assert len(staff) == 2 and all(d.text.endswith("1001") for d in staff), (lang, size)
             # the name and number stand right of the photo (3:4, as tall as their lines)
             assert all(d.box.left() > size[0] * 0.05 for d in staff), (lang, size)
+
+
+TYPED_REASON = "系统故障正在抢修预计十点半恢复请到二号窗口办理社保医保业务谢谢配合理解支持"  # 37, as typed
+S4_REASON = "系统故障，正在联系信息中心处理，请稍候"
+
+
+def _reason_lines(drawn: list[Drawn], whole: str) -> list[Drawn]:
+    """The lines that together draw ``whole`` (wrapped, perhaps cut with "…"): the run of lines
+    from the first that starts it."""
+    first = next((i for i, d in enumerate(drawn) if d.text and whole.startswith(d.text[:5])), None)
+    assert first is not None, [d.text for d in drawn]
+    run, joined = [], ""
+    for d in drawn[first:]:
+        if not (whole.startswith(joined + d.text) or d.text.endswith("…")):
+            break
+        run.append(d)
+        joined += d.text
+        if d.text.endswith("…") or joined == whole:
+            break
+    return run
+
+
+def test_a_long_typed_pause_reason_wraps_where_there_is_room(
+        qtbot: Any, drawn: list[Drawn], shots: Path) -> None:
+    """A typed reason was cut to "暂停服务（系统故障，正在…" on the window's own screen and to
+    "暂停服务（系…" on the zone card, though the panel had room for two or three lines."""
+    b = Board(hall_with())
+    b.do("sign_in", 1, Clerk("1001", "张三"))
+    b.do("sign_in", 2, Clerk("1002", "欧阳娜娜"))
+    b.do("issue", "social")
+    b.do("call_next", 2)
+    b.do("pause", 1, TYPED_REASON)  # no ticket: the reason stands in the number's panel
+    b.do("pause", 2, S4_REASON)  # a ticket: the reason stands under the window's name
+    screens: dict[str, tuple[Callable[[str], Screen], str]] = {
+        "window": (lambda lang: window_screen(b.board, 1, lang), TYPED_REASON),
+        "window-ticket": (lambda lang: window_screen(b.board, 2, lang), S4_REASON),
+        "zone": (lambda lang: zone_screen(b.board, "综合服务区", lang), TYPED_REASON),
+    }
+    for mode, (build, reason) in screens.items():
+        for lang in ("zh", "en"):
+            whole = f"暂停服务（{reason}）" if lang == "zh" else f"Paused ({reason})"
+            for size in ((1920, 1080), (1280, 800), (1080, 1920)):
+                drawn.clear()
+                paint(b, lambda build=build, lang=lang: build(lang), size,  # type: ignore[misc]
+                      shots / f"paused-long-{mode}-{lang}-{size[0]}x{size[1]}.png")
+                lines = _reason_lines(drawn, whole)
+                texts = [d.text for d in lines]
+                shown = "".join(t.replace(" ", "") for t in texts)
+                case = (mode, lang, size, texts)
+                # two lines at least, of type no smaller than a name's least (not 8 px)
+                assert len(lines) >= 2, case
+                assert len(shown.rstrip("…")) >= 2 * 9, case
+                assert all(d.px >= min(size) * 0.035 for d in lines), (case, [d.px for d in lines])
+                if size == (1920, 1080) or mode == "window":  # whole where the panel has room
+                    assert shown == whole.replace(" ", ""), case
+                other = "Paused" if lang == "zh" else "暂停服务"  # the other language still shows
+                assert any(d.text == other for d in drawn), (case, [d.text for d in drawn])
+
+
+def test_a_short_pause_reason_looks_as_before(qtbot: Any, drawn: list[Drawn]) -> None:
+    """A reason that fits its line is drawn on one line, exactly as ``draw_two`` draws it; one
+    that did not (a zone card cut "暂停服务（会议）" to "暂停服务（会…") now wraps, whole."""
+    b = Board(hall_with())
+    b.do("sign_in", 1, Clerk("1001", "张三"))
+    b.do("sign_in", 2, Clerk("1002", "李四"))
+    b.do("issue", "social")
+    b.do("call_next", 2)
+    b.do("pause", 1, "会议 / Meeting")
+    b.do("pause", 2, "会议 / Meeting")
+
+    def lines(build: Callable[[], Screen], size: tuple[int, int]) -> list[tuple[str, int, QRectF]]:
+        drawn.clear()
+        paint(b, build, size)
+        return [(d.text, d.px, d.box) for d in drawn if d.text != "10:00"]
+
+    builds: list[Callable[[], Screen]] = [
+        lambda: window_screen(b.board, 1, "zh"), lambda: window_screen(b.board, 2, "zh"),
+        lambda: window_screen(b.board, 1, "en"), lambda: zone_screen(b.board, "综合服务区", "zh"),
+        lambda: zone_screen(b.board, "综合服务区", "en")]
+    for build in builds:
+        for size in ((1920, 1080), (1280, 800), (1080, 1920)):
+            now = lines(build, size)
+            texts = [t for t, _, _ in now]
+            assert any(t in "".join(texts).replace(" ", "")
+                       for t in ("暂停服务（会议）", "Paused(Meeting)")), texts
+            assert not any("…" in t and ("会议" in t or "Meeting" in t) for t in texts), texts
+            with pytest.MonkeyPatch.context() as patch:  # the screens as they were drawn before
+                patch.setattr(views, "draw_wrapped", lambda p, box, room, text, colour, **kw:
+                              views.draw_two(p, box, text, colour, **{k: v for k, v in kw.items()
+                                                                      if k != "wrap_floor"}),
+                              raising=False)
+                before = lines(build, size)
+            if not any("…" in t for t, _, _ in before):
+                assert now == before, (size, texts)
+            else:  # the zone card cut even "暂停服务（会…": now it wraps, whole
+                joined = "".join(texts).replace(" ", "")
+                assert "暂停服务（会议）" in joined and "Paused(Meeting)" in joined, (size, texts)
