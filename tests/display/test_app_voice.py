@@ -37,16 +37,6 @@ class GatedPlayer:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def hall(clock: FakeClock) -> Hall:
-    return Hall(clock)
-
-
-@pytest.fixture
 def voice(tmp_path: Path) -> FakeVoice:
     return FakeVoice(tmp_path / "voice", seconds=0.2)
 

@@ -61,16 +61,6 @@ class Hall:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def hall(clock: FakeClock) -> Hall:
-    return Hall(clock)
-
-
-@pytest.fixture
 def board(hall: Hall, clock: FakeClock) -> HallBoard:
     board = HallBoard(clock, highlight_s=10, max_age_s=60)
     board.apply_snapshot(*hall.snapshot())
