@@ -343,6 +343,8 @@ class Store:
             self._refuse_foreign()
             SQLModel.metadata.create_all(self.engine)
             self._upgrade()
+        except StoreError:
+            raise  # said already, with the database's name
         except Exception as err:
             # SQLAlchemy's text adds a second line ("Background on this error at: ..."): the
             # database's own words are what a technician needs
@@ -369,8 +371,9 @@ class Store:
             return  # not a database at all: said by the opening itself
         if tables and not tables & set(SQLModel.metadata.tables):  # none of the hall's
             shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
-            raise StoreError(f"it is not a hall database but another program's (its tables: "
-                             f"{shown}); give --db the hall's database, or a new file")
+            raise StoreError(f"cannot open the database {self.path}: it is not a hall database "
+                             f"but another program's (its tables: {shown}); give --db the "
+                             "hall's database, or a new file")
 
     def _upgrade(self) -> None:
         """Bring a database written by an earlier version of the hub up to these tables."""
@@ -547,15 +550,9 @@ class Store:
         next power cut, and its numbers given out again. What that file holds is copied into
         the database through the handle still open, and a new WAL is begun; StoreError (the
         change refused) if that copy cannot be finished now. Under the write lock."""
-        if self._writer is None:
-            return
-        try:
-            found = os.stat(self._wal)
-            now = (found.st_dev, found.st_ino)
-        except OSError:
-            now = None
-        if self._wal_identity is None or now == self._wal_identity:
-            self._wal_identity = now  # the WAL is made at the first write
+        if self._writer is None or self._wal_identity is None:
+            return  # no WAL known yet (its identity is taken once the writer has one)
+        if self._wal_now() == self._wal_identity:
             return
         self._check_file()  # the database's whole folder moved away: refused as such
         logger.warning("%s was removed or replaced while the hub ran: what it held is copied "
@@ -568,6 +565,14 @@ class Store:
         self._writer.close()
         self._writer, self._wal_identity = None, None
         self.engine.dispose()  # the readers' handles on the old file too
+
+    def _wal_now(self) -> tuple[int, int] | None:
+        """(device, inode) of the file at the WAL's path, or None if there is none."""
+        try:
+            found = os.stat(self._wal)
+        except OSError:
+            return None
+        return found.st_dev, found.st_ino
 
     def _begin(self, conn: sqlite3.Connection, wait: bool) -> None:
         if wait:
@@ -595,6 +600,8 @@ class Store:
         the batch rolled back, if it is not on disk."""
         with self._rolled_back_on_failure():
             self._write_conn().execute("COMMIT")
+            if self._wal_identity is None:  # the WAL this connection appends to, from now on
+                self._wal_identity = self._wal_now()
         self._write_lock.release()
 
     @contextmanager

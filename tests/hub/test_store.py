@@ -375,3 +375,25 @@ def test_another_programs_database_is_refused_and_left_as_it_was(tmp_path: Path)
     conn.close()
     (tmp_path / "empty.db").touch()
     Store(tmp_path / "empty.db").close()
+
+
+def test_a_wal_deleted_after_the_first_commit_is_noticed_too(tmp_path: Path) -> None:
+    """The WAL's identity was taken only at a commit after the first: deleted after the first,
+    the loss was never noticed, and a power cut left a database without the hall's tables.
+    What is at the database's path after the next commit holds both commits."""
+    store = Store(tmp_path / "hall.db")
+    try:
+        store.commit(Batch(meta={"first": "1"}))
+        (tmp_path / "hall.db-wal").unlink()
+        store.commit(Batch(meta={"second": "2"}))
+        cut = tmp_path / "after-the-cut"  # what the disk holds, as a power cut would leave it
+        cut.mkdir()
+        for name in ("hall.db", "hall.db-wal"):
+            if (tmp_path / name).exists():
+                (cut / name).write_bytes((tmp_path / name).read_bytes())
+    finally:
+        store.close()
+    conn = sqlite3.connect(cut / "hall.db")
+    assert dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('first', 'second')")
+                .fetchall()) == {"first": "1", "second": "2"}
+    conn.close()
