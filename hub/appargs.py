@@ -68,7 +68,8 @@ def check_address(hub: str) -> None:
     port out of range or not a number, no host, a bracket left open."""
     try:
         parts = urlsplit(hub)
-        parts.port  # noqa: B018 -- reading it checks it
+        if parts.port == 0:
+            raise ValueError("Port 0")
         host = parts.hostname
         parse_uri(hub)
     except (ValueError, InvalidURI) as err:

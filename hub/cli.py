@@ -16,6 +16,7 @@ import re
 import signal
 import ssl
 import sys
+import unicodedata
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -225,7 +226,8 @@ def cmd_device_add(args: argparse.Namespace) -> int:
     if problem or not args.name.strip():
         raise CliError(f"a device's name {problem or 'must not be blank'} (it is what the "
                        "device says in its hello)")
-    if not args.name.isprintable():  # a line break would split `device list` and the log
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in args.name):
+        # a line break would split `device list` and the log (a full-width space is fine)
         raise CliError(f"a device's name must not hold a line break, a tab or another control "
                        f"character: {args.name!r}")
     window_problem = WINDOW.check(args.window) if args.window is not None else None

@@ -372,6 +372,7 @@ def test_check_config_says_a_warning_once(tmp_path: Path, capsys: pytest.Capture
     (["", "--role", "kiosk"], "must be 1 to 64 characters"),
     (["   ", "--role", "kiosk"], "must not be blank"),
     (["kiosk\n2", "--role", "kiosk"], "must not hold a line break"),
+    (["kiosk\u200b2", "--role", "kiosk"], "must not hold a line break"),
     (["k" * 65, "--role", "kiosk"], "must be 1 to 64 characters"),
     (["c-0", "--role", "counter", "--window", "0"], "--window must be from 1 to 999"),
     (["c-5", "--role", "counter", "--window", "-5"], "--window must be from 1 to 999"),
@@ -603,3 +604,11 @@ def test_serve_with_a_key_that_cannot_be_used_says_what_to_give(
         code, _out, err = run(capsys, "serve", "--config", str(COUNTY), "--db", db,
                               "--cert", str(cert_file), "--key", str(key_file), "--port", "0")
         assert code == 2 and said in err and err.count("\n") == 1, err
+
+
+def test_a_device_name_with_a_full_width_space_is_taken(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The space a Chinese input method types (U+3000) is no control character."""
+    db = str(tmp_path / "hall.db")
+    code, out, _err = run(capsys, "device", "add", "大厅\u3000屏幕", "--role", "display", "--db", db)
+    assert code == 0 and out.strip()

@@ -296,6 +296,7 @@ def test_device_settings_from_a_file_and_arguments(tmp_path: Path) -> None:
     # was tried, and logged with a traceback, every few seconds)
     for hub, said in (("ws://127.0.0.1:99999/", "its port is not a number from 1 to 65535"),
                       ("ws://127.0.0.1:-1/", "its port is not a number"),
+                      ("ws://127.0.0.1:0/", "its port is not a number from 1 to 65535"),
                       ("ws://h:8765:99/", "its port is not a number"),
                       ("ws://[::1/", "invalid IPv6 URL"),
                       ("ws:///", "hostname isn't provided")):

@@ -361,7 +361,7 @@ def test_a_transfer_names_the_ticket_it_means() -> None:
         e.transfer(1, to_service="pay", meant=first["id"])
     assert refused.value.code == "invalid_state"
     assert "window 1 now calls C002, not " in refused.value.message
-    assert e.transfer(1, to_service="pay", meant="C002").result["ticket"]["number"] == "C002"
+    assert e.transfer(1, to_service="pay", meant="c002").result["ticket"]["number"] == "C002"
 
 
 def test_a_ticket_sent_on_waits_from_then_and_says_so() -> None:
