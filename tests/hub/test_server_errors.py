@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -341,27 +342,53 @@ async def test_pin_guessing_locks_the_clerk(tmp_path: Path) -> None:
             "clerk"] == "1002"
 
 
+def hold_pin_checks(hub: Any) -> threading.Event:
+    """PIN checks (scrypt, in a reader thread) wait until the event is set: what is sent
+    meanwhile meets them under way, however fast or slow the machine."""
+    gate = threading.Event()
+    check = hub.server.store.clerk
+
+    def held(clerk_id: str, pin: str) -> Any:
+        assert gate.wait(10), "the test never let the PIN checks go on"
+        return check(clerk_id, pin)
+
+    hub.server.store.clerk = held
+    return gate
+
+
 async def test_pins_sent_at_once_count_as_tries(tmp_path: Path) -> None:
     """Twelve wrong PINs for one clerk sent at once, each on a connection of its own, then the
     right one: the checks under way count as tries, so the lockout holds, as it does for PINs
     tried one after the other (before, all twelve were checked and the right one got in)."""
     async with in_process(tmp_path / "hub", always_open=True) as hub:
+        gate = hold_pin_checks(hub)
         wires = [await hub.wire("counter-1") for _ in range(13)]
         ids = [new_id() for _ in wires]
-        for n, (w, req_id) in enumerate(zip(wires, ids, strict=True)):
+        replies = []
+        for n, (w, req_id) in enumerate(zip(wires[:12], ids[:12], strict=True)):
             await w.send({"op": "sign_in", "id": req_id, "window": 1, "clerk": "1001",
-                          "pin": "1234" if n == 12 else f"{n:04d}"})
-        replies = [await w.reply(req_id) for w, req_id in zip(wires, ids, strict=True)]
-        messages = [r["error"]["message"] for r in replies if not r["ok"]]
-        assert not replies[12]["ok"], "the right PIN got in after twelve wrong ones"
-        assert len(messages) == 13
-        assert sum("wrong PIN" in m for m in messages) <= 5, messages
+                          "pin": f"{n:04d}"})
+            replies.append(asyncio.ensure_future(w.reply(req_id)))
+        # five are being checked; the seven others are refused at once
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while sum(r.done() for r in replies) < 7:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                gate.set()
+                raise AssertionError("every PIN was taken to be checked: none refused at once")
+            await asyncio.wait([r for r in replies if not r.done()],
+                               return_when=asyncio.FIRST_COMPLETED, timeout=left)
+        right = await wires[12].request("sign_in", ids[12], window=1, clerk="1001", pin="1234")
+        assert not right["ok"], "the right PIN got in after twelve wrong ones"
         # "locked": the counter says so in the clerk's language
-        assert "is locked for a moment: too many PINs tried at once" in replies[12]["error"][
-            "message"]
+        assert "is locked for a moment: too many PINs tried at once" in right["error"]["message"]
+        gate.set()
+        messages = [(await r)["error"]["message"] for r in replies]
+        assert sum("wrong PIN" in m for m in messages) == 5, messages
+        assert sum("too many PINs tried at once" in m for m in messages) == 7, messages
         # once the checks are done, the wrong ones lock the clerk as ever
         locked = await wires[0].request("sign_in", new_id(), window=1, clerk="1001", pin="1234")
-        assert "locked" in locked["error"]["message"]
+        assert "locked for a few minutes" in locked["error"]["message"]
 
 
 async def test_a_refused_look_up_gives_the_reply_its_id_already_has(tmp_path: Path) -> None:
@@ -369,12 +396,14 @@ async def test_a_refused_look_up_gives_the_reply_its_id_already_has(tmp_path: Pa
     loop) and an issue settled meanwhile. Both get the issue's reply, and so does a retry:
     before, the refusal replaced it, and the retry said "wrong PIN" of a ticket issued."""
     async with in_process(tmp_path / "hub", always_open=True) as hub:
+        gate = hold_pin_checks(hub)
         first, second = await hub.wire("admin-1"), await hub.wire("admin-1")
         await first.send({"op": "sign_in", "id": "X", "window": 3, "clerk": "1002",
                           "pin": "0000"})
         await second.send({"op": "issue", "id": "X", "service": "social"})
-        issued = await second.reply("X")
+        issued = await second.reply("X")  # while the PIN is being checked
         assert issued["ok"], issued
+        gate.set()
         assert await first.reply("X") == issued
         assert await second.request("sign_in", "X", window=3, clerk="1002",
                                     pin="0000") == issued
