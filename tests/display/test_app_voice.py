@@ -122,5 +122,8 @@ def test_a_call_withdrawn_by_a_pause_is_said_and_shown_when_the_window_resumes(
     assert screen.newest is not None and screen.newest.number == "A001" and screen.newest.fresh
     do(app, hall, "pause", 4)  # a second pause and resume: it has been said now
     do(app, hall, "resume", 4)
+    # what a resume owes is queued at once, in this thread, with its log line: none this time
+    assert caplog.text.count("window 4 resumed: saying call of A001") == 1
+    assert app.announcer is not None and app.announcer.pending() == []
     qtbot.wait(300)
     assert len(player.played) == 3
