@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,36 @@ RECENT_CALLS = 10
 CALLS_KEPT = RECENT_CALLS * 3
 CHECK_IN_EARLY = timedelta(minutes=30)
 ANNOUNCEMENTS_KEPT = 5  # the day's newest, in every snapshot
+_CLOCK_TIME = re.compile(r"\b[0-2]\d:[0-5]\d\b")
+_TICKET_NAMED = re.compile(r"its ticket is (\S+)$")
+
+
+@dataclass(frozen=True)
+class CheckInRefusal:
+    """Why ``check_in`` answered ``invalid_state``, read back from its message (below), for
+    the kiosk and the desk to say in their own words."""
+
+    reason: str  # "already", "booked_for", "opens", "ended", or "" (another reason)
+    time: str | None = None  # the slot's start ("opens") or end ("ended"), hall time HH:MM
+    opens: str | None = None  # when check-in opens ("opens")
+    ticket: str | None = None  # the ticket of an appointment checked in already
+
+
+def read_check_in_refusal(code: str, message: str) -> CheckInRefusal:
+    """The reason of a ``check_in`` refusal for appointment ``code`` (whose text may itself
+    look like a time: only what follows it is read)."""
+    lowered = message.lower()
+    reason = next((word for word in ("already", "booked for", "opens", "ended")
+                   if word in lowered), "").replace(" ", "_")
+    times = _CLOCK_TIME.findall(message.split(code, 1)[-1])
+    if reason == "already":
+        named = _TICKET_NAMED.search(message)
+        return CheckInRefusal(reason, ticket=named.group(1) if named else None)
+    if reason in ("opens", "ended") and times:
+        slot = datetime.strptime(times[-1], "%H:%M")
+        opens = f"{slot - CHECK_IN_EARLY:%H:%M}" if reason == "opens" else None
+        return CheckInRefusal(reason, times[-1], opens)
+    return CheckInRefusal(reason)
 
 
 @dataclass(frozen=True)

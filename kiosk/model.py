@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QObject, Signal
 
 from hub.clock import Clock, SystemClock
-from hub.engine import CHECK_IN_EARLY
+from hub.engine import read_check_in_refusal
 from hub.i18n import languages as catalogue_languages
 from hub.i18n import tr
 from kiosk.offer import DepartmentView, Offer, ServiceView
@@ -52,7 +51,6 @@ PRINTER_POLL_DOWN_S = 2.0  # while out of service: notice the new paper roll qui
 UNPRINTED_HOLD_S = 180.0  # an unprinted number stays this long when nobody says they noted it
 PENDING_TOUCH_S = 120.0  # a touch waits this long for the hub to come back
 CODE_LENGTH_MAX = 20  # digits on the on-screen keypad
-CLOCK_TIME = re.compile(r"\b[0-2]\d:[0-5]\d\b")
 
 
 class Screen(enum.StrEnum):
@@ -511,22 +509,17 @@ class KioskModel(QObject):
             key = code if code in ("service_closed", "quota_reached", "unknown_service") else "other"
             self._show_notice(NoticeSpec(sid, f"refused_{key}"))
             return
+        params = [("code", str(touch.params["code"]))]
         if code == "not_found":
             reason = "not_found"
         elif code == "invalid_state":
-            lowered = message.lower()
-            reason = next((word for word in ("already", "booked for", "opens", "ended")
-                           if word in lowered), "invalid_state").replace(" ", "_")
+            refusal = read_check_in_refusal(str(touch.params["code"]), message)
+            reason = refusal.reason or "invalid_state"
+            if refusal.time:  # the hub named the slot's start or end, in hall time
+                reason += "_at"
+                params += [("time", refusal.time), ("opens", refusal.opens or "")]
         else:
             reason = "other"
-        params = [("code", str(touch.params["code"]))]
-        # the hub names the slot's start or end in hall time, after the code (which may hold
-        # something like a time itself): the last time in its words
-        said = CLOCK_TIME.findall(message)
-        if reason in ("opens", "ended") and said:
-            reason += "_at"
-            slot = datetime.strptime(said[-1], "%H:%M")
-            params += [("time", said[-1]), ("opens", f"{slot - CHECK_IN_EARLY:%H:%M}")]
         self._show_notice(NoticeSpec(None, f"check_in_{reason}", tuple(params)))
 
     def ticket_content(self, ticket: dict[str, Any]) -> TicketContent:

@@ -12,7 +12,6 @@ import errno
 import functools
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,15 +39,12 @@ from counter.desk.report_table import CSV_COLUMNS, GROUPS, CsvSection, report_cs
 from counter.desk.reprint import PRINTABLE_STATES, DeskPrinter, PrintOutcome, ticket_content
 from hub.client import new_request_id
 from hub.clock import Clock
-from hub.engine import CHECK_IN_EARLY
+from hub.engine import read_check_in_refusal
 from hub.i18n import catalogue, pause_reason_in, tr, visible
 from hub.opening import Opening
 from hub.protocol import ANNOUNCE_MAX, CODE_MAX, NOTE_MAX, REASON_MAX, TICKET_REF_MAX
 
 logger = logging.getLogger(__name__)
-
-CLOCK_TIME = re.compile(r"\b[0-2]\d:[0-5]\d\b")
-TICKET_NAMED = re.compile(r"its ticket is (\S+)$")
 
 ReplyHandler = Callable[[bool, dict[str, Any]], None]
 CANCEL_REASONS = ("left", "duplicate", "wrong_service", "asked")
@@ -622,24 +618,21 @@ class DeskModel(QObject):
         return self.t("err_other", message=error.get("message") or code)
 
     def _check_in_refusal(self, code: str, message: str) -> str | None:
-        """Why an appointment cannot be checked in, from the hub's words (engine.check_in):
-        checked in already (and its ticket, to reprint), not today, too early (from when), or
-        over (an ordinary ticket then). None for anything else."""
-        lowered = message.lower()
-        times = CLOCK_TIME.findall(message.split(code, 1)[-1])  # the code may look like a time
-        if "already" in lowered:
-            ticket = TICKET_NAMED.search(message)
-            if ticket:
-                return self.t("err_check_in_already_ticket", number=code, ticket=ticket.group(1))
+        """Why an appointment cannot be checked in (engine.read_check_in_refusal): checked in
+        already (and its ticket, to reprint), not today, too early (from when), or over (an
+        ordinary ticket then). None for anything else."""
+        refusal = read_check_in_refusal(code, message)
+        if refusal.reason == "already":
+            if refusal.ticket:
+                return self.t("err_check_in_already_ticket", number=code, ticket=refusal.ticket)
             return self.t("err_check_in_already", number=code)
-        if "booked for" in lowered:
+        if refusal.reason == "booked_for":
             return self.t("err_check_in_not_today", number=code)
-        if "opens" in lowered and times:
-            slot = datetime.strptime(times[-1], "%H:%M")
-            return self.t("err_check_in_early", number=code, time=times[-1],
-                          opens=f"{slot - CHECK_IN_EARLY:%H:%M}")
-        if "ended" in lowered and times:
-            return self.t("err_check_in_over", number=code, time=times[-1])
+        if refusal.reason == "opens" and refusal.time:
+            return self.t("err_check_in_early", number=code, time=refusal.time,
+                          opens=refusal.opens)
+        if refusal.reason == "ended" and refusal.time:
+            return self.t("err_check_in_over", number=code, time=refusal.time)
         return None
 
     def printer_text(self, problem: str) -> str:
