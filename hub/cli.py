@@ -134,9 +134,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                   Limits(rate=rate, burst=burst)))
     except ListenError:
         if made:  # it never served: a mistyped --db must not stay behind as an empty hall
-            real = db.resolve()
             for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"),
-                         real.with_name(real.name + ".lock")):
+                         _lock_path(db)):
                 path.unlink(missing_ok=True)
             for folder in new_folders:
                 with contextlib.suppress(OSError):
@@ -146,13 +145,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.close(lock)
 
 
+def _lock_path(db: Path) -> Path:
+    """``DB.lock`` beside the real file: one lock for one database, whatever path (a symlink)
+    names it."""
+    real = db.resolve()
+    return real.with_name(real.name + ".lock")
+
+
 def _serving_alone(db: Path) -> int:
     """Make sure no other hub serves this database, and none will while this one runs: two would
     hand out the same numbers and fail each other's commits. Returns the lock (an open file,
     ``DB.lock``, holding the hub's pid), to be closed when the hub stops; it goes with the
     process however that ends, SIGKILL and power cuts included."""
-    real = db.resolve()  # one lock for one file, whatever path (a symlink) names it
-    lock = real.with_name(real.name + ".lock")
+    lock = _lock_path(db)
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)

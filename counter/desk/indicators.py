@@ -534,17 +534,15 @@ def _held_for_closed_windows(watch: HallWatch) -> list[Alert]:
 def compute(watch: HallWatch, targets: Targets, now: datetime) -> Indicators:
     """The live indicators and every alert that holds at ``now``."""
     by_service: dict[str, list[tuple[int, str]]] = {}
+    sent_to_a_window: dict[str, int] = {}
     # the longest waiting first: waits are whole minutes, and among equal ones the first in
     # line is the one to name
     for ticket in sorted(watch.waiting.values(),
                          key=lambda t: waiting_since(t) or now):
-        waited = waited_min(ticket, now)
-        by_service.setdefault(str(ticket.get("service")), []).append(
-            (waited or 0, str(ticket.get("number"))))
-    sent_to_a_window: dict[str, int] = {}
-    for ticket in watch.waiting.values():
+        of = str(ticket.get("service"))
+        by_service.setdefault(of, []).append((waited_min(ticket, now) or 0,
+                                              str(ticket.get("number"))))
         if ticket.get("to_window"):
-            of = str(ticket.get("service"))
             sent_to_a_window[of] = sent_to_a_window.get(of, 0) + 1
     alerts: list[Alert] = []
 
