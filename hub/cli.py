@@ -17,7 +17,7 @@ import signal
 import ssl
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -130,8 +130,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             store.close()
             raise
         rate, burst = args.rate_limit
-        return asyncio.run(_serve(hall, store, args.host, args.port, context, args.always_open,
-                                  Limits(rate=rate, burst=burst)))
+        return _run_loop(_serve(hall, store, args.host, args.port, context, args.always_open,
+                                Limits(rate=rate, burst=burst)))
     except ListenError:
         if made:  # it never served: a mistyped --db must not stay behind as an empty hall
             for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"),
@@ -176,6 +176,17 @@ def _serving_alone(db: Path) -> int:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
     return fd
+
+
+def _run_loop(main: Coroutine[Any, Any, int]) -> int:
+    """Run the hub on uvloop (a dependency on Linux): its event loop and sockets are written in
+    C, and the hub's own time per request falls by about a tenth (README, figures). asyncio's
+    loop where uvloop is not installed: the hub behaves the same on either."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 async def _serve(hall: Hall, store: Store, host: str, port: int, context: ssl.SSLContext | None,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Protocol
+from typing import Protocol, cast
 
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
@@ -87,8 +87,8 @@ class DeviceConnection(asyncio.Protocol):
     # ------------------------------------------------------------------ asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # a stream transport (uvloop's does not derive from asyncio.Transport, but is one)
+        self.transport = cast(asyncio.Transport, transport)
         self.remote_address = transport.get_extra_info("peername")
         self._open_timer = asyncio.get_running_loop().call_later(OPEN_TIMEOUT, self._too_slow)
 
