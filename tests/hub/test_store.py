@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from hub import store as store_module
 from hub.errors import StoreError
+from hub.folderwatch import FolderWatch
 from hub.model import Ticket
 from hub.store import TICKET_COLUMNS, Batch, Store, ticket_row
 
@@ -397,3 +399,62 @@ def test_a_wal_deleted_after_the_first_commit_is_noticed_too(tmp_path: Path) -> 
     assert dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('first', 'second')")
                 .fetchall()) == {"first": "1", "second": "2"}
     conn.close()
+
+
+def test_the_folder_watch_sees_names_made_removed_or_renamed_not_writes(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "hall.db-wal").write_bytes(b"x")
+    watch = FolderWatch.open(folder)
+    assert watch is not None  # Linux: inotify is there
+    try:
+        assert watch.changed() is False
+        with open(folder / "hall.db-wal", "ab") as wal:  # what every commit does
+            wal.write(b"frames")
+        assert watch.changed() is False
+        for step in (lambda: (folder / "other").write_bytes(b""),
+                     lambda: (folder / "other").rename(folder / "hall.db-wal"),
+                     lambda: (folder / "hall.db-wal").unlink(),
+                     lambda: folder.rename(tmp_path / "moved")):
+            step()
+            assert watch.changed() is True
+            assert watch.changed() is False  # told once
+    finally:
+        watch.close()
+
+
+def test_without_a_folder_watch_the_files_are_looked_at_every_commit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FolderWatch, "open", classmethod(lambda cls, folder: None))
+    store = Store(tmp_path / "hall.db")
+    try:
+        store.commit(Batch(meta={"first": "1"}))
+        store.commit(Batch(meta={"second": "2"}))
+        (tmp_path / "hall.db-wal").unlink()
+        store.commit(Batch(meta={"third": "3"}))  # the WAL's loss mended before this one
+        assert (tmp_path / "hall.db-wal").exists()
+    finally:
+        store.close()
+    conn = sqlite3.connect(tmp_path / "hall.db")
+    assert len(conn.execute("SELECT key FROM meta WHERE key IN ('first', 'second', 'third')")
+               .fetchall()) == 3
+    conn.close()
+
+
+def test_a_folder_moved_above_the_databases_is_noticed_within_a_look(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watch is on the database's own folder: a folder above it renamed tells it nothing.
+    The files are looked at every LOOK_AGAIN_S all the same."""
+    monkeypatch.setattr(store_module, "LOOK_AGAIN_S", 0.2)
+    (tmp_path / "var" / "hall").mkdir(parents=True)
+    store = Store(tmp_path / "var" / "hall" / "hall.db")
+    try:
+        store.commit(Batch(meta={"first": "1"}))
+        (tmp_path / "var").rename(tmp_path / "var-old")
+        time.sleep(0.3)
+        with pytest.raises(StoreError, match="was removed or replaced while the hub ran"):
+            store.commit(Batch(meta={"second": "2"}))
+        (tmp_path / "var-old").rename(tmp_path / "var")
+        store.commit(Batch(meta={"second": "2"}))  # back where it was: taken again
+    finally:
+        store.close()
