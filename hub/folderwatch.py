@@ -5,7 +5,9 @@ The store must notice, before its next commit, that the database or its WAL was 
 replaced under it (see ``Store._mend_lost_wal`` and ``Store._check_file``). Looking with
 ``os.stat`` at every commit made each commit about 0.04 ms slower on this machine's ext4 (the
 COMMIT itself, not the stat: measured in alternating runs), a tenth of a durable issue's round
-trip. The kernel tells instead: one read that finds nothing, until something moved.
+trip. The kernel tells instead: one read that finds nothing, until something moved. On a
+network filesystem it tells only of this machine's own changes: the store looks at its files at
+least once a second all the same (``LOOK_AGAIN_S``).
 """
 
 from __future__ import annotations
