@@ -357,7 +357,9 @@ class Store:
             raise StoreError(f"cannot open the database {self.path}: {cause}") from err
         self._writer: sqlite3.Connection | None = None
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file written
-        self._wal = self.path.with_name(self.path.name + "-wal")
+        # SQLite keeps the WAL beside the real file when --db is a symlink
+        self._real = self.path.resolve()
+        self._wal = self._real.with_name(self._real.name + "-wal")
         self._wal_identity: tuple[int, int] | None = None  # and of the WAL the writer appends to
         self._watch: FolderWatch | None = None  # the database's folder (see _files_may_have_moved)
         self._files_ok = False  # the files were where they should be at the last look
@@ -474,7 +476,7 @@ class Store:
             raise StoreError(f"{self.path} is closed: the hub has stopped")
         if self._writer is None:
             if self._watch is None:  # watching before the file's identity is taken
-                self._watch = FolderWatch.open(self.path.parent)
+                self._watch = FolderWatch.open(self._real.parent)
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30,
                                    isolation_level=None)
             _pragmas(conn, None)

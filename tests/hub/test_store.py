@@ -458,3 +458,28 @@ def test_a_folder_moved_above_the_databases_is_noticed_within_a_look(
         store.commit(Batch(meta={"second": "2"}))  # back where it was: taken again
     finally:
         store.close()
+
+
+def test_a_wal_deleted_beside_a_symlinked_database_is_noticed_too(tmp_path: Path) -> None:
+    """--db a symlink: SQLite keeps the WAL beside the real file, where the store did not
+    look, and a WAL deleted there was never mended."""
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "hall.db").symlink_to(tmp_path / "disk" / "hall.db")
+    store = Store(tmp_path / "etc" / "hall.db")
+    try:
+        store.commit(Batch(meta={"first": "1"}))
+        store.commit(Batch(meta={"second": "2"}))
+        (tmp_path / "disk" / "hall.db-wal").unlink()
+        store.commit(Batch(meta={"third": "3"}))
+        cut = tmp_path / "after-the-cut"  # what the disk holds, as a power cut would leave it
+        cut.mkdir()
+        for name in ("hall.db", "hall.db-wal"):
+            if (tmp_path / "disk" / name).exists():
+                (cut / name).write_bytes((tmp_path / "disk" / name).read_bytes())
+    finally:
+        store.close()
+    conn = sqlite3.connect(cut / "hall.db")
+    assert len(conn.execute("SELECT key FROM meta WHERE key IN ('first', 'second', 'third')")
+               .fetchall()) == 3
+    conn.close()
