@@ -423,22 +423,34 @@ def test_the_folder_watch_sees_names_made_removed_or_renamed_not_writes(tmp_path
         watch.close()
 
 
+def three_commits_and_a_lost_wal(store: Store, wal: Path) -> None:
+    """Two commits, the WAL deleted under the store, a third (which must mend the loss)."""
+    store.commit(Batch(meta={"first": "1"}))
+    store.commit(Batch(meta={"second": "2"}))
+    wal.unlink()
+    store.commit(Batch(meta={"third": "3"}))
+
+
+def commits_kept(db: Path) -> int:
+    """How many of those three commits the database at ``db`` holds."""
+    conn = sqlite3.connect(db)
+    try:
+        return len(conn.execute("SELECT key FROM meta WHERE key IN ('first', 'second', 'third')")
+                   .fetchall())
+    finally:
+        conn.close()
+
+
 def test_without_a_folder_watch_the_files_are_looked_at_every_commit(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(FolderWatch, "open", classmethod(lambda cls, folder: None))
     store = Store(tmp_path / "hall.db")
     try:
-        store.commit(Batch(meta={"first": "1"}))
-        store.commit(Batch(meta={"second": "2"}))
-        (tmp_path / "hall.db-wal").unlink()
-        store.commit(Batch(meta={"third": "3"}))  # the WAL's loss mended before this one
-        assert (tmp_path / "hall.db-wal").exists()
+        three_commits_and_a_lost_wal(store, tmp_path / "hall.db-wal")
+        assert (tmp_path / "hall.db-wal").exists()  # a new one, begun once the loss was mended
     finally:
         store.close()
-    conn = sqlite3.connect(tmp_path / "hall.db")
-    assert len(conn.execute("SELECT key FROM meta WHERE key IN ('first', 'second', 'third')")
-               .fetchall()) == 3
-    conn.close()
+    assert commits_kept(tmp_path / "hall.db") == 3
 
 
 def test_a_folder_moved_above_the_databases_is_noticed_within_a_look(
@@ -468,10 +480,7 @@ def test_a_wal_deleted_beside_a_symlinked_database_is_noticed_too(tmp_path: Path
     (tmp_path / "etc" / "hall.db").symlink_to(tmp_path / "disk" / "hall.db")
     store = Store(tmp_path / "etc" / "hall.db")
     try:
-        store.commit(Batch(meta={"first": "1"}))
-        store.commit(Batch(meta={"second": "2"}))
-        (tmp_path / "disk" / "hall.db-wal").unlink()
-        store.commit(Batch(meta={"third": "3"}))
+        three_commits_and_a_lost_wal(store, tmp_path / "disk" / "hall.db-wal")
         cut = tmp_path / "after-the-cut"  # what the disk holds, as a power cut would leave it
         cut.mkdir()
         for name in ("hall.db", "hall.db-wal"):
@@ -479,7 +488,4 @@ def test_a_wal_deleted_beside_a_symlinked_database_is_noticed_too(tmp_path: Path
                 (cut / name).write_bytes((tmp_path / "disk" / name).read_bytes())
     finally:
         store.close()
-    conn = sqlite3.connect(cut / "hall.db")
-    assert len(conn.execute("SELECT key FROM meta WHERE key IN ('first', 'second', 'third')")
-               .fetchall()) == 3
-    conn.close()
+    assert commits_kept(cut / "hall.db") == 3
