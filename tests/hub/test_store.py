@@ -379,6 +379,16 @@ def test_another_programs_database_is_refused_and_left_as_it_was(tmp_path: Path)
     Store(tmp_path / "empty.db").close()
 
 
+def as_a_power_cut_leaves(folder: Path, cut: Path) -> Path:
+    """A copy in ``cut`` of what ``folder``'s files on disk hold now (the database and the WAL
+    at their paths), as a power cut would leave them; returns ``cut``."""
+    cut.mkdir()
+    for name in ("hall.db", "hall.db-wal"):
+        if (folder / name).exists():
+            (cut / name).write_bytes((folder / name).read_bytes())
+    return cut
+
+
 def test_a_wal_deleted_after_the_first_commit_is_noticed_too(tmp_path: Path) -> None:
     """The WAL's identity was taken only at a commit after the first: deleted after the first,
     the loss was never noticed, and a power cut left a database without the hall's tables.
@@ -388,11 +398,7 @@ def test_a_wal_deleted_after_the_first_commit_is_noticed_too(tmp_path: Path) -> 
         store.commit(Batch(meta={"first": "1"}))
         (tmp_path / "hall.db-wal").unlink()
         store.commit(Batch(meta={"second": "2"}))
-        cut = tmp_path / "after-the-cut"  # what the disk holds, as a power cut would leave it
-        cut.mkdir()
-        for name in ("hall.db", "hall.db-wal"):
-            if (tmp_path / name).exists():
-                (cut / name).write_bytes((tmp_path / name).read_bytes())
+        cut = as_a_power_cut_leaves(tmp_path, tmp_path / "after-the-cut")
     finally:
         store.close()
     conn = sqlite3.connect(cut / "hall.db")
@@ -481,11 +487,7 @@ def test_a_wal_deleted_beside_a_symlinked_database_is_noticed_too(tmp_path: Path
     store = Store(tmp_path / "etc" / "hall.db")
     try:
         three_commits_and_a_lost_wal(store, tmp_path / "disk" / "hall.db-wal")
-        cut = tmp_path / "after-the-cut"  # what the disk holds, as a power cut would leave it
-        cut.mkdir()
-        for name in ("hall.db", "hall.db-wal"):
-            if (tmp_path / "disk" / name).exists():
-                (cut / name).write_bytes((tmp_path / "disk" / name).read_bytes())
+        cut = as_a_power_cut_leaves(tmp_path / "disk", tmp_path / "after-the-cut")
     finally:
         store.close()
     assert commits_kept(cut / "hall.db") == 3
